@@ -1,0 +1,189 @@
+# tokenroll — build, test, fuzz, bench, cross, install, demo.
+#
+#   make                 build/libtokenroll.a, build/tokenroll (mbedTLS 2.28)
+#   make MBEDTLS=3 ...   the same against mbedTLS 3.6 LTS (built once into
+#                        build/mbedtls-3.6 from Debian's source package)
+#   make check           unit + end-to-end tests; last line "N passed, N failed"
+#   make check-asan      the same under ASan + UBSan
+#   make fuzz-smoke      every libFuzzer harness for FUZZ_SECONDS (30) each
+#   make bench           benchmarks (figures are ratios to a same-run baseline)
+#   make cross-m4        device objects for Cortex-M4 and their size table
+#   make demo            the whole flow on this machine
+#   make deps            install missing Debian packages (run by the above)
+
+MBEDTLS ?= 2
+SAN     ?=
+CC      ?= cc
+PREFIX  ?= /usr/local
+
+ifeq ($(MBEDTLS),3)
+  B        := build/m3
+  MB3      := build/mbedtls-3.6
+  MB_CFLAGS := -I$(MB3)/include
+  MB_LIBS  := $(MB3)/library/libmbedtls.a $(MB3)/library/libmbedx509.a $(MB3)/library/libmbedcrypto.a
+  MB_DEP   := $(MB3)/.built
+else
+  B        := build
+  MB_CFLAGS :=
+  MB_LIBS  := -lmbedtls -lmbedx509 -lmbedcrypto
+  MB_DEP   :=
+endif
+ifneq ($(SAN),)
+  B := $(B)/san
+  SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion
+CSTD    := -std=c11
+OPT     ?= -O2 -g
+CFLAGS_COMMON := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) $(MB_CFLAGS) -Ilib/include -Ilib -Iport/posix
+LIB_CFLAGS := $(CFLAGS_COMMON)
+POL_CFLAGS := $(CFLAGS_COMMON)
+APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli
+LDLIBS_ALL := $(MB_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread
+
+# Device-side library objects: what cross-m4 compiles for the MCU.
+DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
+            lib/json_write.c lib/jwt_parse.c lib/jwt_verify.c lib/jwt_sign.c \
+            lib/key.c lib/jwks.c
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+POL_SRC  := $(sort $(wildcard lib/policy/*.c))
+PORT_SRC := port/posix/port_posix.c
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
+POL_OBJ  := $(POL_SRC:%.c=$(B)/obj/%.o)
+PORT_OBJ := $(PORT_SRC:%.c=$(B)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+LIB      := $(B)/libtokenroll.a
+LIBPOL   := $(B)/libtokenroll_policy.a
+LIBPORT  := $(B)/libtokenroll_posix.a
+BIN      := $(B)/tokenroll
+
+.PHONY: all deps check check-asan unit e2e fuzz fuzz-smoke bench cross-m4 \
+        demo install clean mbedtls3 warnings
+.DELETE_ON_ERROR:
+
+all: deps-quiet $(LIB) $(LIBPOL) $(LIBPORT) $(BIN)
+
+deps:
+	@bash .ci/deps.sh
+deps-quiet:
+	@bash .ci/deps.sh --quiet
+
+mbedtls3: build/mbedtls-3.6/.built
+build/mbedtls-3.6/.built:
+	@bash .ci/mbedtls3.sh build/mbedtls-3.6
+
+$(B)/obj/lib/policy/%.o: lib/policy/%.c $(MB_DEP)
+	@mkdir -p $(@D)
+	$(CC) $(POL_CFLAGS) -MMD -MP -c $< -o $@
+$(B)/obj/lib/%.o: lib/%.c $(MB_DEP)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+$(B)/obj/port/%.o: port/%.c $(MB_DEP)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -MMD -MP -c $< -o $@
+$(B)/obj/cli/%.o: cli/%.c $(MB_DEP)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -MMD -MP -c $< -o $@
+$(B)/obj/tests/%.o: tests/%.c $(MB_DEP)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -Wno-conversion -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(LIBPOL): $(POL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(LIBPORT): $(PORT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BIN): $(CLI_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
+	$(CC) $(SAN_FLAGS) -o $@ $(CLI_OBJ) $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL) -lcmocka
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# ---- tests ----
+
+check: deps-quiet all $(UNITS)
+	@bash tests/run.sh $(B)
+
+check-asan:
+	@$(MAKE) --no-print-directory SAN=1 OPT="-O1 -g" check
+
+# clang -fsyntax-only over lib/: the warning set must hold under clang too.
+warnings: deps-quiet $(MB_DEP)
+	@for f in $(LIB_SRC) $(POL_SRC); do \
+	  clang $(CSTD) $(WARN) $(MB_CFLAGS) -Ilib/include -Ilib -fsyntax-only $$f || exit 1; \
+	done; echo "lib/ is warning-free under clang"
+
+# ---- fuzzing (clang libFuzzer, ASan + UBSan) ----
+
+FUZZ_SECONDS ?= 30
+FZ := build/fuzz
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS := $(FUZZ_SRC:fuzz/%.c=$(FZ)/%)
+
+$(FZ)/%: fuzz/%.c $(LIB_SRC) $(POL_SRC) $(PORT_SRC)
+	@mkdir -p $(@D)
+	clang $(CSTD) $(FUZZ_FLAGS) -D_DEFAULT_SOURCE -Ilib/include -Ilib -Iport/posix -o $@ $< \
+	  $(LIB_SRC) $(POL_SRC) $(PORT_SRC) -lmbedtls -lmbedx509 -lmbedcrypto -lyaml
+
+fuzz: deps-quiet $(FUZZ_BINS)
+fuzz-smoke: fuzz
+	@bash fuzz/smoke.sh $(FZ) $(FUZZ_SECONDS)
+
+# ---- benchmarks ----
+
+BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
+BENCHES := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+$(B)/bench/%: tests/bench/%.c $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL)
+
+bench: deps-quiet all $(BENCHES)
+	@bash tests/bench/run.sh $(B)
+
+# ---- Cortex-M4 cross build of the device-side code ----
+
+XCC := arm-none-eabi-gcc
+XB  := build/m4
+XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections \
+          -Ilib/include -Ilib -Iport/baremetal -I$(XB)/inc -Ibuild/mbedtls-3.6/include \
+          -DMBEDTLS_CONFIG_FILE='"tkr_mbedtls_device.h"'
+X_OBJ := $(DEV_SRC:%.c=$(XB)/%.o) $(XB)/port/baremetal/port_baremetal.o
+
+$(XB)/inc/jsmn.h:
+	@mkdir -p $(@D)
+	ln -sf /usr/include/jsmn.h $@
+$(XB)/%.o: %.c build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
+	@mkdir -p $(@D)
+	$(XCC) $(XFLAGS) -c $< -o $@
+
+cross-m4: deps-quiet $(X_OBJ)
+	@bash port/baremetal/size_table.sh $(X_OBJ)
+
+# ---- demo, install ----
+
+demo: deps-quiet all
+	@bash tests/demo.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/tokenroll
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tokenroll
+	install -m 0644 $(LIB) $(LIBPOL) $(LIBPORT) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 lib/include/tokenroll/*.h port/posix/tkr_port_posix.h $(DESTDIR)$(PREFIX)/include/tokenroll/
+
+clean:
+	rm -rf build/obj build/tests build/bench build/san build/m3 build/m4 build/fuzz \
+	  build/libtokenroll*.a build/tokenroll

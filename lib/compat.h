@@ -1,0 +1,131 @@
+/* compat.h — the one place that knows mbedTLS 2.28 from 3.6.
+ *
+ * Every version difference the library meets is wrapped here; no other file
+ * tests MBEDTLS_VERSION_MAJOR. Private to lib/ (and cli/, which links the
+ * same mbedTLS). */
+#ifndef TKR_COMPAT_H
+#define TKR_COMPAT_H
+
+#include <mbedtls/version.h> /* pulls the config header in both versions */
+#include <mbedtls/ecp.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
+#include <mbedtls/x509_crt.h>
+
+#if MBEDTLS_VERSION_MAJOR >= 3
+#define TKR_MBEDTLS3 1
+#define TKR_PRIV(f) MBEDTLS_PRIVATE(f)
+#else
+#define TKR_MBEDTLS3 0
+#define TKR_PRIV(f) f
+#endif
+
+typedef int (*tkr_rng_fn)(void *, unsigned char *, size_t);
+
+/* 3.x added the signature buffer size. */
+static inline int tkr_compat_pk_sign(mbedtls_pk_context *pk,
+                                     mbedtls_md_type_t md,
+                                     const unsigned char *hash, size_t hlen,
+                                     unsigned char *sig, size_t sig_size,
+                                     size_t *sig_len, tkr_rng_fn f_rng,
+                                     void *p_rng)
+{
+#if TKR_MBEDTLS3
+    return mbedtls_pk_sign(pk, md, hash, hlen, sig, sig_size, sig_len,
+                           f_rng, p_rng);
+#else
+    (void)sig_size;
+    return mbedtls_pk_sign(pk, md, hash, hlen, sig, sig_len, f_rng, p_rng);
+#endif
+}
+
+/* 3.x wants an RNG for blinding while it checks the key. */
+static inline int tkr_compat_pk_parse_key(mbedtls_pk_context *pk,
+                                          const unsigned char *key,
+                                          size_t keylen, tkr_rng_fn f_rng,
+                                          void *p_rng)
+{
+#if TKR_MBEDTLS3
+    return mbedtls_pk_parse_key(pk, key, keylen, NULL, 0, f_rng, p_rng);
+#else
+    (void)f_rng;
+    (void)p_rng;
+    return mbedtls_pk_parse_key(pk, key, keylen, NULL, 0);
+#endif
+}
+
+static inline int tkr_compat_pk_check_pair(const mbedtls_pk_context *pub,
+                                           const mbedtls_pk_context *prv,
+                                           tkr_rng_fn f_rng, void *p_rng)
+{
+#if TKR_MBEDTLS3
+    return mbedtls_pk_check_pair(pub, prv, f_rng, p_rng);
+#else
+    (void)f_rng;
+    (void)p_rng;
+    return mbedtls_pk_check_pair(pub, prv);
+#endif
+}
+
+/* 2.28 takes a mode (public/private) that 3.x removed. */
+static inline int tkr_compat_rsa_pss_verify(mbedtls_rsa_context *rsa,
+                                            mbedtls_md_type_t md,
+                                            const unsigned char *hash,
+                                            unsigned int hlen,
+                                            int salt_len,
+                                            const unsigned char *sig)
+{
+#if TKR_MBEDTLS3
+    return mbedtls_rsa_rsassa_pss_verify_ext(rsa, md, hlen, hash, md,
+                                             salt_len, sig);
+#else
+    return mbedtls_rsa_rsassa_pss_verify_ext(rsa, NULL, NULL,
+                                             MBEDTLS_RSA_PUBLIC, md, hlen,
+                                             hash, md, salt_len, sig);
+#endif
+}
+
+/* PSS signature with salt = hash length (RFC 7518 §3.5). 2.28's
+ * rsassa_pss_sign already uses the hash length; 3.x says so explicitly. */
+static inline int tkr_compat_rsa_pss_sign(mbedtls_rsa_context *rsa,
+                                          tkr_rng_fn f_rng, void *p_rng,
+                                          mbedtls_md_type_t md,
+                                          const unsigned char *hash,
+                                          unsigned int hlen,
+                                          unsigned char *sig)
+{
+#if TKR_MBEDTLS3
+    int rc = mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, md);
+    if (rc != 0)
+        return rc;
+    rc = mbedtls_rsa_rsassa_pss_sign_ext(rsa, f_rng, p_rng, md, hlen, hash,
+                                         (int)hlen, sig);
+    mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V15, MBEDTLS_MD_NONE);
+    return rc;
+#else
+    int rc;
+    mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, (int)md);
+    rc = mbedtls_rsa_rsassa_pss_sign(rsa, f_rng, p_rng, MBEDTLS_RSA_PRIVATE,
+                                     md, hlen, hash, sig);
+    mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V15, 0);
+    return rc;
+#endif
+}
+
+/* The curve of an EC key; MBEDTLS_ECP_DP_NONE for other keys. */
+static inline mbedtls_ecp_group_id tkr_compat_pk_curve(const mbedtls_pk_context *pk)
+{
+    mbedtls_pk_type_t t = mbedtls_pk_get_type(pk);
+    if (t != MBEDTLS_PK_ECKEY && t != MBEDTLS_PK_ECDSA)
+        return MBEDTLS_ECP_DP_NONE;
+#if TKR_MBEDTLS3
+    return mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(*pk));
+#else
+    return mbedtls_pk_ec(*pk)->grp.id;
+#endif
+}
+
+/* Certificate fields that 3.x made private. */
+#define TKR_CRT_SIG_MD(crt) ((crt)->TKR_PRIV(sig_md))
+
+#endif

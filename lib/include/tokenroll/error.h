@@ -1,0 +1,55 @@
+/* tokenroll/error.h — return codes shared by every module.
+ *
+ * Every function returns 0 or one of these negative codes. The codes name
+ * the *kind* of failure so a caller can decide (retry, stop, report); the
+ * mbedTLS code behind a TKR_E_CRYPTO goes to the log, never to the caller. */
+#ifndef TOKENROLL_ERROR_H
+#define TOKENROLL_ERROR_H
+
+#define TKR_OK                   0
+#define TKR_E_INVALID_ARG       -1  /* NULL or contradictory arguments */
+#define TKR_E_BUFFER_TOO_SMALL  -2  /* output does not fit the caller's buffer */
+#define TKR_E_TOO_LARGE         -3  /* input over a documented size limit */
+#define TKR_E_BASE64            -4  /* not strict base64url */
+#define TKR_E_JSON              -5  /* malformed JSON text */
+#define TKR_E_JSON_DEPTH        -6  /* nesting deeper than TKR_JSON_DEPTH_MAX */
+#define TKR_E_JSON_DUPLICATE    -7  /* an object repeats a key */
+#define TKR_E_JSON_TOKENS       -8  /* more JSON values than token slots */
+#define TKR_E_NOT_FOUND         -9  /* key, file or JWKS entry absent */
+#define TKR_E_TYPE             -10  /* JSON value of the wrong type */
+#define TKR_E_RANGE            -11  /* number out of range */
+#define TKR_E_JWT_FORMAT       -12  /* not header.payload.signature */
+#define TKR_E_JWT_HEADER       -13  /* header lacks alg, or has bad members */
+#define TKR_E_JWT_ALG          -14  /* alg differs from the pinned one */
+#define TKR_E_JWT_CRIT         -15  /* header carries crit */
+#define TKR_E_JWT_SIG_LEN      -16  /* signature of the wrong length */
+#define TKR_E_SIGNATURE        -17  /* signature does not verify */
+#define TKR_E_EXPIRED          -18  /* now >= exp + leeway */
+#define TKR_E_NOT_YET_VALID    -19  /* now < nbf - leeway */
+#define TKR_E_IAT_FUTURE       -20  /* iat later than now + leeway */
+#define TKR_E_CLAIM_MISSING    -21  /* a required claim is absent */
+#define TKR_E_CLAIM_TYPE       -22  /* a registered claim has the wrong type */
+#define TKR_E_ISS              -23  /* iss differs from the expected issuer */
+#define TKR_E_SUB              -24  /* sub differs from the expected subject */
+#define TKR_E_AUD              -25  /* aud does not contain the audience */
+#define TKR_E_KEY              -26  /* key unparsable or unusable */
+#define TKR_E_KEY_ALG          -27  /* key type cannot do the algorithm */
+#define TKR_E_KEY_MISMATCH     -28  /* private key does not match certificate */
+#define TKR_E_CERT             -29  /* certificate unparsable or unusable */
+#define TKR_E_CRYPTO           -30  /* the crypto library failed */
+#define TKR_E_ENTROPY          -31  /* the port's entropy source failed */
+#define TKR_E_IO               -32  /* storage read/write failed */
+#define TKR_E_NET              -33  /* network failure */
+#define TKR_E_TIMEOUT          -34  /* an operation ran out of time */
+#define TKR_E_UNSUPPORTED      -35  /* valid but not implemented here */
+#define TKR_E_UTF8             -36  /* invalid UTF-8 or lone surrogate */
+#define TKR_E_POLICY           -37  /* policy document invalid */
+#define TKR_E_YAML             -38  /* YAML syntax error */
+
+#define TKR_E_LAST             -38
+
+/* A short, fixed English name for rc; never NULL, "unknown error" for
+ * codes outside the table. */
+const char *tkr_strerror(int rc);
+
+#endif

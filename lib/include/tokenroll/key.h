@@ -1,0 +1,40 @@
+/* tokenroll/key.h — loading keys and mapping them to JWS algorithms.
+ *
+ * One place knows which key type may sign with which algorithm, so the rule
+ * "RSA -> RS256/PS256, P-256 -> ES256, P-384 -> ES384" cannot drift between
+ * signing, verifying and the JWKS code. */
+#ifndef TOKENROLL_KEY_H
+#define TOKENROLL_KEY_H
+
+#include <stddef.h>
+
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
+#include "jwt.h"
+#include "port.h"
+
+/* Parse a public key from PEM or DER: SubjectPublicKeyInfo, PKCS#1
+ * RSAPublicKey, or a certificate (its key is taken). buf must hold a NUL
+ * terminator counted in len for PEM, as mbedTLS requires.
+ * TKR_E_KEY when none of these parse. */
+int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len);
+
+/* Parse a private key: PKCS#1, SEC1 or unencrypted PKCS#8, PEM or DER.
+ * The port supplies randomness where mbedTLS wants it (3.x blinding). */
+int tkr_key_parse_private(mbedtls_pk_context *pk, const uint8_t *buf,
+                          size_t len, const tkr_port_t *port);
+
+/* The algorithm a key signs with by default: RSA -> RS256, P-256 -> ES256,
+ * P-384 -> ES384. TKR_E_KEY_ALG for other keys. */
+int tkr_key_default_alg(const mbedtls_pk_context *pk, tkr_jwt_alg_t *alg);
+
+/* 0 when pk can sign or verify under alg, else TKR_E_KEY_ALG. RSA keys
+ * must be at least 2048 bits (RFC 7518 §3.3). */
+int tkr_key_check_alg(const mbedtls_pk_context *pk, tkr_jwt_alg_t alg);
+
+/* 0 when priv is the private half of pub (e.g. a CA key and its cert). */
+int tkr_key_check_pair(const mbedtls_pk_context *pub,
+                       const mbedtls_pk_context *priv, const tkr_port_t *port);
+
+#endif

@@ -1,0 +1,576 @@
+/* json_read.c — jsmn tokenizes; a second pass proves the text is RFC 8259.
+ *
+ * jsmn (even with JSMN_STRICT) accepts missing commas and colons, values as
+ * keys in some positions, trailing garbage, bad numbers and raw control
+ * bytes. Rather than patch its state machine, validate() walks the token
+ * tree in document order and checks every byte between and inside tokens,
+ * so anything jsmn let through that is not exactly JSON is refused. */
+#define JSMN_PARENT_LINKS
+#define JSMN_STRICT
+#define JSMN_STATIC
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+#include <jsmn.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+#include <string.h>
+
+#include "tokenroll/error.h"
+#include "tokenroll/json.h"
+#include "json_int.h"
+#include "utf8.h"
+
+/* ---- string contents ---- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int hex4(const char *s, size_t i, size_t end, uint32_t *v)
+{
+    size_t k;
+
+    if (end - i < 4)
+        return -1;
+    *v = 0;
+    for (k = 0; k < 4; k++) {
+        int h = hexval(s[i + k]);
+        if (h < 0)
+            return -1;
+        *v = (*v << 4) | (uint32_t)h;
+    }
+    return 0;
+}
+
+/* Next scalar value of a string body s[*i..end), decoding escapes.
+ * Returns 0, TKR_E_JSON (bad escape or raw control byte) or TKR_E_UTF8
+ * (bad UTF-8, lone surrogate). Used both to validate and to read. */
+static int next_cp(const char *s, size_t end, size_t *i, uint32_t *cp)
+{
+    unsigned char c = (unsigned char)s[*i];
+    uint32_t lo;
+
+    if (c < 0x20)
+        return TKR_E_JSON;
+    if (c >= 0x80)
+        return tkr_utf8_decode(s, end, i, cp) == 0 ? 0 : TKR_E_UTF8;
+    if (c != '\\') {
+        *cp = c;
+        (*i)++;
+        return 0;
+    }
+    if (end - *i < 2)
+        return TKR_E_JSON;
+    switch (s[*i + 1]) {
+    case '"': *cp = '"'; break;
+    case '\\': *cp = '\\'; break;
+    case '/': *cp = '/'; break;
+    case 'b': *cp = '\b'; break;
+    case 'f': *cp = '\f'; break;
+    case 'n': *cp = '\n'; break;
+    case 'r': *cp = '\r'; break;
+    case 't': *cp = '\t'; break;
+    case 'u':
+        if (hex4(s, *i + 2, end, cp) != 0)
+            return TKR_E_JSON;
+        *i += 6;
+        if (*cp >= 0xDC00 && *cp <= 0xDFFF)
+            return TKR_E_UTF8;
+        if (*cp < 0xD800 || *cp > 0xDBFF)
+            return 0;
+        /* A high surrogate must be followed by an escaped low one. */
+        if (end - *i < 6 || s[*i] != '\\' || s[*i + 1] != 'u' ||
+            hex4(s, *i + 2, end, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+            return TKR_E_UTF8;
+        *cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
+        *i += 6;
+        return 0;
+    default:
+        return TKR_E_JSON;
+    }
+    *i += 2;
+    return 0;
+}
+
+static int check_string(const char *s, size_t start, size_t end, size_t *err)
+{
+    size_t i = start;
+    uint32_t cp;
+
+    while (i < end) {
+        size_t at = i;
+        int rc = next_cp(s, end, &i, &cp);
+        if (rc != 0) {
+            *err = at;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Compare two validated string bodies by value (escapes decoded). */
+static int same_string(const char *s, const tkr_json_tok_t *a,
+                       const tkr_json_tok_t *b)
+{
+    size_t i = (size_t)a->start, j = (size_t)b->start;
+    size_t ea = (size_t)a->end, eb = (size_t)b->end;
+    uint32_t x, y;
+
+    if (ea - i == eb - j && memcmp(s + i, s + j, ea - i) == 0)
+        return 1;
+    if (memchr(s + i, '\\', ea - i) == NULL && memchr(s + j, '\\', eb - j) == NULL)
+        return 0;
+    while (i < ea && j < eb) {
+        if (next_cp(s, ea, &i, &x) != 0 || next_cp(s, eb, &j, &y) != 0)
+            return 0;
+        if (x != y)
+            return 0;
+    }
+    return i == ea && j == eb;
+}
+
+/* ---- primitives: true, false, null, RFC 8259 §6 numbers ---- */
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int check_number(const char *s, size_t i, size_t end)
+{
+    if (i < end && s[i] == '-')
+        i++;
+    if (i >= end)
+        return -1;
+    if (s[i] == '0') {
+        i++;                    /* no leading zeros: "01" is not a number */
+    } else if (is_digit(s[i])) {
+        while (i < end && is_digit(s[i]))
+            i++;
+    } else {
+        return -1;
+    }
+    if (i < end && s[i] == '.') {
+        if (++i >= end || !is_digit(s[i]))
+            return -1;
+        while (i < end && is_digit(s[i]))
+            i++;
+    }
+    if (i < end && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < end && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= end || !is_digit(s[i]))
+            return -1;
+        while (i < end && is_digit(s[i]))
+            i++;
+    }
+    return i == end ? 0 : -1;
+}
+
+static int word_is(const char *s, size_t start, size_t end, const char *w)
+{
+    size_t n = strlen(w);
+    return end - start == n && memcmp(s + start, w, n) == 0;
+}
+
+static int check_primitive(const char *s, size_t start, size_t end)
+{
+    if (word_is(s, start, end, "true") || word_is(s, start, end, "false") ||
+        word_is(s, start, end, "null"))
+        return 0;
+    return check_number(s, start, end);
+}
+
+/* ---- structure ---- */
+
+typedef struct {
+    tkr_json_t *doc;
+    int next;       /* next unvisited token */
+    size_t pos;     /* next unvisited byte */
+} walk_t;
+
+static int fail(walk_t *w, int rc, size_t at)
+{
+    w->doc->err_off = at;
+    return rc;
+}
+
+static void skip_ws(walk_t *w)
+{
+    const char *s = w->doc->js;
+    while (w->pos < w->doc->len &&
+           (s[w->pos] == ' ' || s[w->pos] == '\t' || s[w->pos] == '\n' ||
+            s[w->pos] == '\r'))
+        w->pos++;
+}
+
+/* True when the byte at the cursor is c; consumes it. */
+static int expect(walk_t *w, char c)
+{
+    skip_ws(w);
+    if (w->pos < w->doc->len && w->doc->js[w->pos] == c) {
+        w->pos++;
+        return 1;
+    }
+    return 0;
+}
+
+static int value(walk_t *w, unsigned depth);
+
+static int scalar(walk_t *w, const tkr_json_tok_t *t)
+{
+    size_t start = (size_t)t->start, end = (size_t)t->end, err;
+    int rc;
+
+    if (t->type == JSMN_STRING) {
+        if (w->pos + 1 != start || w->doc->js[w->pos] != '"')
+            return fail(w, TKR_E_JSON, w->pos);
+        rc = check_string(w->doc->js, start, end, &err);
+        if (rc != 0)
+            return fail(w, rc, err);
+        w->pos = end + 1;
+    } else {
+        if (w->pos != start)
+            return fail(w, TKR_E_JSON, w->pos);
+        if (check_primitive(w->doc->js, start, end) != 0)
+            return fail(w, TKR_E_JSON, start);
+        w->pos = end;
+    }
+    w->next++;
+    return 0;
+}
+
+/* Keys seen so far in this object are the string tokens between the
+ * object's first child and `key`, stepping over each member's value. */
+static int duplicate(const tkr_json_t *doc, int obj, int key)
+{
+    int k = obj + 1;
+
+    while (k < key) {
+        if (same_string(doc->js, &doc->tok[k], &doc->tok[key]))
+            return 1;
+        k = tkr_json_skip(doc, k + 1);
+    }
+    return 0;
+}
+
+static int members(walk_t *w, int self, unsigned depth, char close)
+{
+    const tkr_json_tok_t *t = &w->doc->tok[self];
+    int is_obj = t->type == JSMN_OBJECT, rc;
+
+    w->pos = (size_t)t->start + 1;
+    w->next = self + 1;
+    if (expect(w, close))
+        goto end;
+    for (;;) {
+        if (is_obj) {
+            int key = w->next;
+            skip_ws(w);
+            if (key >= w->doc->ntok || w->doc->tok[key].type != JSMN_STRING)
+                return fail(w, TKR_E_JSON, w->pos);
+            rc = scalar(w, &w->doc->tok[key]);
+            if (rc != 0)
+                return rc;
+            if (duplicate(w->doc, self, key))
+                return fail(w, TKR_E_JSON_DUPLICATE, (size_t)w->doc->tok[key].start);
+            if (!expect(w, ':'))
+                return fail(w, TKR_E_JSON, w->pos);
+        }
+        rc = value(w, depth);
+        if (rc != 0)
+            return rc;
+        if (expect(w, close))
+            break;
+        if (!expect(w, ','))
+            return fail(w, TKR_E_JSON, w->pos);
+    }
+end:
+    if (w->pos != (size_t)t->end)
+        return fail(w, TKR_E_JSON, w->pos);
+    return 0;
+}
+
+static int value(walk_t *w, unsigned depth)
+{
+    const tkr_json_tok_t *t;
+
+    skip_ws(w);
+    if (w->next >= w->doc->ntok)
+        return fail(w, TKR_E_JSON, w->pos);
+    t = &w->doc->tok[w->next];
+    switch (t->type) {
+    case JSMN_OBJECT:
+    case JSMN_ARRAY:
+        if (w->pos != (size_t)t->start)
+            return fail(w, TKR_E_JSON, w->pos);
+        if (depth >= TKR_JSON_DEPTH_MAX)
+            return fail(w, TKR_E_JSON_DEPTH, w->pos);
+        return members(w, w->next, depth + 1,
+                       t->type == JSMN_OBJECT ? '}' : ']');
+    case JSMN_STRING:
+    case JSMN_PRIMITIVE:
+        return scalar(w, t);
+    default:
+        return fail(w, TKR_E_JSON, w->pos);
+    }
+}
+
+int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
+                   const char *js, size_t len)
+{
+    jsmn_parser p;
+    walk_t w;
+    int n, rc;
+
+    if (doc == NULL || toks == NULL || (js == NULL && len != 0))
+        return TKR_E_INVALID_ARG;
+    memset(doc, 0, sizeof(*doc));
+    doc->js = js;
+    doc->len = len;
+    doc->tok = toks;
+    if (len > TKR_JSON_LEN_MAX)
+        return TKR_E_TOO_LARGE;
+    if (max_toks > 0x7fffffff)
+        max_toks = 0x7fffffff;
+
+    jsmn_init(&p);
+    n = jsmn_parse(&p, js, len, toks, (unsigned int)max_toks);
+    if (n == JSMN_ERROR_NOMEM)
+        return TKR_E_JSON_TOKENS;
+    if (n < 0) {
+        doc->err_off = p.pos;
+        return TKR_E_JSON;
+    }
+    doc->ntok = (int)p.toknext;
+    if (doc->ntok == 0 ||
+        (toks[0].type != JSMN_OBJECT && toks[0].type != JSMN_ARRAY)) {
+        doc->err_off = 0;
+        return TKR_E_JSON;
+    }
+
+    w.doc = doc;
+    w.next = 0;
+    w.pos = 0;
+    rc = value(&w, 0);
+    if (rc != 0)
+        return rc;
+    skip_ws(&w);
+    if (w.pos != len || w.next != doc->ntok)
+        return fail(&w, TKR_E_JSON, w.pos);
+    return 0;
+}
+
+/* ---- getters ---- */
+
+static int valid_tok(const tkr_json_t *doc, int t)
+{
+    return doc != NULL && t >= 0 && t < doc->ntok;
+}
+
+tkr_json_type_t tkr_json_type(const tkr_json_t *doc, int t)
+{
+    char c;
+
+    if (!valid_tok(doc, t))
+        return (tkr_json_type_t)0;
+    switch (doc->tok[t].type) {
+    case JSMN_OBJECT: return TKR_JSON_OBJECT;
+    case JSMN_ARRAY: return TKR_JSON_ARRAY;
+    case JSMN_STRING: return TKR_JSON_STRING;
+    default: break;
+    }
+    c = doc->js[doc->tok[t].start];
+    if (c == 't' || c == 'f')
+        return TKR_JSON_BOOL;
+    if (c == 'n')
+        return TKR_JSON_NULL;
+    return TKR_JSON_NUMBER;
+}
+
+int tkr_json_count(const tkr_json_t *doc, int t)
+{
+    tkr_json_type_t ty = tkr_json_type(doc, t);
+    if (ty != TKR_JSON_OBJECT && ty != TKR_JSON_ARRAY)
+        return TKR_E_TYPE;
+    return doc->tok[t].size;
+}
+
+int tkr_json_skip(const tkr_json_t *doc, int t)
+{
+    int i = t + 1;
+
+    if (!valid_tok(doc, t))
+        return t + 1;
+    if (doc->tok[t].type == JSMN_STRING || doc->tok[t].type == JSMN_PRIMITIVE)
+        return i;
+    while (i < doc->ntok && doc->tok[i].start < doc->tok[t].end)
+        i++;
+    return i;
+}
+
+int tkr_json_child(const tkr_json_t *doc, int arr, int i)
+{
+    tkr_json_type_t ty = tkr_json_type(doc, arr);
+    int c, k;
+
+    if (ty != TKR_JSON_OBJECT && ty != TKR_JSON_ARRAY)
+        return TKR_E_TYPE;
+    if (i < 0 || i >= doc->tok[arr].size)
+        return TKR_E_NOT_FOUND;
+    c = arr + 1;
+    for (k = 0; k < i; k++) {
+        if (ty == TKR_JSON_OBJECT)
+            c = tkr_json_skip(doc, c); /* the key; its value follows */
+        c = tkr_json_skip(doc, c);
+    }
+    return c;
+}
+
+int tkr_json_str_eq(const tkr_json_t *doc, int t, const char *s)
+{
+    size_t i, end, k = 0, n;
+    uint32_t cp;
+    char enc[4];
+
+    if (tkr_json_type(doc, t) != TKR_JSON_STRING || s == NULL)
+        return 0;
+    i = (size_t)doc->tok[t].start;
+    end = (size_t)doc->tok[t].end;
+    n = strlen(s);
+    while (i < end) {
+        size_t m;
+        if (next_cp(doc->js, end, &i, &cp) != 0)
+            return 0;
+        m = tkr_utf8_encode(enc, cp);
+        if (n - k < m || memcmp(s + k, enc, m) != 0)
+            return 0;
+        k += m;
+    }
+    return k == n;
+}
+
+int tkr_json_find(const tkr_json_t *doc, int obj, const char *key)
+{
+    int c, k, n;
+
+    if (tkr_json_type(doc, obj) != TKR_JSON_OBJECT)
+        return TKR_E_TYPE;
+    n = doc->tok[obj].size;
+    c = obj + 1;
+    for (k = 0; k < n; k++) {
+        if (tkr_json_str_eq(doc, c, key))
+            return c + 1;
+        c = tkr_json_skip(doc, tkr_json_skip(doc, c));
+    }
+    return TKR_E_NOT_FOUND;
+}
+
+int tkr_json_get_str(const tkr_json_t *doc, char *out, size_t out_size,
+                     size_t *out_len, int t)
+{
+    size_t i, end, o = 0;
+    uint32_t cp;
+    int rc;
+
+    if (out == NULL || out_size == 0)
+        return TKR_E_INVALID_ARG;
+    out[0] = '\0';
+    if (tkr_json_type(doc, t) != TKR_JSON_STRING)
+        return TKR_E_TYPE;
+    i = (size_t)doc->tok[t].start;
+    end = (size_t)doc->tok[t].end;
+    while (i < end) {
+        char enc[4];
+        size_t m;
+        rc = next_cp(doc->js, end, &i, &cp);
+        if (rc != 0)
+            return rc;
+        if (cp == 0)
+            return TKR_E_UTF8;
+        m = tkr_utf8_encode(enc, cp);
+        if (out_size - o <= m) {
+            out[0] = '\0';
+            return TKR_E_BUFFER_TOO_SMALL;
+        }
+        memcpy(out + o, enc, m);
+        o += m;
+    }
+    out[o] = '\0';
+    if (out_len != NULL)
+        *out_len = o;
+    return 0;
+}
+
+int tkr_json_get_i64(const tkr_json_t *doc, int64_t *v, int t)
+{
+    size_t i, end;
+    int neg = 0;
+    uint64_t acc = 0, limit;
+
+    if (v == NULL)
+        return TKR_E_INVALID_ARG;
+    if (tkr_json_type(doc, t) != TKR_JSON_NUMBER)
+        return TKR_E_TYPE;
+    i = (size_t)doc->tok[t].start;
+    end = (size_t)doc->tok[t].end;
+    if (doc->js[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < end; i++) {
+        unsigned d;
+        if (!is_digit(doc->js[i]))
+            return TKR_E_TYPE; /* fraction or exponent: not an integer */
+        d = (unsigned)(doc->js[i] - '0');
+        if (acc > (limit - d) / 10)
+            return TKR_E_RANGE;
+        acc = acc * 10 + d;
+    }
+    if (neg)
+        *v = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
+    else
+        *v = (int64_t)acc;
+    return 0;
+}
+
+int tkr_json_get_bool(const tkr_json_t *doc, int *v, int t)
+{
+    if (v == NULL)
+        return TKR_E_INVALID_ARG;
+    if (tkr_json_type(doc, t) != TKR_JSON_BOOL)
+        return TKR_E_TYPE;
+    *v = doc->js[doc->tok[t].start] == 't';
+    return 0;
+}
+
+const char *tkr_json_raw(const tkr_json_t *doc, int t, size_t *len)
+{
+    if (!valid_tok(doc, t)) {
+        if (len != NULL)
+            *len = 0;
+        return NULL;
+    }
+    if (len != NULL)
+        *len = (size_t)(doc->tok[t].end - doc->tok[t].start);
+    return doc->js + doc->tok[t].start;
+}
+
+int tkr_json_next_cp(const tkr_json_t *doc, int t, size_t *i, uint32_t *cp)
+{
+    return next_cp(doc->js, (size_t)doc->tok[t].end, i, cp);
+}

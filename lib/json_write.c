@@ -1,0 +1,290 @@
+/* json_write.c — JSON into a caller buffer, separators inserted here.
+ *
+ * Errors are sticky: after the first one every call is a no-op and
+ * tkr_jsonw_finish reports it, so building a document needs one check. */
+#include <string.h>
+
+#include "tokenroll/error.h"
+#include "tokenroll/json.h"
+#include "json_int.h"
+#include "utf8.h"
+
+void tkr_jsonw_init(tkr_jsonw_t *w, char *buf, size_t size, unsigned flags)
+{
+    memset(w, 0, sizeof(*w));
+    w->buf = buf;
+    w->size = size;
+    w->flags = flags;
+    if (buf == NULL || size == 0)
+        w->err = TKR_E_INVALID_ARG;
+}
+
+static void put(tkr_jsonw_t *w, const char *s, size_t n)
+{
+    if (w->err != 0)
+        return;
+    if (w->size - w->len <= n) { /* keep one byte for the terminator */
+        w->err = TKR_E_BUFFER_TOO_SMALL;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static void putc_(tkr_jsonw_t *w, char c) { put(w, &c, 1); }
+
+static void newline(tkr_jsonw_t *w, unsigned depth)
+{
+    unsigned i;
+    putc_(w, '\n');
+    for (i = 0; i < depth; i++)
+        put(w, "  ", 2);
+}
+
+/* Called before every value and key: the comma and, in pretty mode, the
+ * line break that Python's indent=2 puts there. */
+static void separate(tkr_jsonw_t *w)
+{
+    uint64_t bit = (uint64_t)1 << w->depth;
+
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    if (w->need_comma & bit)
+        putc_(w, ',');
+    if ((w->flags & TKR_JSONW_PRETTY) && w->depth > 0)
+        newline(w, w->depth);
+    w->need_comma |= bit;
+}
+
+static void open_(tkr_jsonw_t *w, char c)
+{
+    separate(w);
+    putc_(w, c);
+    if (w->depth + 1 >= TKR_JSON_DEPTH_MAX) {
+        if (w->err == 0)
+            w->err = TKR_E_JSON_DEPTH;
+        return;
+    }
+    w->depth++;
+    w->need_comma &= ~((uint64_t)1 << w->depth);
+}
+
+static void close_(tkr_jsonw_t *w, char c)
+{
+    int had = (w->need_comma >> w->depth) & 1;
+
+    if (w->depth == 0 || w->after_key) {
+        if (w->err == 0)
+            w->err = TKR_E_JSON;
+        return;
+    }
+    w->depth--;
+    if ((w->flags & TKR_JSONW_PRETTY) && had)
+        newline(w, w->depth);
+    putc_(w, c);
+}
+
+void tkr_jsonw_obj_begin(tkr_jsonw_t *w) { open_(w, '{'); }
+void tkr_jsonw_obj_end(tkr_jsonw_t *w) { close_(w, '}'); }
+void tkr_jsonw_arr_begin(tkr_jsonw_t *w) { open_(w, '['); }
+void tkr_jsonw_arr_end(tkr_jsonw_t *w) { close_(w, ']'); }
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void put_u(tkr_jsonw_t *w, uint32_t u)
+{
+    char e[6] = {'\\', 'u', hexdig[(u >> 12) & 15], hexdig[(u >> 8) & 15],
+                 hexdig[(u >> 4) & 15], hexdig[u & 15]};
+    put(w, e, 6);
+}
+
+/* One scalar value, escaped as Python's json module does. */
+static void put_cp(tkr_jsonw_t *w, uint32_t cp)
+{
+    char enc[4];
+
+    switch (cp) {
+    case '"': put(w, "\\\"", 2); return;
+    case '\\': put(w, "\\\\", 2); return;
+    case '\n': put(w, "\\n", 2); return;
+    case '\r': put(w, "\\r", 2); return;
+    case '\t': put(w, "\\t", 2); return;
+    case '\b': put(w, "\\b", 2); return;
+    case '\f': put(w, "\\f", 2); return;
+    default: break;
+    }
+    if (cp < 0x20) {
+        put_u(w, cp);
+    } else if ((w->flags & TKR_JSONW_ASCII) && cp >= 0x7f) {
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            put_u(w, 0xD800 + (cp >> 10));
+            put_u(w, 0xDC00 + (cp & 0x3FF));
+        } else {
+            put_u(w, cp);
+        }
+    } else {
+        put(w, enc, tkr_utf8_encode(enc, cp));
+    }
+}
+
+static void string_body(tkr_jsonw_t *w, const char *s, size_t len)
+{
+    size_t i = 0;
+    uint32_t cp;
+
+    putc_(w, '"');
+    while (i < len && w->err == 0) {
+        if (tkr_utf8_decode(s, len, &i, &cp) != 0) {
+            w->err = TKR_E_UTF8;
+            return;
+        }
+        put_cp(w, cp);
+    }
+    putc_(w, '"');
+}
+
+void tkr_jsonw_key(tkr_jsonw_t *w, const char *key)
+{
+    if (key == NULL) {
+        if (w->err == 0)
+            w->err = TKR_E_INVALID_ARG;
+        return;
+    }
+    separate(w);
+    string_body(w, key, strlen(key));
+    if (w->flags & TKR_JSONW_PRETTY)
+        put(w, ": ", 2);
+    else
+        putc_(w, ':');
+    w->after_key = 1;
+}
+
+void tkr_jsonw_strn(tkr_jsonw_t *w, const char *s, size_t len)
+{
+    if (s == NULL && len != 0) {
+        if (w->err == 0)
+            w->err = TKR_E_INVALID_ARG;
+        return;
+    }
+    separate(w);
+    string_body(w, s, len);
+}
+
+void tkr_jsonw_str(tkr_jsonw_t *w, const char *s)
+{
+    if (s == NULL) {
+        tkr_jsonw_null(w);
+        return;
+    }
+    tkr_jsonw_strn(w, s, strlen(s));
+}
+
+void tkr_jsonw_i64(tkr_jsonw_t *w, int64_t v)
+{
+    char tmp[21];
+    size_t n = sizeof(tmp);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        tmp[--n] = (char)('0' + (u % 10));
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        tmp[--n] = '-';
+    separate(w);
+    put(w, tmp + n, sizeof(tmp) - n);
+}
+
+void tkr_jsonw_bool(tkr_jsonw_t *w, int v)
+{
+    separate(w);
+    if (v)
+        put(w, "true", 4);
+    else
+        put(w, "false", 5);
+}
+
+void tkr_jsonw_null(tkr_jsonw_t *w)
+{
+    separate(w);
+    put(w, "null", 4);
+}
+
+void tkr_jsonw_raw(tkr_jsonw_t *w, const char *json, size_t len)
+{
+    separate(w);
+    put(w, json, len);
+}
+
+static void reemit_string(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
+{
+    size_t i = (size_t)doc->tok[t].start;
+    uint32_t cp;
+
+    putc_(w, '"');
+    while (i < (size_t)doc->tok[t].end && w->err == 0) {
+        if (tkr_json_next_cp(doc, t, &i, &cp) != 0) {
+            w->err = TKR_E_JSON;
+            return;
+        }
+        put_cp(w, cp);
+    }
+    putc_(w, '"');
+}
+
+void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
+{
+    tkr_json_type_t ty = tkr_json_type(doc, t);
+    int i, n, c;
+    size_t len;
+    const char *raw;
+
+    switch (ty) {
+    case TKR_JSON_OBJECT:
+    case TKR_JSON_ARRAY:
+        n = tkr_json_count(doc, t);
+        open_(w, ty == TKR_JSON_OBJECT ? '{' : '[');
+        c = t + 1;
+        for (i = 0; i < n && w->err == 0; i++) {
+            if (ty == TKR_JSON_OBJECT) {
+                separate(w);
+                reemit_string(w, doc, c);
+                put(w, (w->flags & TKR_JSONW_PRETTY) ? ": " : ":",
+                    (w->flags & TKR_JSONW_PRETTY) ? 2 : 1);
+                w->after_key = 1;
+                c++;
+            }
+            tkr_jsonw_value(w, doc, c);
+            c = tkr_json_skip(doc, c);
+        }
+        close_(w, ty == TKR_JSON_OBJECT ? '}' : ']');
+        break;
+    case TKR_JSON_STRING:
+        separate(w);
+        reemit_string(w, doc, t);
+        break;
+    case TKR_JSON_NUMBER:
+    case TKR_JSON_BOOL:
+    case TKR_JSON_NULL:
+        raw = tkr_json_raw(doc, t, &len);
+        tkr_jsonw_raw(w, raw, len);
+        break;
+    default:
+        if (w->err == 0)
+            w->err = TKR_E_INVALID_ARG;
+    }
+}
+
+int tkr_jsonw_finish(tkr_jsonw_t *w, size_t *out_len)
+{
+    if (w->err == 0 && (w->depth != 0 || w->after_key))
+        w->err = TKR_E_JSON;
+    if (w->buf != NULL && w->size > 0)
+        w->buf[w->err == 0 ? w->len : 0] = '\0';
+    if (out_len != NULL)
+        *out_len = w->err == 0 ? w->len : 0;
+    return w->err;
+}

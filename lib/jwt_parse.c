@@ -1,0 +1,183 @@
+/* jwt_parse.c — split and decode a compact JWS (RFC 7515 §7.1). */
+#include <string.h>
+
+#include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
+
+#include "tokenroll/b64url.h"
+#include "tokenroll/error.h"
+#include "tokenroll/jwt.h"
+
+static const char *const alg_names[] = {NULL, "RS256", "PS256", "ES256", "ES384"};
+
+const char *tkr_jwt_alg_name(tkr_jwt_alg_t alg)
+{
+    if ((unsigned)alg >= sizeof(alg_names) / sizeof(alg_names[0]))
+        return NULL;
+    return alg_names[alg];
+}
+
+tkr_jwt_alg_t tkr_jwt_alg_from_name(const char *name, size_t len)
+{
+    unsigned i;
+
+    if (name == NULL)
+        return TKR_JWT_ALG_UNKNOWN;
+    for (i = 1; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
+        if (strlen(alg_names[i]) == len && memcmp(alg_names[i], name, len) == 0)
+            return (tkr_jwt_alg_t)i;
+    return TKR_JWT_ALG_UNKNOWN;
+}
+
+void tkr_jwt_init(tkr_jwt_t *jwt)
+{
+    if (jwt != NULL)
+        memset(jwt, 0, sizeof(*jwt));
+}
+
+void tkr_jwt_free(tkr_jwt_t *jwt)
+{
+    if (jwt != NULL)
+        mbedtls_platform_zeroize(jwt, sizeof(*jwt));
+}
+
+/* Forget a previous token: wipe only what it used, since a full wipe of
+ * the ~25 KiB context would dominate the cost of parsing a small token. */
+static void reset(tkr_jwt_t *jwt)
+{
+    mbedtls_platform_zeroize(jwt->header, jwt->header_len);
+    mbedtls_platform_zeroize(jwt->claims, jwt->claims_len);
+    mbedtls_platform_zeroize(jwt->sig, jwt->sig_len);
+    mbedtls_platform_zeroize(jwt->digest, sizeof(jwt->digest));
+    jwt->header_len = jwt->claims_len = jwt->sig_len = 0;
+    jwt->signing_input_len = 0;
+    memset(&jwt->hdr, 0, sizeof(jwt->hdr));
+    memset(&jwt->doc, 0, sizeof(jwt->doc));
+    jwt->alg = TKR_JWT_ALG_UNKNOWN;
+    jwt->alg_name[0] = '\0';
+    jwt->kid[0] = '\0';
+}
+
+/* Decode one segment into buf (NUL-terminated for the JSON parser). */
+static int segment(uint8_t *buf, size_t size, size_t *len,
+                   const char *s, size_t n)
+{
+    size_t need;
+    int rc = tkr_b64url_decode(NULL, 0, &need, s, n);
+
+    if (rc != 0)
+        return rc;
+    if (need >= size)
+        return TKR_E_TOO_LARGE;
+    rc = tkr_b64url_decode(buf, size, len, s, n);
+    if (rc == 0)
+        buf[*len] = 0;
+    return rc;
+}
+
+static int read_header(tkr_jwt_t *jwt)
+{
+    int rc, t;
+    size_t n;
+    const char *raw;
+
+    rc = tkr_json_parse(&jwt->hdr, jwt->htok, TKR_JWT_HEADER_TOKENS,
+                        jwt->header, jwt->header_len);
+    if (rc != 0)
+        return rc;
+    if (tkr_json_type(&jwt->hdr, 0) != TKR_JSON_OBJECT)
+        return TKR_E_JWT_HEADER;
+    /* We implement no extension, so any "crit" must fail (§4.1.11). */
+    if (tkr_json_find(&jwt->hdr, 0, "crit") >= 0)
+        return TKR_E_JWT_CRIT;
+
+    t = tkr_json_find(&jwt->hdr, 0, "alg");
+    if (t < 0 || tkr_json_type(&jwt->hdr, t) != TKR_JSON_STRING)
+        return TKR_E_JWT_HEADER;
+    raw = tkr_json_raw(&jwt->hdr, t, &n);
+    jwt->alg = tkr_jwt_alg_from_name(raw, n);
+    if (tkr_json_get_str(&jwt->hdr, jwt->alg_name, sizeof(jwt->alg_name),
+                         NULL, t) != 0)
+        memcpy(jwt->alg_name, "?", 2);
+
+    t = tkr_json_find(&jwt->hdr, 0, "kid");
+    if (t >= 0 && tkr_json_get_str(&jwt->hdr, jwt->kid, sizeof(jwt->kid),
+                                   NULL, t) != 0)
+        return TKR_E_JWT_HEADER;
+    return 0;
+}
+
+/* The digest of the signing input is taken now, so the caller's token
+ * buffer need not outlive the parse. */
+static int digest(tkr_jwt_t *jwt, const char *token, size_t len)
+{
+    mbedtls_md_type_t md = jwt->alg == TKR_JWT_ES384 ? MBEDTLS_MD_SHA384
+                                                     : MBEDTLS_MD_SHA256;
+    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(md);
+
+    jwt->signing_input_len = len;
+    if (jwt->alg == TKR_JWT_ALG_UNKNOWN)
+        return 0;
+    if (info == NULL || mbedtls_md(info, (const unsigned char *)token, len,
+                                   jwt->digest) != 0)
+        return TKR_E_CRYPTO;
+    return 0;
+}
+
+int tkr_jwt_parse(tkr_jwt_t *jwt, const char *token, size_t len)
+{
+    const char *d1, *d2;
+    size_t hl, pl, sl;
+    int rc;
+
+    if (jwt == NULL || token == NULL)
+        return TKR_E_INVALID_ARG;
+    reset(jwt);
+    if (len > TKR_JWT_MAX)
+        return TKR_E_TOO_LARGE;
+    d1 = memchr(token, '.', len);
+    if (d1 == NULL)
+        return TKR_E_JWT_FORMAT;
+    d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token));
+    if (d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
+        return TKR_E_JWT_FORMAT;
+    hl = (size_t)(d1 - token);
+    pl = (size_t)(d2 - d1 - 1);
+    sl = len - (size_t)(d2 + 1 - token);
+    /* An empty signature is an unsecured JWS: never accepted. */
+    if (hl == 0 || pl == 0 || sl == 0)
+        return TKR_E_JWT_FORMAT;
+
+    rc = segment((uint8_t *)jwt->header, sizeof(jwt->header),
+                 &jwt->header_len, token, hl);
+    if (rc == 0)
+        rc = read_header(jwt);
+    if (rc == 0)
+        rc = segment((uint8_t *)jwt->claims, sizeof(jwt->claims),
+                     &jwt->claims_len, d1 + 1, pl);
+    if (rc == 0)
+        rc = tkr_json_parse(&jwt->doc, jwt->ctok, TKR_JWT_CLAIM_TOKENS,
+                            jwt->claims, jwt->claims_len);
+    if (rc == 0 && tkr_json_type(&jwt->doc, 0) != TKR_JSON_OBJECT)
+        rc = TKR_E_TYPE;
+    if (rc == 0) {
+        rc = tkr_b64url_decode(NULL, 0, &jwt->sig_len, d2 + 1, sl);
+        if (rc == 0 && jwt->sig_len > sizeof(jwt->sig))
+            rc = TKR_E_JWT_SIG_LEN;
+        if (rc == 0)
+            rc = tkr_b64url_decode(jwt->sig, sizeof(jwt->sig), &jwt->sig_len,
+                                   d2 + 1, sl);
+    }
+    if (rc == 0)
+        rc = digest(jwt, token, (size_t)(d2 - token));
+    if (rc != 0)
+        reset(jwt);
+    return rc;
+}
+
+int tkr_jwt_claim(const tkr_jwt_t *jwt, const char *name)
+{
+    if (jwt == NULL || name == NULL || jwt->doc.ntok == 0)
+        return TKR_E_NOT_FOUND;
+    return tkr_json_find(&jwt->doc, 0, name);
+}

@@ -1,0 +1,103 @@
+/* key.c — key loading and the key-type/algorithm binding. */
+#include <string.h>
+
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/x509_crt.h>
+
+#include "compat.h"
+#include "tokenroll/error.h"
+#include "tokenroll/key.h"
+
+/* DER SubjectPublicKeyInfo of a P-384 or RSA-4096 key fits easily. */
+#define SPKI_MAX 600
+
+static int from_certificate(mbedtls_pk_context *pk, const uint8_t *buf,
+                            size_t len)
+{
+    mbedtls_x509_crt crt;
+    unsigned char der[SPKI_MAX];
+    int n, rc = TKR_E_KEY;
+
+    mbedtls_x509_crt_init(&crt);
+    if (mbedtls_x509_crt_parse(&crt, buf, len) != 0)
+        goto out;
+    /* mbedTLS has no pk copy: round-trip the public key through DER. */
+    n = mbedtls_pk_write_pubkey_der(&crt.pk, der, sizeof(der));
+    if (n <= 0)
+        goto out;
+    if (mbedtls_pk_parse_public_key(pk, der + sizeof(der) - n, (size_t)n) == 0)
+        rc = 0;
+out:
+    mbedtls_x509_crt_free(&crt);
+    return rc;
+}
+
+int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len)
+{
+    if (pk == NULL || buf == NULL)
+        return TKR_E_INVALID_ARG;
+    if (mbedtls_pk_parse_public_key(pk, buf, len) == 0)
+        return 0;
+    mbedtls_pk_free(pk);
+    mbedtls_pk_init(pk);
+    return from_certificate(pk, buf, len);
+}
+
+int tkr_key_parse_private(mbedtls_pk_context *pk, const uint8_t *buf,
+                          size_t len, const tkr_port_t *port)
+{
+    if (pk == NULL || buf == NULL)
+        return TKR_E_INVALID_ARG;
+    if (tkr_compat_pk_parse_key(pk, buf, len, tkr_port_rng, (void *)port) != 0)
+        return TKR_E_KEY;
+    return 0;
+}
+
+int tkr_key_default_alg(const mbedtls_pk_context *pk, tkr_jwt_alg_t *alg)
+{
+    if (pk == NULL || alg == NULL)
+        return TKR_E_INVALID_ARG;
+    switch (mbedtls_pk_get_type(pk)) {
+    case MBEDTLS_PK_RSA:
+        *alg = TKR_JWT_RS256;
+        return 0;
+    case MBEDTLS_PK_ECKEY:
+    case MBEDTLS_PK_ECDSA:
+        switch (tkr_compat_pk_curve(pk)) {
+        case MBEDTLS_ECP_DP_SECP256R1: *alg = TKR_JWT_ES256; return 0;
+        case MBEDTLS_ECP_DP_SECP384R1: *alg = TKR_JWT_ES384; return 0;
+        default: return TKR_E_KEY_ALG;
+        }
+    default:
+        return TKR_E_KEY_ALG;
+    }
+}
+
+int tkr_key_check_alg(const mbedtls_pk_context *pk, tkr_jwt_alg_t alg)
+{
+    tkr_jwt_alg_t native;
+
+    if (pk == NULL)
+        return TKR_E_INVALID_ARG;
+    if (tkr_key_default_alg(pk, &native) != 0)
+        return TKR_E_KEY_ALG;
+    if (native == TKR_JWT_RS256) {
+        if (alg != TKR_JWT_RS256 && alg != TKR_JWT_PS256)
+            return TKR_E_KEY_ALG;
+        if (mbedtls_pk_get_bitlen(pk) < 2048)
+            return TKR_E_KEY_ALG;
+        return 0;
+    }
+    return native == alg ? 0 : TKR_E_KEY_ALG;
+}
+
+int tkr_key_check_pair(const mbedtls_pk_context *pub,
+                       const mbedtls_pk_context *priv, const tkr_port_t *port)
+{
+    if (pub == NULL || priv == NULL)
+        return TKR_E_INVALID_ARG;
+    if (tkr_compat_pk_check_pair(pub, priv, tkr_port_rng, (void *)port) != 0)
+        return TKR_E_KEY_MISMATCH;
+    return 0;
+}

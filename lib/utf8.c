@@ -1,0 +1,62 @@
+/* utf8.c — strict UTF-8 decode/encode. */
+#include "utf8.h"
+
+int tkr_utf8_decode(const char *s, size_t end, size_t *i, uint32_t *cp)
+{
+    const unsigned char *p = (const unsigned char *)s + *i;
+    size_t avail = end - *i, n, k;
+    uint32_t v, min;
+
+    if (avail == 0)
+        return -1;
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        *i += 1;
+        return 0;
+    }
+    if ((p[0] & 0xE0) == 0xC0) {
+        n = 2; v = p[0] & 0x1Fu; min = 0x80;
+    } else if ((p[0] & 0xF0) == 0xE0) {
+        n = 3; v = p[0] & 0x0Fu; min = 0x800;
+    } else if ((p[0] & 0xF8) == 0xF0) {
+        n = 4; v = p[0] & 0x07u; min = 0x10000;
+    } else {
+        return -1;
+    }
+    if (avail < n)
+        return -1;
+    for (k = 1; k < n; k++) {
+        if ((p[k] & 0xC0) != 0x80)
+            return -1;
+        v = (v << 6) | (p[k] & 0x3Fu);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return -1;
+    *cp = v;
+    *i += n;
+    return 0;
+}
+
+size_t tkr_utf8_encode(char out[4], uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}

@@ -1,0 +1,16 @@
+/* utf8.h — strict UTF-8 (RFC 3629) helpers shared by the JSON reader and
+ * writer. Internal to lib/. */
+#ifndef TKR_UTF8_H
+#define TKR_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decode one scalar value from s[*i..end); advances *i. Rejects overlong
+ * forms, surrogates and values past U+10FFFF: returns -1 then. */
+int tkr_utf8_decode(const char *s, size_t end, size_t *i, uint32_t *cp);
+
+/* Encode cp into out (4 bytes room); returns the byte count. */
+size_t tkr_utf8_encode(char out[4], uint32_t cp);
+
+#endif
