@@ -342,3 +342,18 @@ int tkr_jwks_select(const tkr_jwks_t *set, mbedtls_pk_context *pk,
     (void)meta(&set->doc, found, &m);
     return load(&set->doc, found, &m, pk);
 }
+
+int tkr_jwks_select_any(const tkr_jwks_t *set, mbedtls_pk_context *pk,
+                        tkr_jwt_alg_t *alg, const char *kid)
+{
+    int i, n = tkr_jwks_count(set);
+
+    if (pk == NULL || alg == NULL)
+        return TKR_E_INVALID_ARG;
+    if (kid == NULL || kid[0] == '\0')
+        return n == 1 ? tkr_jwks_key(set, pk, alg, 0) : TKR_E_NOT_FOUND;
+    for (i = 0; i < n; i++)
+        if (member_is(&set->doc, key_tok(set, i), "kid", kid))
+            return tkr_jwks_key(set, pk, alg, i);
+    return TKR_E_NOT_FOUND;
+}

@@ -44,6 +44,13 @@ int tkr_jwks_count(const tkr_jwks_t *set);
 int tkr_jwks_select(const tkr_jwks_t *set, mbedtls_pk_context *pk,
                     const char *kid, tkr_jwt_alg_t alg);
 
+/* Like tkr_jwks_select when the caller pins no algorithm: the key is chosen
+ * by kid alone (or is the only key in the set), and *alg receives the one
+ * it binds to: its "alg" member, else the family default (RSA -> RS256,
+ * P-256 -> ES256, P-384 -> ES384). */
+int tkr_jwks_select_any(const tkr_jwks_t *set, mbedtls_pk_context *pk,
+                        tkr_jwt_alg_t *alg, const char *kid);
+
 /* Load the i-th key into pk and report the algorithm it binds to
  * (for a key without "alg": the family default RS256/ES256/ES384). */
 int tkr_jwks_key(const tkr_jwks_t *set, mbedtls_pk_context *pk,

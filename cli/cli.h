@@ -1,0 +1,91 @@
+/* cli.h — what every command of the tokenroll program shares: the option
+ * parser, the one place that prints "Error: ..." and picks exit codes, file
+ * helpers and the process's port. */
+#ifndef TKR_CLI_H
+#define TKR_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokenroll/port.h"
+
+/* Exit codes: 1 for a failed operation, 2 for a usage mistake (as Python's
+ * argparse does, which FLARE's CLI is built on). */
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* ---- options ---- */
+
+enum { OPT_FLAG, OPT_VALUE, OPT_LIST };
+
+typedef struct {
+    const char *name;   /* long name without dashes: "key" */
+    char short_name;    /* 'k', or 0 */
+    int kind;           /* OPT_FLAG, OPT_VALUE, or OPT_LIST (values until next option) */
+    const char *alias;  /* second long name ("ca_path" for "ca-path"), or NULL */
+} cli_opt_t;
+
+#define CLI_MAX_OPTS 40
+#define CLI_MAX_POS 8
+
+typedef struct {
+    const cli_opt_t *spec;
+    int nspec;
+    const char *value[CLI_MAX_OPTS];
+    int seen[CLI_MAX_OPTS];
+    char **list[CLI_MAX_OPTS];
+    int nlist[CLI_MAX_OPTS];
+    const char *pos[CLI_MAX_POS];
+    int npos;
+    const char *usage;
+} cli_args_t;
+
+/* Parse argv[0..argc) (argv[0] is the first argument, not the program).
+ * Prints the usage and returns CLI_EXIT_USAGE on a mistake, -1 when help
+ * was asked for (usage printed to stdout), 0 otherwise. */
+int cli_parse(cli_args_t *a, const cli_opt_t *spec, const char *usage,
+              int argc, char **argv);
+const char *cli_get(const cli_args_t *a, const char *name);
+int cli_has(const cli_args_t *a, const char *name);
+/* Values of a list option; returns their count (0 when absent). */
+int cli_list(const cli_args_t *a, const char *name, char ***values);
+
+/* ---- errors ---- */
+
+/* "Error: <msg>" on stderr; returns CLI_EXIT_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "Error: <msg>" plus the usage line; returns CLI_EXIT_USAGE. */
+int cli_usage_fail(const cli_args_t *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- files and input ---- */
+
+/* Read a whole file into a heap buffer, NUL-terminated. NULL on failure with
+ * errno-based reason available through cli_io_error(). max bounds the size. */
+char *cli_read_file(const char *path, size_t max, size_t *len);
+const char *cli_io_error(void);
+
+/* A token given as a string or as a file holding it; surrounding whitespace
+ * is stripped. Returns a heap copy or NULL (message already printed). */
+char *cli_read_token(const char *arg, const char *what);
+
+/* Write atomically through the port (temp + fsync + rename). */
+int cli_write_file(const char *path, const void *data, size_t len, int secret);
+
+/* ---- process ---- */
+
+const tkr_port_t *cli_port(void);
+/* Pin the wall clock (tests and replays): --now EPOCH. */
+void cli_set_now(int64_t now);
+
+/* ISO 8601 UTC as Python's datetime.isoformat(): 2026-01-01T00:00:00+00:00 */
+void cli_iso_time(char out[32], int64_t t);
+
+/* Parse a decimal integer in [min, max]; 0 or -1. */
+int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* ---- commands ---- */
+
+int cmd_jwt(int argc, char **argv);
+
+#endif

@@ -1,0 +1,37 @@
+/* main.c — tokenroll: admin, service and device commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include <mbedtls/version.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: tokenroll <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  jwt inspect|verify|sign   JOSE tool: look into, check and make JWTs\n"
+    "  version                   print the version\n"
+    "\n"
+    "Run 'tokenroll <command> --help' for a command's options.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("tokenroll 0.1.0 (mbedTLS %s)\n", MBEDTLS_VERSION_STRING);
+        return 0;
+    }
+    if (strcmp(argv[1], "jwt") == 0)
+        return cmd_jwt(argc - 2, argv + 2);
+    fprintf(stderr, "Error: unknown command '%s'\n%s", argv[1], usage);
+    return CLI_EXIT_USAGE;
+}

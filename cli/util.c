@@ -1,0 +1,200 @@
+/* util.c — errors, files, time and the port for the tokenroll program. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "tkr_port_posix.h"
+#include "tokenroll/error.h"
+
+static tkr_posix_t posix_ctx = {TKR_LOG_WARN, -1};
+static tkr_port_t port;
+static int port_ready;
+static const char *io_error = "unknown error";
+
+const tkr_port_t *cli_port(void)
+{
+    if (!port_ready) {
+        tkr_port_posix_init(&port, &posix_ctx);
+        port_ready = 1;
+    }
+    return &port;
+}
+
+void cli_set_now(int64_t now)
+{
+    posix_ctx.fixed_now = now;
+}
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fflush(stdout);
+    fputs("Error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_EXIT_FAIL;
+}
+
+int cli_usage_fail(const cli_args_t *a, const char *fmt, ...)
+{
+    va_list ap;
+    const char *nl;
+
+    fputs("Error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (a != NULL && a->usage != NULL) {
+        nl = strchr(a->usage, '\n');
+        fprintf(stderr, "%.*s\n", nl ? (int)(nl - a->usage) : (int)strlen(a->usage),
+                a->usage);
+    }
+    return CLI_EXIT_USAGE;
+}
+
+const char *cli_io_error(void)
+{
+    return io_error;
+}
+
+char *cli_read_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f;
+    char *buf;
+    size_t n = 0, cap = 4096;
+    struct stat st;
+
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        io_error = "is a directory";
+        return NULL;
+    }
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        io_error = errno == ENOENT ? "no such file" : strerror(errno);
+        return NULL;
+    }
+    buf = malloc(cap + 1);
+    while (buf != NULL) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (n > max) {
+            io_error = "file too large";
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        if (r == 0) {
+            if (ferror(f)) {
+                io_error = strerror(errno);
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (nb == NULL) {
+                free(buf);
+                buf = NULL;
+                io_error = "out of memory";
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf != NULL) {
+        buf[n] = '\0';
+        if (len != NULL)
+            *len = n;
+    }
+    return buf;
+}
+
+static char *strip(char *s)
+{
+    size_t n;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+char *cli_read_token(const char *arg, const char *what)
+{
+    char *buf, *s, *out;
+    struct stat st;
+
+    if (arg == NULL || arg[0] == '\0') {
+        cli_fail("%s is empty", what);
+        return NULL;
+    }
+    if (strcmp(arg, "-") == 0) {
+        buf = cli_read_file("/dev/stdin", 1u << 20, NULL);
+    } else if (stat(arg, &st) == 0) {
+        buf = cli_read_file(arg, 1u << 20, NULL);
+        if (buf == NULL) {
+            cli_fail("cannot read %s %s: %s", what, arg, cli_io_error());
+            return NULL;
+        }
+    } else {
+        buf = strdup(arg);
+    }
+    if (buf == NULL) {
+        cli_fail("cannot read %s: %s", what, cli_io_error());
+        return NULL;
+    }
+    s = strip(buf);
+    out = strdup(s);
+    free(buf);
+    if (out != NULL && out[0] == '\0') {
+        free(out);
+        cli_fail("%s is empty", what);
+        return NULL;
+    }
+    return out;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len, int secret)
+{
+    const tkr_port_t *p = cli_port();
+    return p->store_write(p->ctx, path, data, len, secret ? TKR_STORE_SECRET : 0);
+}
+
+void cli_iso_time(char out[32], int64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%S+00:00", &tm) == 0)
+        snprintf(out, 32, "%lld", (long long)t);
+}
+
+int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
