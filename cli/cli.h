@@ -87,5 +87,6 @@ int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* ---- commands ---- */
 
 int cmd_jwt(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 #endif

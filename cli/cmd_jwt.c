@@ -225,6 +225,27 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
     return 0;
 }
 
+/* Which claim tkr_jwt_check_claims found missing: the first required or
+ * expected one the token lacks. */
+static const char *missing_claim(const tkr_jwt_rules_t *r)
+{
+    static const struct { const char *n; unsigned bit; } names[] = {
+        {"exp", TKR_CLAIM_EXP}, {"nbf", TKR_CLAIM_NBF}, {"iat", TKR_CLAIM_IAT},
+        {"iss", TKR_CLAIM_ISS}, {"sub", TKR_CLAIM_SUB}, {"aud", TKR_CLAIM_AUD},
+        {"jti", TKR_CLAIM_JTI}};
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        int expected = (r->required & names[i].bit) ||
+                       (names[i].bit == TKR_CLAIM_ISS && r->iss != NULL) ||
+                       (names[i].bit == TKR_CLAIM_SUB && r->sub != NULL) ||
+                       (names[i].bit == TKR_CLAIM_AUD && r->aud != NULL);
+        if (expected && tkr_jwt_claim(&jwt, names[i].n) < 0)
+            return names[i].n;
+    }
+    return "?";
+}
+
 /* The reason for a failed check, with the values that matter. */
 static int explain(int rc, tkr_jwt_alg_t alg, const tkr_jwt_rules_t *r,
                    int64_t now)
@@ -260,7 +281,8 @@ static int explain(int rc, tkr_jwt_alg_t alg, const tkr_jwt_rules_t *r,
     case TKR_E_SUB:
         return cli_fail("token invalid: subject is not \"%s\"", r->sub);
     case TKR_E_CLAIM_MISSING:
-        return cli_fail("token invalid: a required claim is missing");
+        return cli_fail("token invalid: required claim \"%s\" is missing",
+                        missing_claim(r));
     case TKR_E_CLAIM_TYPE:
         return cli_fail("token invalid: a registered claim has the wrong type (exp/nbf/iat must be integers; iss/sub/jti strings)");
     default:

@@ -11,12 +11,23 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  jwt inspect|verify|sign   JOSE tool: look into, check and make JWTs\n"
+    "  policy check|eval         validate an enrollment policy, decide a request\n"
     "  version                   print the version\n"
     "\n"
     "Run 'tokenroll <command> --help' for a command's options.\n";
 
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"jwt", cmd_jwt},
+    {"policy", cmd_policy},
+};
+
 int main(int argc, char **argv)
 {
+    size_t i;
+
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_EXIT_USAGE;
@@ -30,8 +41,9 @@ int main(int argc, char **argv)
         printf("tokenroll 0.1.0 (mbedTLS %s)\n", MBEDTLS_VERSION_STRING);
         return 0;
     }
-    if (strcmp(argv[1], "jwt") == 0)
-        return cmd_jwt(argc - 2, argv + 2);
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
     fprintf(stderr, "Error: unknown command '%s'\n%s", argv[1], usage);
     return CLI_EXIT_USAGE;
 }

@@ -1,0 +1,118 @@
+/* tkr_mbedtls_device.h — mbedTLS 3.6 configuration for a tokenroll device.
+ *
+ * Use as MBEDTLS_CONFIG_FILE when building mbedTLS and tokenroll for the
+ * MCU: -DMBEDTLS_CONFIG_FILE='"tkr_mbedtls_device.h"'. It replaces
+ * mbedtls_config.h whole, so everything not listed here is off; mbedTLS's
+ * own check_config.h (pulled in by build_info.h) rejects a set that does not
+ * hold together, so a compile of any tokenroll file is already the check.
+ *
+ * What is on, and for whom:
+ *   JWS RS256/PS256 verify + sign     RSA, PKCS#1 v1.5 and v2.1, SHA-256
+ *   JWS ES256/ES384 verify + sign     ECP P-256/P-384, ECDSA, SHA-384/512
+ *   JWKS keys, key loading            PK, PK parse/write, ASN.1, OID, PEM
+ *   CA certificate, CSR (csr/enroll)  X.509 CRT parse, X.509 CSR write
+ *   key generation (csr)              ECP keygen, RSA GENPRIME
+ *
+ * What is deliberately off, and why:
+ *   time       no MBEDTLS_HAVE_TIME(_DATE): the device clock is the port's
+ *              wall_time hook, which may be unset before NTP; tokenroll does
+ *              every validity check itself against that hook, so mbedTLS
+ *              must not reach for time() behind its back. X.509 validity
+ *              flags from mbedtls_x509_crt_verify are then never set.
+ *   entropy    MBEDTLS_NO_PLATFORM_ENTROPY and no MBEDTLS_ENTROPY_C: every
+ *              RNG callback tokenroll passes is tkr_port_rng, i.e. the
+ *              board's TRNG through the port; no second entropy path exists
+ *              that could be silently weaker.
+ *   files      no MBEDTLS_FS_IO: keys and certificates come from the port's
+ *              blob store as buffers.
+ *   network    no MBEDTLS_NET_C: sockets are the port's net_* hooks.
+ *   threads    no MBEDTLS_THREADING_C: tokenroll contexts are per caller.
+ *   PSA        no MBEDTLS_PSA_CRYPTO_C: the legacy API is what tokenroll
+ *              calls, and PSA would pull in its own entropy and key store.
+ *
+ * Memory: mbedTLS is the only allocator user in a device build (bignums,
+ * X.509 chains). MBEDTLS_PLATFORM_MEMORY lets the integrator point it at a
+ * static pool before the first call:
+ *
+ *     static unsigned char pool[24 * 1024];
+ *     mbedtls_memory_buffer_alloc_init(pool, sizeof(pool));
+ *
+ * so the device needs no malloc of its own. The pool size comes from the
+ * peak figures that `make bench` prints on the host.
+ *
+ * TLS for the enrollment request (the http module) will add
+ * MBEDTLS_SSL_TLS_C, MBEDTLS_SSL_CLI_C, MBEDTLS_SSL_PROTO_TLS1_2 and a cipher
+ * (AES + GCM); they are left out until that module exists so the size table
+ * shows what the token code alone costs. */
+#ifndef TKR_MBEDTLS_DEVICE_H
+#define TKR_MBEDTLS_DEVICE_H
+
+/* ---- system ---- */
+
+/* Thumb-2 multiply-accumulate in bn_mul.h: RSA is several times faster. */
+#define MBEDTLS_HAVE_ASM
+#define MBEDTLS_NO_PLATFORM_ENTROPY
+#define MBEDTLS_PLATFORM_C
+#define MBEDTLS_PLATFORM_MEMORY
+#define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+/* Deprecated 2.x names stay out, so nothing new comes to depend on them. */
+#define MBEDTLS_DEPRECATED_REMOVED
+
+/* ---- big numbers, RSA ---- */
+
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_GENPRIME
+#define MBEDTLS_RSA_C
+#define MBEDTLS_PKCS1_V15
+#define MBEDTLS_PKCS1_V21
+/* TKR_JWT_SIG_MAX is 512 bytes: RSA-4096 is the largest key we verify. */
+#define MBEDTLS_MPI_MAX_SIZE 512
+/* Window 2 instead of 3: half the precomputed powers (4 RSA-sized numbers
+ * instead of 8) held during a private-key operation, for a few % of speed. */
+#define MBEDTLS_MPI_WINDOW_SIZE 2
+
+/* ---- elliptic curves ---- */
+
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
+#define MBEDTLS_ECP_NIST_OPTIM
+#define MBEDTLS_ECDSA_C
+/* RFC 6979 nonces: a weak TRNG sample can then never leak the key; the
+ * port RNG is still used for blinding. Needs HMAC_DRBG. */
+#define MBEDTLS_ECDSA_DETERMINISTIC
+#define MBEDTLS_HMAC_DRBG_C
+/* Smaller comb tables and no cached table for the base point: a device
+ * signs a handful of times per boot, so RAM matters more than speed. */
+#define MBEDTLS_ECP_WINDOW_SIZE 2
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+
+/* ---- hashes ---- */
+
+#define MBEDTLS_MD_C
+#define MBEDTLS_SHA256_C
+#define MBEDTLS_SHA384_C
+#define MBEDTLS_SHA512_C
+/* The rolled-up loops: ~2 KiB less flash for a hash done a few times. */
+#define MBEDTLS_SHA256_SMALLER
+#define MBEDTLS_SHA512_SMALLER
+
+/* ---- encodings, keys, certificates ---- */
+
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C
+#define MBEDTLS_BASE64_C
+#define MBEDTLS_OID_C
+#define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_PEM_WRITE_C
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_X509_CSR_WRITE_C
+/* The CA may sign with RSA-PSS; its certificate must still parse. */
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
+
+#endif
