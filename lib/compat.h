@@ -11,6 +11,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
+#include <mbedtls/bignum.h>
 
 #if MBEDTLS_VERSION_MAJOR >= 3
 #define TKR_MBEDTLS3 1
@@ -122,6 +123,25 @@ static inline mbedtls_ecp_group_id tkr_compat_pk_curve(const mbedtls_pk_context 
     return mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(*pk));
 #else
     return mbedtls_pk_ec(*pk)->grp.id;
+#endif
+}
+
+/* 3.x sets the serial from raw bytes; 2.28 only from an MPI. */
+static inline int tkr_compat_crt_set_serial(mbedtls_x509write_cert *crt,
+                                            const unsigned char *s, size_t n)
+{
+#if TKR_MBEDTLS3
+    return mbedtls_x509write_crt_set_serial_raw(crt, (unsigned char *)s, n);
+#else
+    mbedtls_mpi v;
+    int rc;
+
+    mbedtls_mpi_init(&v);
+    rc = mbedtls_mpi_read_binary(&v, s, n);
+    if (rc == 0)
+        rc = mbedtls_x509write_crt_set_serial(crt, &v);
+    mbedtls_mpi_free(&v);
+    return rc;
 #endif
 }
 

@@ -1,0 +1,368 @@
+/* certwrite.c — X.509 v3 certificate profile and key pairs. */
+#include <string.h>
+
+#include <mbedtls/asn1write.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/rsa.h>
+#include <mbedtls/x509_crt.h>
+
+#include "compat.h"
+#include "tokenroll/certwrite.h"
+#include "tokenroll/error.h"
+
+/* PKCS#9 unstructuredName, 1.2.840.113549.1.9.2: where FLARE puts a
+ * user's role. mbedTLS names no macro for it. */
+#define OID_UNSTRUCTURED_NAME MBEDTLS_OID_PKCS9 "\x02"
+
+/* days since 1970-01-01 to y/m/d (H. Hinnant's civil_from_days) */
+void tkr_time_x509(char out[15], int64_t t)
+{
+    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    int64_t secs = t - days * 86400, z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    int64_t v[6] = {y, m, d, secs / 3600, (secs / 60) % 60, secs % 60};
+    int w[6] = {4, 2, 2, 2, 2, 2}, i, k, o = 0;
+
+    for (i = 0; i < 6; i++)
+        for (k = w[i] - 1; k >= 0; k--) {
+            int64_t p = 1;
+            int j;
+            for (j = 0; j < k; j++)
+                p *= 10;
+            out[o++] = (char)('0' + (v[i] / p) % 10);
+        }
+    out[o] = '\0';
+}
+
+/* Seconds since the epoch of a certificate time (for clamping). */
+static int64_t x509_epoch(const mbedtls_x509_time *t)
+{
+    int64_t y = t->year, m = t->mon, d = t->day;
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (era * 146097 + doe - 719468) * 86400 + t->hour * 3600 +
+           t->min * 60 + t->sec;
+}
+
+/* RFC 4514 escaping for mbedTLS's "CN=...,O=..." parser. */
+static int append_rdn(char *dn, size_t size, size_t *o, const char *attr,
+                      const char *v)
+{
+    size_t i, n = strlen(attr);
+
+    if (*o != 0) {
+        if (*o + 1 >= size)
+            return TKR_E_BUFFER_TOO_SMALL;
+        dn[(*o)++] = ',';
+    }
+    if (*o + n + 1 >= size)
+        return TKR_E_BUFFER_TOO_SMALL;
+    memcpy(dn + *o, attr, n);
+    *o += n;
+    dn[(*o)++] = '=';
+    for (i = 0; v[i] != '\0'; i++) {
+        if (strchr(",=+<>#;\\\"", v[i]) != NULL) {
+            if (*o + 1 >= size)
+                return TKR_E_BUFFER_TOO_SMALL;
+            dn[(*o)++] = '\\';
+        }
+        if (*o + 1 >= size)
+            return TKR_E_BUFFER_TOO_SMALL;
+        dn[(*o)++] = v[i];
+    }
+    dn[*o] = '\0';
+    return 0;
+}
+
+static int subject_dn(char *dn, size_t size, const tkr_cert_spec_t *s)
+{
+    size_t o = 0;
+    int rc;
+
+    dn[0] = '\0';
+    if ((rc = append_rdn(dn, size, &o, "CN", s->cn)) != 0 ||
+        (s->org != NULL && (rc = append_rdn(dn, size, &o, "O", s->org)) != 0))
+        return rc;
+    return 0;
+}
+
+static int set_subject(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s,
+                       const char *dn)
+{
+    if (mbedtls_x509write_crt_set_subject_name(crt, dn) != 0)
+        return TKR_E_INVALID_ARG;
+    if (s->role != NULL) {
+        /* unstructuredName has no short name in mbedTLS's DN parser. */
+        mbedtls_asn1_named_data *nd = mbedtls_asn1_store_named_data(
+            &crt->TKR_PRIV(subject), OID_UNSTRUCTURED_NAME,
+            MBEDTLS_OID_SIZE(OID_UNSTRUCTURED_NAME),
+            (const unsigned char *)s->role, strlen(s->role));
+        if (nd == NULL)
+            return TKR_E_CRYPTO;
+        nd->val.tag = MBEDTLS_ASN1_UTF8_STRING;
+    }
+    return 0;
+}
+
+/* Parse dotted IPv4 or IPv6 text into bytes; 4, 16, or 0 if neither. */
+static size_t ip_bytes(const char *s, uint8_t out[16])
+{
+    unsigned v[8];
+    size_t n = 0, i, gap = 8, len = strlen(s);
+    const char *p = s;
+
+    if (strchr(s, ':') == NULL) {
+        for (n = 0; n < 4; n++) {
+            unsigned x = 0, digits = 0;
+            while (*p >= '0' && *p <= '9' && digits < 4) {
+                x = x * 10 + (unsigned)(*p++ - '0');
+                digits++;
+            }
+            if (digits == 0 || x > 255 || (n < 3 && *p++ != '.'))
+                return 0;
+            out[n] = (uint8_t)x;
+        }
+        return *p == '\0' ? 4 : 0;
+    }
+    if (len < 2)
+        return 0;
+    if (p[0] == ':' && p[1] == ':') {
+        gap = 0;
+        p += 2;
+    }
+    while (*p != '\0' && n < 8) {
+        unsigned x = 0, digits = 0;
+        while (digits < 4 && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+                              (*p >= 'A' && *p <= 'F'))) {
+            x = x * 16 + (unsigned)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
+            p++;
+            digits++;
+        }
+        if (digits == 0)
+            return 0;
+        v[n++] = x;
+        if (*p == ':' && p[1] == ':' && gap == 8) {
+            gap = n;
+            p += 2;
+        } else if (*p == ':' && p[1] != '\0') {
+            p++;
+        } else if (*p != '\0') {
+            return 0;
+        }
+    }
+    if (*p != '\0' || (gap == 8 && n != 8) || (gap != 8 && n >= 8))
+        return 0;
+    memset(out, 0, 16);
+    for (i = 0; i < n; i++) {
+        size_t at = i < gap ? i : 8 - (n - i);
+        out[2 * at] = (uint8_t)(v[i] >> 8);
+        out[2 * at + 1] = (uint8_t)v[i];
+    }
+    return 16;
+}
+
+/* subjectAltName with one GeneralName chosen by the value's form. */
+static int set_san(mbedtls_x509write_cert *crt, const char *san)
+{
+    unsigned char buf[300], *p = buf + sizeof(buf);
+    uint8_t ip[16];
+    size_t n = ip_bytes(san, ip), vlen = n ? n : strlen(san);
+    unsigned char tag = n ? 0x87 : strchr(san, '@') ? 0x81 : 0x82;
+    int len, w;
+
+    if (vlen > 200)
+        return TKR_E_INVALID_ARG;
+    p -= vlen;
+    memcpy(p, n ? (const void *)ip : (const void *)san, vlen);
+    len = (int)vlen;
+    if ((w = mbedtls_asn1_write_len(&p, buf, vlen)) < 0 ||
+        (len += w, w = mbedtls_asn1_write_tag(&p, buf, tag)) < 0)
+        return TKR_E_CRYPTO;
+    len += w;
+    if ((w = mbedtls_asn1_write_len(&p, buf, (size_t)len)) < 0 ||
+        (len += w, w = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED |
+                                                         MBEDTLS_ASN1_SEQUENCE)) < 0)
+        return TKR_E_CRYPTO;
+    len += w;
+    return mbedtls_x509write_crt_set_extension(
+               crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
+               MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, p,
+               (size_t)len) == 0 ? 0 : TKR_E_CRYPTO;
+}
+
+static int set_eku(mbedtls_x509write_cert *crt, unsigned usage)
+{
+    unsigned char buf[64], *p = buf + sizeof(buf);
+    int len = 0, w;
+
+    if (usage & TKR_CERT_CLIENT) {
+        if ((w = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_CLIENT_AUTH,
+                                        MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH))) < 0)
+            return TKR_E_CRYPTO;
+        len += w;
+    }
+    if (usage & TKR_CERT_SERVER) {
+        if ((w = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
+                                        MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) < 0)
+            return TKR_E_CRYPTO;
+        len += w;
+    }
+    if ((w = mbedtls_asn1_write_len(&p, buf, (size_t)len)) < 0 ||
+        (len += w, w = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED |
+                                                         MBEDTLS_ASN1_SEQUENCE)) < 0)
+        return TKR_E_CRYPTO;
+    len += w;
+    return mbedtls_x509write_crt_set_extension(
+               crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+               MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0, p,
+               (size_t)len) == 0 ? 0 : TKR_E_CRYPTO;
+}
+
+/* 16 random bytes, top bit clear: a positive 127-bit serial (RFC 5280
+ * §4.1.2.2 allows up to 20 octets; CA/B asks for >= 64 random bits). */
+static int set_serial(mbedtls_x509write_cert *crt, const tkr_port_t *port)
+{
+    unsigned char s[16];
+
+    if (tkr_port_rng((void *)port, s, sizeof(s)) != 0)
+        return TKR_E_ENTROPY;
+    s[0] &= 0x7F;
+    s[0] |= 0x01; /* never a short or zero serial */
+    return tkr_compat_crt_set_serial(crt, s, sizeof(s)) == 0 ? 0 : TKR_E_CRYPTO;
+}
+
+static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
+{
+    unsigned ku;
+
+    if (s->usage & TKR_CERT_CA) {
+        if (mbedtls_x509write_crt_set_basic_constraints(crt, 1, -1) != 0)
+            return TKR_E_CRYPTO;
+        ku = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN |
+             MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
+    } else {
+        if (mbedtls_x509write_crt_set_basic_constraints(crt, 0, -1) != 0)
+            return TKR_E_CRYPTO;
+        ku = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
+        /* RSA key exchange needs keyEncipherment; ECDHE does not. */
+        if (mbedtls_pk_get_type(s->subject_key) == MBEDTLS_PK_RSA)
+            ku |= MBEDTLS_X509_KU_KEY_ENCIPHERMENT;
+    }
+    if (mbedtls_x509write_crt_set_key_usage(crt, ku) != 0)
+        return TKR_E_CRYPTO;
+    if ((s->usage & (TKR_CERT_SERVER | TKR_CERT_CLIENT)) != 0)
+        return set_eku(crt, s->usage);
+    return 0;
+}
+
+static int set_names_and_time(mbedtls_x509write_cert *crt,
+                              const tkr_cert_spec_t *s)
+{
+    char nb[15], na[15], dn[600];
+    int64_t not_after = s->not_after;
+    int rc;
+
+    if ((rc = subject_dn(dn, sizeof(dn), s)) != 0 ||
+        (rc = set_subject(crt, s, dn)) != 0)
+        return rc;
+    if (s->issuer != NULL) {
+        if (mbedtls_x509_dn_gets(dn, sizeof(dn), &s->issuer->subject) < 0)
+            return TKR_E_CERT;
+        if (not_after > x509_epoch(&s->issuer->valid_to))
+            not_after = x509_epoch(&s->issuer->valid_to);
+    }
+    /* Self-signed: dn still holds our own subject. */
+    if (mbedtls_x509write_crt_set_issuer_name(crt, dn) != 0)
+        return TKR_E_CERT;
+    if (not_after <= s->not_before)
+        return TKR_E_INVALID_ARG;
+    tkr_time_x509(nb, s->not_before);
+    tkr_time_x509(na, not_after);
+    return mbedtls_x509write_crt_set_validity(crt, nb, na) == 0 ? 0 : TKR_E_INVALID_ARG;
+}
+
+int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
+                       const tkr_cert_spec_t *s, const tkr_port_t *port)
+{
+    mbedtls_x509write_cert crt;
+    int rc;
+
+    if (out == NULL || out_len == NULL || s == NULL || s->cn == NULL ||
+        s->subject_key == NULL || s->issuer_key == NULL)
+        return TKR_E_INVALID_ARG;
+    mbedtls_x509write_crt_init(&crt);
+    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&crt, s->subject_key);
+    mbedtls_x509write_crt_set_issuer_key(&crt, s->issuer_key);
+    if ((rc = set_names_and_time(&crt, s)) != 0)
+        goto out;
+    if ((rc = set_serial(&crt, port)) != 0 || (rc = set_usage(&crt, s)) != 0)
+        goto out;
+    if (s->san != NULL && (rc = set_san(&crt, s->san)) != 0)
+        goto out;
+    if (mbedtls_x509write_crt_set_subject_key_identifier(&crt) != 0 ||
+        mbedtls_x509write_crt_set_authority_key_identifier(&crt) != 0) {
+        rc = TKR_E_CRYPTO;
+        goto out;
+    }
+    rc = mbedtls_x509write_crt_pem(&crt, (unsigned char *)out, out_size,
+                                   tkr_port_rng, (void *)port);
+    if (rc == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL || rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
+        rc = TKR_E_BUFFER_TOO_SMALL;
+    else if (rc != 0)
+        rc = TKR_E_CRYPTO;
+    else
+        *out_len = strlen(out);
+out:
+    mbedtls_x509write_crt_free(&crt);
+    return rc;
+}
+
+int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
+                     const tkr_port_t *port)
+{
+    int rc;
+
+    if (pk == NULL)
+        return TKR_E_INVALID_ARG;
+    if (type == TKR_KEY_RSA_2048) {
+        if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0)
+            return TKR_E_CRYPTO;
+        rc = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), tkr_port_rng, (void *)port,
+                                 2048, 65537);
+    } else {
+        if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
+            return TKR_E_CRYPTO;
+        rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
+                                 tkr_port_rng, (void *)port);
+    }
+    return rc == 0 ? 0 : TKR_E_CRYPTO;
+}
+
+int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
+                      mbedtls_pk_context *pk)
+{
+    if (out == NULL || out_len == NULL || pk == NULL)
+        return TKR_E_INVALID_ARG;
+    if (mbedtls_pk_write_key_pem(pk, (unsigned char *)out, out_size) != 0)
+        return TKR_E_BUFFER_TOO_SMALL;
+    *out_len = strlen(out);
+    return 0;
+}

@@ -1,0 +1,55 @@
+/* tokenroll/certwrite.h — X.509 v3 certificates and key pairs.
+ *
+ * One writer for every certificate tokenroll makes (the provisioned root CA,
+ * server and admin certificates, and certificates the service issues), so
+ * the profile — basicConstraints, keyUsage, extendedKeyUsage, SKI/AKI, SAN,
+ * a random serial of 127 bits — is decided in one place (RFC 5280 §4). */
+#ifndef TOKENROLL_CERTWRITE_H
+#define TOKENROLL_CERTWRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
+#include "port.h"
+
+/* usage bits */
+#define TKR_CERT_CA     0x1u  /* CA:TRUE critical, keyCertSign + cRLSign */
+#define TKR_CERT_SERVER 0x2u  /* serverAuth */
+#define TKR_CERT_CLIENT 0x4u  /* clientAuth */
+
+typedef struct {
+    mbedtls_pk_context *subject_key;   /* the key certified (public part used) */
+    mbedtls_pk_context *issuer_key;    /* signs; == subject_key when self-signed */
+    const mbedtls_x509_crt *issuer;    /* NULL: self-signed root */
+    const char *cn;                    /* subject CN (required) */
+    const char *org;                   /* subject O, or NULL */
+    const char *role;                  /* subject unstructuredName, or NULL */
+    const char *san;                   /* SAN: DNS name, IP address or e-mail
+                                          (chosen by its form), or NULL */
+    int64_t not_before, not_after;     /* seconds since the epoch */
+    unsigned usage;                    /* TKR_CERT_* */
+} tkr_cert_spec_t;
+
+/* Write the certificate as PEM into out (NUL-terminated). A not_after past
+ * the issuer's own is clamped to it. */
+int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
+                       const tkr_cert_spec_t *spec, const tkr_port_t *port);
+
+typedef enum { TKR_KEY_EC_P256 = 0, TKR_KEY_RSA_2048 } tkr_key_type_t;
+
+/* Generate a key pair into pk (initialised by the caller). */
+int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
+                     const tkr_port_t *port);
+
+/* Private key as PEM (PKCS#1 for RSA, SEC1 for EC, as FLARE writes them). */
+int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
+                      mbedtls_pk_context *pk);
+
+/* "YYYYMMDDhhmmss" for t (UTC), as mbedtls_x509write_crt_set_validity wants;
+ * proleptic Gregorian, no OS call. */
+void tkr_time_x509(char out[15], int64_t t);
+
+#endif

@@ -1,0 +1,264 @@
+/* token.c — mint and read FLARE enrollment tokens. */
+#include <string.h>
+
+#include "tokenroll/error.h"
+#include "tokenroll/json.h"
+#include "tokenroll/key.h"
+#include "tokenroll/token.h"
+
+static const char *const type_names[] = {"client", "admin", "relay", "server",
+                                         "pattern"};
+
+const char *tkr_subject_type_name(tkr_subject_type_t t)
+{
+    if ((unsigned)t >= sizeof(type_names) / sizeof(type_names[0]))
+        return NULL;
+    return type_names[t];
+}
+
+int tkr_subject_type_parse(const char *s, tkr_subject_type_t *t)
+{
+    unsigned i;
+
+    if (s == NULL || t == NULL)
+        return TKR_E_INVALID_ARG;
+    if (strcmp(s, "user") == 0) { /* FLARE's --user means an admin token */
+        *t = TKR_SUBJECT_ADMIN;
+        return 0;
+    }
+    for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+        if (strcmp(s, type_names[i]) == 0) {
+            *t = (tkr_subject_type_t)i;
+            return 0;
+        }
+    return TKR_E_NOT_FOUND;
+}
+
+int tkr_uuid_v4(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t b[16];
+    size_t i, o = 0;
+
+    if (out == NULL || port == NULL || port->entropy == NULL)
+        return TKR_E_INVALID_ARG;
+    if (port->entropy(port->ctx, b, sizeof(b)) != 0)
+        return TKR_E_ENTROPY;
+    b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* variant 10 */
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int tkr_uuid_valid(const char *s)
+{
+    size_t i;
+
+    if (s == NULL || strlen(s) != TKR_UUID_LEN)
+        return 0;
+    for (i = 0; i < TKR_UUID_LEN; i++) {
+        char c = s[i];
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-'
+                 : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                     (c >= 'A' && c <= 'F')))
+            return 0;
+    }
+    return 1;
+}
+
+static void string_list(tkr_jsonw_t *w, const char *key,
+                        const char *const *v, size_t n)
+{
+    size_t i;
+
+    tkr_jsonw_key(w, key);
+    tkr_jsonw_arr_begin(w);
+    for (i = 0; i < n; i++)
+        tkr_jsonw_str(w, v[i]);
+    tkr_jsonw_arr_end(w);
+}
+
+int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
+                          const tkr_token_claims_t *c, const tkr_port_t *port,
+                          char jti_out[TKR_UUID_LEN + 1])
+{
+    char jti[TKR_UUID_LEN + 1];
+    int64_t iat;
+    tkr_jsonw_t w;
+    int rc;
+
+    if (out == NULL || out_len == NULL || c == NULL || c->subject == NULL ||
+        c->issuer == NULL || c->policy == NULL || c->validity <= 0 ||
+        c->max_uses < 1 || tkr_subject_type_name(c->type) == NULL)
+        return TKR_E_INVALID_ARG;
+    if (c->jti != NULL) {
+        if (!tkr_uuid_valid(c->jti))
+            return TKR_E_INVALID_ARG;
+        memcpy(jti, c->jti, sizeof(jti));
+    } else if ((rc = tkr_uuid_v4(jti, port)) != 0) {
+        return rc;
+    }
+    iat = c->issued_at >= 0 ? c->issued_at : tkr_port_time(port);
+    if (iat < 0 || iat > INT64_MAX - c->validity)
+        return TKR_E_INVALID_ARG;
+
+    tkr_jsonw_init(&w, out, out_size, TKR_JSONW_ASCII);
+    tkr_jsonw_obj_begin(&w);
+    tkr_jsonw_key(&w, "jti");
+    tkr_jsonw_str(&w, jti);
+    tkr_jsonw_key(&w, "sub");
+    tkr_jsonw_str(&w, c->subject);
+    tkr_jsonw_key(&w, "iat");
+    tkr_jsonw_i64(&w, iat);
+    tkr_jsonw_key(&w, "exp");
+    tkr_jsonw_i64(&w, iat + c->validity);
+    tkr_jsonw_key(&w, "iss");
+    tkr_jsonw_str(&w, c->issuer);
+    tkr_jsonw_key(&w, "subject_type");
+    tkr_jsonw_str(&w, tkr_subject_type_name(c->type));
+    tkr_jsonw_key(&w, "policy");
+    tkr_jsonw_raw(&w, c->policy, c->policy_len);
+    tkr_jsonw_key(&w, "max_uses");
+    tkr_jsonw_i64(&w, c->max_uses);
+    if (c->roles != NULL)
+        string_list(&w, "roles", c->roles, c->n_roles);
+    if (c->source_ips != NULL)
+        string_list(&w, "source_ips", c->source_ips, c->n_source_ips);
+    tkr_jsonw_obj_end(&w);
+    rc = tkr_jsonw_finish(&w, out_len);
+    if (rc == 0 && jti_out != NULL)
+        memcpy(jti_out, jti, sizeof(jti));
+    return rc;
+}
+
+int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
+                   mbedtls_pk_context *ca_key, const tkr_token_claims_t *c,
+                   const tkr_port_t *port, char jti_out[TKR_UUID_LEN + 1])
+{
+    char claims[TKR_JWT_PAYLOAD_MAX];
+    size_t len;
+    tkr_jwt_alg_t alg;
+    int rc;
+
+    if (ca_key == NULL)
+        return TKR_E_INVALID_ARG;
+    if ((rc = tkr_key_default_alg(ca_key, &alg)) != 0)
+        return rc;
+    rc = tkr_token_claims_json(claims, sizeof(claims), &len, c, port, jti_out);
+    if (rc == TKR_E_BUFFER_TOO_SMALL)
+        return TKR_E_TOO_LARGE;
+    if (rc != 0)
+        return rc;
+    return tkr_jwt_sign(out, out_size, out_len, ca_key, alg, NULL, claims, len,
+                        port);
+}
+
+/* ---- reading ---- */
+
+static int copy_str(const tkr_jwt_t *jwt, const char *name, char *out,
+                    size_t size, int required)
+{
+    int t = tkr_jwt_claim(jwt, name);
+
+    out[0] = '\0';
+    if (t < 0)
+        return required ? TKR_E_CLAIM_MISSING : 0;
+    if (tkr_json_get_str(&jwt->doc, out, size, NULL, t) != 0)
+        return TKR_E_CLAIM_TYPE;
+    return 0;
+}
+
+static int date(const tkr_jwt_t *jwt, const char *name, int64_t *v, int *has)
+{
+    int t = tkr_jwt_claim(jwt, name);
+
+    *has = 0;
+    if (t < 0)
+        return 0;
+    if (tkr_json_get_i64(&jwt->doc, v, t) != 0)
+        return TKR_E_CLAIM_TYPE;
+    *has = 1;
+    return 0;
+}
+
+/* An optional array of strings. */
+static int str_array(const tkr_jwt_t *jwt, const char *name, int *out)
+{
+    int t = tkr_jwt_claim(jwt, name), i, n;
+
+    *out = -1;
+    if (t < 0 || tkr_json_type(&jwt->doc, t) == TKR_JSON_NULL)
+        return 0;
+    if (tkr_json_type(&jwt->doc, t) != TKR_JSON_ARRAY)
+        return TKR_E_CLAIM_TYPE;
+    n = tkr_json_count(&jwt->doc, t);
+    for (i = 0; i < n; i++)
+        if (tkr_json_type(&jwt->doc, tkr_json_child(&jwt->doc, t, i)) !=
+            TKR_JSON_STRING)
+            return TKR_E_CLAIM_TYPE;
+    *out = t;
+    return 0;
+}
+
+static void policy_meta(tkr_token_info_t *info, const tkr_jwt_t *jwt)
+{
+    int meta;
+
+    info->policy_project = info->policy_version = -1;
+    if (info->policy < 0)
+        return;
+    meta = tkr_json_find(&jwt->doc, info->policy, "metadata");
+    if (meta < 0 || tkr_json_type(&jwt->doc, meta) != TKR_JSON_OBJECT)
+        return;
+    info->policy_project = tkr_json_find(&jwt->doc, meta, "project");
+    info->policy_version = tkr_json_find(&jwt->doc, meta, "version");
+    if (info->policy_project < 0)
+        info->policy_project = -1;
+    if (info->policy_version < 0)
+        info->policy_version = -1;
+}
+
+int tkr_token_read(tkr_token_info_t *info, const tkr_jwt_t *jwt)
+{
+    char type[16];
+    int rc, t;
+
+    if (info == NULL || jwt == NULL || jwt->doc.ntok == 0)
+        return TKR_E_INVALID_ARG;
+    memset(info, 0, sizeof(*info));
+    if ((rc = copy_str(jwt, "jti", info->jti, sizeof(info->jti), 1)) != 0 ||
+        (rc = copy_str(jwt, "sub", info->subject, sizeof(info->subject), 1)) != 0 ||
+        (rc = copy_str(jwt, "iss", info->issuer, sizeof(info->issuer), 0)) != 0 ||
+        (rc = copy_str(jwt, "subject_type", type, sizeof(type), 0)) != 0)
+        return rc;
+    if (type[0] != '\0') {
+        if (tkr_subject_type_parse(type, &info->type) != 0)
+            return TKR_E_CLAIM_TYPE;
+        info->has_type = 1;
+    }
+    if ((rc = date(jwt, "iat", &info->iat, &info->has_iat)) != 0 ||
+        (rc = date(jwt, "exp", &info->exp, &info->has_exp)) != 0)
+        return rc;
+    info->max_uses = 1;
+    t = tkr_jwt_claim(jwt, "max_uses");
+    if (t >= 0 && (tkr_json_get_i64(&jwt->doc, &info->max_uses, t) != 0 ||
+                   info->max_uses < 1))
+        return TKR_E_CLAIM_TYPE;
+    info->policy = tkr_jwt_claim(jwt, "policy");
+    if (info->policy >= 0 && tkr_json_type(&jwt->doc, info->policy) != TKR_JSON_OBJECT)
+        return TKR_E_CLAIM_TYPE;
+    if (info->policy < 0)
+        info->policy = -1;
+    if ((rc = str_array(jwt, "roles", &info->roles)) != 0 ||
+        (rc = str_array(jwt, "source_ips", &info->source_ips)) != 0)
+        return rc;
+    policy_meta(info, jwt);
+    return 0;
+}
