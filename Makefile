@@ -151,7 +151,7 @@ $(B)/bench/%: tests/bench/%.c $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL)
 
-bench: deps-quiet all $(BENCHES)
+bench: deps-quiet $(BENCHES)
 	@bash tests/bench/run.sh $(B)
 
 # ---- Cortex-M4 cross build of the device-side code ----
@@ -168,7 +168,9 @@ $(XB)/inc/jsmn.h:
 	ln -sf /usr/include/jsmn.h $@
 $(XB)/%.o: %.c build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
 	@mkdir -p $(@D)
-	$(XCC) $(XFLAGS) -c $< -o $@
+	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(XB) -name '*.d' 2>/dev/null)
 
 cross-m4: deps-quiet $(X_OBJ)
 	@bash port/baremetal/size_table.sh $(X_OBJ)

@@ -126,7 +126,9 @@ static inline mbedtls_ecp_group_id tkr_compat_pk_curve(const mbedtls_pk_context 
 #endif
 }
 
-/* 3.x sets the serial from raw bytes; 2.28 only from an MPI. */
+#if defined(MBEDTLS_X509_CRT_WRITE_C)
+/* 3.x sets the serial from raw bytes; 2.28 only from an MPI. A device
+ * build (no certificate writing) has neither. */
 static inline int tkr_compat_crt_set_serial(mbedtls_x509write_cert *crt,
                                             const unsigned char *s, size_t n)
 {
@@ -144,6 +146,7 @@ static inline int tkr_compat_crt_set_serial(mbedtls_x509write_cert *crt,
     return rc;
 #endif
 }
+#endif
 
 /* Certificate fields that 3.x made private. */
 #define TKR_CRT_SIG_MD(crt) ((crt)->TKR_PRIV(sig_md))

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# size_table.sh OBJ... — the flash/RAM cost of the device objects, and a
+# guard that none of them reaches for the OS.
+#
+# Prints text/data/bss per object (arm-none-eabi-size, before the linker's
+# --gc-sections, so an upper bound) and a TOTAL row; then the static size of
+# the context types an integrator must place in RAM; then fails (exit 1,
+# naming object and symbol) when an object references a file, stdio,
+# socket, clock, raw-entropy or heap function. Those services belong to the
+# port, and the heap to mbedTLS alone (its peak is what `make bench`
+# reports), so such a reference is a layering bug, not a size question.
+#
+# Environment: XSIZE, XNM, XCC override the tools; PROBE_FLAGS the flags of
+# the sizeof probe (default: the ones `make cross-m4` uses).
+set -euo pipefail
+
+XSIZE=${XSIZE:-arm-none-eabi-size}
+XNM=${XNM:-arm-none-eabi-nm}
+XCC=${XCC:-arm-none-eabi-gcc}
+
+[ $# -gt 0 ] || { echo "usage: $0 OBJ..." >&2; exit 2; }
+for obj in "$@"; do
+  [ -f "$obj" ] || { echo "size_table: no such object: $obj" >&2; exit 2; }
+done
+
+FORBIDDEN=(fopen fread fwrite fclose fprintf printf puts
+           socket connect send recv
+           time clock_gettime gettimeofday getrandom
+           open read write
+           malloc calloc realloc free)
+
+# ---- size table ----
+echo "Cortex-M4 device objects (-Os, thumb; sizes before --gc-sections)"
+"$XSIZE" -B "$@" | awk '
+  NR == 1 { next }
+  {
+    text += $1; data += $2; bss += $3
+    rows[NR] = sprintf("%-46s %8d %8d %8d", $6, $1, $2, $3)
+    n = NR
+  }
+  END {
+    printf "%-46s %8s %8s %8s\n", "object", "text", "data", "bss"
+    for (i = 2; i <= n; i++) print rows[i]
+    printf "%-46s %8d %8d %8d\n", "TOTAL", text, data, bss
+  }'
+
+# ---- context sizes (optional: needs the cross compiler and headers) ----
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+PROBE_FLAGS=${PROBE_FLAGS:-"-std=c11 -mcpu=cortex-m4 -mthumb -Os -fdata-sections \
+  -I$root/lib/include -I$root/lib -I$root/port/baremetal -I$root/build/m4/inc \
+  -I$root/build/mbedtls-3.6/include -DMBEDTLS_CONFIG_FILE=\"tkr_mbedtls_device.h\""}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# Each array is sized by a type, so the symbol size nm reports is sizeof.
+cat > "$tmp/probe.c" <<'PROBE'
+#include "tokenroll/jwt.h"
+#include "tokenroll/jwks.h"
+#include "tkr_port_baremetal.h"
+char sizeof_tkr_jwt_t[sizeof(tkr_jwt_t)];
+char sizeof_tkr_jwks_t[sizeof(tkr_jwks_t)];
+char sizeof_tkr_port_t[sizeof(tkr_port_t)];
+char sizeof_tkr_baremetal_t[sizeof(tkr_baremetal_t)];
+PROBE
+echo
+# shellcheck disable=SC2086 # PROBE_FLAGS is a list of flags
+if "$XCC" $PROBE_FLAGS -c "$tmp/probe.c" -o "$tmp/probe.o" 2>"$tmp/probe.err"; then
+  echo "context sizes (static or caller stack; tkr_jwt_t belongs in static RAM)"
+  while read -r _ size _ sym; do
+    case "$sym" in
+      sizeof_*) printf "  sizeof(%s) = %d bytes\n" "${sym#sizeof_}" "$((16#$size))" ;;
+    esac
+  done < <("$XNM" -S "$tmp/probe.o")
+else
+  echo "context sizes: probe did not compile, skipped:"
+  sed 's/^/  /' "$tmp/probe.err" | head -5
+fi
+
+# ---- forbidden symbols ----
+echo
+bad=0
+for obj in "$@"; do
+  while read -r sym; do
+    for f in "${FORBIDDEN[@]}"; do
+      if [ "$sym" = "$f" ]; then
+        echo "FORBIDDEN: $obj references $sym" >&2
+        bad=1
+      fi
+    done
+  done < <("$XNM" -u "$obj" | awk '{print $NF}')
+done
+if [ $bad -ne 0 ]; then
+  echo "device objects call the OS or the heap directly: route it through the port" >&2
+  exit 1
+fi
+echo "no device object references ${#FORBIDDEN[@]} forbidden OS/heap symbols (checked $# objects)"
