@@ -72,6 +72,14 @@ char *cli_read_token(const char *arg, const char *what);
 /* Write atomically through the port (temp + fsync + rename). */
 int cli_write_file(const char *path, const void *data, size_t len, int secret);
 
+/* out = a/b; -1 (and an empty out) when it does not fit. */
+int cli_join(char *out, size_t size, const char *a, const char *b);
+
+/* mkdir -p; 0 or -1 with errno. */
+int cli_mkdirs(const char *path, unsigned mode);
+/* Remove a folder tree we created (failure cleanup); best effort. */
+void cli_rmtree(const char *path);
+
 /* ---- process ---- */
 
 const tkr_port_t *cli_port(void);
@@ -84,9 +92,16 @@ void cli_iso_time(char out[32], int64_t t);
 /* Parse a decimal integer in [min, max]; 0 or -1. */
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* A certificate's DER as PEM text. */
+struct mbedtls_x509_crt;
+int cli_cert_pem(char *out, size_t size, const struct mbedtls_x509_crt *crt);
+
 /* ---- commands ---- */
 
 int cmd_jwt(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_provision(int argc, char **argv);
+int cmd_package(int argc, char **argv);
 
 #endif

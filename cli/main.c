@@ -11,6 +11,9 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  jwt inspect|verify|sign   JOSE tool: look into, check and make JWTs\n"
+    "  provision -p project.yml  create the root CA and server/admin startup kits\n"
+    "  token generate|batch|info mint and inspect enrollment tokens\n"
+    "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
     "  policy check|eval         validate an enrollment policy, decide a request\n"
     "  version                   print the version\n"
     "\n"
@@ -22,6 +25,9 @@ static const struct {
 } commands[] = {
     {"jwt", cmd_jwt},
     {"policy", cmd_policy},
+    {"token", cmd_token},
+    {"provision", cmd_provision},
+    {"package", cmd_package},
 };
 
 int main(int argc, char **argv)

@@ -7,6 +7,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <mbedtls/pem.h>
+#include <mbedtls/x509_crt.h>
 
 #include "cli.h"
 #include "tkr_port_posix.h"
@@ -196,5 +201,75 @@ int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
     if (errno != 0 || *end != '\0' || v < min || v > max)
         return -1;
     *out = (int64_t)v;
+    return 0;
+}
+
+int cli_mkdirs(const char *path, unsigned mode)
+{
+    char tmp[4096];
+    size_t i, n = strlen(path);
+    struct stat st;
+
+    if (n == 0 || n >= sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(tmp, path, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0')
+            continue;
+        tmp[i] = '\0';
+        if (mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST)
+            return -1;
+        if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            return -1;
+        }
+        if (i < n)
+            tmp[i] = '/';
+    }
+    return 0;
+}
+
+void cli_rmtree(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    char sub[4096];
+
+    if (d != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            struct stat st;
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+            if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+                cli_rmtree(sub);
+            else
+                unlink(sub);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+int cli_cert_pem(char *out, size_t size, const struct mbedtls_x509_crt *crt)
+{
+    size_t olen;
+
+    return mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n",
+                                    "-----END CERTIFICATE-----\n", crt->raw.p,
+                                    crt->raw.len, (unsigned char *)out, size, &olen);
+}
+
+int cli_join(char *out, size_t size, const char *a, const char *b)
+{
+    int n = snprintf(out, size, "%s/%s", a, b);
+
+    if (n < 0 || (size_t)n >= size) {
+        if (size > 0)
+            out[0] = '\0';
+        return -1;
+    }
     return 0;
 }

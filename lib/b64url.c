@@ -72,11 +72,11 @@ int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
         return TKR_E_BASE64;
     need = (in_len / 4) * 3 + (in_len % 4 ? in_len % 4 - 1 : 0);
     *out_len = need;
-    if (out == NULL)
-        return 0;
-    if (out_size < need)
+    if (out != NULL && out_size < need)
         return TKR_E_BUFFER_TOO_SMALL;
 
+    /* The size query (out == NULL) validates too: a length is only
+     * reported for text that is the one canonical encoding. */
     for (i = 0; i < in_len; i++) {
         int v = sextet((unsigned char)in[i]);
         if (v < 0)
@@ -85,7 +85,8 @@ int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
+            if (out != NULL)
+                out[o++] = (uint8_t)(acc >> bits);
         }
     }
     /* Canonical form: the bits past the last byte must be zero, otherwise

@@ -77,7 +77,7 @@ int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
 static int pem_member(tkr_ca_t *ca, const tkr_json_t *doc, const char *name,
                       char *out, size_t size, size_t *len)
 {
-    int t = tkr_json_find(doc, 0, name);
+    int t = tkr_json_find(doc, 0, name), rc;
 
     if (t < 0) {
         ca->what = strcmp(name, "root_cert") == 0
@@ -85,7 +85,13 @@ static int pem_member(tkr_ca_t *ca, const tkr_json_t *doc, const char *name,
                        : "\"root_pri_key\" is missing";
         return TKR_E_NOT_FOUND;
     }
-    if (tkr_json_get_str(doc, out, size, len, t) != 0) {
+    rc = tkr_json_get_str(doc, out, size, len, t);
+    if (rc == TKR_E_BUFFER_TOO_SMALL) {
+        /* the caller's scratch, not the file, is at fault */
+        ca->what = "the scratch buffer is too small for the PEM texts";
+        return rc;
+    }
+    if (rc != 0) {
         ca->what = strcmp(name, "root_cert") == 0
                        ? "\"root_cert\" is not a PEM string"
                        : "\"root_pri_key\" is not a PEM string";
@@ -144,6 +150,9 @@ static int load_pair(tkr_ca_t *ca, char *buf, size_t buf_size,
     snprintf(ca->source, sizeof(ca->source), "%s/rootCA.pem", dir);
     snprintf(key_path, sizeof(key_path), "%s/rootCA.key", dir);
     rc = read_file(port, ca->source, buf, half, &cl);
+    if (rc != 0 && rc != TKR_E_NOT_FOUND)
+        ca->what = rc == TKR_E_BUFFER_TOO_SMALL ? "file too large"
+                                                : "cannot read the file";
     if (rc == 0) {
         rc = read_file(port, key_path, buf + half, buf_size - half, &kl);
         if (rc != 0) {

@@ -497,10 +497,12 @@ int tkr_json_get_str(const tkr_json_t *doc, char *out, size_t out_size,
         char enc[4];
         size_t m;
         rc = next_cp(doc->js, end, &i, &cp);
-        if (rc != 0)
+        if (rc == 0 && cp == 0)
+            rc = TKR_E_UTF8;
+        if (rc != 0) {
+            out[0] = '\0'; /* never a truncated string on failure */
             return rc;
-        if (cp == 0)
-            return TKR_E_UTF8;
+        }
         m = tkr_utf8_encode(enc, cp);
         if (out_size - o <= m) {
             out[0] = '\0';
@@ -517,7 +519,7 @@ int tkr_json_get_str(const tkr_json_t *doc, char *out, size_t out_size,
 
 int tkr_json_get_i64(const tkr_json_t *doc, int64_t *v, int t)
 {
-    size_t i, end;
+    size_t i, k, end;
     int neg = 0;
     uint64_t acc = 0, limit;
 
@@ -531,12 +533,14 @@ int tkr_json_get_i64(const tkr_json_t *doc, int64_t *v, int t)
         neg = 1;
         i++;
     }
+    /* A fraction or an exponent makes it another number, not an integer,
+     * however long its integer part: TKR_E_TYPE before any range check. */
+    for (k = i; k < end; k++)
+        if (!is_digit(doc->js[k]))
+            return TKR_E_TYPE;
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < end; i++) {
-        unsigned d;
-        if (!is_digit(doc->js[i]))
-            return TKR_E_TYPE; /* fraction or exponent: not an integer */
-        d = (unsigned)(doc->js[i] - '0');
+        unsigned d = (unsigned)(doc->js[i] - '0');
         if (acc > (limit - d) / 10)
             return TKR_E_RANGE;
         acc = acc * 10 + d;

@@ -33,6 +33,15 @@ static void put(tkr_jsonw_t *w, const char *s, size_t n)
 
 static void putc_(tkr_jsonw_t *w, char c) { put(w, &c, 1); }
 
+/* Depth d uses bit d of need_comma and in_object. */
+_Static_assert(TKR_JSON_DEPTH_MAX < 64, "TKR_JSON_DEPTH_MAX must fit the writer's bit sets");
+
+static void set_err(tkr_jsonw_t *w, int rc)
+{
+    if (w->err == 0)
+        w->err = rc;
+}
+
 static void newline(tkr_jsonw_t *w, unsigned depth)
 {
     unsigned i;
@@ -42,13 +51,24 @@ static void newline(tkr_jsonw_t *w, unsigned depth)
 }
 
 /* Called before every value and key: the comma and, in pretty mode, the
- * line break that Python's indent=2 puts there. */
-static void separate(tkr_jsonw_t *w)
+ * line break that Python's indent=2 puts there. Refuses what would not be
+ * JSON: a key outside an object or right after another key, a value in an
+ * object without its key, a second value at the top level. */
+static void separate(tkr_jsonw_t *w, int is_key)
 {
     uint64_t bit = (uint64_t)1 << w->depth;
+    int in_obj = (w->in_object & bit) != 0;
 
     if (w->after_key) {
+        if (is_key) {
+            set_err(w, TKR_E_JSON);
+            return;
+        }
         w->after_key = 0;
+        return;
+    }
+    if (is_key != in_obj || (w->depth == 0 && (w->need_comma & bit))) {
+        set_err(w, TKR_E_JSON);
         return;
     }
     if (w->need_comma & bit)
@@ -58,26 +78,35 @@ static void separate(tkr_jsonw_t *w)
     w->need_comma |= bit;
 }
 
+/* The reader accepts TKR_JSON_DEPTH_MAX levels; so does the writer, so
+ * that any parsed document can be re-emitted. */
 static void open_(tkr_jsonw_t *w, char c)
 {
-    separate(w);
+    uint64_t bit;
+
+    separate(w, 0);
     putc_(w, c);
-    if (w->depth + 1 >= TKR_JSON_DEPTH_MAX) {
-        if (w->err == 0)
-            w->err = TKR_E_JSON_DEPTH;
+    if (w->depth >= TKR_JSON_DEPTH_MAX) {
+        set_err(w, TKR_E_JSON_DEPTH);
         return;
     }
     w->depth++;
-    w->need_comma &= ~((uint64_t)1 << w->depth);
+    bit = (uint64_t)1 << w->depth;
+    w->need_comma &= ~bit;
+    if (c == '{')
+        w->in_object |= bit;
+    else
+        w->in_object &= ~bit;
 }
 
 static void close_(tkr_jsonw_t *w, char c)
 {
     int had = (w->need_comma >> w->depth) & 1;
+    int in_obj = (w->in_object >> w->depth) & 1;
 
-    if (w->depth == 0 || w->after_key) {
-        if (w->err == 0)
-            w->err = TKR_E_JSON;
+    /* '}' must close an object and ']' an array: "{]" is not JSON */
+    if (w->depth == 0 || w->after_key || in_obj != (c == '}')) {
+        set_err(w, TKR_E_JSON);
         return;
     }
     w->depth--;
@@ -153,7 +182,7 @@ void tkr_jsonw_key(tkr_jsonw_t *w, const char *key)
             w->err = TKR_E_INVALID_ARG;
         return;
     }
-    separate(w);
+    separate(w, 1);
     string_body(w, key, strlen(key));
     if (w->flags & TKR_JSONW_PRETTY)
         put(w, ": ", 2);
@@ -169,7 +198,7 @@ void tkr_jsonw_strn(tkr_jsonw_t *w, const char *s, size_t len)
             w->err = TKR_E_INVALID_ARG;
         return;
     }
-    separate(w);
+    separate(w, 0);
     string_body(w, s, len);
 }
 
@@ -194,13 +223,13 @@ void tkr_jsonw_i64(tkr_jsonw_t *w, int64_t v)
     } while (u != 0);
     if (v < 0)
         tmp[--n] = '-';
-    separate(w);
+    separate(w, 0);
     put(w, tmp + n, sizeof(tmp) - n);
 }
 
 void tkr_jsonw_bool(tkr_jsonw_t *w, int v)
 {
-    separate(w);
+    separate(w, 0);
     if (v)
         put(w, "true", 4);
     else
@@ -209,13 +238,13 @@ void tkr_jsonw_bool(tkr_jsonw_t *w, int v)
 
 void tkr_jsonw_null(tkr_jsonw_t *w)
 {
-    separate(w);
+    separate(w, 0);
     put(w, "null", 4);
 }
 
 void tkr_jsonw_raw(tkr_jsonw_t *w, const char *json, size_t len)
 {
-    separate(w);
+    separate(w, 0);
     put(w, json, len);
 }
 
@@ -250,7 +279,7 @@ void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
         c = t + 1;
         for (i = 0; i < n && w->err == 0; i++) {
             if (ty == TKR_JSON_OBJECT) {
-                separate(w);
+                separate(w, 1);
                 reemit_string(w, doc, c);
                 put(w, (w->flags & TKR_JSONW_PRETTY) ? ": " : ":",
                     (w->flags & TKR_JSONW_PRETTY) ? 2 : 1);
@@ -263,7 +292,7 @@ void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
         close_(w, ty == TKR_JSON_OBJECT ? '}' : ']');
         break;
     case TKR_JSON_STRING:
-        separate(w);
+        separate(w, 0);
         reemit_string(w, doc, t);
         break;
     case TKR_JSON_NUMBER:

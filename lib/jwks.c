@@ -112,11 +112,13 @@ static int meta(const tkr_json_t *doc, int k, jwk_meta_t *m)
     m->alg = TKR_JWT_ALG_UNKNOWN;
     t = tkr_json_find(doc, k, "alg");
     if (t >= 0) {
+        char name[16];
         size_t n;
-        const char *raw = tkr_json_raw(doc, t, &n);
         if (tkr_json_type(doc, t) != TKR_JSON_STRING)
             return TKR_E_KEY;
-        m->alg = tkr_jwt_alg_from_name(raw, n);
+        /* By value, like "kty" and "crv" (and the token header's alg). */
+        if (tkr_json_get_str(doc, name, sizeof(name), &n, t) == 0)
+            m->alg = tkr_jwt_alg_from_name(name, n);
         if (m->alg == TKR_JWT_ALG_UNKNOWN)
             return TKR_E_KEY_ALG; /* e.g. RS512: not for us */
     }

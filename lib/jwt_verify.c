@@ -194,7 +194,7 @@ int tkr_jwt_check_claims(const tkr_jwt_t *jwt, const tkr_jwt_rules_t *rules,
                          int64_t now)
 {
     static const tkr_jwt_rules_t none = {0, NULL, NULL, NULL, 0};
-    int64_t exp, nbf, iat, leeway;
+    int64_t exp, nbf, iat, leeway, late;
     int rc, has_exp, has_nbf, has_iat;
 
     if (jwt == NULL || jwt->doc.ntok == 0)
@@ -215,12 +215,15 @@ int tkr_jwt_check_claims(const tkr_jwt_t *jwt, const tkr_jwt_rules_t *rules,
         return rc;
     if ((has_exp == 0 || has_nbf == 0 || has_iat == 0) && now < 0)
         return TKR_E_INVALID_ARG; /* a clock is needed and there is none */
-    /* now >= exp + leeway, written so that a hostile exp cannot overflow. */
+    /* now >= exp + leeway, written so that a hostile exp cannot overflow:
+     * the arithmetic is on now (>= 0 here) and the clamped leeway only,
+     * and now + leeway saturates at the end of the int64_t clock. */
+    late = now > INT64_MAX - leeway ? INT64_MAX : now + leeway;
     if (has_exp == 0 && exp <= now - leeway)
         return TKR_E_EXPIRED;
-    if (has_nbf == 0 && nbf > now + leeway)
+    if (has_nbf == 0 && nbf > late)
         return TKR_E_NOT_YET_VALID;
-    if (has_iat == 0 && iat > now + leeway)
+    if (has_iat == 0 && iat > late)
         return TKR_E_IAT_FUTURE;
     if ((rc = string_claim(jwt, "iss", rules->iss, TKR_E_ISS)) != 0)
         return rc;

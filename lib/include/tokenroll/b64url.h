@@ -20,7 +20,8 @@
 int tkr_b64url_encode(char *out, size_t out_size, size_t *out_len,
                       const uint8_t *in, size_t in_len);
 
-/* Decode in[0..in_len). out may be NULL to learn the size in *out_len.
+/* Decode in[0..in_len). out may be NULL to learn the size in *out_len
+ * (the text is validated all the same).
  * TKR_E_BASE64 for anything but the one canonical encoding. */
 int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
                       const char *in, size_t in_len);

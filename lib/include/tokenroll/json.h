@@ -99,6 +99,7 @@ typedef struct {
     unsigned flags;
     unsigned depth;
     uint64_t need_comma;     /* bit d: depth d already holds a value */
+    uint64_t in_object;      /* bit d: the container at depth d is an object */
     int after_key;
 } tkr_jsonw_t;
 
@@ -120,7 +121,9 @@ void tkr_jsonw_raw(tkr_jsonw_t *w, const char *json, size_t len);
 void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t);
 
 /* NUL-terminates and reports the length; returns the first error, e.g.
- * TKR_E_BUFFER_TOO_SMALL, or TKR_E_JSON for unbalanced nesting. */
+ * TKR_E_BUFFER_TOO_SMALL, TKR_E_JSON_DEPTH, or TKR_E_JSON for unbalanced or
+ * mismatched nesting, a key outside an object, a value in an object without
+ * its key, or a second top-level value. */
 int tkr_jsonw_finish(tkr_jsonw_t *w, size_t *out_len);
 
 #endif

@@ -55,7 +55,8 @@ typedef struct {
     tkr_json_t hdr;          /* parsed header */
     tkr_json_t doc;          /* parsed claims; root token 0 */
     tkr_jwt_alg_t alg;       /* from the header; UNKNOWN if not supported */
-    char alg_name[16];       /* the header's alg as written (for messages) */
+    char alg_name[16];       /* the header's alg, unescaped (for messages);
+                                "?" when it does not unescape or fit */
     char kid[TKR_KID_MAX];   /* empty when absent */
 } tkr_jwt_t;
 

@@ -1,7 +1,27 @@
 /* tokenroll/policy.h — the enrollment policy (DESIGN.md, "Enrollment
  * policy"): one model, loaded from YAML (the admin's file) or from JSON
  * (a token's signed "policy" claim), validated completely, and evaluated
- * with FLARE's semantics. Admin/service side; allocates. */
+ * with FLARE's semantics. Admin/service side; allocates (one arena per
+ * policy: tkr_policy_free releases everything).
+ *
+ * Schema (every key optional; unknown keys are errors):
+ *   metadata:      project, description (strings), version (string, or a
+ *                  number such as an unquoted 1.0, kept as written)
+ *   token:         validity (duration "<n>[smhdw]", > 0), max_uses (int >= 1)
+ *   site:          name_pattern (glob)
+ *   user:          allowed_roles (non-empty list of strings), default_role
+ *                  (one of them)
+ *   approval:      method ("policy"), rules: list of
+ *                  {name, description, match: {site_name_pattern (glob),
+ *                  source_ips (non-empty list of CIDRs)}, action (approve,
+ *                  pending or reject; required), message, notify (list of
+ *                  strings)}
+ *   notifications: enabled (bool), channels: {email: {enabled,
+ *                  smtp_config (a mapping of scalars, or a string)},
+ *                  webhook: {enabled, url (http:// or https://)}}
+ * A missing section takes the built-in default policy's values, except
+ * approval: without rules every request is approved (rule "default"), as
+ * FLARE evaluates it. */
 #ifndef TOKENROLL_POLICY_H
 #define TOKENROLL_POLICY_H
 
@@ -17,38 +37,49 @@ typedef enum {
     TKR_ACTION_PENDING
 } tkr_policy_action_t;
 
-/* Address block; family 4 or 6, addr in network order, prefix bits. */
+/* Address block; family 4 or 6, addr in network order (IPv4 in addr[0..4)),
+ * prefix bits; host bits are zero. */
 typedef struct {
     int family;
     uint8_t addr[16];
     unsigned prefix;
 } tkr_cidr_t;
 
+/* Longest text tkr_cidr_format writes, with the NUL. */
+#define TKR_CIDR_STR_MAX 48
+
 typedef struct {
-    char *name;
-    char *description;
+    char *name;                  /* "unnamed" when the rule has none */
+    char *description;           /* NULL when absent */
     char *site_name_pattern;     /* NULL: any name */
     tkr_cidr_t *source_ips;      /* NULL/0: any address */
     size_t n_source_ips;
     tkr_policy_action_t action;
-    char *message;
+    char *message;               /* NULL when absent */
     char **notify;
     size_t n_notify;
+    int line, column;            /* where the rule is (0 from JSON) */
 } tkr_policy_rule_t;
 
 typedef struct {
-    char *project, *description, *version;   /* metadata */
+    char *project, *description, *version;   /* metadata; NULL when absent */
     int64_t validity;            /* token.validity in seconds (default 7d) */
     int64_t max_uses;            /* token.max_uses (default 1) */
     char *site_name_pattern;     /* site.name_pattern (default "*") */
-    char **allowed_roles;        /* user.allowed_roles */
+    char **allowed_roles;        /* user.allowed_roles (default lead,
+                                    member, org_admin) */
     size_t n_allowed_roles;
-    char *default_role;          /* user.default_role */
+    char *default_role;          /* user.default_role (default lead, or the
+                                    first allowed role) */
     char *approval_method;       /* approval.method (default "policy") */
     tkr_policy_rule_t *rules;
     size_t n_rules;
-    int notifications_enabled;
-    /* The document itself as compact ASCII JSON (what a token signs). */
+    int notifications_enabled;   /* notifications.enabled (default 0) */
+    int email_enabled;           /* notifications.channels.email.enabled */
+    int webhook_enabled;         /* notifications.channels.webhook.enabled */
+    char *webhook_url;           /* NULL when absent */
+    /* The document itself as compact ASCII JSON (what a token signs):
+     * byte-identical to FLARE's json.dumps(yaml.safe_load(file)). */
     char *json;
     size_t json_len;
     void *arena;
@@ -57,10 +88,14 @@ typedef struct {
 /* What an enrollment request presents. */
 typedef struct {
     const char *name;            /* enrollment name (site or user) */
-    const char *type;            /* client, admin, relay, server */
+    const char *type;            /* client (NULL), admin (or user), relay,
+                                    server */
     const char *ip;              /* source address, NULL when unknown */
-    const char *role;            /* requested role (admin type), or NULL */
-    /* The token's own roles / source_ips claims (NULL/0 when absent). */
+    const char *role;            /* requested role (admin type), or NULL for
+                                    the policy's default role */
+    /* The token's own roles / source_ips claims: NULL when the claim is
+     * absent. A claim that is present but empty is a non-NULL pointer with
+     * a count of 0, and allows nothing. */
     const char *const *token_roles;
     size_t n_token_roles;
     const char *const *token_source_ips;
@@ -76,44 +111,69 @@ typedef struct {
 } tkr_policy_decision_t;
 
 void tkr_policy_init(tkr_policy_t *p);
+/* Releases everything the policy holds; p is initialised again. */
 void tkr_policy_free(tkr_policy_t *p);
 
-/* Parse a duration "<n>[smhdw]" into seconds; -1 when malformed. */
+/* Parse a duration "<n>[smhdw]" into seconds; -1 when malformed or when
+ * the seconds overflow int64_t. "0s" is 0 (the policy loader refuses it). */
 int64_t tkr_policy_duration(const char *s, size_t len);
 
 /* Load and validate from YAML text (file names it in errors).
- * TKR_E_YAML / TKR_E_POLICY with err filled (file, line, column, message:
- * unknown key, wrong type, bad duration, bad glob, bad CIDR, missing or
- * unknown action, default_role outside allowed_roles, ...). */
+ * TKR_E_YAML / TKR_E_POLICY / TKR_E_TOO_LARGE with err filled (file, line,
+ * column, message naming the key path and what was expected: unknown
+ * key, wrong type, bad duration, bad glob, bad CIDR, missing or unknown
+ * action, default_role outside allowed_roles, ...). p must be initialised;
+ * on failure it holds nothing. err may be NULL. */
 int tkr_policy_load_yaml(tkr_policy_t *p, const char *text, size_t len,
                          const char *file, tkr_yaml_err_t *err);
 
 /* Load and validate the same model from JSON value t of doc (a token's
- * "policy" claim). err->line is 0; err->msg names the member path. */
+ * "policy" claim). err->line is 0; err->msg names the member path.
+ * p->json is the value re-written compactly (for a claim FLARE wrote,
+ * the claim's own bytes). */
 int tkr_policy_load_json(tkr_policy_t *p, const tkr_json_t *doc, int t,
                          tkr_yaml_err_t *err);
 
 /* The built-in default policy of the token-command document. */
 int tkr_policy_load_default(tkr_policy_t *p);
 
+/* The default policy's YAML text (as the token-command document prints
+ * it; tests/vectors/flare/default_policy.yaml). */
+extern const char tkr_policy_default_yaml[];
+
 /* Decide a request. Roles first (admin type: requested role, or the
  * policy's default role, must be in allowed_roles, else reject
  * "role-constraint"; and in the token's roles claim when present, else
- * reject "token-roles"); token source_ips claim (ip must be inside one,
- * else reject "token-source-ips"); then rules: none -> approve "default";
- * first rule whose conditions all hold wins; empty match matches all; no
- * match -> reject "default-deny". */
+ * reject "token-roles"; other types ignore roles); token source_ips claim
+ * (when present, ip must be inside one, else reject "token-source-ips");
+ * then rules: none -> approve "default"; first rule whose conditions all
+ * hold wins (site_name_pattern on name; source_ips needs ip inside one,
+ * an unknown ip never matches); empty match matches all; no match ->
+ * reject "default-deny". d->rule and d->message point into p or to
+ * static text. TKR_E_INVALID_ARG for a NULL name or an unknown type. */
 int tkr_policy_eval(const tkr_policy_t *p, const tkr_policy_request_t *req,
                     tkr_policy_decision_t *d);
 
 /* Helpers shared with the service. */
+/* CIDR or bare address (a /32 or /128); host bits are cleared, IPv4-mapped
+ * IPv6 blocks of prefix >= 96 become IPv4. 0 or TKR_E_POLICY. */
 int tkr_cidr_parse(tkr_cidr_t *c, const char *s, size_t len);
-/* 1 when ip (text) is inside c, 0 when not or unparsable. */
+/* 1 when ip (text; IPv4-mapped IPv6 counts as IPv4) is inside c, 0 when
+ * not or unparsable. */
 int tkr_cidr_contains(const tkr_cidr_t *c, const char *ip);
+/* 1 when ip is an IPv4 or IPv6 address (no prefix, no zone). */
+int tkr_ip_valid(const char *ip);
+/* "10.0.0.0/8", "2001:db8::/32" (RFC 5952). TKR_E_BUFFER_TOO_SMALL below
+ * TKR_CIDR_STR_MAX bytes when the text does not fit. */
+int tkr_cidr_format(char *out, size_t out_size, const tkr_cidr_t *c);
 /* Shell glob (fnmatch without flags, case-sensitive): 1 on match. */
 int tkr_glob_match(const char *pattern, const char *name);
-/* 0 when pattern is a well-formed glob (brackets closed, ...). */
+/* 0 when pattern is a well-formed glob (non-empty, brackets closed, no
+ * trailing '\', no reversed range, no "[^" or "[:class:]"); TKR_E_POLICY
+ * otherwise. */
 int tkr_glob_check(const char *pattern);
+/* Why tkr_glob_check refused pattern (a fixed English sentence). */
+const char *tkr_glob_problem(const char *pattern);
 
 const char *tkr_policy_action_name(tkr_policy_action_t a);
 

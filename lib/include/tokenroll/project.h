@@ -30,13 +30,21 @@ typedef struct {
 void tkr_project_init(tkr_project_t *p);
 void tkr_project_free(tkr_project_t *p);
 
-/* Load and validate: api_version (int), name (a safe directory name),
- * description, participants (a list; exactly one server with
- * fed_learn_port and admin_port in 1..65535; admin users with role;
- * names unique), builders (each with path). Unknown keys at the top level
+/* Load and validate, as `nvflare provision` reads the file: api_version
+ * (3), name (a safe directory name: letters, digits, '_', '-', '.', not
+ * starting with '.' or '-', at most 64), description, participants (a
+ * list; exactly one server with fed_learn_port and admin_port in
+ * 1..65535; at most one overseer; every participant with name, type and
+ * org, names unique; admin users with role project_admin, org_admin, lead
+ * or member, and only they; names as FLARE checks them: host name for a
+ * server, e-mail for an admin, [A-Za-z0-9_-] for a client or relay),
+ * builders (each with path, optional args). Unknown keys at the top level
  * or in a participant are errors, except FLARE's own optional participant
- * keys (listening_host, connect_to, host_names, default_host, ...), which
- * are accepted and ignored. TKR_E_YAML / TKR_E_POLICY with err. */
+ * keys (listening_host, connect_to, host_names, default_host, protocol,
+ * api_root, port, overseer_end_point, components, connection_security,
+ * enable_byoc), which are accepted and ignored. TKR_E_YAML / TKR_E_POLICY
+ * with err (file, line, column, message). p must be initialised; on
+ * failure it holds nothing. */
 int tkr_project_load(tkr_project_t *p, const char *text, size_t len,
                      const char *file, tkr_yaml_err_t *err);
 

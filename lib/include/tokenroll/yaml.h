@@ -4,17 +4,43 @@
  * neither. A document is loaded into a small tree whose every node keeps
  * its line and column, so any later check can say exactly where the file
  * is wrong. Scalars are resolved with YAML 1.1 rules, as PyYAML's
- * safe_load does: `yes/no/on/off/true/false` are booleans, `1.0` a float,
- * `"1.0"` a string, `~`/`null` null, `0x1F` and `017` integers; a date or
- * timestamp is an error (it has no JSON form). Anchors and aliases are
- * expanded. */
+ * safe_load does: `yes/no/on/off/true/false` are booleans, `1.0` a float
+ * (but `1e3`, having no dot, a string), `"1.0"` a string, `~`/`null`/empty
+ * null, `0x1F`, `017` (octal), `0b101` and `1:30` (base 60) integers; a
+ * date or timestamp is an error (it has no JSON form). Anchors and aliases
+ * are expanded (an alias shares its node: the tree is a DAG, never a
+ * cycle), merge keys (`<<`) are applied as PyYAML applies them.
+ *
+ * Where PyYAML would build something JSON cannot hold, or where a mapping
+ * repeats a key (PyYAML silently keeps the last value), loading fails with
+ * the line and column: a YAML file that loads here means the same thing to
+ * PyYAML. Tags: `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!seq`,
+ * `!!map` and the non-specific `!`; any other tag is an error. */
 #ifndef TOKENROLL_YAML_H
 #define TOKENROLL_YAML_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where a problem is: file, 1-based line and column, and what is wrong. */
+/* Largest YAML text accepted (bytes). */
+#ifndef TKR_YAML_LEN_MAX
+#define TKR_YAML_LEN_MAX (1024 * 1024)
+#endif
+
+/* Deepest nesting of sequences and mappings. */
+#ifndef TKR_YAML_DEPTH_MAX
+#define TKR_YAML_DEPTH_MAX 64
+#endif
+
+/* Size of the document once aliases are expanded, counted as nodes plus
+ * string bytes: bounds "billion laughs" documents, whose few bytes of
+ * aliases expand to gigabytes of JSON. */
+#ifndef TKR_YAML_EXPANDED_MAX
+#define TKR_YAML_EXPANDED_MAX (8 * 1024 * 1024)
+#endif
+
+/* Where a problem is: file, 1-based line and column, and what is wrong.
+ * line and column are 0 when the input has no lines (a JSON claim). */
 typedef struct {
     char file[256];
     int line;
@@ -32,13 +58,19 @@ typedef enum {
     TKR_YAML_MAP
 } tkr_yaml_kind_t;
 
+/* INT node whose value lies outside int64_t: i is clamped to INT64_MIN or
+ * INT64_MAX, the JSON form keeps every digit. */
+#define TKR_YAML_BIG 0x1u
+
 typedef struct tkr_yaml_node {
     tkr_yaml_kind_t kind;
     int line, column;            /* 1-based, of the node's start */
-    char *str;                   /* STR: the value; INT/FLOAT: source text */
+    char *str;                   /* STR: the value (NUL-terminated, may hold
+                                    NULs: use len); INT/FLOAT: source text */
     size_t len;
     int64_t i;                   /* INT value; BOOL 0/1 */
     double f;                    /* FLOAT value */
+    unsigned flags;              /* TKR_YAML_BIG */
     /* SEQ: items[0..n); MAP: keys[k] -> items[k], keys in file order */
     struct tkr_yaml_node **items;
     struct tkr_yaml_node **keys;
@@ -51,20 +83,29 @@ typedef struct {
 } tkr_yaml_doc_t;
 
 void tkr_yaml_init(tkr_yaml_doc_t *doc);
+/* Releases the whole tree (one arena). Safe on an initialised doc. */
 void tkr_yaml_free(tkr_yaml_doc_t *doc);
 
 /* Load one YAML document from text[0..len). file names it in errors.
  * TKR_E_YAML (syntax, with err), TKR_E_POLICY (a date, a non-scalar key,
- * a duplicate key, ...), TKR_E_TOO_LARGE. */
+ * a duplicate key or anchor, an unsupported tag, a recursive alias, more
+ * than one document, ...), TKR_E_TOO_LARGE (text over TKR_YAML_LEN_MAX,
+ * nesting over TKR_YAML_DEPTH_MAX, expansion over TKR_YAML_EXPANDED_MAX),
+ * TKR_E_INVALID_ARG. err may be NULL. On failure doc holds nothing. */
 int tkr_yaml_load(tkr_yaml_doc_t *doc, const char *text, size_t len,
                   const char *file, tkr_yaml_err_t *err);
 
-/* Value of key in a MAP node, or NULL. */
+/* Value of key in a MAP node (a string key), or NULL. */
 const tkr_yaml_node_t *tkr_yaml_get(const tkr_yaml_node_t *map, const char *key);
 
 /* The document as compact, ASCII-escaped JSON with keys in file order:
  * byte-identical to Python's json.dumps(yaml.safe_load(f),
- * separators=(',', ':')). Floats are written as Python's repr would. */
+ * separators=(',', ':')). Floats are written as Python's repr would
+ * (Infinity, -Infinity and NaN as json.dumps writes them). node NULL is
+ * the empty document: "null". A NUL terminator follows the text, so
+ * out_size must exceed the length; with out NULL or a buffer too small,
+ * *out_len receives the length needed (without the NUL) and the call
+ * returns TKR_E_BUFFER_TOO_SMALL. */
 int tkr_yaml_to_json(char *out, size_t out_size, size_t *out_len,
                      const tkr_yaml_node_t *node);
 

@@ -1,0 +1,293 @@
+/* cmd_provision.c — `tokenroll provision -p project.yml [-w WORKSPACE]`:
+ * the root CA in <workspace>/<name>/state/cert.json and startup kits for
+ * the server and admin users under prod_NN/, as FLARE's provisioning lays
+ * them out. A second run reuses the root CA and makes the next prod_NN. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/platform_util.h>
+
+#include "cli.h"
+#include "tokenroll/certjson.h"
+#include "tokenroll/certwrite.h"
+#include "tokenroll/error.h"
+#include "tokenroll/json.h"
+#include "tokenroll/project.h"
+
+#define PEM_MAX 8192
+#define DAY 86400
+
+typedef struct {
+    const tkr_project_t *proj;
+    tkr_key_type_t key_type;
+    int64_t now, ca_days, cert_days;
+    tkr_ca_t ca;
+    char root_pem[PEM_MAX];
+    char dir[1024];          /* <workspace>/<name> */
+} prov_t;
+
+static int write_in(const char *dir, const char *name, const char *data,
+                    size_t len, int secret)
+{
+    char path[1200];
+    int rc;
+
+    cli_join(path, sizeof(path), dir, name);
+    rc = cli_write_file(path, data, len, secret);
+    if (rc != 0)
+        return cli_fail("cannot write %s: %s", path, tkr_strerror(rc));
+    return 0;
+}
+
+/* cert.json as FLARE writes it: {"root_cert": PEM, "root_pri_key": PEM}. */
+static int write_cert_json(prov_t *pv, const char *cert, const char *key)
+{
+    static char buf[3 * PEM_MAX];
+    char state[1100];
+    tkr_jsonw_t w;
+    size_t len;
+    int rc;
+
+    tkr_jsonw_init(&w, buf, sizeof(buf), 0);
+    tkr_jsonw_obj_begin(&w);
+    tkr_jsonw_key(&w, "root_cert");
+    tkr_jsonw_str(&w, cert);
+    tkr_jsonw_key(&w, "root_pri_key");
+    tkr_jsonw_str(&w, key);
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, &len) != 0)
+        return cli_fail("cert.json does not fit in memory");
+    snprintf(state, sizeof(state), "%s/state", pv->dir);
+    if (cli_mkdirs(state, 0700) != 0)
+        return cli_fail("cannot create %s: %s", state, strerror(errno));
+    rc = write_in(state, "cert.json", buf, len, 1);
+    mbedtls_platform_zeroize(buf, sizeof(buf));
+    return rc;
+}
+
+static int new_root(prov_t *pv)
+{
+    static char key_pem[PEM_MAX];
+    mbedtls_pk_context key;
+    tkr_cert_spec_t spec;
+    size_t len;
+    int rc;
+
+    mbedtls_pk_init(&key);
+    memset(&spec, 0, sizeof(spec));
+    spec.subject_key = spec.issuer_key = &key;
+    spec.cn = pv->proj->name;
+    spec.not_before = pv->now;
+    spec.not_after = pv->now + pv->ca_days * DAY;
+    spec.usage = TKR_CERT_CA;
+    if (tkr_key_generate(&key, pv->key_type, cli_port()) != 0 ||
+        tkr_cert_write_pem(pv->root_pem, sizeof(pv->root_pem), &len, &spec, cli_port()) != 0 ||
+        tkr_key_write_pem(key_pem, sizeof(key_pem), &len, &key) != 0)
+        rc = cli_fail("cannot create the root CA");
+    else
+        rc = write_cert_json(pv, pv->root_pem, key_pem);
+    mbedtls_platform_zeroize(key_pem, sizeof(key_pem));
+    mbedtls_pk_free(&key);
+    return rc;
+}
+
+/* The existing root CA, or a new one; pv->ca loaded either way. */
+static int root_ca(prov_t *pv)
+{
+    size_t size = 2 * TKR_CERTJSON_MAX;
+    char *buf = malloc(size), path[1100];
+    struct stat st;
+    int rc, fresh = 0;
+
+    if (buf == NULL)
+        return cli_fail("out of memory");
+    snprintf(path, sizeof(path), "%s/state/cert.json", pv->dir);
+    if (stat(path, &st) != 0) {
+        if ((rc = new_root(pv)) != 0) {
+            free(buf);
+            return rc;
+        }
+        fresh = 1;
+    }
+    rc = tkr_certjson_load(&pv->ca, buf, size, pv->dir, cli_port());
+    free(buf);
+    if (rc != 0)
+        return cli_fail("%s: %s", pv->ca.source, pv->ca.what ? pv->ca.what : tkr_strerror(rc));
+    if (cli_cert_pem(pv->root_pem, sizeof(pv->root_pem), &pv->ca.cert) != 0)
+        return cli_fail("cannot encode the root certificate");
+    printf("%s root CA \"%s\" in %s\n", fresh ? "Created" : "Reusing", pv->ca.cn, path);
+    return 0;
+}
+
+/* Key + certificate for one participant into dir/startup. */
+static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *dir)
+{
+    static char cert_pem[PEM_MAX], key_pem[PEM_MAX];
+    int server = strcmp(p->type, "server") == 0;
+    int admin = strcmp(p->type, "admin") == 0;
+    mbedtls_pk_context key;
+    tkr_cert_spec_t spec;
+    char startup[1200];
+    size_t cl = 0, kl = 0;
+    int rc;
+
+    cli_join(startup, sizeof(startup), dir, "startup");
+    if (cli_mkdirs(startup, 0755) != 0)
+        return cli_fail("cannot create %s: %s", startup, strerror(errno));
+    mbedtls_pk_init(&key);
+    memset(&spec, 0, sizeof(spec));
+    spec.subject_key = &key;
+    spec.issuer_key = &pv->ca.key;
+    spec.issuer = &pv->ca.cert;
+    spec.cn = p->name;
+    spec.org = p->org;
+    spec.role = admin ? p->role : NULL;
+    spec.san = p->name;
+    spec.not_before = pv->now;
+    spec.not_after = pv->now + pv->cert_days * DAY;
+    spec.usage = server ? TKR_CERT_SERVER
+                        : strcmp(p->type, "relay") == 0 ? TKR_CERT_SERVER | TKR_CERT_CLIENT
+                                                        : TKR_CERT_CLIENT;
+    if (tkr_key_generate(&key, pv->key_type, cli_port()) != 0 ||
+        tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port()) != 0 ||
+        tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &key) != 0) {
+        rc = cli_fail("cannot create the certificate for %s", p->name);
+    } else {
+        const char *base = server ? "server" : "client";
+        char name[32];
+        rc = write_in(startup, "rootCA.pem", pv->root_pem, strlen(pv->root_pem), 0);
+        snprintf(name, sizeof(name), "%s.crt", base);
+        if (rc == 0)
+            rc = write_in(startup, name, cert_pem, cl, 0);
+        snprintf(name, sizeof(name), "%s.key", base);
+        if (rc == 0)
+            rc = write_in(startup, name, key_pem, kl, 1);
+    }
+    mbedtls_platform_zeroize(key_pem, sizeof(key_pem));
+    mbedtls_pk_free(&key);
+    return rc;
+}
+
+/* Kits are built in a temporary folder and renamed into place, so a failed
+ * run never leaves a half-made prod_NN behind. */
+static int build_prod(prov_t *pv)
+{
+    char prod[1100], tmp[1200], kit[1500];
+    size_t i;
+    int n, rc = 0;
+
+    for (n = 0; n < 100; n++) {
+        struct stat st;
+        snprintf(prod, sizeof(prod), "%s/prod_%02d", pv->dir, n);
+        if (stat(prod, &st) != 0)
+            break;
+    }
+    if (n == 100)
+        return cli_fail("%s already holds prod_00 .. prod_99", pv->dir);
+    snprintf(tmp, sizeof(tmp), "%s/.prod_%02d.tmp.%ld", pv->dir, n, (long)getpid());
+    if (cli_mkdirs(tmp, 0755) != 0)
+        return cli_fail("cannot create %s: %s", tmp, strerror(errno));
+    for (i = 0; rc == 0 && i < pv->proj->n_participants; i++) {
+        const tkr_participant_t *p = &pv->proj->participants[i];
+        cli_join(kit, sizeof(kit), tmp, p->name);
+        rc = participant_kit(pv, p, kit);
+    }
+    if (rc == 0 && rename(tmp, prod) != 0)
+        rc = cli_fail("cannot rename %s to %s: %s", tmp, prod, strerror(errno));
+    if (rc != 0) {
+        cli_rmtree(tmp);
+        return rc;
+    }
+    for (i = 0; i < pv->proj->n_participants; i++)
+        printf("  %s/%s/startup  (%s)\n", prod, pv->proj->participants[i].name,
+               pv->proj->participants[i].type);
+    return 0;
+}
+
+static const char provision_usage[] =
+    "usage: tokenroll provision -p PROJECT_FILE [-w WORKSPACE] [--key-type rsa|ec]\n"
+    "                           [--ca-days N] [--cert-days N]\n"
+    "\n"
+    "Create the project's root CA (state/cert.json) and startup kits for the\n"
+    "server and admin users (prod_NN/<name>/startup). Running it again reuses\n"
+    "the root CA and writes the next prod_NN.\n"
+    "  -p, --project_file  project.yml (api_version, name, participants, ...)\n"
+    "  -w, --workspace     output folder (default: workspace)\n"
+    "  --key-type          rsa (RSA-2048, default, as FLARE) or ec (P-256)\n"
+    "  --ca-days           root CA validity in days (default 3650)\n"
+    "  --cert-days         server/admin certificate validity in days (default 365)\n";
+
+static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
+{
+    const char *file = cli_get(a, "project_file"), *ws = cli_get(a, "workspace");
+    const char *kt = cli_get(a, "key-type"), *s;
+    tkr_yaml_err_t err;
+    size_t len;
+    char *text;
+    int rc;
+
+    if (file == NULL)
+        return cli_usage_fail(a, "the following arguments are required: -p/--project_file");
+    pv->key_type = TKR_KEY_RSA_2048;
+    if (kt != NULL && strcmp(kt, "ec") == 0)
+        pv->key_type = TKR_KEY_EC_P256;
+    else if (kt != NULL && strcmp(kt, "rsa") != 0)
+        return cli_usage_fail(a, "--key-type must be rsa or ec, not %s", kt);
+    pv->ca_days = 3650;
+    pv->cert_days = 365;
+    if ((s = cli_get(a, "ca-days")) != NULL && cli_parse_i64(s, 1, 36500, &pv->ca_days) != 0)
+        return cli_usage_fail(a, "--ca-days must be 1..36500, not %s", s);
+    if ((s = cli_get(a, "cert-days")) != NULL && cli_parse_i64(s, 1, 36500, &pv->cert_days) != 0)
+        return cli_usage_fail(a, "--cert-days must be 1..36500, not %s", s);
+    if ((text = cli_read_file(file, 1u << 20, &len)) == NULL)
+        return cli_fail("cannot read %s: %s", file, cli_io_error());
+    memset(&err, 0, sizeof(err));
+    rc = tkr_project_load(proj, text, len, file, &err);
+    free(text);
+    if (rc != 0)
+        return cli_fail("%s:%d:%d: %s", err.file[0] ? err.file : file, err.line, err.column,
+                        err.msg[0] ? err.msg : tkr_strerror(rc));
+    pv->proj = proj;
+    pv->now = tkr_port_time(cli_port()) - 60; /* a minute of clock skew */
+    if (cli_join(pv->dir, sizeof(pv->dir), ws ? ws : "workspace", proj->name) != 0)
+        return cli_fail("workspace path too long");
+    if (cli_mkdirs(pv->dir, 0755) != 0)
+        return cli_fail("cannot create %s: %s", pv->dir, strerror(errno));
+    if ((rc = root_ca(pv)) != 0 || (rc = build_prod(pv)) != 0)
+        return rc;
+    if (proj->n_builders > 0)
+        printf("Note: %zu builder(s) in %s ignored: tokenroll writes the CA and the startup "
+               "kits' keys and certificates only.\n", proj->n_builders, file);
+    printf("Tokens: tokenroll token generate -s SITE -c %s\n", pv->dir);
+    return 0;
+}
+
+int cmd_provision(int argc, char **argv)
+{
+    static const cli_opt_t opts[] = {
+        {"project_file", 'p', OPT_VALUE, "project-file"},
+        {"workspace", 'w', OPT_VALUE, NULL},
+        {"key-type", 0, OPT_VALUE, "key_type"},
+        {"ca-days", 0, OPT_VALUE, NULL},
+        {"cert-days", 0, OPT_VALUE, NULL},
+        {NULL, 0, 0, NULL}};
+    static prov_t pv;
+    cli_args_t a;
+    tkr_project_t proj;
+    int rc = cli_parse(&a, opts, provision_usage, argc, argv);
+
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (a.npos != 0)
+        return cli_usage_fail(&a, "unexpected argument %s", a.pos[0]);
+    tkr_project_init(&proj);
+    tkr_ca_init(&pv.ca);
+    rc = provision_run(&pv, &a, &proj);
+    tkr_ca_free(&pv.ca);
+    tkr_project_free(&proj);
+    return rc;
+}

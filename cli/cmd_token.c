@@ -1,0 +1,781 @@
+/* cmd_token.c — `tokenroll token generate|batch|info` (local mode), with the
+ * flags, environment variables and messages of FLARE's `nvflare token`. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mbedtls/platform_util.h>
+
+#include "cli.h"
+#include "cli_jwt.h"
+#include "tokenroll/certjson.h"
+#include "tokenroll/error.h"
+#include "tokenroll/jwt.h"
+#include "tokenroll/key.h"
+#include "tokenroll/policy.h"
+#include "tokenroll/token.h"
+
+#define DEFAULT_VALIDITY (7 * 86400)
+
+/* Everything a mint needs, resolved once from flags and environment. */
+typedef struct {
+    const char *ca_path;
+    tkr_policy_t policy;
+    tkr_token_claims_t claims;
+    const char *role;
+    char **source_ips;
+    int n_source_ips;
+} mint_setup_t;
+
+/* ---- shared option handling ---- */
+
+static const char ca_hint[] =
+    "Set NVFLARE_CA_PATH or pass -c to point to the provisioned workspace,\n"
+    "e.g. export NVFLARE_CA_PATH=/path/to/workspace/my_project";
+
+/* Remote mode needs the certificate service: say so plainly. */
+static int remote_mode(const cli_args_t *a)
+{
+    const char *url = cli_get(a, "cert-service");
+
+    if (url == NULL && cli_get(a, "ca_path") == NULL && getenv("NVFLARE_CA_PATH") == NULL)
+        url = getenv("NVFLARE_CERT_SERVICE_URL");
+    if (url == NULL)
+        return 0;
+    return cli_fail("remote mode (--cert-service %s) needs the certificate service, which "
+                    "this tokenroll does not include yet; use local mode with -c CA_PATH", url);
+}
+
+static int pick_type(const cli_args_t *a, tkr_subject_type_t *type)
+{
+    const char *t = cli_get(a, "type");
+    int picks = (cli_has(a, "user") != 0) + (cli_has(a, "relay") != 0) + (t != NULL);
+
+    if (picks > 1)
+        return cli_usage_fail(a, "use only one of --user, --relay and -t TYPE");
+    *type = TKR_SUBJECT_CLIENT;
+    if (cli_has(a, "user"))
+        *type = TKR_SUBJECT_ADMIN;
+    else if (cli_has(a, "relay"))
+        *type = TKR_SUBJECT_RELAY;
+    else if (t != NULL && tkr_subject_type_parse(t, type) != 0)
+        return cli_usage_fail(a, "-t must be client, admin (or user), relay, server or pattern, not %s", t);
+    return 0;
+}
+
+static int load_policy(tkr_policy_t *p, const cli_args_t *a)
+{
+    const char *path = cli_get(a, "policy");
+    tkr_yaml_err_t err;
+    size_t len;
+    char *text;
+    int rc;
+
+    if (path == NULL)
+        path = getenv("NVFLARE_ENROLLMENT_POLICY");
+    if (path == NULL || path[0] == '\0')
+        return tkr_policy_load_default(p) == 0 ? 0 : cli_fail("built-in policy failed to load");
+    text = cli_read_file(path, 1u << 20, &len);
+    if (text == NULL)
+        return cli_fail("cannot read policy %s: %s", path, cli_io_error());
+    memset(&err, 0, sizeof(err));
+    rc = tkr_policy_load_yaml(p, text, len, path, &err);
+    free(text);
+    if (rc != 0)
+        return cli_fail("%s:%d:%d: %s", err.file[0] ? err.file : path, err.line, err.column,
+                        err.msg[0] ? err.msg : tkr_strerror(rc));
+    return 0;
+}
+
+static int in_list(const char *s, char *const *list, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int check_role(mint_setup_t *m, const cli_args_t *a)
+{
+    const tkr_policy_t *p = &m->policy;
+
+    if (m->claims.type != TKR_SUBJECT_ADMIN) {
+        if (cli_get(a, "role") != NULL)
+            return cli_usage_fail(a, "-r/--role is for user tokens (--user)");
+        return 0;
+    }
+    m->role = cli_get(a, "role") != NULL ? cli_get(a, "role") : p->default_role;
+    if (m->role == NULL)
+        m->role = "lead";
+    /* Fail now rather than mint a token the service will refuse. */
+    if (p->n_allowed_roles > 0 && !in_list(m->role, p->allowed_roles, p->n_allowed_roles)) {
+        char list[512] = "";
+        size_t i;
+        for (i = 0; i < p->n_allowed_roles; i++) {
+            strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+            strncat(list, p->allowed_roles[i], sizeof(list) - strlen(list) - 1);
+        }
+        return cli_fail("role \"%s\" is not allowed by the policy (allowed: %s)", m->role, list);
+    }
+    m->claims.roles = &m->role;
+    m->claims.n_roles = 1;
+    return 0;
+}
+
+static int check_source_ips(mint_setup_t *m, const cli_args_t *a)
+{
+    int i;
+
+    m->n_source_ips = cli_list(a, "source-ips", &m->source_ips);
+    for (i = 0; i < m->n_source_ips; i++) {
+        tkr_cidr_t c;
+        if (tkr_cidr_parse(&c, m->source_ips[i], strlen(m->source_ips[i])) != 0)
+            return cli_fail("--source-ips: \"%s\" is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)",
+                            m->source_ips[i]);
+    }
+    if (m->n_source_ips > 0) {
+        m->claims.source_ips = (const char *const *)m->source_ips;
+        m->claims.n_source_ips = (size_t)m->n_source_ips;
+    }
+    return 0;
+}
+
+static int check_times(mint_setup_t *m, const cli_args_t *a)
+{
+    const char *v = cli_get(a, "validity"), *iat = cli_get(a, "issued-at");
+
+    m->claims.validity = m->policy.validity > 0 ? m->policy.validity : DEFAULT_VALIDITY;
+    if (v != NULL && (m->claims.validity = tkr_policy_duration(v, strlen(v))) <= 0)
+        return cli_usage_fail(a, "-v must be a duration like 30m, 24h, 7d or 2w, not %s", v);
+    m->claims.issued_at = -1;
+    if (iat != NULL && cli_parse_i64(iat, 0, INT64_MAX / 4, &m->claims.issued_at) != 0)
+        return cli_usage_fail(a, "--issued-at must be seconds since the epoch, not %s", iat);
+    return 0;
+}
+
+/* Resolve flags + environment + policy into m. The CA itself is loaded by
+ * whoever signs (each batch worker loads its own copy). */
+static int setup(mint_setup_t *m, const cli_args_t *a)
+{
+    int rc;
+
+    memset(m, 0, sizeof(*m));
+    tkr_policy_init(&m->policy);
+    if ((rc = remote_mode(a)) != 0)
+        return rc;
+    m->ca_path = cli_get(a, "ca_path");
+    if (m->ca_path == NULL)
+        m->ca_path = getenv("NVFLARE_CA_PATH");
+    if (m->ca_path == NULL || m->ca_path[0] == '\0')
+        return cli_fail("CA path is required.\n%s", ca_hint);
+    if ((rc = pick_type(a, &m->claims.type)) != 0 || (rc = load_policy(&m->policy, a)) != 0 ||
+        (rc = check_role(m, a)) != 0 || (rc = check_source_ips(m, a)) != 0 ||
+        (rc = check_times(m, a)) != 0)
+        return rc;
+    m->claims.policy = m->policy.json;
+    m->claims.policy_len = m->policy.json_len;
+    m->claims.max_uses = m->policy.max_uses > 0 ? m->policy.max_uses : 1;
+    return 0;
+}
+
+static int load_ca(tkr_ca_t *ca, const char *dir)
+{
+    size_t size = 2 * TKR_CERTJSON_MAX;
+    char *buf = malloc(size);
+    int rc;
+
+    if (buf == NULL)
+        return cli_fail("out of memory");
+    tkr_ca_init(ca);
+    rc = tkr_certjson_load(ca, buf, size, dir, cli_port());
+    free(buf);
+    if (rc == TKR_E_NOT_FOUND && ca->what != NULL && strncmp(ca->what, "no state", 8) == 0)
+        return cli_fail("Root CA not found in %s: expected state/cert.json (written by "
+                        "provisioning) or rootCA.pem + rootCA.key.\n%s", dir, ca_hint);
+    if (rc != 0)
+        return cli_fail("%s: %s", ca->source, ca->what ? ca->what : tkr_strerror(rc));
+    return 0;
+}
+
+static int check_subject(const char *s, tkr_subject_type_t type)
+{
+    size_t i, n = s ? strlen(s) : 0;
+
+    if (n == 0 || n > 255)
+        return cli_fail("subject must be 1..255 characters");
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return cli_fail("subject contains a control character");
+    if (type == TKR_SUBJECT_PATTERN && tkr_glob_check(s) != 0)
+        return cli_fail("subject \"%s\" is not a valid glob pattern", s);
+    return 0;
+}
+
+static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
+                    tkr_token_claims_t *c, const char *subject)
+{
+    int rc;
+
+    c->subject = subject;
+    c->issuer = ca->cn;
+    rc = tkr_token_mint(out, size, len, &ca->key, c, cli_port(), NULL);
+    if (rc == TKR_E_TOO_LARGE || rc == TKR_E_BUFFER_TOO_SMALL)
+        return cli_fail("the token for %s would exceed %d bytes (is the policy that large?)",
+                        subject, TKR_JWT_MAX);
+    if (rc != 0)
+        return cli_fail("cannot mint a token for %s: %s", subject, tkr_strerror(rc));
+    return 0;
+}
+
+#define COMMON_OPTS                                                              \
+    {"ca_path", 'c', OPT_VALUE, "ca-path"}, {"policy", 'p', OPT_VALUE, NULL},    \
+    {"role", 'r', OPT_VALUE, NULL}, {"user", 0, OPT_FLAG, NULL},                 \
+    {"relay", 0, OPT_FLAG, NULL}, {"type", 't', OPT_VALUE, NULL},                \
+    {"validity", 'v', OPT_VALUE, NULL}, {"source-ips", 0, OPT_LIST, "source_ips"}, \
+    {"issued-at", 0, OPT_VALUE, NULL}, {"output", 'o', OPT_VALUE, NULL},         \
+    {"cert-service", 0, OPT_VALUE, NULL}, {"api-key", 0, OPT_VALUE, "api_key"}
+
+/* ---- generate ---- */
+
+static const char generate_usage[] =
+    "usage: tokenroll token generate -s SUBJECT [--user | --relay | -t TYPE]\n"
+    "                                [-c CA_PATH] [-p POLICY] [-r ROLE] [-o OUTPUT]\n"
+    "                                [-v VALIDITY] [--source-ips CIDR ...]\n"
+    "                                [--jti UUID --issued-at EPOCH]\n"
+    "                                [--cert-service URL] [--api-key KEY]\n"
+    "\n"
+    "Generate a single enrollment token, signed by the project's root CA.\n"
+    "  -s, --subject     site name, user e-mail, or a glob with -t pattern\n"
+    "  --user            user (admin console) token; role from -r or the policy\n"
+    "  --relay           relay node token\n"
+    "  -t, --type        client (default), admin|user, relay, server, pattern\n"
+    "  -c, --ca_path     provisioned workspace (or NVFLARE_CA_PATH)\n"
+    "  -p, --policy      policy YAML (or NVFLARE_ENROLLMENT_POLICY; else built-in)\n"
+    "  -r, --role        role for user tokens (default: the policy's default_role)\n"
+    "  -o, --output      write the token to this file (mode 0600, no newline)\n"
+    "  -v, --validity    lifetime, e.g. 24h, 7d, 2w (default: policy, else 7d)\n"
+    "  --source-ips      CIDRs the enrollment must come from (enforced by the service)\n"
+    "  --jti, --issued-at  fix the token id and issue time (reproducible output)\n"
+    "  --cert-service, --api-key  remote mode (or NVFLARE_CERT_SERVICE_URL,\n"
+    "                    NVFLARE_API_KEY)\n";
+
+static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
+{
+    static char tok[TKR_JWT_MAX + 1];
+    const char *subject = cli_get(a, "subject"), *out = cli_get(a, "output");
+    size_t len;
+    int rc;
+
+    if (subject == NULL)
+        return cli_usage_fail(a, "the following arguments are required: -s/--subject");
+    if ((rc = setup(m, a)) != 0 || (rc = check_subject(subject, m->claims.type)) != 0)
+        return rc;
+    m->claims.jti = cli_get(a, "jti");
+    if (m->claims.jti != NULL && !tkr_uuid_valid(m->claims.jti))
+        return cli_usage_fail(a, "--jti must be a UUID like 00000000-0000-4000-8000-000000000001");
+    if ((rc = load_ca(ca, m->ca_path)) != 0 ||
+        (rc = mint_one(tok, sizeof(tok), &len, ca, &m->claims, subject)) != 0)
+        return rc;
+    if (out == NULL) {
+        puts(tok);
+    } else {
+        rc = cli_write_file(out, tok, len, 1);
+        if (rc != 0)
+            return cli_fail("cannot write %s: %s", out, tkr_strerror(rc));
+        fprintf(stderr, "Token for %s saved to %s\n", subject, out);
+    }
+    mbedtls_platform_zeroize(tok, sizeof(tok));
+    return 0;
+}
+
+static int token_generate(int argc, char **argv)
+{
+    static const cli_opt_t opts[] = {
+        {"subject", 's', OPT_VALUE, NULL}, {"jti", 0, OPT_VALUE, NULL}, COMMON_OPTS,
+        {NULL, 0, 0, NULL}};
+    cli_args_t a;
+    mint_setup_t m;
+    tkr_ca_t ca;
+    int rc = cli_parse(&a, opts, generate_usage, argc, argv);
+
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (a.npos != 0)
+        return cli_usage_fail(&a, "unexpected argument %s", a.pos[0]);
+    memset(&m, 0, sizeof(m));
+    tkr_policy_init(&m.policy);
+    tkr_ca_init(&ca);
+    rc = generate_run(&a, &m, &ca);
+    tkr_ca_free(&ca);
+    tkr_policy_free(&m.policy);
+    return rc;
+}
+
+/* ---- batch ---- */
+
+typedef struct {
+    mint_setup_t *m;
+    char **names;
+    char **tokens;
+    size_t n;
+    size_t next;             /* next index to mint (shared) */
+    size_t done;
+    int failed;
+    pthread_mutex_t lock;
+} batch_t;
+
+static int claim_index(batch_t *b, size_t *i)
+{
+    int more;
+
+    pthread_mutex_lock(&b->lock);
+    more = !b->failed && b->next < b->n;
+    if (more)
+        *i = b->next++;
+    pthread_mutex_unlock(&b->lock);
+    return more;
+}
+
+/* Each worker signs with its own parsed copy of the CA key: RSA blinding
+ * state lives in the key context, so sharing one would need a lock. */
+static void *batch_worker(void *arg)
+{
+    batch_t *b = arg;
+    tkr_token_claims_t c = b->m->claims;
+    char *tok = malloc(TKR_JWT_MAX + 1);
+    tkr_ca_t ca;
+    size_t i, len;
+    int rc = tok == NULL ? cli_fail("out of memory") : load_ca(&ca, b->m->ca_path);
+
+    while (rc == 0 && claim_index(b, &i)) {
+        rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &ca, &c, b->names[i]);
+        if (rc == 0 && (b->tokens[i] = strdup(tok)) == NULL)
+            rc = cli_fail("out of memory");
+        pthread_mutex_lock(&b->lock);
+        b->done++;
+        pthread_mutex_unlock(&b->lock);
+    }
+    if (rc != 0) {
+        pthread_mutex_lock(&b->lock);
+        b->failed = 1;
+        pthread_mutex_unlock(&b->lock);
+    }
+    if (tok != NULL) {
+        mbedtls_platform_zeroize(tok, TKR_JWT_MAX + 1);
+        free(tok);
+        tkr_ca_free(&ca);
+    }
+    return NULL;
+}
+
+static void progress(batch_t *b)
+{
+    size_t done;
+    int width = 40, fill;
+
+    pthread_mutex_lock(&b->lock);
+    done = b->done;
+    pthread_mutex_unlock(&b->lock);
+    fill = (int)((size_t)width * done / (b->n ? b->n : 1));
+    fprintf(stderr, "\r[%.*s%*s] %zu/%zu", fill,
+            "########################################", width - fill, "", done, b->n);
+}
+
+static int run_workers(batch_t *b)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = cores < 1 ? 1 : (size_t)cores, t;
+    pthread_t th[64];
+    int tty = isatty(2);
+
+    if (nthreads > 64)
+        nthreads = 64;
+    if (nthreads > b->n)
+        nthreads = b->n;
+    pthread_mutex_init(&b->lock, NULL);
+    for (t = 0; t < nthreads; t++)
+        if (pthread_create(&th[t], NULL, batch_worker, b) != 0)
+            break;
+    nthreads = t;
+    while (tty) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        int finished;
+        progress(b);
+        pthread_mutex_lock(&b->lock);
+        finished = b->done >= b->n || b->failed;
+        pthread_mutex_unlock(&b->lock);
+        if (finished)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    for (t = 0; t < nthreads; t++)
+        pthread_join(th[t], NULL);
+    if (tty) {
+        progress(b);
+        fputc('\n', stderr);
+    }
+    pthread_mutex_destroy(&b->lock);
+    return b->failed || nthreads == 0 ? CLI_EXIT_FAIL : 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int write_batch(const char *path, const batch_t *b)
+{
+    int csv = ends_with(path, ".csv");
+    size_t i, size = 16, o = 0;
+    char *buf;
+    int rc;
+
+    for (i = 0; i < b->n; i++)
+        size += strlen(b->names[i]) + strlen(b->tokens[i]) + 4;
+    if ((buf = malloc(size)) == NULL)
+        return cli_fail("out of memory");
+    if (csv)
+        o += (size_t)snprintf(buf, size, "name,token\n");
+    for (i = 0; i < b->n; i++)
+        o += (size_t)snprintf(buf + o, size - o, csv ? "%s,%s\n" : "%s: %s\n",
+                              b->names[i], b->tokens[i]);
+    rc = cli_write_file(path, buf, o, 1);
+    mbedtls_platform_zeroize(buf, size);
+    free(buf);
+    if (rc != 0)
+        return cli_fail("cannot write %s: %s", path, tkr_strerror(rc));
+    return 0;
+}
+
+/* <prefix>-NNN, zero-padded to max(3, digits of the count). */
+static char **numbered_names(const char *prefix, size_t n)
+{
+    char **names = calloc(n, sizeof(char *));
+    size_t i, width = 1, k;
+
+    for (k = n; k >= 10; k /= 10)
+        width++;
+    if (width < 3)
+        width = 3;
+    for (i = 0; names != NULL && i < n; i++) {
+        size_t len = strlen(prefix) + width + 2;
+        if ((names[i] = malloc(len)) == NULL)
+            return NULL;
+        snprintf(names[i], len, "%s-%0*zu", prefix, (int)width, i + 1);
+    }
+    return names;
+}
+
+static const char batch_usage[] =
+    "usage: tokenroll token batch (-n COUNT | --names NAME [NAME ...]) -o OUTPUT\n"
+    "                             [-c CA_PATH] [-p POLICY] [--prefix PREFIX]\n"
+    "                             [--user | --relay | -t TYPE] [-r ROLE] [-v VALIDITY]\n"
+    "                             [--source-ips CIDR ...] [--issued-at EPOCH]\n"
+    "                             [--cert-service URL] [--api-key KEY]\n"
+    "\n"
+    "Generate many tokens. OUTPUT ending in .csv gets \"name,token\" rows with a\n"
+    "header; any other name gets \"name: token\" lines. Written with mode 0600.\n"
+    "  -n, --count   number of tokens, named PREFIX-001, PREFIX-002, ...\n"
+    "  --names       explicit subject names\n"
+    "  --prefix      prefix for -n (default: client)\n"
+    "Other options as for 'tokenroll token generate'.\n";
+
+static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, char ***owned)
+{
+    const char *count = cli_get(a, "count"), *out = cli_get(a, "output");
+    const char *prefix = cli_get(a, "prefix") ? cli_get(a, "prefix") : "client";
+    char **names;
+    int64_t n = 0;
+    int rc, k;
+
+    k = cli_list(a, "names", &names);
+    if ((count == NULL) == (k == 0))
+        return cli_usage_fail(a, "give exactly one of -n COUNT and --names NAME ...");
+    if (out == NULL)
+        return cli_usage_fail(a, "the following arguments are required: -o/--output");
+    if (count != NULL && cli_parse_i64(count, 1, 1000000, &n) != 0)
+        return cli_usage_fail(a, "-n must be 1..1000000, not %s", count);
+    if ((rc = setup(m, a)) != 0)
+        return rc;
+    if (count != NULL) {
+        if ((names = numbered_names(prefix, (size_t)n)) == NULL)
+            return cli_fail("out of memory");
+        *owned = names;
+    } else {
+        n = k;
+    }
+    b->m = m;
+    b->names = names;
+    b->n = (size_t)n;
+    for (k = 0; k < n; k++)
+        if ((rc = check_subject(names[k], m->claims.type)) != 0)
+            return rc;
+    if ((b->tokens = calloc(b->n, sizeof(char *))) == NULL)
+        return cli_fail("out of memory");
+    {
+        /* One load up front gives one clear error instead of one per worker. */
+        tkr_ca_t ca;
+        rc = load_ca(&ca, m->ca_path);
+        tkr_ca_free(&ca);
+        if (rc != 0)
+            return rc;
+    }
+    if ((rc = run_workers(b)) != 0 || (rc = write_batch(out, b)) != 0)
+        return rc;
+    fprintf(stderr, "Generated %zu tokens in %s\n", b->n, out);
+    return 0;
+}
+
+static int token_batch(int argc, char **argv)
+{
+    static const cli_opt_t opts[] = {
+        {"count", 'n', OPT_VALUE, NULL}, {"names", 0, OPT_LIST, NULL},
+        {"prefix", 0, OPT_VALUE, NULL}, COMMON_OPTS, {NULL, 0, 0, NULL}};
+    cli_args_t a;
+    mint_setup_t m;
+    batch_t b;
+    char **owned = NULL;
+    size_t i;
+    int rc = cli_parse(&a, opts, batch_usage, argc, argv);
+
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (a.npos != 0)
+        return cli_usage_fail(&a, "unexpected argument %s", a.pos[0]);
+    memset(&b, 0, sizeof(b));
+    memset(&m, 0, sizeof(m));
+    tkr_policy_init(&m.policy);
+    rc = batch_run(&a, &b, &m, &owned);
+    for (i = 0; i < b.n; i++) {
+        if (b.tokens != NULL && b.tokens[i] != NULL) {
+            mbedtls_platform_zeroize(b.tokens[i], strlen(b.tokens[i]));
+            free(b.tokens[i]);
+        }
+        if (owned != NULL)
+            free(owned[i]);
+    }
+    free(b.tokens);
+    free(owned);
+    tkr_policy_free(&m.policy);
+    return rc;
+}
+
+/* ---- info ---- */
+
+static tkr_jwt_t info_jwt;
+
+static void put_str_list_py(const tkr_json_t *doc, int arr)
+{
+    int i, n = tkr_json_count(doc, arr);
+
+    /* Python's repr of a list of str, as FLARE's text output shows it. */
+    putchar('[');
+    for (i = 0; i < n; i++) {
+        printf("%s'", i ? ", " : "");
+        cli_print_json(stdout, doc, tkr_json_child(doc, arr, i), 1, 0);
+        putchar('\'');
+    }
+    putchar(']');
+}
+
+static void info_text(const tkr_token_info_t *ti)
+{
+    const tkr_json_t *doc = &info_jwt.doc;
+    char iso[32];
+
+    printf("\nToken Information:\n----------------------------------------\n");
+    printf("  token_id: %s\n  subject: %s\n", ti->jti, ti->subject);
+    if (ti->has_type)
+        printf("  subject_type: %s\n", tkr_subject_type_name(ti->type));
+    if (ti->issuer[0] != '\0')
+        printf("  issuer: %s\n", ti->issuer);
+    if (ti->has_iat)
+        cli_iso_time(iso, ti->iat), printf("  issued_at: %s\n", iso);
+    if (ti->has_exp)
+        cli_iso_time(iso, ti->exp), printf("  expires_at: %s\n", iso);
+    if (ti->roles >= 0)
+        fputs("  roles: ", stdout), put_str_list_py(doc, ti->roles), putchar('\n');
+    if (ti->source_ips >= 0)
+        fputs("  source_ips: ", stdout), put_str_list_py(doc, ti->source_ips), putchar('\n');
+    if (ti->policy_project >= 0)
+        fputs("  policy_project: ", stdout), cli_print_json(stdout, doc, ti->policy_project, 1, 0),
+            putchar('\n');
+    if (ti->policy_version >= 0)
+        fputs("  policy_version: ", stdout), cli_print_json(stdout, doc, ti->policy_version, 1, 0),
+            putchar('\n');
+    printf("----------------------------------------\n");
+}
+
+static void json_opt_value(tkr_jsonw_t *w, const char *key, int t)
+{
+    tkr_jsonw_key(w, key);
+    if (t >= 0)
+        tkr_jsonw_value(w, &info_jwt.doc, t);
+    else
+        tkr_jsonw_null(w);
+}
+
+static void json_time(tkr_jsonw_t *w, const char *key, int has, int64_t t)
+{
+    char iso[32];
+
+    tkr_jsonw_key(w, key);
+    if (!has) {
+        tkr_jsonw_null(w);
+        return;
+    }
+    cli_iso_time(iso, t);
+    tkr_jsonw_str(w, iso);
+}
+
+/* The document FLARE prints: json.dumps(info, indent=2). */
+static void info_json(const tkr_token_info_t *ti, int verified, const char *verdict)
+{
+    static char buf[TKR_JWT_MAX * 2];
+    tkr_jsonw_t w;
+
+    tkr_jsonw_init(&w, buf, sizeof(buf), TKR_JSONW_PRETTY | TKR_JSONW_ASCII);
+    tkr_jsonw_obj_begin(&w);
+    tkr_jsonw_key(&w, "token_id");
+    tkr_jsonw_str(&w, ti->jti);
+    tkr_jsonw_key(&w, "subject");
+    tkr_jsonw_str(&w, ti->subject);
+    tkr_jsonw_key(&w, "subject_type");
+    tkr_jsonw_str(&w, ti->has_type ? tkr_subject_type_name(ti->type) : NULL);
+    tkr_jsonw_key(&w, "issuer");
+    tkr_jsonw_str(&w, ti->issuer[0] ? ti->issuer : NULL);
+    json_time(&w, "issued_at", ti->has_iat, ti->iat);
+    json_time(&w, "expires_at", ti->has_exp, ti->exp);
+    json_opt_value(&w, "roles", ti->roles);
+    json_opt_value(&w, "source_ips", ti->source_ips);
+    json_opt_value(&w, "policy_project", ti->policy_project);
+    json_opt_value(&w, "policy_version", ti->policy_version);
+    if (verified) {
+        tkr_jsonw_key(&w, "valid");
+        tkr_jsonw_bool(&w, verdict == NULL);
+        if (verdict != NULL) {
+            tkr_jsonw_key(&w, "error");
+            tkr_jsonw_str(&w, verdict);
+        }
+    }
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, NULL) == 0)
+        puts(buf);
+}
+
+/* --verify: signature by the CA, then expiry. NULL when valid. */
+static const char *info_verify(const char *ca_path, int *rc)
+{
+    static char why[200];
+    tkr_jwt_rules_t rules = {TKR_CLAIM_EXP, NULL, NULL, NULL, 0};
+    tkr_jwt_alg_t alg;
+    tkr_ca_t ca;
+    int v;
+
+    *rc = load_ca(&ca, ca_path);
+    if (*rc != 0)
+        return NULL;
+    rules.iss = ca.cn;
+    if (tkr_key_default_alg(&ca.key, &alg) != 0) {
+        *rc = cli_fail("the CA key cannot verify tokens");
+        tkr_ca_free(&ca);
+        return NULL;
+    }
+    v = tkr_jwt_verify(&info_jwt, alg, &ca.cert.pk, &rules, tkr_port_time(cli_port()));
+    tkr_ca_free(&ca);
+    if (v == 0)
+        return NULL;
+    snprintf(why, sizeof(why), "%s", tkr_strerror(v));
+    return why;
+}
+
+static const char info_usage[] =
+    "usage: tokenroll token info -t TOKEN [--json] [--verify -c CA_PATH [--now EPOCH]]\n"
+    "\n"
+    "Display a token's information. Without --verify the signature is NOT checked.\n"
+    "  -t, --token   token string or a file holding it\n"
+    "  --json        JSON output\n"
+    "  --verify      also check the signature with the CA from -c (or\n"
+    "                NVFLARE_CA_PATH) and the expiry; exit 1 when invalid\n"
+    "  --now EPOCH   check the expiry against this instant instead of the clock\n";
+
+static int token_info(int argc, char **argv)
+{
+    static const cli_opt_t opts[] = {
+        {"token", 't', OPT_VALUE, NULL}, {"json", 0, OPT_FLAG, NULL},
+        {"verify", 0, OPT_FLAG, NULL}, {"ca_path", 'c', OPT_VALUE, "ca-path"},
+        {"now", 0, OPT_VALUE, NULL}, {NULL, 0, 0, NULL}};
+    cli_args_t a;
+    tkr_token_info_t ti;
+    const char *verdict = NULL, *ca = NULL, *now = NULL;
+    int64_t t;
+    int rc = cli_parse(&a, opts, info_usage, argc, argv);
+
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if ((now = cli_get(&a, "now")) != NULL) {
+        if (cli_parse_i64(now, 0, INT64_MAX / 2, &t) != 0)
+            return cli_usage_fail(&a, "--now must be seconds since the epoch, not %s", now);
+        cli_set_now(t);
+    }
+    if (cli_get(&a, "token") == NULL)
+        return cli_usage_fail(&a, "the following arguments are required: -t/--token");
+    if (cli_has(&a, "verify")) {
+        ca = cli_get(&a, "ca_path") ? cli_get(&a, "ca_path") : getenv("NVFLARE_CA_PATH");
+        if (ca == NULL || ca[0] == '\0')
+            return cli_fail("CA path is required.\n%s", ca_hint);
+    }
+    if ((rc = cli_jwt_load(&info_jwt, cli_get(&a, "token"), "token")) != 0)
+        return rc;
+    if ((rc = tkr_token_read(&ti, &info_jwt)) != 0)
+        return cli_fail("not an enrollment token: %s", tkr_strerror(rc));
+    if (ca != NULL && (verdict = info_verify(ca, &rc)) == NULL && rc != 0)
+        return rc;
+    if (cli_has(&a, "json")) {
+        info_json(&ti, ca != NULL, verdict);
+    } else {
+        info_text(&ti);
+        if (ca != NULL)
+            printf("  verified: %s\n", verdict ? verdict : "valid (signed by the root CA, not expired)");
+    }
+    if (verdict != NULL)
+        return cli_fail("token is not valid: %s", verdict);
+    return 0;
+}
+
+static const char token_usage[] =
+    "usage: tokenroll token {generate,batch,info} ...\n"
+    "\n"
+    "Commands for generating and inspecting enrollment tokens (JWT).\n"
+    "\n"
+    "Environment variables:\n"
+    "  NVFLARE_CA_PATH: Default CA directory path\n"
+    "  NVFLARE_ENROLLMENT_POLICY: Default policy file path\n"
+    "\n"
+    "  generate   Generate a single enrollment token\n"
+    "  batch      Generate multiple enrollment tokens\n"
+    "  info       Display token information\n";
+
+int cmd_token(int argc, char **argv)
+{
+    if (argc < 1) {
+        fputs(token_usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
+        fputs(token_usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[0], "generate") == 0)
+        return token_generate(argc - 1, argv + 1);
+    if (strcmp(argv[0], "batch") == 0)
+        return token_batch(argc - 1, argv + 1);
+    if (strcmp(argv[0], "info") == 0)
+        return token_info(argc - 1, argv + 1);
+    fprintf(stderr, "Error: unknown token command '%s'\n%s", argv[0], token_usage);
+    return CLI_EXIT_USAGE;
+}

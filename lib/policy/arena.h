@@ -1,0 +1,26 @@
+/* arena.h — one bump allocator per document, so a whole policy, project or
+ * YAML tree is released with a single call. Internal to lib/policy. */
+#ifndef TKR_ARENA_H
+#define TKR_ARENA_H
+
+#include <stddef.h>
+
+typedef struct tkr_arena tkr_arena_t;
+
+/* A new, empty arena; NULL when out of memory. */
+tkr_arena_t *tkr_arena_new(void);
+/* Release every block the arena handed out. NULL is a no-op. */
+void tkr_arena_free(tkr_arena_t *a);
+/* n bytes aligned for any object, zeroed; NULL when out of memory or when
+ * the arena's total would pass TKR_ARENA_MAX. */
+void *tkr_arena_alloc(tkr_arena_t *a, size_t n);
+/* Copy of s[0..n) with a terminating NUL. */
+char *tkr_arena_strndup(tkr_arena_t *a, const char *s, size_t n);
+
+/* Ceiling on one arena's total size (bytes): the inputs are bounded
+ * (TKR_YAML_LEN_MAX), and so is what they may grow into. */
+#ifndef TKR_ARENA_MAX
+#define TKR_ARENA_MAX (64u * 1024u * 1024u)
+#endif
+
+#endif

@@ -1,0 +1,281 @@
+/* cidr.c — IPv4 and IPv6 address blocks (RFC 4632, RFC 4291 §2.2-2.3),
+ * parsed here so lib/ needs no inet_pton.
+ *
+ * Accepted as Python's ipaddress.ip_network(s, strict=False) accepts them
+ * (host bits may be set; they are cleared), except that IPv4 octets with
+ * a leading zero are refused (010 reads as 8 in some parsers and 10 in
+ * others). An address written IPv4-mapped (::ffff:a.b.c.d, or in hex) is
+ * the IPv4 address: a dual-stack socket reports IPv4 clients that way, and
+ * a policy's 10.0.0.0/8 must still match them; a mapped block of prefix
+ * 96 or more becomes the IPv4 block. Zone indexes (%eth0) are refused. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tokenroll/error.h"
+#include "tokenroll/policy.h"
+
+static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int parse_v4(const char *s, size_t n, uint8_t out[4])
+{
+    size_t i = 0, part;
+
+    for (part = 0; part < 4; part++) {
+        unsigned v = 0, nd = 0;
+        if (part > 0) {
+            if (i >= n || s[i] != '.')
+                return -1;
+            i++;
+        }
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (nd == 1 && v == 0)
+                return -1; /* leading zero */
+            v = v * 10 + (unsigned)(s[i] - '0');
+            if (++nd > 3 || v > 255)
+                return -1;
+            i++;
+        }
+        if (nd == 0)
+            return -1;
+        out[part] = (uint8_t)v;
+    }
+    return i == n ? 0 : -1;
+}
+
+/* Groups before and after "::" (or all eight), the last possibly dotted. */
+static int parse_v6(const char *s, size_t n, uint8_t out[16])
+{
+    uint16_t head[8], tail[8];
+    size_t nh = 0, nt = 0, i = 0, k;
+    int gap = 0;
+    uint16_t *cur = head;
+    size_t *ncur = &nh;
+
+    if (n < 2)
+        return -1;
+    if (s[0] == ':') {
+        if (s[1] != ':')
+            return -1;
+        gap = 1;
+        cur = tail;
+        ncur = &nt;
+        i = 2;
+        if (i == n)
+            goto assemble;
+    }
+    for (;;) {
+        size_t start = i;
+        unsigned v = 0;
+        while (i < n && hexv(s[i]) >= 0 && i - start < 5)
+            v = v * 16 + (unsigned)hexv(s[i++]);
+        if (i < n && s[i] == '.') {
+            /* Dotted IPv4 in the last 32 bits. */
+            uint8_t q[4];
+            if (nh + nt + 2 > (gap ? 7u : 8u) || parse_v4(s + start, n - start, q) != 0)
+                return -1;
+            cur[(*ncur)++] = (uint16_t)(q[0] << 8 | q[1]);
+            cur[(*ncur)++] = (uint16_t)(q[2] << 8 | q[3]);
+            i = n;
+            break;
+        }
+        if (i == start || i - start > 4 || nh + nt == 8)
+            return -1;
+        cur[(*ncur)++] = (uint16_t)v;
+        if (i == n)
+            break;
+        if (s[i] != ':')
+            return -1;
+        i++;
+        if (i < n && s[i] == ':') {
+            if (gap)
+                return -1;
+            gap = 1;
+            cur = tail;
+            ncur = &nt;
+            i++;
+            if (i == n)
+                break;
+        } else if (i == n) {
+            return -1; /* trailing single ':' */
+        }
+    }
+assemble:
+    if (gap ? nh + nt > 7 : nh != 8)
+        return -1;
+    memset(out, 0, 16);
+    for (k = 0; k < nh; k++) {
+        out[2 * k] = (uint8_t)(head[k] >> 8);
+        out[2 * k + 1] = (uint8_t)head[k];
+    }
+    for (k = 0; k < nt; k++) {
+        out[16 - 2 * (nt - k)] = (uint8_t)(tail[k] >> 8);
+        out[16 - 2 * (nt - k) + 1] = (uint8_t)tail[k];
+    }
+    return 0;
+}
+
+/* An address: family 4 or 6, IPv4-mapped IPv6 folded into IPv4. */
+static int parse_addr(const char *s, size_t n, int *family, uint8_t a[16])
+{
+    if (n == 0 || n > 45)
+        return -1;
+    if (memchr(s, ':', n) == NULL) {
+        memset(a, 0, 16);
+        *family = 4;
+        return parse_v4(s, n, a);
+    }
+    if (parse_v6(s, n, a) != 0)
+        return -1;
+    *family = 6;
+    if (memcmp(a, mapped_prefix, 12) == 0) {
+        memmove(a, a + 12, 4);
+        memset(a + 4, 0, 12);
+        *family = 4;
+    }
+    return 0;
+}
+
+static void mask(uint8_t a[16], unsigned prefix)
+{
+    unsigned i;
+    for (i = 0; i < 16; i++) {
+        if (prefix >= 8 * (i + 1))
+            continue;
+        a[i] = prefix <= 8 * i ? 0 : (uint8_t)(a[i] & (0xff << (8 - (prefix - 8 * i))));
+    }
+}
+
+int tkr_cidr_parse(tkr_cidr_t *c, const char *s, size_t len)
+{
+    const char *slash;
+    size_t alen, i;
+    unsigned prefix = 0, max;
+    int family, has_prefix = 0, mapped = 0;
+    uint8_t a[16];
+
+    if (c == NULL || s == NULL)
+        return TKR_E_INVALID_ARG;
+    memset(c, 0, sizeof(*c));
+    slash = memchr(s, '/', len);
+    alen = slash ? (size_t)(slash - s) : len;
+    if (memchr(s, '\0', len) != NULL)
+        return TKR_E_POLICY;
+    if (slash != NULL) {
+        size_t pl = len - alen - 1;
+        if (pl == 0 || pl > 3 || (pl > 1 && slash[1] == '0'))
+            return TKR_E_POLICY;
+        for (i = 0; i < pl; i++) {
+            if (slash[1 + i] < '0' || slash[1 + i] > '9')
+                return TKR_E_POLICY;
+            prefix = prefix * 10 + (unsigned)(slash[1 + i] - '0');
+        }
+        has_prefix = 1;
+    }
+    if (memchr(s, ':', alen) != NULL) {
+        /* Parsed unfolded first: the prefix counts IPv6 bits. */
+        if (alen > 45 || parse_v6(s, alen, a) != 0)
+            return TKR_E_POLICY;
+        family = 6;
+        mapped = memcmp(a, mapped_prefix, 12) == 0;
+    } else {
+        memset(a, 0, 16);
+        if (parse_v4(s, alen, a) != 0)
+            return TKR_E_POLICY;
+        family = 4;
+    }
+    max = family == 4 ? 32 : 128;
+    if (!has_prefix)
+        prefix = max;
+    if (prefix > max)
+        return TKR_E_POLICY;
+    if (family == 6 && mapped && prefix >= 96) {
+        memmove(a, a + 12, 4);
+        memset(a + 4, 0, 12);
+        family = 4;
+        prefix -= 96;
+    }
+    mask(a, prefix);
+    c->family = family;
+    memcpy(c->addr, a, 16);
+    c->prefix = prefix;
+    return 0;
+}
+
+int tkr_cidr_contains(const tkr_cidr_t *c, const char *ip)
+{
+    uint8_t a[16];
+    int family;
+
+    if (c == NULL || ip == NULL || parse_addr(ip, strlen(ip), &family, a) != 0)
+        return 0;
+    if (family != c->family || c->prefix > (family == 4 ? 32u : 128u))
+        return 0;
+    mask(a, c->prefix);
+    return memcmp(a, c->addr, family == 4 ? 4 : 16) == 0;
+}
+
+int tkr_ip_valid(const char *ip)
+{
+    uint8_t a[16];
+    int family;
+    return ip != NULL && parse_addr(ip, strlen(ip), &family, a) == 0;
+}
+
+int tkr_cidr_format(char *out, size_t out_size, const tkr_cidr_t *c)
+{
+    char buf[64];
+    size_t k = 0;
+    int i, best = -1, best_len = 0, run = -1, len = 0;
+
+    if (out == NULL || c == NULL || (c->family != 4 && c->family != 6))
+        return TKR_E_INVALID_ARG;
+    if (c->family == 4) {
+        k = (size_t)snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", c->addr[0], c->addr[1],
+                             c->addr[2], c->addr[3], c->prefix);
+    } else {
+        /* RFC 5952 §4: the longest run (>= 2) of zero groups becomes "::". */
+        for (i = 0; i <= 8; i++) {
+            int zero = i < 8 && c->addr[2 * i] == 0 && c->addr[2 * i + 1] == 0;
+            if (zero) {
+                if (run < 0) {
+                    run = i;
+                    len = 0;
+                }
+                len++;
+            } else if (run >= 0) {
+                if (len > best_len && len >= 2) {
+                    best = run;
+                    best_len = len;
+                }
+                run = -1;
+            }
+        }
+        for (i = 0; i < 8; i++) {
+            if (i == best) {
+                k += (size_t)snprintf(buf + k, sizeof(buf) - k, "::");
+                i += best_len - 1;
+                continue;
+            }
+            if (i > 0 && i != best + best_len)
+                buf[k++] = ':';
+            k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%x",
+                                  (unsigned)(c->addr[2 * i] << 8 | c->addr[2 * i + 1]));
+        }
+        k += (size_t)snprintf(buf + k, sizeof(buf) - k, "/%u", c->prefix);
+    }
+    if (k + 1 > out_size)
+        return TKR_E_BUFFER_TOO_SMALL;
+    memcpy(out, buf, k + 1);
+    return 0;
+}

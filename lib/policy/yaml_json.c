@@ -1,0 +1,261 @@
+/* yaml_json.c — a YAML tree as the JSON Python writes for it, and a JSON
+ * value (a token's policy claim) as a tree.
+ *
+ * Writing follows json.dumps(obj, separators=(',', ':')) with its defaults
+ * (ensure_ascii, allow_nan): strings escape '"', '\\', \b \f \n \r \t,
+ * other controls and everything outside ' '..'~' as \uXXXX (astral
+ * characters as surrogate pairs); keys that are not strings are written as
+ * Python converts them (true, false, null, the int's digits, the float's
+ * repr). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenroll/error.h"
+#include "utf8.h"
+#include "yaml_int.h"
+
+typedef struct {
+    char *buf;        /* NULL: count only */
+    size_t size;
+    size_t len;
+    int err;
+} out_t;
+
+static void put(out_t *o, const char *s, size_t n)
+{
+    if (o->buf != NULL && o->len + n < o->size)
+        memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static void putc_(out_t *o, char c) { put(o, &c, 1); }
+
+static void put_u(out_t *o, uint32_t u)
+{
+    static const char hex[] = "0123456789abcdef";
+    char e[6] = {'\\', 'u', hex[(u >> 12) & 15], hex[(u >> 8) & 15], hex[(u >> 4) & 15], hex[u & 15]};
+    put(o, e, 6);
+}
+
+static void put_str(out_t *o, const char *s, size_t n)
+{
+    size_t i = 0, run;
+    uint32_t cp;
+
+    putc_(o, '"');
+    while (i < n) {
+        /* Runs of plain ASCII go out in one copy. */
+        for (run = i; run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x7f &&
+                      s[run] != '"' && s[run] != '\\';
+             run++)
+            ;
+        if (run > i) {
+            put(o, s + i, run - i);
+            i = run;
+            continue;
+        }
+        if (tkr_utf8_decode(s, n, &i, &cp) != 0) {
+            o->err = TKR_E_UTF8;
+            return;
+        }
+        switch (cp) {
+        case '"': put(o, "\\\"", 2); break;
+        case '\\': put(o, "\\\\", 2); break;
+        case '\n': put(o, "\\n", 2); break;
+        case '\r': put(o, "\\r", 2); break;
+        case '\t': put(o, "\\t", 2); break;
+        case '\b': put(o, "\\b", 2); break;
+        case '\f': put(o, "\\f", 2); break;
+        default:
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                put_u(o, 0xD800 + (cp >> 10));
+                put_u(o, 0xDC00 + (cp & 0x3FF));
+            } else {
+                put_u(o, cp);
+            }
+        }
+    }
+    putc_(o, '"');
+}
+
+static void put_scalar(out_t *o, const tkr_yaml_node_t *n, int as_key)
+{
+    const tkr_ynode_t *y = TKR_CYNODE(n);
+
+    if (n->kind == TKR_YAML_STR) {
+        put_str(o, n->str, n->len);
+        return;
+    }
+    if (as_key)
+        putc_(o, '"');
+    switch (n->kind) {
+    case TKR_YAML_NULL: put(o, "null", 4); break;
+    case TKR_YAML_BOOL: put(o, n->i ? "true" : "false", n->i ? 4 : 5); break;
+    case TKR_YAML_INT:
+    case TKR_YAML_FLOAT:
+        if (y->json == NULL) {
+            o->err = TKR_E_INVALID_ARG;
+            return;
+        }
+        put(o, y->json, y->json_len);
+        break;
+    default:
+        o->err = TKR_E_INVALID_ARG;
+        return;
+    }
+    if (as_key)
+        putc_(o, '"');
+}
+
+static void emit(out_t *o, const tkr_yaml_node_t *n, unsigned depth)
+{
+    size_t i;
+
+    if (o->err != 0)
+        return;
+    if (depth > TKR_YAML_DEPTH_MAX + 1) {
+        o->err = TKR_E_TOO_LARGE;
+        return;
+    }
+    switch (n->kind) {
+    case TKR_YAML_SEQ:
+        putc_(o, '[');
+        for (i = 0; i < n->n && o->err == 0; i++) {
+            if (i > 0)
+                putc_(o, ',');
+            emit(o, n->items[i], depth + 1);
+        }
+        putc_(o, ']');
+        break;
+    case TKR_YAML_MAP:
+        putc_(o, '{');
+        for (i = 0; i < n->n && o->err == 0; i++) {
+            if (i > 0)
+                putc_(o, ',');
+            if (n->keys[i]->kind == TKR_YAML_SEQ || n->keys[i]->kind == TKR_YAML_MAP) {
+                o->err = TKR_E_INVALID_ARG;
+                return;
+            }
+            put_scalar(o, n->keys[i], 1);
+            putc_(o, ':');
+            emit(o, n->items[i], depth + 1);
+        }
+        putc_(o, '}');
+        break;
+    default:
+        put_scalar(o, n, 0);
+    }
+}
+
+int tkr_yaml_to_json(char *out, size_t out_size, size_t *out_len,
+                     const tkr_yaml_node_t *node)
+{
+    out_t o = {out, out_size, 0, 0};
+
+    if (out_len == NULL)
+        return TKR_E_INVALID_ARG;
+    *out_len = 0;
+    if (node == NULL)
+        put(&o, "null", 4);
+    else
+        emit(&o, node, 0);
+    if (o.err != 0)
+        return o.err;
+    *out_len = o.len;
+    if (out == NULL || o.len >= out_size)
+        return TKR_E_BUFFER_TOO_SMALL;
+    out[o.len] = '\0';
+    return 0;
+}
+
+/* ---- JSON -> tree ---- */
+
+static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned depth,
+                     tkr_yaml_node_t **out, tkr_yaml_err_t *err)
+{
+    tkr_ynode_t *y;
+    size_t raw_len, i, cnt;
+    const char *raw;
+    const char *why;
+    int rc, c;
+
+    if (depth > TKR_YAML_DEPTH_MAX) {
+        tkr_yaml_set_err(err, NULL, 0, 0, "JSON nested deeper than %d levels", TKR_YAML_DEPTH_MAX);
+        return TKR_E_TOO_LARGE;
+    }
+    y = tkr_ynode_new(a, TKR_YAML_NULL, 0, 0);
+    if (y == NULL)
+        return TKR_E_TOO_LARGE;
+    y->done = 1;
+    *out = &y->n;
+    switch (tkr_json_type(doc, t)) {
+    case TKR_JSON_NULL:
+        return 0;
+    case TKR_JSON_BOOL:
+        y->n.kind = TKR_YAML_BOOL;
+        return tkr_json_get_bool(doc, &c, t) == 0 ? (y->n.i = c != 0, 0) : TKR_E_JSON;
+    case TKR_JSON_STRING:
+        raw = tkr_json_raw(doc, t, &raw_len);
+        y->n.kind = TKR_YAML_STR;
+        y->n.str = tkr_arena_alloc(a, raw_len + 1);
+        if (y->n.str == NULL)
+            return TKR_E_TOO_LARGE;
+        rc = tkr_json_get_str(doc, y->n.str, raw_len + 1, &y->n.len, t);
+        if (rc != 0)
+            tkr_yaml_set_err(err, NULL, 0, 0, "a string holds \\u0000 or invalid UTF-8");
+        return rc;
+    case TKR_JSON_NUMBER:
+        raw = tkr_json_raw(doc, t, &raw_len);
+        y->n.str = tkr_arena_strndup(a, raw, raw_len);
+        y->n.len = raw_len;
+        if (y->n.str == NULL)
+            return TKR_E_TOO_LARGE;
+        /* Python's json: a fraction or exponent makes a float. */
+        if (memchr(raw, '.', raw_len) || memchr(raw, 'e', raw_len) || memchr(raw, 'E', raw_len)) {
+            y->n.kind = TKR_YAML_FLOAT;
+            if (tkr_yaml_set_double(a, y, strtod(y->n.str, NULL)) != 0)
+                return TKR_E_TOO_LARGE;
+            return 0;
+        }
+        y->n.kind = TKR_YAML_INT;
+        if (tkr_yaml_set_int(a, y, raw, raw_len, &why) != 0) {
+            tkr_yaml_set_err(err, NULL, 0, 0, "number %.40s: %s", y->n.str, why);
+            return TKR_E_POLICY;
+        }
+        return 0;
+    case TKR_JSON_ARRAY:
+    case TKR_JSON_OBJECT:
+        cnt = (size_t)tkr_json_count(doc, t);
+        y->n.kind = tkr_json_type(doc, t) == TKR_JSON_ARRAY ? TKR_YAML_SEQ : TKR_YAML_MAP;
+        y->n.items = tkr_arena_alloc(a, (cnt ? cnt : 1) * sizeof(*y->n.items));
+        if (y->n.kind == TKR_YAML_MAP)
+            y->n.keys = tkr_arena_alloc(a, (cnt ? cnt : 1) * sizeof(*y->n.keys));
+        if (y->n.items == NULL || (y->n.kind == TKR_YAML_MAP && y->n.keys == NULL))
+            return TKR_E_TOO_LARGE;
+        c = t + 1;
+        for (i = 0; i < cnt; i++) {
+            if (y->n.kind == TKR_YAML_MAP) {
+                if ((rc = from_json(a, doc, c, depth + 1, &y->n.keys[i], err)) != 0)
+                    return rc;
+                c++;
+            }
+            if ((rc = from_json(a, doc, c, depth + 1, &y->n.items[i], err)) != 0)
+                return rc;
+            c = tkr_json_skip(doc, c);
+        }
+        y->n.n = cnt;
+        return 0;
+    default:
+        return TKR_E_JSON;
+    }
+}
+
+int tkr_yaml_from_json(tkr_arena_t *a, const tkr_json_t *doc, int t,
+                       tkr_yaml_node_t **out, tkr_yaml_err_t *err)
+{
+    if (a == NULL || doc == NULL || out == NULL || t < 0 || t >= doc->ntok)
+        return TKR_E_INVALID_ARG;
+    return from_json(a, doc, t, 0, out, err);
+}
