@@ -64,7 +64,7 @@ LIBPOL   := $(B)/libtokenroll_policy.a
 LIBPORT  := $(B)/libtokenroll_posix.a
 BIN      := $(B)/tokenroll
 
-.PHONY: all deps check check-asan unit e2e fuzz fuzz-smoke bench cross-m4 \
+.PHONY: all deps check check-asan unit e2e fuzz fuzz-smoke bench bench-one cross-m4 \
         demo install clean mbedtls3 warnings
 .DELETE_ON_ERROR:
 
@@ -151,8 +151,13 @@ $(B)/bench/%: tests/bench/%.c $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL)
 
-bench: deps-quiet $(BENCHES)
+bench-one: deps-quiet $(BENCHES) $(BIN)
 	@bash tests/bench/run.sh $(B)
+
+# Both mbedTLS versions, one after the other, so their figures sit together.
+bench:
+	@$(MAKE) --no-print-directory bench-one
+	@$(MAKE) --no-print-directory MBEDTLS=3 bench-one
 
 # ---- Cortex-M4 cross build of the device-side code ----
 

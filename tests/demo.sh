@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# make demo: the tokenroll flow on this machine, in a temporary folder.
+# make demo: the admin side of tokenroll on this machine, in a temporary
+# folder: provision a root CA, mint an enrollment token, look into it and
+# verify it, and build a generic startup kit for the site.
 set -euo pipefail
 B=${1:-build}
 T="$(cd "$(dirname "$0")/.." && pwd)/$B/tokenroll"
@@ -10,12 +12,32 @@ say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; "$@"; }
 
 echo "tokenroll demo in $d"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem 2>/dev/null
-openssl pkey -in key.pem -pubout -out key.pub
-say "tokenroll jwt sign --key key.pem --kid demo '{\"sub\":\"site-1\",\"exp\":...}'"
-tok=$("$T" jwt sign --key key.pem --kid demo "{\"sub\":\"site-1\",\"iat\":$(date +%s),\"exp\":$(( $(date +%s) + 3600 ))}")
-echo "$tok"
-run "$T" jwt inspect "$tok"
-run "$T" jwt verify "$tok" --key key.pub --sub site-1 --require exp,iat
+cat > project.yml <<'YML'
+api_version: 3
+name: demo_project
+description: token-based enrollment demo
+participants:
+  - name: localhost
+    type: server
+    org: Demo
+    fed_learn_port: 8002
+    admin_port: 8003
+  - name: admin@example.com
+    type: admin
+    org: Demo
+    role: project_admin
+YML
+run cat project.yml
+run "$T" provision -p project.yml -w workspace
+export NVFLARE_CA_PATH="$d/workspace/demo_project"
+say "export NVFLARE_CA_PATH=$NVFLARE_CA_PATH"
+run "$T" token generate -s hospital-1 -o hospital-1.token
+run "$T" token info -t hospital-1.token
+run "$T" jwt verify hospital-1.token --key workspace/demo_project/prod_00/localhost/startup/rootCA.pem \
+    --iss demo_project --sub hospital-1 --require jti,iat,exp
+run "$T" policy eval default --name hospital-1 --type client
+run "$T" package -n hospital-1 -e grpc://localhost:8002 --token hospital-1.token \
+    -c "$NVFLARE_CA_PATH" -o hospital-1-kit
+run ls -l hospital-1-kit/startup
 echo
-echo "demo finished: token signed with a throwaway P-256 key and verified."
+echo "demo finished: root CA provisioned, token minted, verified against the CA, kit built."

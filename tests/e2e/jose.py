@@ -6,6 +6,7 @@
   jose.py rawsig TOKEN OUT.sig OUT.input       split: signature as openssl
                                                wants it (DER for ECDSA) + signing input
   jose.py forge KIND PUB.pem                   print a known-bad token of KIND
+  jose.py jwks KID=PUB.pem[:ALG] ...           print a JWK set of those public keys
 """
 import base64, json, sys
 import jwt
@@ -59,6 +60,29 @@ def main():
             print(h + "." + claims + "." + b64e(mac))
         else:
             sys.exit("unknown forge kind " + kind)
+    elif cmd == "jwks":
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        keys = []
+        for spec in sys.argv[2:]:
+            kid, rest = spec.split("=", 1)
+            path, _, alg = rest.partition(":")
+            pub = load_pem_public_key(open(path, "rb").read())
+            if isinstance(pub, rsa.RSAPublicKey):
+                n = pub.public_numbers()
+                jwk = {"kty": "RSA", "n": b64e(n.n.to_bytes((n.n.bit_length() + 7) // 8, "big")),
+                       "e": b64e(n.e.to_bytes((n.e.bit_length() + 7) // 8, "big"))}
+            else:
+                n = pub.public_numbers()
+                size = (pub.curve.key_size + 7) // 8
+                jwk = {"kty": "EC", "crv": {"secp256r1": "P-256", "secp384r1": "P-384"}[pub.curve.name],
+                       "x": b64e(n.x.to_bytes(size, "big")), "y": b64e(n.y.to_bytes(size, "big"))}
+            jwk["kid"] = kid
+            jwk["use"] = "sig"
+            if alg:
+                jwk["alg"] = alg
+            keys.append(jwk)
+        print(json.dumps({"keys": keys}))
     else:
         sys.exit("unknown command " + cmd)
 

@@ -99,3 +99,30 @@ expect_fail "P-256 key cannot sign ES384" "cannot sign ES384" "$T" jwt sign --ke
 expect_fail "unknown option" "unrecognized option --frobnicate" "$T" jwt verify "$ours" --frobnicate
 echo '{"sub":"stdin"}' | "$T" jwt sign --key p256.pem - > stdin.jwt
 check "sign reads claims from stdin" "$T" jwt verify stdin.jwt --key p256.pub --sub stdin
+
+# JWKS: key chosen by the token's kid; the key's kty/alg binds the algorithm
+"$PY" "$J" jwks r1=rsa.pub e1=p256.pub e3=p384.pub r2=rsa.pub:PS256 > set.json
+for pair in RS256:rsa:r1 ES256:p256:e1 ES384:p384:e3 PS256:rsa:r2; do
+  IFS=: read -r alg key kid <<<"$pair"
+  ptok=$("$PY" "$J" sign $alg $key.pem '{"sub":"jwks"}' $kid)
+  check "$alg: PyJWT token verifies through the JWKS (kid $kid)" "$T" jwt verify "$ptok" --jwks set.json --sub jwks
+done
+ptok=$("$PY" "$J" sign PS256 rsa.pem '{"sub":"jwks"}' r1)
+expect_fail "a PS256 token under an RSA key without alg is held to RS256" 'header alg "PS256" is not the pinned RS256' "$T" jwt verify "$ptok" --jwks set.json
+check "--alg PS256 opens the RSA family for that key" "$T" jwt verify "$ptok" --jwks set.json --alg PS256
+ptok=$("$PY" "$J" sign RS256 rsa.pem '{"sub":"jwks"}' r2)
+expect_fail "a key bound to PS256 refuses RS256" 'not the pinned PS256' "$T" jwt verify "$ptok" --jwks set.json
+ptok=$("$PY" "$J" sign ES256 p256.pem '{"sub":"jwks"}' nosuch)
+expect_fail "unknown kid" 'no key with kid "nosuch"' "$T" jwt verify "$ptok" --jwks set.json
+ptok=$("$PY" "$J" sign ES256 p256.pem '{"sub":"jwks"}')
+expect_fail "no kid and several keys" "has no kid and set.json does not hold exactly one usable key" "$T" jwt verify "$ptok" --jwks set.json
+"$PY" "$J" jwks only=p256.pub > one.json
+check "no kid and a single key" "$T" jwt verify "$ptok" --jwks one.json
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other256.pem 2>/dev/null
+ptok=$("$PY" "$J" sign ES256 other256.pem '{"sub":"jwks"}' e1)
+expect_fail "right kid, wrong key" "signature verification failed" "$T" jwt verify "$ptok" --jwks set.json
+echo '{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB","kid":"p"}]}' > priv.json
+ptok=$("$PY" "$J" sign RS256 rsa.pem '{"sub":"jwks"}' p)
+expect_fail "a JWKS with private members is refused" "invalid or unusable key" "$T" jwt verify "$ptok" --jwks priv.json
+echo '{"keys":[' > broken.json
+expect_fail "a JWKS that is not JSON" "broken.json is not a JWK set" "$T" jwt verify "$ptok" --jwks broken.json
