@@ -177,61 +177,64 @@ static size_t ip_bytes(const char *s, uint8_t out[16])
     return 16;
 }
 
-/* subjectAltName with one GeneralName chosen by the value's form. */
+/* Prefix the len bytes at *p with a tag and length: TLV, backwards as
+ * mbedTLS writes DER. Returns the new length or -1. */
+static int tlv(unsigned char **p, unsigned char *start, int len, unsigned char tag)
+{
+    int w1, w2;
+
+    if (len < 0 || (w1 = mbedtls_asn1_write_len(p, start, (size_t)len)) < 0 ||
+        (w2 = mbedtls_asn1_write_tag(p, start, tag)) < 0)
+        return -1;
+    return len + w1 + w2;
+}
+
+/* Wrap the content at *p as SEQUENCE and add it as a non-critical
+ * extension. */
+static int add_seq_ext(mbedtls_x509write_cert *crt, const char *oid,
+                       size_t oid_len, unsigned char *p, unsigned char *start,
+                       int len)
+{
+    len = tlv(&p, start, len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
+    if (len < 0 || mbedtls_x509write_crt_set_extension(crt, oid, oid_len, 0, p,
+                                                       (size_t)len) != 0)
+        return TKR_E_CRYPTO;
+    return 0;
+}
+
+/* subjectAltName with one GeneralName chosen by the value's form:
+ * iPAddress [7], rfc822Name [1] for an e-mail, else dNSName [2]. */
 static int set_san(mbedtls_x509write_cert *crt, const char *san)
 {
     unsigned char buf[300], *p = buf + sizeof(buf);
     uint8_t ip[16];
     size_t n = ip_bytes(san, ip), vlen = n ? n : strlen(san);
     unsigned char tag = n ? 0x87 : strchr(san, '@') ? 0x81 : 0x82;
-    int len, w;
 
     if (vlen > 200)
         return TKR_E_INVALID_ARG;
     p -= vlen;
     memcpy(p, n ? (const void *)ip : (const void *)san, vlen);
-    len = (int)vlen;
-    if ((w = mbedtls_asn1_write_len(&p, buf, vlen)) < 0 ||
-        (len += w, w = mbedtls_asn1_write_tag(&p, buf, tag)) < 0)
-        return TKR_E_CRYPTO;
-    len += w;
-    if ((w = mbedtls_asn1_write_len(&p, buf, (size_t)len)) < 0 ||
-        (len += w, w = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED |
-                                                         MBEDTLS_ASN1_SEQUENCE)) < 0)
-        return TKR_E_CRYPTO;
-    len += w;
-    return mbedtls_x509write_crt_set_extension(
-               crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
-               MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, p,
-               (size_t)len) == 0 ? 0 : TKR_E_CRYPTO;
+    return add_seq_ext(crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
+                       MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), p, buf,
+                       tlv(&p, buf, (int)vlen, tag));
 }
 
 static int set_eku(mbedtls_x509write_cert *crt, unsigned usage)
 {
     unsigned char buf[64], *p = buf + sizeof(buf);
-    int len = 0, w;
+    int len = 0, w = 0;
 
-    if (usage & TKR_CERT_CLIENT) {
-        if ((w = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_CLIENT_AUTH,
-                                        MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH))) < 0)
-            return TKR_E_CRYPTO;
-        len += w;
-    }
-    if (usage & TKR_CERT_SERVER) {
-        if ((w = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
-                                        MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) < 0)
-            return TKR_E_CRYPTO;
-        len += w;
-    }
-    if ((w = mbedtls_asn1_write_len(&p, buf, (size_t)len)) < 0 ||
-        (len += w, w = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED |
-                                                         MBEDTLS_ASN1_SEQUENCE)) < 0)
+    if (usage & TKR_CERT_CLIENT)
+        len += (w = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_CLIENT_AUTH,
+                                           MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)));
+    if (w >= 0 && (usage & TKR_CERT_SERVER))
+        len += (w = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
+                                           MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
+    if (w < 0)
         return TKR_E_CRYPTO;
-    len += w;
-    return mbedtls_x509write_crt_set_extension(
-               crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
-               MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0, p,
-               (size_t)len) == 0 ? 0 : TKR_E_CRYPTO;
+    return add_seq_ext(crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+                       MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), p, buf, len);
 }
 
 /* 16 random bytes, top bit clear: a positive 127-bit serial (RFC 5280
