@@ -67,6 +67,7 @@ BIN      := $(B)/tokenroll
 .PHONY: all deps check check-asan unit e2e fuzz fuzz-smoke bench bench-one cross-m4 \
         demo install clean mbedtls3 warnings
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: deps-quiet $(LIB) $(LIBPOL) $(LIBPORT) $(BIN)
 

@@ -302,10 +302,11 @@ static int claim_strings(const char *name, char ***out, size_t *n, int *present)
         if (tkr_json_type(&jwt.doc, e) != TKR_JSON_STRING)
             return -1;
         tkr_json_raw(&jwt.doc, e, &len);
-        (*out)[i] = malloc(len + 1);
-        if ((*out)[i] == NULL || tkr_json_get_str(&jwt.doc, (*out)[i], len + 1, NULL, e) != 0)
+        if (((*out)[i] = malloc(len + 1)) == NULL)
             return -1;
         (*n)++;
+        if (tkr_json_get_str(&jwt.doc, (*out)[i], len + 1, NULL, e) != 0)
+            return -1;
     }
     return 0;
 }

@@ -152,7 +152,7 @@ static void mask(uint8_t a[16], unsigned prefix)
     for (i = 0; i < 16; i++) {
         if (prefix >= 8 * (i + 1))
             continue;
-        a[i] = prefix <= 8 * i ? 0 : (uint8_t)(a[i] & (0xff << (8 - (prefix - 8 * i))));
+        a[i] = (uint8_t)(prefix <= 8 * i ? 0 : a[i] & (0xff << (8 - (prefix - 8 * i))));
     }
 }
 

@@ -15,6 +15,7 @@
 typedef struct {
     tkr_yaml_node_t n;
     uint64_t weight;     /* expanded size: nodes + string bytes */
+    unsigned height;     /* levels of collections, aliases expanded */
     int done;            /* a collection whose end was seen */
     int merge;           /* the merge key "<<" (a marker, never a value) */
     char *json;          /* INT: decimal digits; FLOAT: Python's repr */

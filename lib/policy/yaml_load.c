@@ -32,6 +32,13 @@ typedef struct {
     tkr_ynode_t *node;
 } anchor_t;
 
+/* Where a non-plain scalar lies, in characters (libyaml's marks count
+ * characters, not bytes). */
+typedef struct {
+    size_t start, end;
+    int block;
+} span_t;
+
 typedef struct {
     tkr_arena_t *arena;
     const char *file;
@@ -43,8 +50,9 @@ typedef struct {
     size_t anch_cap, anch_n;
     tkr_yaml_node_t *root;
     int have_root;
-    size_t *spans;               /* [start, end) byte ranges of quoted and */
-    size_t nspans, capspans;     /* block scalars, in text order */
+    span_t *spans;               /* quoted and block scalars, in text order */
+    size_t nspans, capspans;
+    size_t bom;                  /* bytes of a UTF-8 byte order mark */
 } loader_t;
 
 static int fail(loader_t *L, int rc, int line, int column, const char *fmt, ...)
@@ -387,6 +395,11 @@ static int map_finish(loader_t *L, frame_t *f)
     for (i = 0; i < out; i++)
         w = add_weight(w, add_weight(TKR_YNODE(m->keys[i])->weight, TKR_YNODE(m->items[i])->weight));
     f->node->weight = w;
+    for (i = 0; i < out; i++)
+        if (TKR_YNODE(m->items[i])->height + 1 > f->node->height)
+            f->node->height = TKR_YNODE(m->items[i])->height + 1;
+    if (f->node->height == 0)
+        f->node->height = 1;
     rc = 0;
 out:
     if (canon != NULL)
@@ -412,8 +425,12 @@ static int seq_finish(loader_t *L, frame_t *f)
     if (f->n > 0)
         memcpy(s->items, f->v, f->n * sizeof(*s->items));
     s->n = f->n;
-    for (i = 0; i < f->n; i++)
+    f->node->height = 1;
+    for (i = 0; i < f->n; i++) {
         w = add_weight(w, TKR_YNODE(f->v[i])->weight);
+        if (TKR_YNODE(f->v[i])->height + 1 > f->node->height)
+            f->node->height = TKR_YNODE(f->v[i])->height + 1;
+    }
     f->node->weight = w;
     return 0;
 }
@@ -432,6 +449,11 @@ static int collection_end(loader_t *L)
     if (y->weight > TKR_YAML_EXPANDED_MAX)
         return fail_node(L, TKR_E_TOO_LARGE, &y->n,
                          "aliases expand this document past the size limit (TKR_YAML_EXPANDED_MAX)");
+    /* An alias can hang a deep anchor under a deep node. */
+    if (y->height > TKR_YAML_DEPTH_MAX)
+        return fail_node(L, TKR_E_TOO_LARGE, &y->n,
+                         "nesting deeper than %d levels once aliases are expanded",
+                         TKR_YAML_DEPTH_MAX);
     y->done = 1;
     return add_node(L, y);
 }
@@ -473,7 +495,7 @@ static int collection_start(loader_t *L, const yaml_event_t *ev, tkr_yaml_kind_t
     }
     if (L->depth == TKR_YAML_DEPTH_MAX)
         return fail(L, TKR_E_TOO_LARGE, line, col,
-                    "nesting deeper than TKR_YAML_DEPTH_MAX levels");
+                    "nesting deeper than %d levels", TKR_YAML_DEPTH_MAX);
     y = tkr_ynode_new(L->arena, kind, line, col);
     if (y == NULL)
         return fail(L, TKR_E_TOO_LARGE, line, col, "out of memory");
@@ -486,51 +508,79 @@ static int collection_start(loader_t *L, const yaml_event_t *ev, tkr_yaml_kind_t
     return 0;
 }
 
-/* ---- tabs ----
+/* ---- what PyYAML's scanner refuses and libyaml lets through ----
  *
- * PyYAML's scanner refuses a tab anywhere but inside a quoted scalar, in
- * a block scalar's content and in a comment ("found character '\t' that
- * cannot start any token"); libyaml lets tabs separate tokens. A file
- * FLARE cannot read must not load here either, so the text is checked
- * again with the scalars' spans in hand. */
+ * PyYAML refuses a tab anywhere but inside a quoted scalar, in a block
+ * scalar's content and in a comment ("found character '\t' that cannot
+ * start any token"), and wants a space between a block scalar's header and
+ * its comment ("|#c" is an error). A file FLARE cannot read must not load
+ * here either, so the text is walked again with the scalars' spans. */
 
 static int add_span(loader_t *L, yaml_scalar_style_t style, size_t start, size_t end)
 {
-    if (style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) {
-        /* The header line (| or > with its comment) is not content. */
-        while (start < end && L->text[start] != '\n' && L->text[start] != '\r')
-            start++;
-    }
     if (L->nspans == L->capspans) {
         size_t cap = L->capspans ? L->capspans * 2 : 32;
-        size_t *ns = realloc(L->spans, cap * 2 * sizeof(size_t));
+        span_t *ns = realloc(L->spans, cap * sizeof(span_t));
         if (ns == NULL)
             return fail(L, TKR_E_TOO_LARGE, 0, 0, "out of memory");
         L->spans = ns;
         L->capspans = cap;
     }
-    L->spans[2 * L->nspans] = start;
-    L->spans[2 * L->nspans + 1] = end;
+    L->spans[L->nspans].start = start;
+    L->spans[L->nspans].end = end;
+    L->spans[L->nspans].block = style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE;
     L->nspans++;
     return 0;
 }
 
-static int check_tabs(loader_t *L, size_t len)
+/* A block scalar's header from byte i (its node start, maybe a tag or an
+ * anchor first): the byte where the header line ends, or 0 when the
+ * indicator is followed by something other than a space or line end. */
+static size_t block_header(const char *t, size_t len, size_t i)
+{
+    size_t h = i, k;
+
+    while (h < len && t[h] != '\n' && t[h] != '\r' &&
+           !((t[h] == '|' || t[h] == '>') && (h == i || t[h - 1] == ' ' || t[h - 1] == '\t')))
+        h++;
+    if (h < len && (t[h] == '|' || t[h] == '>')) {
+        for (k = h + 1; k < len && k < h + 3 &&
+                        (t[k] == '+' || t[k] == '-' || (t[k] >= '1' && t[k] <= '9'));
+             k++)
+            ;
+        if (k < len && t[k] != ' ' && t[k] != '\t' && t[k] != '\n' && t[k] != '\r')
+            return 0;
+        h = k;
+    }
+    while (h < len && t[h] != '\n' && t[h] != '\r')
+        h++;
+    return h;
+}
+
+static int check_text(loader_t *L, size_t len)
 {
     const char *t = L->text;
-    size_t i, s = 0, line = 1, col = 1;
-    int comment = 0;
+    size_t i, ci = 0, s = 0, hdr_end = 0, line = 1, col = 1;
+    int comment = 0, in_span;
 
-    for (i = 0; i < len; i++) {
-        char c = t[i];
-        while (s < L->nspans && L->spans[2 * s + 1] <= i)
+    for (i = L->bom; i < len; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if ((c & 0xC0) == 0x80)
+            continue; /* inside a character: never '\t', '#' or a break */
+        while (s < L->nspans && L->spans[s].end <= ci)
             s++;
-        if (s < L->nspans && L->spans[2 * s] <= i) {
-            /* inside a quoted or block scalar: anything goes */
-        } else if (c == '#' && (i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t' ||
-                                t[i - 1] == '\n' || t[i - 1] == '\r')) {
+        if (s < L->nspans && L->spans[s].block && L->spans[s].start == ci) {
+            hdr_end = block_header(t, len, i);
+            if (hdr_end == 0)
+                return fail(L, TKR_E_YAML, (int)line, (int)col,
+                            "expected chomping or indentation indicators, then a space or the "
+                            "line's end, after the block scalar indicator");
+        }
+        in_span = s < L->nspans && L->spans[s].start <= ci && !(L->spans[s].block && i < hdr_end);
+        if (!in_span && c == '#' && (i == L->bom || t[i - 1] == ' ' || t[i - 1] == '\t' ||
+                                     t[i - 1] == '\n' || t[i - 1] == '\r')) {
             comment = 1;
-        } else if (c == '\t' && !comment) {
+        } else if (!in_span && c == '\t' && !comment) {
             return fail(L, TKR_E_YAML, (int)line, (int)col,
                         "found a tab where YAML (and PyYAML) allow only spaces; tabs may "
                         "appear only inside quotes, block scalars and comments");
@@ -539,11 +589,65 @@ static int check_tabs(loader_t *L, size_t len)
             line++;
             col = 1;
             comment = 0;
-        } else if (((unsigned char)c & 0xC0) != 0x80) {
+        } else if (c != '\r') {
             col++;
         }
+        ci++;
     }
     return 0;
+}
+
+/* UTF-16 text (a BOM says which order) as UTF-8, which libyaml also reads
+ * but whose bytes the checks above can walk. NULL with *bad set on a lone
+ * surrogate or an odd length. */
+static char *utf16_to_utf8(const unsigned char *in, size_t len, size_t *out_len, int *bad)
+{
+    int le = in[0] == 0xFF;
+    size_t i, k = 0;
+    char *out = malloc(len / 2 * 3 + 1);
+
+    *bad = 0;
+    if (out == NULL)
+        return NULL;
+    if (len % 2 != 0)
+        goto bad;
+    for (i = 2; i < len; i += 2) {
+        uint32_t u = le ? (uint32_t)(in[i] | in[i + 1] << 8) : (uint32_t)(in[i] << 8 | in[i + 1]);
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            uint32_t lo;
+            if (i + 3 >= len)
+                goto bad;
+            lo = le ? (uint32_t)(in[i + 2] | in[i + 3] << 8) : (uint32_t)(in[i + 2] << 8 | in[i + 3]);
+            if (lo < 0xDC00 || lo > 0xDFFF)
+                goto bad;
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+            i += 2;
+        } else if (u >= 0xDC00 && u <= 0xDFFF) {
+            goto bad;
+        }
+        if (u < 0x80) {
+            out[k++] = (char)u;
+        } else if (u < 0x800) {
+            out[k++] = (char)(0xC0 | (u >> 6));
+            out[k++] = (char)(0x80 | (u & 0x3F));
+        } else if (u < 0x10000) {
+            out[k++] = (char)(0xE0 | (u >> 12));
+            out[k++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            out[k++] = (char)(0x80 | (u & 0x3F));
+        } else {
+            out[k++] = (char)(0xF0 | (u >> 18));
+            out[k++] = (char)(0x80 | ((u >> 12) & 0x3F));
+            out[k++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            out[k++] = (char)(0x80 | (u & 0x3F));
+        }
+    }
+    out[k] = '\0';
+    *out_len = k;
+    return out;
+bad:
+    free(out);
+    *bad = 1;
+    return NULL;
 }
 
 static int scalar(loader_t *L, const yaml_event_t *ev)
@@ -735,6 +839,7 @@ int tkr_yaml_load(tkr_yaml_doc_t *doc, const char *text, size_t len,
     loader_t *L;
     int rc = 0, docs = 0, done = 0;
     size_t i;
+    char *conv = NULL;
 
     if (err != NULL) {
         memset(err, 0, sizeof(*err));
@@ -748,22 +853,29 @@ int tkr_yaml_load(tkr_yaml_doc_t *doc, const char *text, size_t len,
         tkr_yaml_set_err(err, file, 0, 0, "the YAML text is larger than %d bytes", TKR_YAML_LEN_MAX);
         return TKR_E_TOO_LARGE;
     }
+    if (len >= 2 && (((unsigned char)text[0] == 0xFF && (unsigned char)text[1] == 0xFE) ||
+                     ((unsigned char)text[0] == 0xFE && (unsigned char)text[1] == 0xFF))) {
+        int bad;
+        conv = utf16_to_utf8((const unsigned char *)text, len, &len, &bad);
+        if (conv == NULL) {
+            tkr_yaml_set_err(err, file, 1, 1, bad ? "invalid UTF-16 text" : "out of memory");
+            return bad ? TKR_E_YAML : TKR_E_TOO_LARGE;
+        }
+        text = conv;
+    }
     L = calloc(1, sizeof(*L));
-    if (L == NULL)
+    if (L == NULL || (L->arena = tkr_arena_new()) == NULL || !yaml_parser_initialize(&parser)) {
+        if (L != NULL)
+            tkr_arena_free(L->arena);
+        free(L);
+        free(conv);
         return TKR_E_TOO_LARGE;
-    L->arena = tkr_arena_new();
+    }
     L->file = file;
     L->text = text;
     L->err = err;
-    if (L->arena == NULL) {
-        free(L);
-        return TKR_E_TOO_LARGE;
-    }
-    if (!yaml_parser_initialize(&parser)) {
-        tkr_arena_free(L->arena);
-        free(L);
-        return TKR_E_TOO_LARGE;
-    }
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        L->bom = 3;
     yaml_parser_set_input_string(&parser, (const unsigned char *)(text ? text : ""), len);
 
     while (rc == 0 && !done) {
@@ -803,11 +915,12 @@ int tkr_yaml_load(tkr_yaml_doc_t *doc, const char *text, size_t len,
     }
     yaml_parser_delete(&parser);
     if (rc == 0)
-        rc = check_tabs(L, len);
+        rc = check_text(L, len);
     for (i = 0; i < L->depth; i++)
         free(L->st[i].v);
     free(L->anch);
     free(L->spans);
+    free(conv);
     if (rc == 0) {
         doc->root = L->have_root ? L->root : NULL;
         doc->arena = L->arena;

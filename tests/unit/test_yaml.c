@@ -240,6 +240,39 @@ static void test_syntax_errors_carry_line_and_column(void **state)
     expect_error("a: [1,\t2]\n", TKR_E_YAML, 1, 7, "tab");
     expect_json("a: \"x\ty\" # tab\tin comment\nb: |\n  z\tw\n", "{\"a\":\"x\\ty\",\"b\":\"z\\tw\\n\"}");
     expect_error("a: \"\xff\"\n", TKR_E_YAML, 1, 5, "UTF-8");
+    /* libyaml counts characters, not bytes: multi-byte text before a
+     * quoted tab must not shift the spans. */
+    expect_json("a: \"\xc3\xa9\xc3\xa9\xc3\xa9\"\nb: \"x\ty\"\n",
+                "{\"a\":\"\\u00e9\\u00e9\\u00e9\",\"b\":\"x\\ty\"}");
+    expect_error("\xc3\xa9: \xc3\xa9\na:\t1\n", TKR_E_YAML, 2, 3, "tab");
+    /* PyYAML wants a space between a block header and its comment. */
+    expect_error("a: |#c\n  x\n", TKR_E_YAML, 1, 4, "block scalar indicator");
+    expect_json("a: |2- # c\n   x\n", "{\"a\":\" x\"}");
+}
+
+static void test_utf16_and_bom_inputs(void **state)
+{
+    static const char le[] = "\xff\xfe" "a\0:\0 \0\x3d\xd8\x00\xde";     /* a: U+1F600 */
+    static const char be[] = "\xfe\xff" "\0a\0:\0 \0\"\0\t\0\"";     /* a: "<tab>" */
+    static const char lone[] = "\xff\xfe" "a\0:\0 \0\x00\xd8";          /* a lone surrogate */
+    tkr_yaml_doc_t doc;
+    tkr_yaml_err_t err;
+    char out[64];
+    size_t len;
+
+    (void)state;
+    tkr_yaml_init(&doc);
+    assert_int_equal(tkr_yaml_load(&doc, le, sizeof(le) - 1, "le.yaml", &err), 0);
+    assert_int_equal(tkr_yaml_to_json(out, sizeof(out), &len, doc.root), 0);
+    assert_string_equal(out, "{\"a\":\"\\ud83d\\ude00\"}");
+    tkr_yaml_free(&doc);
+    assert_int_equal(tkr_yaml_load(&doc, be, sizeof(be) - 1, "be.yaml", &err), 0);
+    assert_int_equal(tkr_yaml_to_json(out, sizeof(out), &len, doc.root), 0);
+    assert_string_equal(out, "{\"a\":\"\\t\"}");
+    tkr_yaml_free(&doc);
+    assert_int_equal(tkr_yaml_load(&doc, lone, sizeof(lone) - 1, "bad.yaml", &err), TKR_E_YAML);
+    assert_non_null(strstr(err.msg, "UTF-16"));
+    expect_json("\xef\xbb\xbf" "a: \"\tb\"\n", "{\"a\":\"\\tb\"}");
 }
 
 static void test_limits_depth_size_and_expansion(void **state)
@@ -263,6 +296,20 @@ static void test_limits_depth_size_and_expansion(void **state)
     /* One level less loads. */
     assert_int_equal(tkr_yaml_load(&doc, deep + 1, k - 2, "deep.yaml", &err), 0);
     tkr_yaml_free(&doc);
+    free(deep);
+
+    /* Aliases can hang a deep anchor under a deep node. */
+    deep = malloc(4 * TKR_YAML_DEPTH_MAX + 64);
+    assert_non_null(deep);
+    k = (size_t)sprintf(deep, "a: &a ");
+    for (i = 0; i < TKR_YAML_DEPTH_MAX - 1; i++)
+        deep[k++] = '[';
+    for (i = 0; i < TKR_YAML_DEPTH_MAX - 1; i++)
+        deep[k++] = ']';
+    k += (size_t)sprintf(deep + k, "\nb: [[*a]]\n");
+    assert_int_equal(tkr_yaml_load(&doc, deep, k, "deep.yaml", &err), TKR_E_TOO_LARGE);
+    assert_non_null(strstr(err.msg, "once aliases are expanded"));
+    assert_int_equal(err.line, 2);
     free(deep);
 
     /* "Billion laughs": 10 aliases per level, 9 levels. */
@@ -322,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_key_is_an_error),
         cmocka_unit_test(test_structures_json_cannot_hold_are_errors),
         cmocka_unit_test(test_syntax_errors_carry_line_and_column),
+        cmocka_unit_test(test_utf16_and_bom_inputs),
         cmocka_unit_test(test_limits_depth_size_and_expansion),
         cmocka_unit_test(test_to_json_buffer_rules),
     };

@@ -6,7 +6,8 @@
  *
  * Schema (every key optional; unknown keys are errors):
  *   metadata:      project, description (strings), version (string, or a
- *                  number such as an unquoted 1.0, kept as written)
+ *                  number such as an unquoted 1.0, kept as written in the
+ *                  YAML; from a JSON claim, as the claim writes it)
  *   token:         validity (duration "<n>[smhdw]", > 0), max_uses (int >= 1)
  *   site:          name_pattern (glob)
  *   user:          allowed_roles (non-empty list of strings), default_role
