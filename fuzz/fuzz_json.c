@@ -346,9 +346,10 @@ static void check_reemit(const tkr_json_t *doc, size_t size)
 {
     static const unsigned modes[] = {0, TKR_JSONW_ASCII, TKR_JSONW_PRETTY,
                                      TKR_JSONW_ASCII | TKR_JSONW_PRETTY};
-    /* ASCII triples at most (2-byte UTF-8 -> \uXXXX); pretty adds a line
-     * break, indent (2 per level) and a space per token. */
-    size_t cap = 3 * size + (size_t)doc->ntok * (2 * TKR_JSON_DEPTH_MAX + 4) + 16;
+    /* ASCII triples at most (2-byte UTF-8 -> \uXXXX); pretty adds to each
+     * token a line break and indent (2 per level) before it, another
+     * before a container's closing bracket, and ", " / ": ". */
+    size_t cap = 3 * size + (size_t)doc->ntok * (4 * TKR_JSON_DEPTH_MAX + 8) + 16;
     char *compact = malloc(cap), *out = malloc(cap), *again = malloc(cap);
     size_t clen = 0, olen = 0, alen = 0, i;
     unsigned m;
@@ -542,7 +543,10 @@ static void writer_ops(const uint8_t *data, size_t size)
     static const char small[] = "{\"a\":[1,\"b\"]}";
     tkr_json_tok_t stoks[8];
     tkr_json_t sdoc, doc;
-    size_t cap = OPS_MAX * 64 + 64, len = 0, i, n = size < OPS_MAX ? size : OPS_MAX;
+    /* Room for the worst op: the small document pretty-printed at the
+     * deepest level, six lines of up to 2 * TKR_JSON_DEPTH_MAX + 16 bytes. */
+    size_t cap = OPS_MAX * 6 * (2 * TKR_JSON_DEPTH_MAX + 16) + 64, len = 0, i,
+           n = size < OPS_MAX ? size : OPS_MAX;
     char *out = malloc(cap), *again = malloc(cap), key[24];
     unsigned flags, keyno = 0;
     tkr_jsonw_t w;

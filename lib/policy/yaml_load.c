@@ -448,7 +448,8 @@ static int collection_end(loader_t *L)
         return rc;
     if (y->weight > TKR_YAML_EXPANDED_MAX)
         return fail_node(L, TKR_E_TOO_LARGE, &y->n,
-                         "aliases expand this document past the size limit (TKR_YAML_EXPANDED_MAX)");
+                         "aliases expand this document past %d nodes and bytes "
+                         "(TKR_YAML_EXPANDED_MAX)", TKR_YAML_EXPANDED_MAX);
     /* An alias can hang a deep anchor under a deep node. */
     if (y->height > TKR_YAML_DEPTH_MAX)
         return fail_node(L, TKR_E_TOO_LARGE, &y->n,

@@ -13,8 +13,9 @@
  *   user:          allowed_roles (non-empty list of strings), default_role
  *                  (one of them)
  *   approval:      method ("policy"), rules: list of
- *                  {name, description, match: {site_name_pattern (glob),
- *                  source_ips (non-empty list of CIDRs)}, action (approve,
+ *                  {name, description, match (absent, null or {} match
+ *                  all; else site_name_pattern (glob) and/or source_ips
+ *                  (non-empty list of CIDRs)), action (approve,
  *                  pending or reject; required), message, notify (list of
  *                  strings)}
  *   notifications: enabled (bool), channels: {email: {enabled,
@@ -22,7 +23,9 @@
  *                  webhook: {enabled, url (http:// or https://)}}
  * A missing section takes the built-in default policy's values, except
  * approval: without rules every request is approved (rule "default"), as
- * FLARE evaluates it. */
+ * FLARE evaluates it. Every key of the document must be a string.
+ * site.name_pattern is validated and kept for whoever mints tokens;
+ * tkr_policy_eval does not apply it (FLARE's service does not either). */
 #ifndef TOKENROLL_POLICY_H
 #define TOKENROLL_POLICY_H
 

@@ -14,8 +14,13 @@
  * Where PyYAML would build something JSON cannot hold, or where a mapping
  * repeats a key (PyYAML silently keeps the last value), loading fails with
  * the line and column: a YAML file that loads here means the same thing to
- * PyYAML. Tags: `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!seq`,
- * `!!map` and the non-specific `!`; any other tag is an error. */
+ * PyYAML. libyaml is more lenient than PyYAML's scanner in two places, and
+ * both are refused as PyYAML refuses them: a tab between tokens (tabs are
+ * allowed only in quoted scalars, block scalar content and comments) and
+ * "|#comment" without a space. Tags: `!!str`, `!!int`, `!!float`, `!!bool`,
+ * `!!null`, `!!seq`, `!!map` and the non-specific `!`; any other tag is an
+ * error. Input is UTF-8, or UTF-16 with a byte order mark; lines and
+ * columns count characters. */
 #ifndef TOKENROLL_YAML_H
 #define TOKENROLL_YAML_H
 
