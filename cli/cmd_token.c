@@ -214,6 +214,18 @@ static int check_subject(const char *s, tkr_subject_type_t type)
     return 0;
 }
 
+/* site.name_pattern says which sites this policy enrolls: a token for
+ * any other site could never be used, so refuse to mint it. */
+static int check_site_pattern(const tkr_policy_t *p, const char *s,
+                              tkr_subject_type_t type)
+{
+    if (type == TKR_SUBJECT_ADMIN || type == TKR_SUBJECT_PATTERN ||
+        p->site_name_pattern == NULL || tkr_glob_match(p->site_name_pattern, s))
+        return 0;
+    return cli_fail("subject \"%s\" does not match the policy's site.name_pattern \"%s\"",
+                    s, p->site_name_pattern);
+}
+
 static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
                     tkr_token_claims_t *c, const char *subject)
 {
@@ -271,7 +283,8 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
 
     if (subject == NULL)
         return cli_usage_fail(a, "the following arguments are required: -s/--subject");
-    if ((rc = setup(m, a)) != 0 || (rc = check_subject(subject, m->claims.type)) != 0)
+    if ((rc = setup(m, a)) != 0 || (rc = check_subject(subject, m->claims.type)) != 0 ||
+        (rc = check_site_pattern(&m->policy, subject, m->claims.type)) != 0)
         return rc;
     m->claims.jti = cli_get(a, "jti");
     if (m->claims.jti != NULL && !tkr_uuid_valid(m->claims.jti))
@@ -512,7 +525,8 @@ static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, char ***o
     b->names = names;
     b->n = (size_t)n;
     for (k = 0; k < n; k++)
-        if ((rc = check_subject(names[k], m->claims.type)) != 0)
+        if ((rc = check_subject(names[k], m->claims.type)) != 0 ||
+            (rc = check_site_pattern(&m->policy, names[k], m->claims.type)) != 0)
             return rc;
     if ((b->tokens = calloc(b->n, sizeof(char *))) == NULL)
         return cli_fail("out of memory");

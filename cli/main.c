@@ -14,7 +14,7 @@ static const char usage[] =
     "  provision -p project.yml  create the root CA and server/admin startup kits\n"
     "  token generate|batch|info mint and inspect enrollment tokens\n"
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
-    "  policy check|eval         validate an enrollment policy, decide a request\n"
+    "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
     "  version                   print the version\n"
     "\n"
     "Run 'tokenroll <command> --help' for a command's options.\n";

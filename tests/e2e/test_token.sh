@@ -97,6 +97,11 @@ tok=$(NVFLARE_ENROLLMENT_POLICY=policy.yaml "$T" token generate -s admin@x.org -
 out=$("$T" jwt inspect --json "$tok")
 "$PY" -c 'import json,sys; c=json.load(sys.stdin)["claims"]; assert c["exp"]-c["iat"]==2*86400 and c["max_uses"]==3 and c["roles"]==["member"] and c["policy"]["metadata"]["project"]=="my-federation", c' <<<"$out" \
   && pass "the policy sets validity, max_uses and the default role" || fail "the policy sets validity, max_uses and the default role" "$out"
+expect_fail "a site outside the policy's site.name_pattern" 'subject "clinic-1" does not match the policy.s site.name_pattern "hospital-\*"' \
+  "$T" token generate -s clinic-1 -p policy.yaml -c $CA
+check "a site inside site.name_pattern" "$T" token generate -s hospital-7 -p policy.yaml -c $CA
+expect_fail "batch checks every name against site.name_pattern" 'subject "clinic-001" does not match' \
+  "$T" token batch -n 2 --prefix clinic -p policy.yaml -c $CA -o never.csv
 tok=$("$T" token generate -s 'hospital-*' -t pattern -c $CA)
 [ -n "$tok" ] && pass "-t pattern takes a glob subject" || fail "-t pattern takes a glob subject"
 
