@@ -4,24 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 cd "$W"
 
-cat > project.yml <<'YML'
-api_version: 3
-name: my_fl_project
-description: FL project with token-based enrollment
-
-participants:
-  - name: server.example.com
-    type: server
-    org: MyOrganization
-    fed_learn_port: 8002
-    admin_port: 8003
-
-  # Admin user for management
-  - name: admin@example.com
-    type: admin
-    org: MyOrganization
-    role: project_admin
-
+# the token-command document's project.yml, plus builders to be ignored
+cp "$ROOT/tests/vectors/project/token_doc.yml" project.yml
+cat >> project.yml <<'YML'
 builders:
   - path: nvflare.lighter.impl.workspace.WorkspaceBuilder
   - path: nvflare.lighter.impl.static_file.StaticFileBuilder

@@ -39,21 +39,7 @@ expect_fail "info --verify reports an expired token" "token is not valid: token 
   "$T" token info -t "$V/fixed_site-1.jwt" --verify -c "$V"
 
 # --- provision -> generate -> info -> jwt verify with the CA's public key
-cat > project.yml <<'YML'
-api_version: 3
-name: my_fl_project
-description: FL project with token-based enrollment
-participants:
-  - name: server.example.com
-    type: server
-    org: MyOrganization
-    fed_learn_port: 8002
-    admin_port: 8003
-  - name: admin@example.com
-    type: admin
-    org: MyOrganization
-    role: project_admin
-YML
+cp "$ROOT/tests/vectors/project/token_doc.yml" project.yml
 check "provision makes a workspace" "$T" provision -p project.yml -w ws
 CA=ws/my_fl_project
 tok=$("$T" token generate -s hospital-1 -c $CA)

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
@@ -35,28 +37,6 @@ static tkr_jwt_t jwt;
 static char scratch[SCRATCH];
 static char json[TKR_CERTJSON_MAX];
 static char dir[64];
-
-static size_t read_file(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n;
-
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    n = fread(buf, 1, size - 1, f);
-    assert_true(feof(f));
-    fclose(f);
-    buf[n] = '\0';
-    return n;
-}
-
-static void write_file(const char *path, const char *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
 
 /* dir/name := the content of the vector file src */
 static void copy_in(const char *name, const char *src)

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <mbedtls/asn1.h>
 #include <mbedtls/asn1write.h>
 #include <mbedtls/bignum.h>
@@ -56,27 +58,9 @@ static const char p384_n_hex[] =
 
 /* ---- helpers ---- */
 
-static size_t read_file(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n;
-
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    n = fread(buf, 1, size - 1, f);
-    assert_true(feof(f));
-    fclose(f);
-    buf[n] = '\0';
-    return n;
-}
-
 static void load_key(mbedtls_pk_context *pk, const char *path)
 {
-    char pem[4096];
-    size_t n = read_file(path, pem, sizeof(pem));
-
-    mbedtls_pk_init(pk);
-    assert_int_equal(tkr_key_parse_private(pk, (const uint8_t *)pem, n + 1, &port), 0);
+    load_key_with(pk, path, &port);
 }
 
 static void hex_to_bin(const char *hex, uint8_t *out, size_t n)
