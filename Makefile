@@ -77,22 +77,22 @@ deps-quiet:
 	@bash .ci/deps.sh --quiet
 
 mbedtls3: build/mbedtls-3.6/.built
-build/mbedtls-3.6/.built:
+build/mbedtls-3.6/.built: | deps-quiet
 	@bash .ci/mbedtls3.sh build/mbedtls-3.6
 
-$(B)/obj/lib/policy/%.o: lib/policy/%.c $(MB_DEP)
+$(B)/obj/lib/policy/%.o: lib/policy/%.c $(MB_DEP) | deps-quiet
 	@mkdir -p $(@D)
 	$(CC) $(POL_CFLAGS) -MMD -MP -c $< -o $@
-$(B)/obj/lib/%.o: lib/%.c $(MB_DEP)
+$(B)/obj/lib/%.o: lib/%.c $(MB_DEP) | deps-quiet
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
-$(B)/obj/port/%.o: port/%.c $(MB_DEP)
+$(B)/obj/port/%.o: port/%.c $(MB_DEP) | deps-quiet
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -MMD -MP -c $< -o $@
-$(B)/obj/cli/%.o: cli/%.c $(MB_DEP)
+$(B)/obj/cli/%.o: cli/%.c $(MB_DEP) | deps-quiet
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -MMD -MP -c $< -o $@
-$(B)/obj/tests/%.o: tests/%.c $(MB_DEP)
+$(B)/obj/tests/%.o: tests/%.c $(MB_DEP) | deps-quiet
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -Wno-conversion -MMD -MP -c $< -o $@
 
