@@ -30,14 +30,7 @@
 #include "tokenroll/port.h"
 #include "tkr_port_posix.h"
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,        \
-                    __LINE__, #c);                                            \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#include "fuzz_check.h"
 
 static tkr_port_t port;
 static tkr_posix_t posix;

@@ -30,44 +30,7 @@
 #include "tokenroll/jwt.h"
 #include "tokenroll/key.h"
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,        \
-                    __LINE__, #c);                                            \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
-
-/* An invariant that a known, reported library bug breaks (fuzz/README.md
- * lists them with their reproducers). Reported once per run as
- * "tkr-fuzz: known bug tolerated: <id>" so fuzz/smoke.sh can show it;
- * -DTKR_FUZZ_STRICT makes it fatal like CHECK. */
-#define KNOWN_BUG(id, c)                                                      \
-    do {                                                                      \
-        if (!(c))                                                             \
-            known_bug(id, __FILE__, __LINE__, #c);                            \
-    } while (0)
-
-static void known_bug(const char *id, const char *file, int line,
-                      const char *expr)
-{
-    static const char *seen[8];
-    size_t i;
-
-#ifdef TKR_FUZZ_STRICT
-    fprintf(stderr, "%s:%d: invariant failed (known bug %s): %s\n", file,
-            line, id, expr);
-    abort();
-#endif
-    for (i = 0; i < sizeof(seen) / sizeof(seen[0]) && seen[i] != NULL; i++)
-        if (strcmp(seen[i], id) == 0)
-            return;
-    if (i < sizeof(seen) / sizeof(seen[0]))
-        seen[i] = id;
-    fprintf(stderr, "tkr-fuzz: known bug tolerated: %s (%s:%d: %s)\n", id,
-            file, line, expr);
-}
+#include "fuzz_check.h"
 
 #define MAX_KEYS 64     /* keys checked one by one; selection still runs */
 #define KID_SELECTS 16  /* keys whose kid is also selected by */
@@ -198,7 +161,7 @@ static void check_key(int i, mbedtls_pk_context *pk)
      * algorithm is wrong. Treated as not loaded for the selection model,
      * which is what tkr_jwks_select does with it. */
     if (!same_family(alg, native)) {
-        KNOWN_BUG("jwks-key-alg-family-mismatch", same_family(alg, native));
+        CHECK(same_family(alg, native));
         r->loaded = 0;
         return;
     }

@@ -22,14 +22,7 @@
 #include "tokenroll/policy.h"
 #include "tokenroll/yaml.h"
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,        \
-                    __LINE__, #c);                                            \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#include "fuzz_check.h"
 
 static int same_str(const char *a, const char *b)
 {

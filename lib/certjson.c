@@ -5,6 +5,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/platform_util.h>
 
+#include "compat.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
@@ -60,10 +61,17 @@ int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
         ca->what = "the root certificate does not parse";
         return TKR_E_CERT;
     }
+    /* A leaf certificate would sign tokens fine, but nothing it issues
+     * could ever chain: refuse it here, where the mistake is made. */
+    if (!tkr_compat_crt_is_ca(&ca->cert)) {
+        ca->what = "the root certificate is not a CA (basicConstraints CA:TRUE missing)";
+        return TKR_E_CERT;
+    }
     rc = tkr_key_parse_private(&ca->key, (const uint8_t *)key_pem,
                                key_len + 1, port);
     if (rc != 0) {
-        ca->what = "the root private key does not parse (encrypted keys are not supported)";
+        ca->what = "the root private key does not parse (RSA or EC, PKCS#1, SEC1 or "
+                   "unencrypted PKCS#8 expected)";
         return rc;
     }
     if (tkr_key_check_pair(&ca->cert.pk, &ca->key, port) != 0) {

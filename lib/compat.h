@@ -148,6 +148,16 @@ static inline int tkr_compat_crt_set_serial(mbedtls_x509write_cert *crt,
 }
 #endif
 
+/* basicConstraints cA of a parsed certificate (private in 3.x). */
+static inline int tkr_compat_crt_is_ca(const mbedtls_x509_crt *crt)
+{
+#if TKR_MBEDTLS3
+    return mbedtls_x509_crt_get_ca_istrue(crt) == 1;
+#else
+    return crt->ca_istrue == 1;
+#endif
+}
+
 /* Certificate fields that 3.x made private. */
 #define TKR_CRT_SIG_MD(crt) ((crt)->TKR_PRIV(sig_md))
 

@@ -88,6 +88,20 @@ static int member_is(const tkr_json_t *doc, int k, const char *name,
     return t >= 0 && tkr_json_str_eq(doc, t, value);
 }
 
+static int allows(const jwk_meta_t *m, tkr_jwt_alg_t alg)
+{
+    int fam_ok;
+
+    switch (alg) {
+    case TKR_JWT_RS256:
+    case TKR_JWT_PS256: fam_ok = m->family == FAM_RSA; break;
+    case TKR_JWT_ES256: fam_ok = m->family == FAM_P256; break;
+    case TKR_JWT_ES384: fam_ok = m->family == FAM_P384; break;
+    default: return 0;
+    }
+    return fam_ok && (m->alg == TKR_JWT_ALG_UNKNOWN || m->alg == alg);
+}
+
 static int meta(const tkr_json_t *doc, int k, jwk_meta_t *m)
 {
     static const char *const private_members[] = {"d", "p", "q", "dp", "dq",
@@ -121,22 +135,11 @@ static int meta(const tkr_json_t *doc, int k, jwk_meta_t *m)
             m->alg = tkr_jwt_alg_from_name(name, n);
         if (m->alg == TKR_JWT_ALG_UNKNOWN)
             return TKR_E_KEY_ALG; /* e.g. RS512: not for us */
+        /* "alg" narrows the family; it cannot move the key to another. */
+        if (!allows(m, m->alg))
+            return TKR_E_KEY_ALG;
     }
     return 0;
-}
-
-static int allows(const jwk_meta_t *m, tkr_jwt_alg_t alg)
-{
-    int fam_ok;
-
-    switch (alg) {
-    case TKR_JWT_RS256:
-    case TKR_JWT_PS256: fam_ok = m->family == FAM_RSA; break;
-    case TKR_JWT_ES256: fam_ok = m->family == FAM_P256; break;
-    case TKR_JWT_ES384: fam_ok = m->family == FAM_P384; break;
-    default: return 0;
-    }
-    return fam_ok && (m->alg == TKR_JWT_ALG_UNKNOWN || m->alg == alg);
 }
 
 /* Strict base64url member into buf; exact length when want > 0. */

@@ -148,6 +148,12 @@ expect_fail "cert.json that is not JSON" "cert.json: not a JSON object" "$T" tok
 mkdir -p mismatch/state
 "$PY" -c 'import json; a=json.load(open("'$V'/cert.json")); b=json.load(open("'$CA'/state/cert.json")); json.dump({"root_cert":a["root_cert"],"root_pri_key":b["root_pri_key"]}, open("mismatch/state/cert.json","w"))'
 expect_fail "a key that is not the certificate's" "does not belong to the root certificate" "$T" token generate -s x -c mismatch
+mkdir -p leaf && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out leaf/rootCA.key 2>/dev/null
+openssl req -x509 -new -key leaf/rootCA.key -subj "/CN=leaf" -days 3 -addext basicConstraints=critical,CA:FALSE -out leaf/rootCA.pem 2>/dev/null
+expect_fail "a leaf certificate as root CA" "rootCA.pem: the root certificate is not a CA" "$T" token generate -s x -c leaf
+openssl genpkey -algorithm ED25519 -out leaf/rootCA.key 2>/dev/null
+openssl req -x509 -new -key leaf/rootCA.key -subj "/CN=ed" -days 3 -out leaf/rootCA.pem 2>/dev/null
+expect_fail "an Ed25519 CA is named as unsupported" "root certificate does not parse|private key does not parse \(RSA or EC" "$T" token generate -s x -c leaf
 printf 'token:\n  validity: 7x\n' > badpol.yaml
 expect_fail "a policy error names file:line:column" "badpol.yaml:2:[0-9]+: .*" "$T" token generate -s x -c $CA -p badpol.yaml
 expect_fail "missing policy file" "cannot read policy nope.yaml" "$T" token generate -s x -c $CA -p nope.yaml

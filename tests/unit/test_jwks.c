@@ -398,6 +398,8 @@ static void test_key_with_alg_rs512_is_unusable(void **state)
              "\"e\":\"AQAB\"", a1_n);
     assert_int_equal(one_key(text), 0);
     assert_int_equal(select_rc("r", TKR_JWT_ES256), TKR_E_KEY_ALG);
+    /* ... is refused when the key is loaded, not reported as ES256 */
+    assert_int_equal(key_rc(0, NULL), TKR_E_KEY_ALG);
     assert_int_equal(select_rc("r", TKR_JWT_RS256), TKR_E_KEY_ALG);
     /* "alg" that is not a string, and "alg" escaped (compared by value) */
     FMT(text, "\"kty\":\"RSA\",\"kid\":\"r\",\"alg\":256,\"n\":\"%s\","
