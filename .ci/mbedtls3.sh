@@ -63,6 +63,12 @@ dpkg-source --no-check -x "$dsc" src >/dev/null
 cd - >/dev/null
 rm -rf "$out"
 mv "$work/src" "$out"
+# Let callers swap the allocator (mbedtls_platform_set_calloc_free), so the
+# benchmarks can count mbedTLS's peak heap; the default stays calloc/free.
+sed -i 's|^//#define MBEDTLS_PLATFORM_MEMORY$|#define MBEDTLS_PLATFORM_MEMORY|' \
+  "$out/include/mbedtls/mbedtls_config.h"
+grep -q '^#define MBEDTLS_PLATFORM_MEMORY$' "$out/include/mbedtls/mbedtls_config.h" || \
+  { echo "mbedtls3: cannot enable MBEDTLS_PLATFORM_MEMORY" >&2; exit 1; }
 echo "mbedtls3: building static libraries"
 make -s -C "$out/library" -j"$(nproc)" CFLAGS="-O2 -fPIC" static >/dev/null
 touch "$out/.built"
