@@ -17,6 +17,7 @@
 /* One token per process: static, since tkr_jwt_t is ~25 KiB. */
 static tkr_jwt_t jwt;
 static tkr_jwks_t jwks;
+static char *jwks_text;      /* the set's JSON: jwks points into it */
 
 int cli_jwt_load(tkr_jwt_t *out, const char *arg, const char *what)
 {
@@ -204,14 +205,13 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
                          const char *path, int pinned)
 {
     size_t len;
-    static char *text;
     int rc;
 
-    text = cli_read_file(path, 1u << 20, &len);
-    if (text == NULL)
+    jwks_text = cli_read_file(path, 1u << 20, &len);
+    if (jwks_text == NULL)
         return cli_fail("cannot read JWKS %s: %s", path, cli_io_error());
     tkr_jwks_init(&jwks);
-    rc = tkr_jwks_parse(&jwks, text, len);
+    rc = tkr_jwks_parse(&jwks, jwks_text, len);
     if (rc != 0)
         return cli_fail("%s is not a JWK set: %s", path, tkr_strerror(rc));
     rc = pinned ? tkr_jwks_select(&jwks, pk, jwt.kid, *alg)
@@ -364,6 +364,9 @@ static int jwt_verify(int argc, char **argv)
     rc = verify_run(&a, &pk);
     mbedtls_pk_free(&pk);
     tkr_jwt_free(&jwt);
+    tkr_jwks_free(&jwks);
+    free(jwks_text);
+    jwks_text = NULL;
     return rc;
 }
 

@@ -35,22 +35,6 @@
 static tkr_port_t port;
 static tkr_posix_t posix;
 
-/* Deterministic "entropy" so every crash reproduces; never for real use. */
-static int fixed_entropy(void *ctx, uint8_t *out, size_t len)
-{
-    static uint64_t x = 0x2545F4914F6CDD1Du;
-    size_t i;
-
-    (void)ctx;
-    for (i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out[i] = (uint8_t)x;
-    }
-    return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

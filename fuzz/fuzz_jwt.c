@@ -136,22 +136,6 @@ static mbedtls_pk_context sign_key;  /* ES256, generated at start-up */
 static tkr_port_t port;
 static tkr_posix_t posix;
 
-/* Deterministic "entropy" so every crash reproduces; never for real use. */
-static int fixed_entropy(void *ctx, uint8_t *out, size_t len)
-{
-    static uint64_t x = 0x9E3779B97F4A7C15u;
-    size_t i;
-
-    (void)ctx;
-    for (i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out[i] = (uint8_t)x;
-    }
-    return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
