@@ -96,6 +96,17 @@ int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 struct mbedtls_x509_crt;
 int cli_cert_pem(char *out, size_t size, const struct mbedtls_x509_crt *crt);
 
+/* ---- the root CA ---- */
+
+#include "tokenroll/certjson.h"
+
+/* How to point the commands at a CA (printed under CA errors). */
+extern const char cli_ca_hint[];
+
+/* Initialise ca and load it from dir (state/cert.json, cert.json, or
+ * rootCA.pem + rootCA.key); prints the error. The caller frees ca. */
+int cli_load_ca(tkr_ca_t *ca, const char *dir);
+
 /* ---- commands ---- */
 
 int cmd_jwt(int argc, char **argv);

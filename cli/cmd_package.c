@@ -279,21 +279,12 @@ static int enrollment_files(const char *startup, const pkg_t *k)
 static int root_cert(const char *startup, const char *ca_path)
 {
     static char pem[8192];
-    size_t size = 2 * TKR_CERTJSON_MAX;
-    char *buf = malloc(size);
     tkr_ca_t ca;
-    int rc;
+    int rc = cli_load_ca(&ca, ca_path);
 
-    if (buf == NULL)
-        return cli_fail("out of memory");
-    tkr_ca_init(&ca);
-    rc = tkr_certjson_load(&ca, buf, size, ca_path, cli_port());
-    free(buf);
-    if (rc != 0)
-        rc = cli_fail("%s: %s", ca.source, ca.what ? ca.what : tkr_strerror(rc));
-    else if (cli_cert_pem(pem, sizeof(pem), &ca.cert) != 0)
+    if (rc == 0 && cli_cert_pem(pem, sizeof(pem), &ca.cert) != 0)
         rc = cli_fail("cannot encode the root certificate");
-    else
+    if (rc == 0)
         rc = put_file(startup, "rootCA.pem", pem, strlen(pem), 0);
     tkr_ca_free(&ca);
     return rc;

@@ -98,25 +98,19 @@ static int new_root(prov_t *pv)
 /* The existing root CA, or a new one; pv->ca loaded either way. */
 static int root_ca(prov_t *pv)
 {
-    size_t size = 2 * TKR_CERTJSON_MAX;
-    char *buf = malloc(size), path[1100];
+    char path[1100];
     struct stat st;
     int rc, fresh = 0;
 
-    if (buf == NULL)
-        return cli_fail("out of memory");
     snprintf(path, sizeof(path), "%s/state/cert.json", pv->dir);
     if (stat(path, &st) != 0) {
-        if ((rc = new_root(pv)) != 0) {
-            free(buf);
+        if ((rc = new_root(pv)) != 0)
             return rc;
-        }
         fresh = 1;
     }
-    rc = tkr_certjson_load(&pv->ca, buf, size, pv->dir, cli_port());
-    free(buf);
-    if (rc != 0)
-        return cli_fail("%s: %s", pv->ca.source, pv->ca.what ? pv->ca.what : tkr_strerror(rc));
+    tkr_ca_free(&pv->ca);
+    if ((rc = cli_load_ca(&pv->ca, pv->dir)) != 0)
+        return rc;
     if (cli_cert_pem(pv->root_pem, sizeof(pv->root_pem), &pv->ca.cert) != 0)
         return cli_fail("cannot encode the root certificate");
     printf("%s root CA \"%s\" in %s\n", fresh ? "Created" : "Reusing", pv->ca.cn, path);

@@ -31,10 +31,6 @@ typedef struct {
 
 /* ---- shared option handling ---- */
 
-static const char ca_hint[] =
-    "Set NVFLARE_CA_PATH or pass -c to point to the provisioned workspace,\n"
-    "e.g. export NVFLARE_CA_PATH=/path/to/workspace/my_project";
-
 /* Remote mode needs the certificate service: say so plainly. */
 static int remote_mode(const cli_args_t *a)
 {
@@ -156,21 +152,20 @@ static int check_times(mint_setup_t *m, const cli_args_t *a)
     return 0;
 }
 
-/* Resolve flags + environment + policy into m. The CA itself is loaded by
- * whoever signs (each batch worker loads its own copy). */
+/* Resolve flags + environment + policy into m (zeroed, its policy
+ * initialised by the caller). The CA itself is loaded by whoever signs
+ * (each batch worker loads its own copy). */
 static int setup(mint_setup_t *m, const cli_args_t *a)
 {
     int rc;
 
-    memset(m, 0, sizeof(*m));
-    tkr_policy_init(&m->policy);
     if ((rc = remote_mode(a)) != 0)
         return rc;
     m->ca_path = cli_get(a, "ca_path");
     if (m->ca_path == NULL)
         m->ca_path = getenv("NVFLARE_CA_PATH");
     if (m->ca_path == NULL || m->ca_path[0] == '\0')
-        return cli_fail("CA path is required.\n%s", ca_hint);
+        return cli_fail("CA path is required.\n%s", cli_ca_hint);
     if ((rc = pick_type(a, &m->claims.type)) != 0 || (rc = load_policy(&m->policy, a)) != 0 ||
         (rc = check_role(m, a)) != 0 || (rc = check_source_ips(m, a)) != 0 ||
         (rc = check_times(m, a)) != 0)
@@ -178,25 +173,6 @@ static int setup(mint_setup_t *m, const cli_args_t *a)
     m->claims.policy = m->policy.json;
     m->claims.policy_len = m->policy.json_len;
     m->claims.max_uses = m->policy.max_uses > 0 ? m->policy.max_uses : 1;
-    return 0;
-}
-
-static int load_ca(tkr_ca_t *ca, const char *dir)
-{
-    size_t size = 2 * TKR_CERTJSON_MAX;
-    char *buf = malloc(size);
-    int rc;
-
-    if (buf == NULL)
-        return cli_fail("out of memory");
-    tkr_ca_init(ca);
-    rc = tkr_certjson_load(ca, buf, size, dir, cli_port());
-    free(buf);
-    if (rc == TKR_E_NOT_FOUND && ca->what != NULL && strncmp(ca->what, "no state", 8) == 0)
-        return cli_fail("Root CA not found in %s: expected state/cert.json (written by "
-                        "provisioning) or rootCA.pem + rootCA.key.\n%s", dir, ca_hint);
-    if (rc != 0)
-        return cli_fail("%s: %s", ca->source, ca->what ? ca->what : tkr_strerror(rc));
     return 0;
 }
 
@@ -289,7 +265,7 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
     m->claims.jti = cli_get(a, "jti");
     if (m->claims.jti != NULL && !tkr_uuid_valid(m->claims.jti))
         return cli_usage_fail(a, "--jti must be a UUID like 00000000-0000-4000-8000-000000000001");
-    if ((rc = load_ca(ca, m->ca_path)) != 0 ||
+    if ((rc = cli_load_ca(ca, m->ca_path)) != 0 ||
         (rc = mint_one(tok, sizeof(tok), &len, ca, &m->claims, subject)) != 0)
         return rc;
     if (out == NULL) {
@@ -361,7 +337,7 @@ static void *batch_worker(void *arg)
     char *tok = malloc(TKR_JWT_MAX + 1);
     tkr_ca_t ca;
     size_t i, len;
-    int rc = tok == NULL ? cli_fail("out of memory") : load_ca(&ca, b->m->ca_path);
+    int rc = tok == NULL ? cli_fail("out of memory") : cli_load_ca(&ca, b->m->ca_path);
 
     while (rc == 0 && claim_index(b, &i)) {
         rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &ca, &c, b->names[i]);
@@ -533,7 +509,7 @@ static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, char ***o
     {
         /* One load up front gives one clear error instead of one per worker. */
         tkr_ca_t ca;
-        rc = load_ca(&ca, m->ca_path);
+        rc = cli_load_ca(&ca, m->ca_path);
         tkr_ca_free(&ca);
         if (rc != 0)
             return rc;
@@ -690,9 +666,11 @@ static const char *info_verify(const char *ca_path, int *rc)
     tkr_ca_t ca;
     int v;
 
-    *rc = load_ca(&ca, ca_path);
-    if (*rc != 0)
+    *rc = cli_load_ca(&ca, ca_path);
+    if (*rc != 0) {
+        tkr_ca_free(&ca);
         return NULL;
+    }
     rules.iss = ca.cn;
     if (tkr_key_default_alg(&ca.key, &alg) != 0) {
         *rc = cli_fail("the CA key cannot verify tokens");
@@ -741,7 +719,7 @@ static int token_info(int argc, char **argv)
     if (cli_has(&a, "verify")) {
         ca = cli_get(&a, "ca_path") ? cli_get(&a, "ca_path") : getenv("NVFLARE_CA_PATH");
         if (ca == NULL || ca[0] == '\0')
-            return cli_fail("CA path is required.\n%s", ca_hint);
+            return cli_fail("CA path is required.\n%s", cli_ca_hint);
     }
     if ((rc = cli_jwt_load(&info_jwt, cli_get(&a, "token"), "token")) != 0)
         return rc;

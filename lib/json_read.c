@@ -30,17 +30,6 @@
 
 /* ---- string contents ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int hex4(const char *s, size_t i, size_t end, uint32_t *v)
 {
     size_t k;
@@ -49,7 +38,7 @@ static int hex4(const char *s, size_t i, size_t end, uint32_t *v)
         return -1;
     *v = 0;
     for (k = 0; k < 4; k++) {
-        int h = hexval(s[i + k]);
+        int h = tkr_hex_digit(s[i + k]);
         if (h < 0)
             return -1;
         *v = (*v << 4) | (uint32_t)h;

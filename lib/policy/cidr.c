@@ -13,19 +13,9 @@
 
 #include "tokenroll/error.h"
 #include "tokenroll/policy.h"
+#include "utf8.h"
 
 static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static int parse_v4(const char *s, size_t n, uint8_t out[4])
 {
@@ -77,8 +67,8 @@ static int parse_v6(const char *s, size_t n, uint8_t out[16])
     for (;;) {
         size_t start = i;
         unsigned v = 0;
-        while (i < n && hexv(s[i]) >= 0 && i - start < 5)
-            v = v * 16 + (unsigned)hexv(s[i++]);
+        while (i < n && tkr_hex_digit(s[i]) >= 0 && i - start < 5)
+            v = v * 16 + (unsigned)tkr_hex_digit(s[i++]);
         if (i < n && s[i] == '.') {
             /* Dotted IPv4 in the last 32 bits. */
             uint8_t q[4];

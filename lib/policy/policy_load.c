@@ -57,46 +57,21 @@ typedef struct {
     const char *file;
 } vctx_t;
 
-static int bad(vctx_t *v, const tkr_yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int bad(vctx_t *v, const tkr_yaml_node_t *n, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    tkr_yaml_set_err(v->err, v->file, n ? n->line : 0, n ? n->column : 0, "%s", msg);
-    return TKR_E_POLICY;
-}
-
-static const char *kind_name(const tkr_yaml_node_t *n)
-{
-    switch (n->kind) {
-    case TKR_YAML_NULL: return "null (an empty value)";
-    case TKR_YAML_BOOL: return n->i ? "a boolean (true)" : "a boolean (false)";
-    case TKR_YAML_INT: return "an integer";
-    case TKR_YAML_FLOAT: return "a number";
-    case TKR_YAML_STR: return "a string";
-    case TKR_YAML_SEQ: return "a list";
-    default: return "a mapping";
-    }
-}
+/* Schema errors carry the node's position. */
+#define bad(c, n, ...) tkr_yaml_bad((c)->err, (c)->file, (n), 0, __VA_ARGS__)
 
 static void show_node(char *out, size_t size, const tkr_yaml_node_t *n)
 {
     if (n->kind == TKR_YAML_STR || n->kind == TKR_YAML_INT || n->kind == TKR_YAML_FLOAT)
         tkr_yaml_show(out, size, n->str, n->len, 60);
     else
-        snprintf(out, size, "%s", kind_name(n));
+        snprintf(out, size, "%s", tkr_yaml_kind_name(n));
 }
 
 static int want_map(vctx_t *v, const tkr_yaml_node_t *n, const char *path)
 {
     if (n->kind != TKR_YAML_MAP)
-        return bad(v, n, "%s: expected a mapping, found %s", path, kind_name(n));
+        return bad(v, n, "%s: expected a mapping, found %s", path, tkr_yaml_kind_name(n));
     return 0;
 }
 
@@ -137,7 +112,7 @@ static int get_str(vctx_t *v, const tkr_yaml_node_t *map, const char *key, const
     if (n == NULL)
         return 0;
     if (n->kind != TKR_YAML_STR)
-        return bad(v, n, "%s.%s: expected a string, found %s", path, key, kind_name(n));
+        return bad(v, n, "%s.%s: expected a string, found %s", path, key, tkr_yaml_kind_name(n));
     if (strlen(n->str) != n->len)
         return bad(v, n, "%s.%s: the string holds a NUL character", path, key);
     *out = n->str;
@@ -152,7 +127,7 @@ static int get_bool(vctx_t *v, const tkr_yaml_node_t *map, const char *key, cons
     if (n == NULL)
         return 0;
     if (n->kind != TKR_YAML_BOOL)
-        return bad(v, n, "%s.%s: expected true or false, found %s", path, key, kind_name(n));
+        return bad(v, n, "%s.%s: expected true or false, found %s", path, key, tkr_yaml_kind_name(n));
     *out = n->i != 0;
     return 0;
 }
@@ -164,14 +139,14 @@ static int get_str_list(vctx_t *v, const tkr_yaml_node_t *n, const char *path, c
     size_t i;
 
     if (n->kind != TKR_YAML_SEQ)
-        return bad(v, n, "%s: expected a list of strings, found %s", path, kind_name(n));
+        return bad(v, n, "%s: expected a list of strings, found %s", path, tkr_yaml_kind_name(n));
     *out = tkr_arena_alloc(v->a, (n->n ? n->n : 1) * sizeof(char *));
     if (*out == NULL)
         return TKR_E_TOO_LARGE;
     for (i = 0; i < n->n; i++) {
         const tkr_yaml_node_t *s = n->items[i];
         if (s->kind != TKR_YAML_STR)
-            return bad(v, s, "%s[%zu]: expected a string, found %s", path, i, kind_name(s));
+            return bad(v, s, "%s[%zu]: expected a string, found %s", path, i, tkr_yaml_kind_name(s));
         if (s->len == 0 || strlen(s->str) != s->len)
             return bad(v, s, "%s[%zu]: expected a non-empty string without NUL characters", path, i);
         (*out)[i] = s->str;
@@ -206,7 +181,7 @@ static int metadata(vctx_t *v, const tkr_yaml_node_t *m)
                    TKR_CYNODE(ver)->json);
     if (ver->kind != TKR_YAML_STR && ver->kind != TKR_YAML_INT && ver->kind != TKR_YAML_FLOAT)
         return bad(v, ver, "metadata.version: expected a string or a number, found %s",
-                   kind_name(ver));
+                   tkr_yaml_kind_name(ver));
     if (strlen(ver->str) != ver->len)
         return bad(v, ver, "metadata.version: the string holds a NUL character");
     v->p->version = ver->str;
@@ -235,7 +210,7 @@ static int token(vctx_t *v, const tkr_yaml_node_t *m)
     if ((n = tkr_yaml_get(m, "max_uses")) != NULL) {
         if (n->kind != TKR_YAML_INT)
             return bad(v, n, "token.max_uses: expected an integer of at least 1, found %s",
-                       kind_name(n));
+                       tkr_yaml_kind_name(n));
         if (n->i < 1 || (n->flags & TKR_YAML_BIG))
             return bad(v, n, "token.max_uses: expected an integer of at least 1, found %s",
                        TKR_CYNODE(n)->json);
@@ -311,7 +286,7 @@ static int match(vctx_t *v, const tkr_yaml_node_t *m, const char *path, tkr_poli
     snprintf(sub, sizeof(sub), "%s.source_ips", path);
     if (n->kind != TKR_YAML_SEQ)
         return bad(v, n, "%s: expected a list of CIDRs (e.g. [\"10.0.0.0/8\"]), found %s", sub,
-                   kind_name(n));
+                   tkr_yaml_kind_name(n));
     if (n->n == 0)
         return bad(v, n, "%s: the list is empty, so the rule could never match; remove the key "
                          "to match any address", sub);
@@ -322,7 +297,7 @@ static int match(vctx_t *v, const tkr_yaml_node_t *m, const char *path, tkr_poli
         const tkr_yaml_node_t *s = n->items[i];
         if (s->kind != TKR_YAML_STR)
             return bad(v, s, "%s[%zu]: expected a CIDR string such as \"10.0.0.0/8\", found %s",
-                       sub, i, kind_name(s));
+                       sub, i, tkr_yaml_kind_name(s));
         if (tkr_cidr_parse(&r->source_ips[i], s->str, s->len) != 0) {
             show_node(what, sizeof(what), s);
             return bad(v, s, "%s[%zu]: %s is not a CIDR (expected an IPv4 or IPv6 address with "
@@ -400,7 +375,7 @@ static int approval(vctx_t *v, const tkr_yaml_node_t *m)
     if ((n = tkr_yaml_get(m, "rules")) == NULL)
         return 0;
     if (n->kind != TKR_YAML_SEQ)
-        return bad(v, n, "approval.rules: expected a list of rules, found %s", kind_name(n));
+        return bad(v, n, "approval.rules: expected a list of rules, found %s", tkr_yaml_kind_name(n));
     v->p->rules = tkr_arena_alloc(v->a, (n->n ? n->n : 1) * sizeof(tkr_policy_rule_t));
     if (v->p->rules == NULL)
         return TKR_E_TOO_LARGE;
@@ -420,16 +395,16 @@ static int smtp_config(vctx_t *v, const tkr_yaml_node_t *n)
         return 0;
     if (n->kind != TKR_YAML_MAP)
         return bad(v, n, "%s: expected a mapping (host, port, ...) or a string, found %s", path,
-                   kind_name(n));
+                   tkr_yaml_kind_name(n));
     /* The mailer's own settings: any names, scalar values. */
     for (i = 0; i < n->n; i++) {
         const tkr_yaml_node_t *k = n->keys[i], *val = n->items[i];
         if (k->kind != TKR_YAML_STR)
-            return bad(v, k, "%s: keys must be strings, found %s", path, kind_name(k));
+            return bad(v, k, "%s: keys must be strings, found %s", path, tkr_yaml_kind_name(k));
         if (val->kind == TKR_YAML_SEQ || val->kind == TKR_YAML_MAP ||
             (val->kind == TKR_YAML_FLOAT && (val->f != val->f || val->f - val->f != 0)))
             return bad(v, val, "%s.%.40s: expected a string, number or boolean, found %s", path,
-                       k->str, kind_name(val));
+                       k->str, tkr_yaml_kind_name(val));
     }
     return 0;
 }
@@ -509,7 +484,7 @@ static int build(vctx_t *v, const tkr_yaml_node_t *root)
     }
     if (root->kind != TKR_YAML_MAP)
         return bad(v, root, "the policy must be a mapping (metadata, token, site, user, "
-                            "approval, notifications), found %s", kind_name(root));
+                            "approval, notifications), found %s", tkr_yaml_kind_name(root));
     if ((rc = check_keys(v, root, "policy", keys)) != 0)
         return rc;
 

@@ -21,33 +21,8 @@ typedef struct {
     tkr_arena_t *a;
 } pctx_t;
 
-static int bad(pctx_t *c, const tkr_yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int bad(pctx_t *c, const tkr_yaml_node_t *n, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    tkr_yaml_set_err(c->err, c->file, n ? n->line : 1, n ? n->column : 1, "%s", msg);
-    return TKR_E_POLICY;
-}
-
-static const char *kind_name(const tkr_yaml_node_t *n)
-{
-    switch (n->kind) {
-    case TKR_YAML_NULL: return "null (an empty value)";
-    case TKR_YAML_BOOL: return "a boolean";
-    case TKR_YAML_INT: return "an integer";
-    case TKR_YAML_FLOAT: return "a number";
-    case TKR_YAML_STR: return "a string";
-    case TKR_YAML_SEQ: return "a list";
-    default: return "a mapping";
-    }
-}
+/* Schema errors carry the node's position (1:1 for the document itself). */
+#define bad(c, n, ...) tkr_yaml_bad((c)->err, (c)->file, (n), 1, __VA_ARGS__)
 
 static int in(const char *s, size_t n, const char *const *list)
 {
@@ -132,7 +107,7 @@ static int get_str(pctx_t *c, const tkr_yaml_node_t *map, const char *key, const
     }
     if (n->kind != TKR_YAML_STR || n->len == 0)
         return bad(c, n, "%s.%s: expected a non-empty string, found %s", path, key,
-                   n->kind == TKR_YAML_STR ? "an empty string" : kind_name(n));
+                   n->kind == TKR_YAML_STR ? "an empty string" : tkr_yaml_kind_name(n));
     if (strlen(n->str) != n->len)
         return bad(c, n, "%s.%s: the string holds a NUL character", path, key);
     *out = n->str;
@@ -148,7 +123,7 @@ static int get_port(pctx_t *c, const tkr_yaml_node_t *map, const char *key, cons
         return bad(c, map, "%s: a server needs %s (a port, 1..65535)", path, key);
     if (n->kind != TKR_YAML_INT || (n->flags & TKR_YAML_BIG) || n->i < 1 || n->i > 65535)
         return bad(c, n, "%s.%s: expected a port number 1..65535, found %s", path, key,
-                   n->kind == TKR_YAML_INT ? n->str : kind_name(n));
+                   n->kind == TKR_YAML_INT ? n->str : tkr_yaml_kind_name(n));
     *out = (int)n->i;
     return 0;
 }
@@ -171,7 +146,7 @@ static int participant(pctx_t *c, const tkr_yaml_node_t *m, size_t idx, tkr_part
     snprintf(path, sizeof(path), "participants[%zu]", idx);
     if (m->kind != TKR_YAML_MAP)
         return bad(c, m, "%s: expected a mapping (name, type, org, ...), found %s", path,
-                   kind_name(m));
+                   tkr_yaml_kind_name(m));
     pt->line = m->line;
     pt->column = m->column;
     for (i = 0; i < m->n; i++) {
@@ -179,7 +154,7 @@ static int participant(pctx_t *c, const tkr_yaml_node_t *m, size_t idx, tkr_part
         if (k->kind != TKR_YAML_STR || (!in(k->str, k->len, keys) && !in(k->str, k->len, ignored)))
             return bad(c, k, "%s: unknown key \"%.40s\" (expected name, type, org, role, "
                              "fed_learn_port, admin_port, or one of FLARE's host and connection "
-                             "properties)", path, k->kind == TKR_YAML_STR ? k->str : kind_name(k));
+                             "properties)", path, k->kind == TKR_YAML_STR ? k->str : tkr_yaml_kind_name(k));
     }
     if ((rc = get_str(c, m, "type", path, 1, &pt->type)) != 0 ||
         (rc = get_str(c, m, "name", path, 1, &pt->name)) != 0 ||
@@ -230,18 +205,18 @@ static int builders(pctx_t *c, const tkr_yaml_node_t *n)
     char path[48];
 
     if (n->kind != TKR_YAML_SEQ)
-        return bad(c, n, "builders: expected a list of {path, args}, found %s", kind_name(n));
+        return bad(c, n, "builders: expected a list of {path, args}, found %s", tkr_yaml_kind_name(n));
     for (i = 0; i < n->n; i++) {
         const tkr_yaml_node_t *b = n->items[i], *pth;
         snprintf(path, sizeof(path), "builders[%zu]", i);
         if (b->kind != TKR_YAML_MAP)
             return bad(c, b, "%s: expected a mapping with path and args, found %s", path,
-                       kind_name(b));
+                       tkr_yaml_kind_name(b));
         for (j = 0; j < b->n; j++) {
             const tkr_yaml_node_t *k = b->keys[j];
             if (k->kind != TKR_YAML_STR || (strcmp(k->str, "path") != 0 && strcmp(k->str, "args") != 0))
                 return bad(c, k, "%s: unknown key \"%.40s\" (expected path or args)", path,
-                           k->kind == TKR_YAML_STR ? k->str : kind_name(k));
+                           k->kind == TKR_YAML_STR ? k->str : tkr_yaml_kind_name(k));
         }
         pth = tkr_yaml_get(b, "path");
         if (pth == NULL)
@@ -249,7 +224,7 @@ static int builders(pctx_t *c, const tkr_yaml_node_t *n)
                              "nvflare.lighter.impl.workspace.WorkspaceBuilder)", path);
         if (pth->kind != TKR_YAML_STR || pth->len == 0)
             return bad(c, pth, "%s.path: expected a class path string, found %s", path,
-                       kind_name(pth));
+                       tkr_yaml_kind_name(pth));
     }
     c->p->n_builders = n->n;
     return 0;
@@ -269,19 +244,19 @@ static int build(pctx_t *c, const tkr_yaml_node_t *root)
                             "participants, ...)");
     if (root->kind != TKR_YAML_MAP)
         return bad(c, root, "the project file must be a mapping (api_version, name, "
-                            "participants, ...), found %s", kind_name(root));
+                            "participants, ...), found %s", tkr_yaml_kind_name(root));
     for (i = 0; i < root->n; i++) {
         const tkr_yaml_node_t *k = root->keys[i];
         if (k->kind != TKR_YAML_STR || !in(k->str, k->len, keys))
             return bad(c, k, "unknown key \"%.40s\" (expected api_version, name, description, "
-                             "participants or builders)", k->kind == TKR_YAML_STR ? k->str : kind_name(k));
+                             "participants or builders)", k->kind == TKR_YAML_STR ? k->str : tkr_yaml_kind_name(k));
     }
     n = tkr_yaml_get(root, "api_version");
     if (n == NULL)
         return bad(c, root, "missing api_version (FLARE's project.yml format is 3)");
     if (n->kind != TKR_YAML_INT || n->i != 3)
         return bad(c, n, "api_version: expected 3, found %s",
-                   n->kind == TKR_YAML_INT ? n->str : kind_name(n));
+                   n->kind == TKR_YAML_INT ? n->str : tkr_yaml_kind_name(n));
     p->api_version = 3;
     if ((rc = get_str(c, root, "name", "project", 1, &p->name)) != 0 ||
         (rc = get_str(c, root, "description", "project", 0, &p->description)) != 0)
@@ -295,7 +270,7 @@ static int build(pctx_t *c, const tkr_yaml_node_t *root)
     if (parts == NULL)
         return bad(c, root, "missing participants (a list with one server)");
     if (parts->kind != TKR_YAML_SEQ)
-        return bad(c, parts, "participants: expected a list, found %s", kind_name(parts));
+        return bad(c, parts, "participants: expected a list, found %s", tkr_yaml_kind_name(parts));
     p->participants = tkr_arena_alloc(c->a, (parts->n ? parts->n : 1) * sizeof(tkr_participant_t));
     if (p->participants == NULL)
         return TKR_E_TOO_LARGE;

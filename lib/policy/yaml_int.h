@@ -64,6 +64,15 @@ void tkr_yaml_set_err(tkr_yaml_err_t *err, const char *file, int line,
                       int column, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Record a validation error at node n (or at no_node_line:1 when n is
+ * NULL) and return TKR_E_POLICY: what every schema check reports. */
+int tkr_yaml_bad(tkr_yaml_err_t *err, const char *file,
+                 const tkr_yaml_node_t *n, int no_node_line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* "a string", "a list", ... for "expected X, got Y" messages. */
+const char *tkr_yaml_kind_name(const tkr_yaml_node_t *n);
+
 /* s[0..n) for a message: quoted, escaped, cut at max bytes. */
 void tkr_yaml_show(char *out, size_t size, const char *s, size_t n, size_t max);
 

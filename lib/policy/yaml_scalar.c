@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenroll/error.h"
+#include "utf8.h"
 #include "yaml_int.h"
 
 /* CPython 3.11 refuses to convert integers of more decimal digits than
@@ -317,17 +319,6 @@ static int big_muladd(big_t *b, uint32_t mul, uint32_t add)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (dig(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Python's int(s[0..n), base) for the digit strings PyYAML passes (no
  * sign, no underscores). Refuses what CPython refuses: no digits, a digit
  * outside the base, more than 4300 digits in base 10. */
@@ -353,7 +344,7 @@ static int big_parse(big_t *b, const char *s, size_t n, unsigned base, const cha
         return -1;
     }
     for (i = 0; i < n; i++) {
-        v = hexval(s[i]);
+        v = tkr_hex_digit(s[i]);
         if (v < 0 || (unsigned)v >= base) {
             *why = "digit outside the integer's base";
             return -1;
@@ -757,6 +748,33 @@ void tkr_yaml_set_err(tkr_yaml_err_t *err, const char *file, int line,
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
+}
+
+int tkr_yaml_bad(tkr_yaml_err_t *err, const char *file,
+                 const tkr_yaml_node_t *n, int no_node_line, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    tkr_yaml_set_err(err, file, n ? n->line : no_node_line,
+                     n ? n->column : (no_node_line ? 1 : 0), "%s", msg);
+    return TKR_E_POLICY;
+}
+
+const char *tkr_yaml_kind_name(const tkr_yaml_node_t *n)
+{
+    switch (n->kind) {
+    case TKR_YAML_NULL: return "null (an empty value)";
+    case TKR_YAML_BOOL: return n->i ? "a boolean (true)" : "a boolean (false)";
+    case TKR_YAML_INT: return "an integer";
+    case TKR_YAML_FLOAT: return "a number";
+    case TKR_YAML_STR: return "a string";
+    case TKR_YAML_SEQ: return "a list";
+    default: return "a mapping";
+    }
 }
 
 void tkr_yaml_show(char *out, size_t size, const char *s, size_t n, size_t max)
