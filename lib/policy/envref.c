@@ -72,7 +72,17 @@ int tkr_envref_expand(char *out, size_t out_size, size_t *out_len,
     if (out_len == NULL || (s == NULL && len != 0))
         return TKR_E_INVALID_ARG;
     *out_len = 0;
-    while ((rc = tkr_envref_next(s, len, &pos, &ref)) == 1) {
+    /* Syntax first: a malformed reference anywhere is the error, whatever
+     * the environment holds. */
+    while ((rc = tkr_envref_next(s, len, &pos, &ref)) == 1)
+        ;
+    if (rc != 0) {
+        if (bad != NULL)
+            *bad = ref;
+        return rc;
+    }
+    pos = 0;
+    while (tkr_envref_next(s, len, &pos, &ref) == 1) {
         memcpy(name, s + ref.name, ref.name_len);
         name[ref.name_len] = '\0';
         val = env != NULL && env->get != NULL ? env->get(env->ctx, name) : NULL;
@@ -84,11 +94,6 @@ int tkr_envref_expand(char *out, size_t out_size, size_t *out_len,
         put(out, out_size, &n, s + last, ref.start - last);
         put(out, out_size, &n, val, strlen(val));
         last = ref.end;
-    }
-    if (rc != 0) {
-        if (bad != NULL)
-            *bad = ref;
-        return rc;
     }
     put(out, out_size, &n, s + last, len - last);
     *out_len = n;

@@ -207,10 +207,12 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         rc = tkr_json_get_str(doc, y->n.str, raw_len + 1, &y->n.len, t);
         /* The reader refuses \u0000 as the YAML side refuses "\0"
          * (tkr_yaml_check_strings): no policy string holds NUL. */
-        if (rc != 0)
+        if (rc == TKR_E_UTF8) {
             tkr_yaml_set_err(err, NULL, 0, 0, "%s: the string holds \\u0000 (NUL) or a lone "
                              "surrogate, which no string here may hold",
                              path[0] ? path : "the document");
+            return TKR_E_POLICY;
+        }
         return rc;
     case TKR_JSON_NUMBER:
         raw = tkr_json_raw(doc, t, &raw_len);

@@ -51,9 +51,9 @@ int tkr_envref_next(const char *s, size_t len, size_t *pos, tkr_envref_t *ref);
 /* Expand every reference of s[0..len) into out (NUL-terminated). With out
  * NULL or too small, *out_len receives the length needed (without the NUL)
  * and the call returns TKR_E_BUFFER_TOO_SMALL. TKR_E_POLICY for a malformed
- * reference; TKR_E_NOT_FOUND for a variable env does not set (env NULL:
- * none is set). On either, *bad (when not NULL) describes the first
- * offending reference. */
+ * reference anywhere in s (checked before any lookup); TKR_E_NOT_FOUND for
+ * a variable env does not set (env NULL: none is set). On either, *bad
+ * (when not NULL) describes the first offending reference. */
 int tkr_envref_expand(char *out, size_t out_size, size_t *out_len,
                       const char *s, size_t len, const tkr_envref_env_t *env,
                       tkr_envref_t *bad);
