@@ -54,7 +54,7 @@ int tkr_envref_next(const char *s, size_t len, size_t *pos, tkr_envref_t *ref)
 /* Copy into out while it fits; count always. */
 static void put(char *out, size_t size, size_t *n, const char *s, size_t len)
 {
-    if (out != NULL && *n + len < size)
+    if (out != NULL && len > 0 && *n + len < size)
         memcpy(out + *n, s, len);
     *n += len;
 }
