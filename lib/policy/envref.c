@@ -116,7 +116,7 @@ int tkr_envref_expand_node(char *out, size_t out_size, size_t *out_len,
     rc = tkr_envref_expand(out, out_size, out_len, n->str, n->len, env, &bad);
     if (rc == TKR_E_POLICY) {
         tkr_yaml_show(what, sizeof(what), n->str + bad.start, bad.end - bad.start, 60);
-        tkr_yaml_bad(err, file, n, 0, "%s: malformed reference %s: %s", path ? path : "value",
+        tkr_yaml_bad(err, file, n, 0, "%s: malformed environment reference %s: %s", path ? path : "value",
                      what, bad.why);
     } else if (rc == TKR_E_NOT_FOUND) {
         tkr_yaml_bad(err, file, n, 0, "%s: ${%.*s} is not set in the environment",

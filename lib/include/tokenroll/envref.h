@@ -60,10 +60,12 @@ int tkr_envref_expand(char *out, size_t out_size, size_t *out_len,
 
 /* tkr_envref_expand on a YAML string node, with a message at the node's
  * line and column in err: "<path>: ${NAME} is not set in the environment"
- * (TKR_E_NOT_FOUND), "<path>: malformed reference ..." (TKR_E_POLICY). A node that is not a
- * string is TKR_E_INVALID_ARG. For loaders of FLARE's configuration
- * files (the certificate service's cert_service_config.yaml): expand the
- * value where it is used, keep the tree as written. */
+ * (TKR_E_NOT_FOUND), "<path>: malformed environment reference ..."
+ * (TKR_E_POLICY). A node that is not a string is TKR_E_INVALID_ARG. For
+ * loaders of FLARE's configuration files (the certificate service's
+ * cert_service_config.yaml): check the tree once with
+ * tkr_yaml_check_strings(TKR_YAML_NO_NUL | TKR_YAML_ENVREFS), keep it as
+ * written, and expand each value where it is used. */
 int tkr_envref_expand_node(char *out, size_t out_size, size_t *out_len,
                            const tkr_yaml_node_t *n, const tkr_envref_env_t *env,
                            const char *file, const char *path, tkr_yaml_err_t *err);
