@@ -43,6 +43,8 @@ static const char *const names[] = {
     "invalid UTF-8",
     "invalid policy",
     "YAML syntax error",
+    "does not match the expected format",
+    "refused by the verifier",
 };
 
 _Static_assert(sizeof(names) / sizeof(names[0]) == (size_t)(1 - TKR_E_LAST),

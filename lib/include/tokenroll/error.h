@@ -45,8 +45,10 @@
 #define TKR_E_UTF8             -36  /* invalid UTF-8 or lone surrogate */
 #define TKR_E_POLICY           -37  /* policy document invalid */
 #define TKR_E_YAML             -38  /* YAML syntax error */
+#define TKR_E_NO_MATCH         -39  /* text does not have the expected format */
+#define TKR_E_DENIED           -40  /* a verifier said the token is not valid */
 
-#define TKR_E_LAST             -38
+#define TKR_E_LAST             -40
 
 /* A short, fixed English name for rc; never NULL, "unknown error" for
  * codes outside the table. */

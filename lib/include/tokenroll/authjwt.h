@@ -1,0 +1,177 @@
+/* tokenroll/authjwt.h — the JWT authenticator: a token issued by an external
+ * identity provider, exchanged for a certificate (the EPICS PVXS "authnjwt"
+ * workflow).
+ *
+ * The service accepts such a token only once it is verified, in one of two
+ * ways:
+ *   - locally, against keys the service is configured with (PEM keys, each
+ *     pinned to one algorithm, or a JWKS), or
+ *   - by asking the provider: a request built from EPICS_AUTH_JWT_REQUEST_*
+ *     is sent to a trusted verification URI, and its answer is read through
+ *     EPICS_AUTH_JWT_RESPONSE_FORMAT (or its status code alone).
+ * Then, in both modes, the registered claims are checked and mapped to the
+ * certificate: CN = sub, O = the host of iss, validity nbf..exp.
+ *
+ * No heap of its own: every buffer is the caller's or sized here. Sending the
+ * request is the caller's (the http client), so this module stays free of
+ * I/O and can be tested byte for byte. */
+#ifndef TOKENROLL_AUTHJWT_H
+#define TOKENROLL_AUTHJWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mbedtls/pk.h>
+
+#include "jwks.h"
+#include "jwt.h"
+
+/* Longest response format once its whitespace is removed (bytes). Real
+ * formats are a few dozen bytes; the limit bounds the matcher's tables. */
+#ifndef TKR_AUTHJWT_FORMAT_MAX
+#define TKR_AUTHJWT_FORMAT_MAX 256
+#endif
+
+/* Longest sub accepted as a Common Name: RFC 5280's ub-common-name is 64
+ * characters; UTF-8 needs up to 4 bytes each. */
+#define TKR_AUTHJWT_CN_CHARS 64
+#define TKR_AUTHJWT_CN_MAX (4 * TKR_AUTHJWT_CN_CHARS + 1)
+/* Host of iss (RFC 1035: 253 characters), with NUL. */
+#define TKR_AUTHJWT_HOST_MAX 256
+
+/* Clock-skew leeway for exp and nbf when the service sets none (seconds). */
+#define TKR_AUTHJWT_LEEWAY_DEFAULT 60
+
+/* ---- the response format ---- */
+
+/* A compiled EPICS_AUTH_JWT_RESPONSE_FORMAT.
+ *
+ * Grammar: the format is literal text in which whitespace is ignored, '*'
+ * matches any text, and "#response#" (exactly once) captures the verifier's
+ * answer. Quotes on both sides of the capture are optional in the response:
+ * '"#response#"' accepts "true" and true alike. A '*' right next to the
+ * capture is refused: it would make the capture's extent arbitrary.
+ *
+ * Semantics: the whole response (whitespace removed) must match the whole
+ * format. When several matches exist, the capture is the shortest one
+ * (the first of equals): for '{ *, "valid": "#response#" }' that is the
+ * value of the last "valid" member, and for '{"valid": #response#, *}' the
+ * value up to the first comma.
+ *
+ * Cost: matching is linear in the response for any format. The format is
+ * split at its '*' into literal pieces; the pieces before the capture are
+ * found left to right, those after it right to left (leftmost first, which
+ * is optimal for '*'-only globs), each with a Knuth-Morris-Pratt automaton
+ * whose failure table is built here, once. The two pieces bordering the
+ * capture are then searched in one forward sweep by two cursors, the second
+ * trailing the first by the length of the piece after the capture, which
+ * finds the shortest capture without storing candidates. Every byte of the
+ * response is read at most four times: O(n + m), no backtracking. */
+typedef struct {
+    char pat[TKR_AUTHJWT_FORMAT_MAX + 1]; /* compacted, '*' between pieces,
+                                             the capture and its optional
+                                             quotes removed; NUL-terminated */
+    size_t len;                           /* bytes in pat */
+    size_t cap;                           /* where the capture sits in pat */
+    uint8_t fail[TKR_AUTHJWT_FORMAT_MAX]; /* KMP failure table per piece */
+} tkr_authjwt_format_t;
+
+/* Compile text[0..len). TKR_E_INVALID_ARG when it has no "#response#",
+ * more than one, or a '*' next to it; TKR_E_TOO_LARGE over
+ * TKR_AUTHJWT_FORMAT_MAX. *why (may be NULL) receives a short reason
+ * (static text). */
+int tkr_authjwt_format_compile(tkr_authjwt_format_t *f, const char *text,
+                               size_t len, const char **why);
+
+/* Match resp[0..len) against f. On success *cap_off and *cap_len give the
+ * capture inside resp, surrounding whitespace and one pair of quotes
+ * removed. TKR_E_NO_MATCH when the response does not have the format. */
+int tkr_authjwt_format_match(const tkr_authjwt_format_t *f, const char *resp,
+                             size_t len, size_t *cap_off, size_t *cap_len);
+
+/* 1 when s[0..len), whitespace ignored, is valid|ok|true|t|yes|y|1 in any
+ * case; else 0. */
+int tkr_authjwt_word_valid(const char *s, size_t len);
+
+/* The verifier's answer: status and body. With use_response_code, status
+ * 200 alone means valid. Otherwise the status must be 200 and the body
+ * must match f with a capture that tkr_authjwt_word_valid accepts.
+ * 0 when valid; TKR_E_DENIED when the verifier says the token is not valid
+ * (another status, or a capture such as "false"); TKR_E_NO_MATCH when the
+ * body does not have the format. *why as above. */
+int tkr_authjwt_response_check(const tkr_authjwt_format_t *f,
+                               int use_response_code, int status,
+                               const char *body, size_t len, const char **why);
+
+/* ---- the verification request ---- */
+
+/* The request body: format (NULL or "" = "#token#") with every "#token#"
+ * and "#kid#" replaced by token[0..token_len) and kid (NULL = ""),
+ * JSON-escaped. Writes a NUL; TKR_E_BUFFER_TOO_SMALL when out is short. */
+int tkr_authjwt_request_body(char *out, size_t out_size, size_t *out_len,
+                             const char *format, const char *token,
+                             size_t token_len, const char *kid);
+
+/* The query string of a GET request (without '?'). For the bare "#token#"
+ * format (the default): "token=" and the URL-encoded token, which is what
+ * the quick start's issuer reads. For a format containing '=': the format
+ * with "#token#" and "#kid#" replaced by their URL-encoded values, its own
+ * text percent-encoded except '=' and '&' so its key=value structure stays.
+ * For any other format: empty (the token travels only in the Authorization
+ * header). Writes a NUL. */
+int tkr_authjwt_request_query(char *out, size_t out_size, size_t *out_len,
+                              const char *format, const char *token,
+                              size_t token_len, const char *kid);
+
+/* ---- local verification ---- */
+
+/* A configured verification key, pinned to one algorithm. */
+typedef struct {
+    mbedtls_pk_context *pk;
+    tkr_jwt_alg_t alg;
+    const char *kid;         /* NULL: used for any kid */
+} tkr_authjwt_key_t;
+
+/* Check jwt's signature against keys[0..nkeys) and, when jwks is not NULL,
+ * the key of the set its kid names. The header's alg must be one of ours
+ * and the pinned one of the key that verifies: "none" and HS* are refused
+ * (TKR_E_JWT_ALG) before any key is tried. TKR_E_NOT_FOUND when no key
+ * fits the kid and alg (the caller may refresh its JWKS and retry),
+ * TKR_E_SIGNATURE when the fitting keys do not verify it. */
+int tkr_authjwt_verify_local(const tkr_jwt_t *jwt,
+                             const tkr_authjwt_key_t *keys, size_t nkeys,
+                             const tkr_jwks_t *jwks, const char **why);
+
+/* ---- claims and the certificate ---- */
+
+typedef struct {
+    const char *issuer;      /* iss must equal it; NULL: see trusted_uri */
+    const char *audience;    /* aud must contain it; NULL: not checked */
+    const char *trusted_uri; /* with issuer NULL, must start with iss + "/" */
+    int64_t leeway;          /* seconds for exp and nbf */
+    int64_t max_validity;    /* seconds; the certificate ends by now + this */
+} tkr_authjwt_rules_t;
+
+/* What the certificate says about its holder. */
+typedef struct {
+    char cn[TKR_AUTHJWT_CN_MAX];      /* sub */
+    char org[TKR_AUTHJWT_HOST_MAX];   /* host of iss */
+    int64_t not_before;               /* nbf, else iat, else now */
+    int64_t not_after;                /* exp, capped at now + max_validity */
+} tkr_authjwt_identity_t;
+
+/* Check jwt's claims at time now and map them to the certificate: exp, iss
+ * and sub required; exp/nbf within leeway; iss as rules say; aud when
+ * configured; sub 1..64 characters without control characters; iss an URL
+ * with a host (or a bare host name). TKR_E_EXPIRED, TKR_E_NOT_YET_VALID,
+ * TKR_E_ISS, TKR_E_AUD, TKR_E_SUB, TKR_E_CLAIM_MISSING, TKR_E_CLAIM_TYPE;
+ * TKR_E_INVALID_ARG for rules without an issuer or a trusted URI. */
+int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
+                             const tkr_authjwt_rules_t *rules, int64_t now,
+                             const char **why);
+
+/* "client" -> TKR_CERT_CLIENT, "server" -> TKR_CERT_SERVER, "ioc" -> both
+ * (tokenroll/certwrite.h bits). TKR_E_INVALID_ARG for anything else. */
+int tkr_authjwt_usage(unsigned *usage, const char *name);
+
+#endif
