@@ -3,6 +3,9 @@
  * become the certificate. See tokenroll/authjwt.h for the contract. */
 #include <string.h>
 
+#include <mbedtls/bignum.h>
+#include <mbedtls/md.h>
+
 #include "tokenroll/authjwt.h"
 #include "tokenroll/certwrite.h"
 #include "tokenroll/error.h"
@@ -10,6 +13,9 @@
 
 #define CAPTURE "#response#"
 #define CAPTURE_LEN (sizeof(CAPTURE) - 1)
+
+_Static_assert(TKR_AUTHJWT_FORMAT_MAX <= 256,
+               "the KMP failure tables hold piece lengths in a byte");
 
 static void set_why(const char **why, const char *msg)
 {
@@ -848,5 +854,102 @@ int tkr_authjwt_usage(unsigned *usage, const char *name)
         *usage = TKR_CERT_CLIENT | TKR_CERT_SERVER;
     else
         return TKR_E_INVALID_ARG;
+    return 0;
+}
+
+/* ---- certificate identifiers ---- */
+
+static const char hex_lower[] = "0123456789abcdef";
+
+int tkr_authjwt_issuer_id(char out[TKR_AUTHJWT_ISSUER_ID_LEN + 1],
+                          const uint8_t *name_der, size_t len)
+{
+    uint8_t h[32];
+    size_t i;
+
+    if (out == NULL || name_der == NULL || len == 0)
+        return TKR_E_INVALID_ARG;
+    if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), name_der, len,
+                   h) != 0)
+        return TKR_E_CRYPTO;
+    for (i = 0; i < TKR_AUTHJWT_ISSUER_ID_LEN / 2; i++) {
+        out[2 * i] = hex_lower[h[i] >> 4];
+        out[2 * i + 1] = hex_lower[h[i] & 0xf];
+    }
+    out[TKR_AUTHJWT_ISSUER_ID_LEN] = '\0';
+    return 0;
+}
+
+int tkr_authjwt_cert_id(char *out, size_t out_size,
+                        const mbedtls_x509_crt *crt)
+{
+    /* mbedTLS asks for room by bit length (about bits/2 + 3 for decimal),
+     * more than the digits need: write into a scratch buffer first. */
+    char dec[100];
+    mbedtls_mpi v;
+    size_t n;
+    int rc;
+
+    if (out == NULL || crt == NULL)
+        return TKR_E_INVALID_ARG;
+    if (crt->serial.len == 0 || crt->serial.len > 21 ||
+        (crt->serial.p[0] & 0x80) != 0 ||
+        (crt->serial.len == 21 && crt->serial.p[0] != 0))
+        return TKR_E_CERT;
+    mbedtls_mpi_init(&v);
+    rc = mbedtls_mpi_read_binary(&v, crt->serial.p, crt->serial.len);
+    if (rc == 0)
+        rc = mbedtls_mpi_write_string(&v, 10, dec, sizeof(dec), &n);
+    mbedtls_mpi_free(&v);
+    if (rc != 0)
+        return TKR_E_CRYPTO;
+    n = strlen(dec);
+    if (out_size < TKR_AUTHJWT_ISSUER_ID_LEN + 1 + n + 1)
+        return TKR_E_BUFFER_TOO_SMALL;
+    if ((rc = tkr_authjwt_issuer_id(out, crt->issuer_raw.p,
+                                    crt->issuer_raw.len)) != 0)
+        return rc;
+    out[TKR_AUTHJWT_ISSUER_ID_LEN] = ':';
+    memcpy(out + TKR_AUTHJWT_ISSUER_ID_LEN + 1, dec, n + 1);
+    return 0;
+}
+
+int tkr_authjwt_cert_id_parse(char issuer[TKR_AUTHJWT_ISSUER_ID_LEN + 1],
+                              char serial_hex[TKR_AUTHJWT_SERIAL_HEX_MAX],
+                              const char *id)
+{
+    mbedtls_mpi v;
+    uint8_t b[20];
+    size_t i, n, digits;
+    int rc;
+
+    if (issuer == NULL || serial_hex == NULL || id == NULL)
+        return TKR_E_INVALID_ARG;
+    for (i = 0; i < TKR_AUTHJWT_ISSUER_ID_LEN; i++)
+        if (tkr_hex_digit(id[i]) < 0 || (id[i] >= 'A' && id[i] <= 'F'))
+            return TKR_E_INVALID_ARG;
+    if (id[i] != ':')
+        return TKR_E_INVALID_ARG;
+    digits = strlen(id + i + 1);
+    if (digits == 0 || digits > 49 || (id[i + 1] == '0' && digits > 1) ||
+        strspn(id + i + 1, "0123456789") != digits)
+        return TKR_E_INVALID_ARG;
+    mbedtls_mpi_init(&v);
+    rc = mbedtls_mpi_read_string(&v, 10, id + i + 1);
+    n = mbedtls_mpi_size(&v);
+    if (rc == 0 && (n == 0 || n > sizeof(b)))
+        rc = -1;
+    if (rc == 0)
+        rc = mbedtls_mpi_write_binary(&v, b, n);
+    mbedtls_mpi_free(&v);
+    if (rc != 0)
+        return TKR_E_INVALID_ARG;
+    memcpy(issuer, id, TKR_AUTHJWT_ISSUER_ID_LEN);
+    issuer[TKR_AUTHJWT_ISSUER_ID_LEN] = '\0';
+    for (i = 0; i < n; i++) {
+        serial_hex[2 * i] = hex_lower[b[i] >> 4];
+        serial_hex[2 * i + 1] = hex_lower[b[i] & 0xf];
+    }
+    serial_hex[2 * n] = '\0';
     return 0;
 }

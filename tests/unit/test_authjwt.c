@@ -26,6 +26,8 @@
 #include "tokenroll/jwks.h"
 #include "tokenroll/jwt.h"
 
+#include <mbedtls/x509_crt.h>
+
 #define VEC "tests/vectors/"
 #define FMT(buf, ...) assert_true(snprintf(buf, sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
 
@@ -960,6 +962,65 @@ static void test_usage_names(void **state)
     assert_int_equal(tkr_authjwt_usage(NULL, "ioc"), TKR_E_INVALID_ARG);
 }
 
+/* ---- certificate identifiers ---- */
+
+/* Expected values computed with Python's cryptography package:
+ * sha256(cert.issuer.public_bytes())[:4].hex() + ":" + str(cert.serial_number) */
+static void test_cert_id_of_flare_certificates(void **state)
+{
+    static char pem[8192];
+    mbedtls_x509_crt crt;
+    char id[TKR_AUTHJWT_CERT_ID_MAX], issuer[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX];
+    size_t n;
+
+    (void)state;
+    mbedtls_x509_crt_init(&crt);
+    n = read_file(VEC "flare/flare_signed_site-1.crt", pem, sizeof(pem));
+    assert_int_equal(mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, n + 1), 0);
+    n = read_file(VEC "flare/rootCA.pem", pem, sizeof(pem));
+    assert_int_equal(mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, n + 1), 0);
+    assert_int_equal(tkr_authjwt_cert_id(id, sizeof(id), &crt), 0);
+    assert_string_equal(id, "e43efa17:722306517679114050112651917597098339954633948732");
+    assert_int_equal(tkr_authjwt_cert_id(id, sizeof(id), crt.next), 0);
+    assert_string_equal(id, "e43efa17:478836122938059457996803302212642005228311981782");
+    /* the CA's own subject names the same issuer id */
+    assert_int_equal(tkr_authjwt_issuer_id(issuer, crt.next->subject_raw.p,
+                                           crt.next->subject_raw.len), 0);
+    assert_string_equal(issuer, "e43efa17");
+    assert_int_equal(tkr_authjwt_cert_id(id, 20, &crt), TKR_E_BUFFER_TOO_SMALL);
+
+    assert_int_equal(tkr_authjwt_cert_id_parse(issuer, serial,
+                         "e43efa17:722306517679114050112651917597098339954633948732"), 0);
+    assert_string_equal(issuer, "e43efa17");
+    assert_string_equal(serial, "7e85582dbc1b694b3f7e94dd2c337f7929833e3c");
+    assert_int_equal(tkr_authjwt_cert_id_parse(issuer, serial, "47530d89:3826361579604613180"), 0);
+    assert_string_equal(serial, "3519f7956e89183c");
+    assert_int_equal(tkr_authjwt_cert_id_parse(issuer, serial, "47530d89:1"), 0);
+    assert_string_equal(serial, "01");
+    mbedtls_x509_crt_free(&crt);
+}
+
+static void test_cert_id_parse_refusals(void **state)
+{
+    static const char *const bad[] = {
+        "", ":1", "47530d8:1", "47530d899:1", "47530D89:1", "47530d89:", "47530d89:01",
+        "47530d89:-1", "47530d89:1 ", "47530d89:0x10", "g7530d89:1", "47530d89;1",
+        "47530d89:0", "47530d89:1461501637330902918203684832716283019655932542976",
+        "47530d89:12345678901234567890123456789012345678901234567890",
+    };
+    char issuer[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (tkr_authjwt_cert_id_parse(issuer, serial, bad[i]) != TKR_E_INVALID_ARG)
+            fail_msg("id '%s' should be refused", bad[i]);
+    /* 2^160 - 1: the largest 20-byte serial */
+    assert_int_equal(tkr_authjwt_cert_id_parse(issuer, serial,
+                         "47530d89:1461501637330902918203684832716283019655932542975"), 0);
+    assert_string_equal(serial, "ffffffffffffffffffffffffffffffffffffffff");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -995,6 +1056,8 @@ int main(void)
         cmocka_unit_test(test_validity_from_nbf_iat_or_now_capped),
         cmocka_unit_test(test_org_is_the_host_of_iss),
         cmocka_unit_test(test_usage_names),
+        cmocka_unit_test(test_cert_id_of_flare_certificates),
+        cmocka_unit_test(test_cert_id_parse_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

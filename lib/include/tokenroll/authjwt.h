@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 
 #include "jwks.h"
 #include "jwt.h"
@@ -173,5 +174,33 @@ int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
 /* "client" -> TKR_CERT_CLIENT, "server" -> TKR_CERT_SERVER, "ioc" -> both
  * (tokenroll/certwrite.h bits). TKR_E_INVALID_ARG for anything else. */
 int tkr_authjwt_usage(unsigned *usage, const char *name);
+
+/* ---- certificate identifiers ---- */
+
+/* "<issuer-id>:<serial>", as PVXS names a certificate: the issuer id is the
+ * first 4 bytes of SHA-256 over the issuer's Name (DER) in lowercase hex,
+ * so a certificate alone names its CA, and the serial is in decimal. */
+#define TKR_AUTHJWT_ISSUER_ID_LEN 8
+/* A 20-byte serial (RFC 5280 §4.1.2.2) has at most 49 decimal digits. */
+#define TKR_AUTHJWT_CERT_ID_MAX (TKR_AUTHJWT_ISSUER_ID_LEN + 1 + 49 + 1)
+/* Serial as lowercase hex of its DER bytes, with NUL. */
+#define TKR_AUTHJWT_SERIAL_HEX_MAX (2 * 20 + 1)
+
+/* The issuer id of a Name (DER). */
+int tkr_authjwt_issuer_id(char out[TKR_AUTHJWT_ISSUER_ID_LEN + 1],
+                          const uint8_t *name_der, size_t len);
+
+/* The identifier of crt. TKR_E_CERT for a serial that is empty, negative
+ * or longer than 20 bytes. */
+int tkr_authjwt_cert_id(char *out, size_t out_size,
+                        const mbedtls_x509_crt *crt);
+
+/* Split id into its issuer id and the serial as lowercase hex of its
+ * minimal positive DER bytes (what a store that keys certificates by serial
+ * holds). TKR_E_INVALID_ARG for anything but 8 hex digits, ':' and 1..49
+ * decimal digits without a leading zero, or a serial over 20 bytes. */
+int tkr_authjwt_cert_id_parse(char issuer[TKR_AUTHJWT_ISSUER_ID_LEN + 1],
+                              char serial_hex[TKR_AUTHJWT_SERIAL_HEX_MAX],
+                              const char *id);
 
 #endif
