@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config
   libmbedtls-dev libjsmn-dev libyaml-dev libcmocka-dev
-  libmicrohttpd-dev libsqlite3-dev libpq-dev
+  libmicrohttpd-dev libsqlite3-dev libpq-dev libssl-dev
   clang libclang-rt-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   dpkg-dev bzip2 xz-utils ca-certificates

@@ -88,6 +88,8 @@ void cli_set_now(int64_t now);
 
 /* ISO 8601 UTC as Python's datetime.isoformat(): 2026-01-01T00:00:00+00:00 */
 void cli_iso_time(char out[32], int64_t t);
+/* "Sat Mar 08 15:23:21 2025 UTC", as PVXS prints dates (cmd_cert.c). */
+void cli_pvxs_time(char out[40], int64_t t);
 
 /* Parse a decimal integer in [min, max]; 0 or -1. */
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
@@ -114,5 +116,6 @@ int cmd_policy(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_package(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
 
 #endif
