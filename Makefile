@@ -7,7 +7,8 @@
 #   make check-asan      the same under ASan + UBSan
 #   make fuzz-smoke      every libFuzzer harness for FUZZ_SECONDS (30) each
 #   make bench           benchmarks (figures are ratios to a same-run baseline)
-#   make cross-m4        device objects for Cortex-M4 and their size table
+#   make cross-m4        device objects for Cortex-M4: size table, largest stack
+#                        frame (fails above 1024 bytes), forbidden OS symbols
 #   make demo            the whole flow on this machine
 #   make deps            install missing Debian packages (run by the above)
 
@@ -164,7 +165,7 @@ bench:
 
 XCC := arm-none-eabi-gcc
 XB  := build/m4
-XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections \
+XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fstack-usage \
           -Ilib/include -Ilib -Iport/baremetal -I$(XB)/inc -Ibuild/mbedtls-3.6/include \
           -DMBEDTLS_CONFIG_FILE='"tkr_mbedtls_device.h"'
 X_OBJ := $(DEV_SRC:%.c=$(XB)/%.o) $(XB)/port/baremetal/port_baremetal.o
@@ -172,7 +173,9 @@ X_OBJ := $(DEV_SRC:%.c=$(XB)/%.o) $(XB)/port/baremetal/port_baremetal.o
 $(XB)/inc/jsmn.h:
 	@mkdir -p $(@D)
 	ln -sf /usr/include/jsmn.h $@
-$(XB)/%.o: %.c build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
+# Makefile as a prerequisite: a change of XFLAGS rebuilds the objects and
+# their .su files.
+$(XB)/%.o: %.c Makefile build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
 

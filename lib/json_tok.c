@@ -3,8 +3,9 @@
  * jsmn is compiled here, static, with the configuration the reader needs
  * (strict, parent links), and writes straight into the caller's
  * tkr_json_tok_t array. The asserts below prove the two token layouts are
- * the same. This file only hands the array to jsmn and never reads a token
- * back, so no function accesses one object through both types. */
+ * the same. This file hands the array to jsmn and touches a token itself
+ * only through bytes, so no function accesses one object through both
+ * struct types. */
 #define JSMN_PARENT_LINKS
 #define JSMN_STRICT
 #define JSMN_STATIC
@@ -22,6 +23,7 @@
 #endif
 
 #include <stddef.h>
+#include <string.h>
 
 #include "json_int.h"
 #include "tokenroll/error.h"
@@ -31,11 +33,15 @@
                        sizeof(((jsmntok_t *)0)->f) ==                  \
                            sizeof(((tkr_json_tok_t *)0)->f),           \
                    "jsmn token field " #f " differs from tkr_json_tok_t")
-SAME_FIELD(type);
 SAME_FIELD(start);
 SAME_FIELD(end);
 SAME_FIELD(size);
 SAME_FIELD(parent);
+/* The kind is an enum in jsmn: an int on hosts, one byte where the ABI
+ * has short enums (arm-none-eabi). Same place; widened below if narrower. */
+_Static_assert(offsetof(jsmntok_t, type) == offsetof(tkr_json_tok_t, type) &&
+                   sizeof(jsmntype_t) <= sizeof(int),
+               "jsmn token kind does not fit tkr_json_tok_t's");
 _Static_assert(sizeof(jsmntok_t) == sizeof(tkr_json_tok_t),
                "jsmn token size differs from tkr_json_tok_t");
 _Static_assert((int)JSMN_OBJECT == (int)TKR_TOK_OBJECT &&
@@ -59,5 +65,18 @@ int tkr_json_tokenize(tkr_json_tok_t *toks, unsigned max_toks, const char *js,
         return TKR_E_JSON;
     }
     *ntok = (int)p.toknext;
+    if (sizeof(jsmntype_t) != sizeof(int)) {
+        /* Widen each short-enum kind to the int the readers expect, through
+         * bytes (memcpy), which may alias anything. */
+        int i;
+        for (i = 0; i < *ntok; i++) {
+            unsigned char *raw = (unsigned char *)&toks[i];
+            jsmntype_t kind;
+            int v;
+            memcpy(&kind, raw + offsetof(jsmntok_t, type), sizeof(kind));
+            v = (int)kind;
+            memcpy(raw + offsetof(tkr_json_tok_t, type), &v, sizeof(v));
+        }
+    }
     return 0;
 }

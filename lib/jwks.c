@@ -257,7 +257,6 @@ static int ec_spki(const tkr_json_t *doc, int k, int family,
                    unsigned char *der, size_t size, unsigned char **p)
 {
     size_t c = family == FAM_P384 ? 48 : 32, xl, yl;
-    uint8_t pt[1 + 2 * 48];
     const char *curve = family == FAM_P384 ? MBEDTLS_OID_EC_GRP_SECP384R1
                                            : MBEDTLS_OID_EC_GRP_SECP256R1;
     size_t curve_len = family == FAM_P384
@@ -265,16 +264,15 @@ static int ec_spki(const tkr_json_t *doc, int k, int family,
                            : MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_GRP_SECP256R1);
     int len;
 
-    /* Coordinates are the full field size (RFC 7518 §6.2.1.2). */
-    pt[0] = 0x04;
-    if (b64_member(doc, k, "x", pt + 1, c, &xl, c) != 0 ||
-        b64_member(doc, k, "y", pt + 1 + c, c, &yl, c) != 0)
+    if (size < 1 + 2 * c)
         return TKR_E_KEY;
-    *p = der + size;
-    if ((size_t)(*p - der) < 1 + 2 * c)
+    /* The uncompressed point 04||x||y is decoded where it goes, at the end
+     * of der. Coordinates are the full field size (RFC 7518 §6.2.1.2). */
+    *p = der + size - (1 + 2 * c);
+    (*p)[0] = 0x04;
+    if (b64_member(doc, k, "x", *p + 1, c, &xl, c) != 0 ||
+        b64_member(doc, k, "y", *p + 1 + c, c, &yl, c) != 0)
         return TKR_E_KEY;
-    *p -= 1 + 2 * c;
-    memcpy(*p, pt, 1 + 2 * c);
     len = wrap_spki(p, der, (int)(1 + 2 * c), MBEDTLS_OID_EC_ALG_UNRESTRICTED,
                     MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_ALG_UNRESTRICTED), curve,
                     curve_len);
