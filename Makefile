@@ -114,6 +114,15 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL) -lcmocka
 
+# The bare-metal port's flash store under other program units than its
+# default 8 (test_port_baremetal includes the port's source).
+BM_UNITS := 1 2 32
+UNITS    += $(BM_UNITS:%=$(B)/tests/test_port_baremetal_u%)
+$(B)/tests/test_port_baremetal_u%: tests/unit/test_port_baremetal.c port/baremetal/port_baremetal.c \
+                                   port/baremetal/tkr_port_baremetal.h $(MB_DEP) | deps-quiet
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -Wno-conversion -DTKR_BM_FLASH_UNIT=$* -o $@ $< -lcmocka
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # ---- tests ----
