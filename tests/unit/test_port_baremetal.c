@@ -412,69 +412,24 @@ static void test_power_cut_at_every_step(void **state)
 }
 
 #if defined(TKR_PORT_LWIP)
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "test_net.h"
 
-/* A loopback listener on an ephemeral port. */
-static int listener(uint16_t *port_out)
+static void test_lwip_tcp_transport_contract(void **state)
 {
-    struct sockaddr_in a;
-    socklen_t al = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 4), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-    *port_out = ntohs(a.sin_port);
-    return fd;
-}
-
-static void test_lwip_tcp_send_recv_timeout_close(void **state)
-{
-    static uint8_t chunk[65536];
-    uint16_t p;
-    int lfd = listener(&p), peer, rc = 0, i;
     tkr_bm_tcp_t conn;
     tkr_transport_t t;
-    uint8_t buf[16];
     (void)state;
     tkr_bm_tcp_init(&t, &conn);
-    assert_int_equal(t.recv(t.ctx, buf, sizeof(buf), 10), TKR_E_INVALID_ARG);
-    assert_int_equal(t.connect(t.ctx, "127.0.0.1", p, 2000), 0);
-    peer = accept(lfd, NULL, NULL);
-    assert_true(peer >= 0);
-    assert_int_equal(tkr_transport_send_all(&t, (const uint8_t *)"hello", 5, 2000), 0);
-    assert_int_equal(read(peer, buf, sizeof(buf)), 5);
-    assert_memory_equal(buf, "hello", 5);
-    assert_int_equal(write(peer, "ok", 2), 2);
-    assert_int_equal(t.recv(t.ctx, buf, sizeof(buf), 2000), 2);
-    assert_memory_equal(buf, "ok", 2);
-    assert_int_equal(t.recv(t.ctx, buf, sizeof(buf), 50), TKR_E_TIMEOUT);
-    /* The peer does not read: the send side fills up and times out. */
-    for (i = 0; i < 4096 && rc >= 0; i++)
-        rc = t.send(t.ctx, chunk, sizeof(chunk), 50);
-    assert_true(rc == TKR_E_TIMEOUT);
-    close(peer);
-    t.close(t.ctx);
-    assert_int_equal(conn.fd, -1);
-    close(lfd);
+    check_tcp_transport(&t, &conn.fd);
 }
 
 static void test_lwip_tcp_refused_and_unresolvable(void **state)
 {
-    uint16_t p;
-    int lfd = listener(&p);
     tkr_bm_tcp_t conn;
     tkr_transport_t t;
     (void)state;
     tkr_bm_tcp_init(&t, &conn);
-    close(lfd);
-    assert_int_equal(t.connect(t.ctx, "127.0.0.1", p, 1000), TKR_E_NET);
-    assert_int_equal(t.connect(t.ctx, "no-such-host.invalid", 443, 1000), TKR_E_NET);
-    assert_int_equal(conn.fd, -1);
+    check_tcp_refused(&t, &conn.fd);
 }
 #endif
 
@@ -492,7 +447,7 @@ int main(void)
         T(test_clocks_and_entropy),
         T(test_power_cut_at_every_step),
 #if defined(TKR_PORT_LWIP)
-        T(test_lwip_tcp_send_recv_timeout_close),
+        T(test_lwip_tcp_transport_contract),
         T(test_lwip_tcp_refused_and_unresolvable),
 #endif
     };
