@@ -24,14 +24,9 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "config.h"
 #include "jwks.h"
 #include "jwt.h"
-
-/* Longest response format once its whitespace is removed (bytes). Real
- * formats are a few dozen bytes; the limit bounds the matcher's tables. */
-#ifndef TKR_AUTHJWT_FORMAT_MAX
-#define TKR_AUTHJWT_FORMAT_MAX 256
-#endif
 
 /* Longest sub accepted as a Common Name: RFC 5280's ub-common-name is 64
  * characters; UTF-8 needs up to 4 bytes each. */
