@@ -857,6 +857,131 @@ int tkr_authjwt_usage(unsigned *usage, const char *name)
     return 0;
 }
 
+/* ---- the whole check ---- */
+
+static int ask_verifier(tkr_authjwt_work_t *w, const tkr_authjwt_cfg_t *cfg,
+                        size_t len, const char **why)
+{
+    tkr_authjwt_call_t c;
+    const char *body = NULL;
+    size_t n, blen = 0;
+    int status = 0, rc;
+
+    memset(&c, 0, sizeof(c));
+    if (cfg->use_get) {
+        rc = tkr_authjwt_request_query(w->req, sizeof(w->req), &n,
+                                       cfg->request_format, w->token, len,
+                                       w->jwt.kid);
+        c.method = "GET";
+        c.query = w->req;
+        c.bearer = w->token;
+    } else {
+        rc = tkr_authjwt_request_body(w->req, sizeof(w->req), &n,
+                                      cfg->request_format, w->token, len,
+                                      w->jwt.kid);
+        c.method = "POST";
+        c.query = "";
+        c.body = w->req;
+        c.body_len = n;
+    }
+    if (rc != 0) {
+        set_why(why, "the verification request is too large");
+        return TKR_E_TOO_LARGE;
+    }
+    rc = cfg->call(cfg->arg, &c, &status, &body, &blen);
+    if (rc == TKR_E_TOO_LARGE) {
+        set_why(why, "the verifier's answer is too large");
+        return rc;
+    }
+    if (rc != 0) {
+        set_why(why, "the verifier cannot be reached");
+        return rc;
+    }
+    return tkr_authjwt_response_check(cfg->response_format,
+                                      cfg->use_response_code, status, body,
+                                      blen, why);
+}
+
+static int verify_here(const tkr_authjwt_work_t *w,
+                       const tkr_authjwt_cfg_t *cfg, const char **why)
+{
+    const tkr_jwks_t *set = NULL;
+    int rc;
+
+    if (cfg->jwks != NULL && cfg->jwks(cfg->arg, 0, &set) != 0)
+        set = NULL;
+    rc = tkr_authjwt_verify_local(&w->jwt, cfg->keys, cfg->nkeys, set, why);
+    if (rc == TKR_E_NOT_FOUND && cfg->jwks != NULL) {
+        /* A key the provider added since the set was fetched. */
+        if (cfg->jwks(cfg->arg, 1, &set) != 0)
+            set = NULL;
+        rc = tkr_authjwt_verify_local(&w->jwt, cfg->keys, cfg->nkeys, set,
+                                      why);
+    }
+    return rc;
+}
+
+int tkr_authjwt_authenticate(tkr_authjwt_identity_t *id,
+                             tkr_authjwt_work_t *work,
+                             const tkr_authjwt_cfg_t *cfg, const char *token,
+                             size_t len, int64_t now, const char **why)
+{
+    tkr_authjwt_rules_t rules;
+    int rc;
+
+    set_why(why, NULL);
+    if (id == NULL || work == NULL || cfg == NULL || token == NULL ||
+        (cfg->trusted_uri != NULL && cfg->call == NULL)) {
+        set_why(why, "the JWT authenticator is not configured");
+        return TKR_E_INVALID_ARG;
+    }
+    memset(id, 0, sizeof(*id));
+    if (len > TKR_JWT_MAX) {
+        set_why(why, "the token is too large");
+        return TKR_E_TOO_LARGE;
+    }
+    memcpy(work->token, token, len);
+    work->token[len] = '\0';
+    tkr_jwt_free(&work->jwt);
+    tkr_jwt_init(&work->jwt);
+    if ((rc = tkr_jwt_parse(&work->jwt, work->token, len)) != 0) {
+        set_why(why, "the token is not a signed JWT (header.payload.signature)");
+        return rc;
+    }
+    /* No provider vouches for an unsigned token, whatever it says. */
+    if (strcmp(work->jwt.alg_name, "none") == 0) {
+        set_why(why, "the token is not signed (alg none)");
+        return TKR_E_JWT_ALG;
+    }
+    rc = cfg->trusted_uri != NULL ? ask_verifier(work, cfg, len, why)
+                                  : verify_here(work, cfg, why);
+    if (rc != 0)
+        return rc;
+    rules = cfg->rules;
+    rules.trusted_uri = cfg->trusted_uri;
+    return tkr_authjwt_check_claims(id, &work->jwt, &rules, now, why);
+}
+
+int tkr_authjwt_http_status(int rc)
+{
+    switch (rc) {
+    case 0:
+        return 200;
+    case TKR_E_ISS:
+    case TKR_E_AUD:
+    case TKR_E_SUB:
+        return 403;
+    case TKR_E_INVALID_ARG:
+    case TKR_E_CRYPTO:
+    case TKR_E_BUFFER_TOO_SMALL:
+    case TKR_E_ENTROPY:
+    case TKR_E_IO:
+        return 500;
+    default:
+        return 401;
+    }
+}
+
 /* ---- certificate identifiers ---- */
 
 static const char hex_lower[] = "0123456789abcdef";

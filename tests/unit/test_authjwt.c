@@ -962,6 +962,234 @@ static void test_usage_names(void **state)
     assert_int_equal(tkr_authjwt_usage(NULL, "ioc"), TKR_E_INVALID_ARG);
 }
 
+/* ---- the whole check, with a verifier and a key set of our own ---- */
+
+typedef struct {
+    int calls;
+    char method[8], query[12000], bearer[9000], body[9000];
+    int rc, status;
+    const char *answer;
+    int jwks_calls, refreshes;
+    const tkr_jwks_t *first, *refreshed;
+} fake_t;
+
+static int fake_call(void *arg, const tkr_authjwt_call_t *c, int *status,
+                     const char **body, size_t *len)
+{
+    fake_t *f = arg;
+
+    f->calls++;
+    FMT(f->method, "%s", c->method);
+    FMT(f->query, "%s", c->query);
+    FMT(f->bearer, "%s", c->bearer != NULL ? c->bearer : "(none)");
+    if (c->body != NULL) {
+        assert_true(c->body_len < sizeof(f->body));
+        memcpy(f->body, c->body, c->body_len);
+        f->body[c->body_len] = '\0';
+    } else {
+        FMT(f->body, "(none)");
+    }
+    if (f->rc != 0)
+        return f->rc;
+    *status = f->status;
+    *body = f->answer;
+    *len = strlen(f->answer);
+    return 0;
+}
+
+static int fake_jwks(void *arg, int refresh, const tkr_jwks_t **set)
+{
+    fake_t *f = arg;
+
+    f->jwks_calls++;
+    f->refreshes += refresh;
+    *set = refresh ? f->refreshed : f->first;
+    return 0;
+}
+
+static tkr_authjwt_work_t work;
+static tkr_authjwt_format_t seed_fmt;
+
+static void trusted_cfg(tkr_authjwt_cfg_t *cfg, fake_t *f)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    memset(f, 0, sizeof(*f));
+    assert_int_equal(tkr_authjwt_format_compile(&seed_fmt, SEED_FORMAT,
+                                                strlen(SEED_FORMAT), NULL), 0);
+    cfg->trusted_uri = SEED_URI;
+    cfg->request_format = "#token#";
+    cfg->use_get = 1;
+    cfg->response_format = &seed_fmt;
+    cfg->call = fake_call;
+    cfg->arg = f;
+    cfg->rules.leeway = 60;
+    cfg->rules.max_validity = 86400;
+    f->status = 200;
+    f->answer = SEED_VALID;
+}
+
+#define SEED_CLAIMS "{\"aud\":\"default\",\"exp\":1755150736,\"iat\":1755147136," \
+                    "\"iss\":\"" SEED_ISS "\",\"nbf\":1755147136,\"sub\":\"softioc\"}"
+
+static int authenticate(const tkr_authjwt_cfg_t *cfg, tkr_authjwt_identity_t *id,
+                        const char **why)
+{
+    return tkr_authjwt_authenticate(id, &work, cfg, tok, strlen(tok), SEED_NOW, why);
+}
+
+static void test_authenticate_trusted_uri_with_the_seed_settings(void **state)
+{
+    tkr_authjwt_cfg_t cfg;
+    tkr_authjwt_identity_t id;
+    fake_t f;
+    char want[9000];
+
+    (void)state;
+    trusted_cfg(&cfg, &f);
+    make(&rsa_a, TKR_JWT_RS256, "demo-key-1", SEED_CLAIMS);
+    assert_int_equal(authenticate(&cfg, &id, NULL), 0);
+    assert_string_equal(id.cn, "softioc");
+    assert_string_equal(id.org, "localhost");
+    assert_int_equal(id.not_before, 1755147136);
+    assert_int_equal(id.not_after, 1755150736);
+    /* GET: the token as the issuer reads it, and in the header */
+    assert_int_equal(f.calls, 1);
+    assert_string_equal(f.method, "GET");
+    FMT(want, "token=%s", tok);
+    assert_string_equal(f.query, want);
+    assert_string_equal(f.bearer, tok);
+    assert_string_equal(f.body, "(none)");
+    /* POST (the default method): the format substituted, as the body */
+    cfg.use_get = 0;
+    cfg.request_format = "{\"token\":\"#token#\",\"kid\":\"#kid#\"}";
+    assert_int_equal(authenticate(&cfg, &id, NULL), 0);
+    assert_string_equal(f.method, "POST");
+    FMT(want, "{\"token\":\"%s\",\"kid\":\"demo-key-1\"}", tok);
+    assert_string_equal(f.body, want);
+    assert_string_equal(f.bearer, "(none)");
+    assert_string_equal(f.query, "");
+    /* USE_RESPONSE_CODE: the status alone */
+    cfg.use_response_code = 1;
+    f.answer = "not json at all";
+    assert_int_equal(authenticate(&cfg, &id, NULL), 0);
+    f.status = 401;
+    assert_int_equal(authenticate(&cfg, &id, NULL), TKR_E_DENIED);
+}
+
+static void test_authenticate_trusted_uri_refusals(void **state)
+{
+    tkr_authjwt_cfg_t cfg;
+    tkr_authjwt_identity_t id;
+    fake_t f;
+    const char *why;
+
+    (void)state;
+    trusted_cfg(&cfg, &f);
+    make(&rsa_a, TKR_JWT_RS256, "demo-key-1", SEED_CLAIMS);
+    f.answer = "{\"error\":\"Signature verification failed\",\"valid\":false}";
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_DENIED);
+    assert_int_equal(tkr_authjwt_http_status(TKR_E_DENIED), 401);
+    assert_string_equal(id.cn, "");
+    f.answer = "<html>valid</html>";
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_NO_MATCH);
+    assert_non_null(strstr(why, "format"));
+    f.answer = SEED_VALID;
+    f.rc = TKR_E_NET;
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_NET);
+    assert_non_null(strstr(why, "reached"));
+    assert_int_equal(tkr_authjwt_http_status(TKR_E_NET), 401);
+    f.rc = TKR_E_TOO_LARGE;
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_TOO_LARGE);
+    assert_non_null(strstr(why, "too large"));
+    f.rc = 0;
+    /* vouched for, but from another issuer than the trusted URI's */
+    make(&rsa_a, TKR_JWT_RS256, "demo-key-1",
+         "{\"exp\":1755150736,\"iss\":\"http://elsewhere/default\",\"sub\":\"x\"}");
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_ISS);
+    assert_int_equal(tkr_authjwt_http_status(TKR_E_ISS), 403);
+    /* expired, though the verifier says valid */
+    make(&rsa_a, TKR_JWT_RS256, "demo-key-1",
+         "{\"exp\":1755140000,\"iss\":\"" SEED_ISS "\",\"sub\":\"x\"}");
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_EXPIRED);
+    /* alg none: refused before anyone is asked */
+    f.calls = 0;
+    make_raw("{\"alg\":\"none\"}", SEED_CLAIMS, "AAAA");
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_JWT_ALG);
+    assert_int_equal(f.calls, 0);
+    /* not a JWT */
+    FMT(tok, "%s", "not-a-token");
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_JWT_FORMAT);
+    assert_int_equal(f.calls, 0);
+    assert_int_equal(tkr_authjwt_http_status(TKR_E_JWT_FORMAT), 401);
+}
+
+static void test_authenticate_local_jwks_refetched_once_for_unknown_kid(void **state)
+{
+    static char old_json[] = "{\"keys\":[]}";
+    tkr_jwks_t old_set, new_set;
+    tkr_authjwt_cfg_t cfg;
+    tkr_authjwt_identity_t id;
+    tkr_authjwt_key_t pem = {&p256_a, TKR_JWT_ES256, NULL};
+    fake_t f;
+    const char *why;
+    char jwk[2048];
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&f, 0, sizeof(f));
+    cfg.jwks = fake_jwks;
+    cfg.arg = &f;
+    cfg.rules.issuer = SEED_ISS;
+    cfg.rules.leeway = 60;
+    cfg.rules.max_validity = 86400;
+    tkr_jwks_init(&old_set);
+    tkr_jwks_init(&new_set);
+    assert_int_equal(tkr_jwks_parse(&old_set, old_json, strlen(old_json)), 0);
+    {
+        /* the P-384 key as a JWK with kid "new" */
+        unsigned char der[200];
+        int n = mbedtls_pk_write_pubkey_der(&p384, der, sizeof(der));
+        const unsigned char *pt = der + sizeof(der) - 97;
+        char x[80], y[80];
+        size_t xl, yl;
+        assert_true(n > 0 && pt[0] == 0x04);
+        assert_int_equal(tkr_b64url_encode(x, sizeof(x), &xl, pt + 1, 48), 0);
+        assert_int_equal(tkr_b64url_encode(y, sizeof(y), &yl, pt + 49, 48), 0);
+        FMT(jwk, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"kid\":\"new\","
+                 "\"x\":\"%.*s\",\"y\":\"%.*s\"}]}", (int)xl, x, (int)yl, y);
+    }
+    assert_int_equal(tkr_jwks_parse(&new_set, jwk, strlen(jwk)), 0);
+    f.first = &old_set;
+    f.refreshed = &new_set;
+
+    make(&p384, TKR_JWT_ES384, "new", SEED_CLAIMS);
+    assert_int_equal(authenticate(&cfg, &id, &why), 0);
+    assert_int_equal(f.refreshes, 1);
+    assert_string_equal(id.cn, "softioc");
+    /* a kid nobody has: one refresh, then not found */
+    f.refreshes = 0;
+    make(&p384, TKR_JWT_ES384, "gone", SEED_CLAIMS);
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_NOT_FOUND);
+    assert_int_equal(f.refreshes, 1);
+    /* a PEM key beside the set needs no refresh */
+    f.refreshes = 0;
+    cfg.keys = &pem;
+    cfg.nkeys = 1;
+    make(&p256_a, TKR_JWT_ES256, NULL, SEED_CLAIMS);
+    assert_int_equal(authenticate(&cfg, &id, &why), 0);
+    assert_int_equal(f.refreshes, 0);
+    /* HS256 locally: refused */
+    make_raw("{\"alg\":\"HS256\"}", SEED_CLAIMS, "c2lnbmF0dXJl");
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_JWT_ALG);
+    /* no issuer configured locally: the service's fault */
+    cfg.rules.issuer = NULL;
+    make(&p256_a, TKR_JWT_ES256, NULL, SEED_CLAIMS);
+    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_authjwt_http_status(TKR_E_INVALID_ARG), 500);
+    tkr_jwks_free(&old_set);
+    tkr_jwks_free(&new_set);
+}
+
 /* ---- certificate identifiers ---- */
 
 /* Expected values computed with Python's cryptography package:
@@ -1056,6 +1284,9 @@ int main(void)
         cmocka_unit_test(test_validity_from_nbf_iat_or_now_capped),
         cmocka_unit_test(test_org_is_the_host_of_iss),
         cmocka_unit_test(test_usage_names),
+        cmocka_unit_test(test_authenticate_trusted_uri_with_the_seed_settings),
+        cmocka_unit_test(test_authenticate_trusted_uri_refusals),
+        cmocka_unit_test(test_authenticate_local_jwks_refetched_once_for_unknown_kid),
         cmocka_unit_test(test_cert_id_of_flare_certificates),
         cmocka_unit_test(test_cert_id_parse_refusals),
     };

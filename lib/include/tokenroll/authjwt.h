@@ -170,6 +170,70 @@ int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
  * (tokenroll/certwrite.h bits). TKR_E_INVALID_ARG for anything else. */
 int tkr_authjwt_usage(unsigned *usage, const char *name);
 
+/* ---- the whole check ---- */
+
+/* One verification request to the trusted URI, for the caller to send. */
+typedef struct {
+    const char *method;      /* "GET" or "POST" */
+    const char *query;       /* without '?'; "" when none */
+    const char *bearer;      /* GET: the token for Authorization: Bearer */
+    const char *body;        /* POST: the body; NULL for GET */
+    size_t body_len;
+} tkr_authjwt_call_t;
+
+typedef struct {
+    /* Local mode: keys and/or a JWKS. jwks() gives the current set (NULL:
+     * none); with refresh set it may fetch it again first (the caller
+     * limits how often), which happens once when no key has the token's
+     * kid. The set stays valid until the next jwks() call. */
+    const tkr_authjwt_key_t *keys;
+    size_t nkeys;
+    int (*jwks)(void *arg, int refresh, const tkr_jwks_t **set);
+
+    /* Trusted-URI mode, when trusted_uri is set: call() sends c to it and
+     * returns 0 with the answer's status and body (the caller's memory,
+     * valid until the next call), or an error: TKR_E_TOO_LARGE for an
+     * answer over its cap, TKR_E_NET, TKR_E_TIMEOUT, TKR_E_TLS... */
+    const char *trusted_uri;
+    const char *request_format;              /* NULL: "#token#" */
+    int use_get;                             /* GET instead of POST */
+    const tkr_authjwt_format_t *response_format;
+    int use_response_code;
+    int (*call)(void *arg, const tkr_authjwt_call_t *c, int *status,
+                const char **body, size_t *body_len);
+
+    void *arg;                               /* for jwks() and call() */
+    tkr_authjwt_rules_t rules;               /* trusted_uri is set from above */
+} tkr_authjwt_cfg_t;
+
+/* Work space of tkr_authjwt_authenticate: the parsed token and the
+ * request text (a token URL-encoded or JSON-escaped grows up to 6 times). */
+typedef struct {
+    tkr_jwt_t jwt;
+    char token[TKR_JWT_MAX + 1];
+    char req[6 * TKR_JWT_MAX];
+} tkr_authjwt_work_t;
+
+/* Authenticate token[0..len) at time now as cfg says and map it to id:
+ * parse; refuse alg "none" in both modes; then either verify locally
+ * (only RS256/PS256/ES256/ES384, each key's pinned algorithm) or ask the
+ * trusted URI and read its answer; then the claims (tkr_authjwt_check_
+ * claims). Nothing about the claims of a token is reported before its
+ * signature or the verifier has vouched for it. Returns 0, or the first
+ * failure with *why set; tkr_authjwt_http_status maps it to 401/403. The
+ * token itself never appears in *why. */
+int tkr_authjwt_authenticate(tkr_authjwt_identity_t *id,
+                             tkr_authjwt_work_t *work,
+                             const tkr_authjwt_cfg_t *cfg, const char *token,
+                             size_t len, int64_t now, const char **why);
+
+/* The HTTP status for a failure of tkr_authjwt_authenticate: 403 when the
+ * token is authentic but not for us (issuer, audience, subject), 500 for
+ * the service's own faults (TKR_E_INVALID_ARG, TKR_E_CRYPTO, buffer
+ * sizes), else 401: it could not be authenticated (signature, algorithm,
+ * time, the verifier's refusal or silence). */
+int tkr_authjwt_http_status(int rc);
+
 /* ---- certificate identifiers ---- */
 
 /* "<issuer-id>:<serial>", as PVXS names a certificate: the issuer id is the
