@@ -953,8 +953,15 @@ int tkr_authjwt_authenticate(tkr_authjwt_identity_t *id,
         set_why(why, "the token is not signed (alg none)");
         return TKR_E_JWT_ALG;
     }
-    rc = cfg->trusted_uri != NULL ? ask_verifier(work, cfg, len, why)
-                                  : verify_here(work, cfg, why);
+    if (cfg->trusted_uri != NULL) {
+        rc = ask_verifier(work, cfg, len, why);
+    } else {
+        if (cfg->lock != NULL)
+            cfg->lock(cfg->arg, 1);
+        rc = verify_here(work, cfg, why);
+        if (cfg->lock != NULL)
+            cfg->lock(cfg->arg, 0);
+    }
     if (rc != 0)
         return rc;
     rules = cfg->rules;

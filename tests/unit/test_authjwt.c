@@ -969,7 +969,7 @@ typedef struct {
     char method[8], query[12000], bearer[9000], body[9000];
     int rc, status;
     const char *answer;
-    int jwks_calls, refreshes;
+    int jwks_calls, refreshes, locked, lock_calls;
     const tkr_jwks_t *first, *refreshed;
 } fake_t;
 
@@ -997,10 +997,20 @@ static int fake_call(void *arg, const tkr_authjwt_call_t *c, int *status,
     return 0;
 }
 
+static void fake_lock(void *arg, int on)
+{
+    fake_t *f = arg;
+
+    assert_int_equal(f->locked, !on);   /* balanced, never nested */
+    f->locked = on;
+    f->lock_calls++;
+}
+
 static int fake_jwks(void *arg, int refresh, const tkr_jwks_t **set)
 {
     fake_t *f = arg;
 
+    assert_int_equal(f->locked, 1);     /* the set is read under the lock */
     f->jwks_calls++;
     f->refreshes += refresh;
     *set = refresh ? f->refreshed : f->first;
@@ -1138,6 +1148,7 @@ static void test_authenticate_local_jwks_refetched_once_for_unknown_kid(void **s
     memset(&cfg, 0, sizeof(cfg));
     memset(&f, 0, sizeof(f));
     cfg.jwks = fake_jwks;
+    cfg.lock = fake_lock;
     cfg.arg = &f;
     cfg.rules.issuer = SEED_ISS;
     cfg.rules.leeway = 60;
@@ -1165,6 +1176,8 @@ static void test_authenticate_local_jwks_refetched_once_for_unknown_kid(void **s
     make(&p384, TKR_JWT_ES384, "new", SEED_CLAIMS);
     assert_int_equal(authenticate(&cfg, &id, &why), 0);
     assert_int_equal(f.refreshes, 1);
+    assert_int_equal(f.lock_calls, 2);
+    assert_int_equal(f.locked, 0);
     assert_string_equal(id.cn, "softioc");
     /* a kid nobody has: one refresh, then not found */
     f.refreshes = 0;

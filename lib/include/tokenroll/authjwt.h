@@ -202,7 +202,12 @@ typedef struct {
     int (*call)(void *arg, const tkr_authjwt_call_t *c, int *status,
                 const char **body, size_t *body_len);
 
-    void *arg;                               /* for jwks() and call() */
+    /* Threads: when not NULL, called with 1 before and 0 after the local
+     * checks (keys and set), which share mbedTLS key contexts that cache
+     * values on first use and a set that jwks() may replace. */
+    void (*lock)(void *arg, int on);
+
+    void *arg;                               /* for jwks(), call(), lock() */
     tkr_authjwt_rules_t rules;               /* trusted_uri is set from above */
 } tkr_authjwt_cfg_t;
 
