@@ -16,17 +16,19 @@
 
 /* ---- options ---- */
 
-enum { OPT_FLAG, OPT_VALUE, OPT_LIST };
+enum { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_MULTI };
 
 typedef struct {
     const char *name;   /* long name without dashes: "key" */
     char short_name;    /* 'k', or 0 */
-    int kind;           /* OPT_FLAG, OPT_VALUE, or OPT_LIST (values until next option) */
+    int kind;           /* OPT_FLAG, OPT_VALUE, OPT_LIST (values until next
+                           option) or OPT_MULTI (one value, repeatable) */
     const char *alias;  /* second long name ("ca_path" for "ca-path"), or NULL */
 } cli_opt_t;
 
 #define CLI_MAX_OPTS 40
 #define CLI_MAX_POS 8
+#define CLI_MAX_MULTI 32   /* values of all OPT_MULTI options together */
 
 typedef struct {
     const cli_opt_t *spec;
@@ -37,6 +39,9 @@ typedef struct {
     int nlist[CLI_MAX_OPTS];
     const char *pos[CLI_MAX_POS];
     int npos;
+    const char *multi[CLI_MAX_MULTI];
+    int multi_opt[CLI_MAX_MULTI];
+    int nmulti;
     const char *usage;
 } cli_args_t;
 
@@ -49,6 +54,9 @@ const char *cli_get(const cli_args_t *a, const char *name);
 int cli_has(const cli_args_t *a, const char *name);
 /* Values of a list option; returns their count (0 when absent). */
 int cli_list(const cli_args_t *a, const char *name, char ***values);
+/* Values of a repeatable option in the order given, up to max into out;
+ * returns their count. */
+int cli_multi(const cli_args_t *a, const char *name, const char **out, int max);
 
 /* ---- errors ---- */
 
