@@ -2,6 +2,9 @@
  * with one set of messages for what can be wrong with it. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <mbedtls/x509_crt.h>
 
 #include "cli.h"
 #include "tokenroll/error.h"
@@ -27,5 +30,37 @@ int cli_load_ca(tkr_ca_t *ca, const char *dir)
                         dir, cli_ca_hint);
     if (rc != 0)
         return cli_fail("%s: %s", ca->source, ca->what ? ca->what : tkr_strerror(rc));
+    cli_protect_ca_files(dir);
+    return 0;
+}
+
+static int64_t x509_time(const mbedtls_x509_time *t)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = t->year - 1900;
+    tm.tm_mon = t->mon - 1;
+    tm.tm_mday = t->day;
+    tm.tm_hour = t->hour;
+    tm.tm_min = t->min;
+    tm.tm_sec = t->sec;
+    return (int64_t)timegm(&tm);
+}
+
+int cli_check_validity(const tkr_ca_t *ca, int64_t start, int64_t validity,
+                       const char *what)
+{
+    int64_t ca_end = x509_time(&ca->cert.valid_to);
+    char iso[32];
+
+    if (validity <= 0 || validity > CLI_MAX_VALIDITY)
+        return cli_fail("%s must be at most 10 years (3653d), not %lld seconds", what,
+                        (long long)validity);
+    if (start + validity > ca_end) {
+        cli_iso_time(iso, ca_end);
+        return cli_fail("%s would outlast the root CA, which expires at %s; choose a shorter "
+                        "validity", what, iso);
+    }
     return 0;
 }
