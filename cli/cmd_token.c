@@ -633,11 +633,13 @@ static void info_text(const tkr_token_info_t *ti)
     char iso[32];
 
     printf("\nToken Information:\n----------------------------------------\n");
-    printf("  token_id: %s\n  subject: %s\n", ti->jti, ti->subject);
+    /* Claims of an unverified token: never raw to the terminal. */
+    fputs("  token_id: ", stdout), cli_put_text(stdout, ti->jti);
+    fputs("\n  subject: ", stdout), cli_put_text(stdout, ti->subject), putchar('\n');
     if (ti->has_type)
         printf("  subject_type: %s\n", tkr_subject_type_name(ti->type));
     if (ti->issuer[0] != '\0')
-        printf("  issuer: %s\n", ti->issuer);
+        fputs("  issuer: ", stdout), cli_put_text(stdout, ti->issuer), putchar('\n');
     if (ti->has_iat)
         cli_iso_time(iso, ti->iat), printf("  issued_at: %s\n", iso);
     if (ti->has_exp)
@@ -677,39 +679,51 @@ static void json_time(tkr_jsonw_t *w, const char *key, int has, int64_t t)
     tkr_jsonw_str(w, iso);
 }
 
-/* The document FLARE prints: json.dumps(info, indent=2). */
-static void info_json(const tkr_token_info_t *ti, int verified, const char *verdict)
-{
-    static char buf[TKR_JWT_MAX * 2];
-    tkr_jsonw_t w;
+typedef struct {
+    const tkr_token_info_t *ti;
+    int verified;
+    const char *verdict;
+} info_doc_t;
 
-    tkr_jsonw_init(&w, buf, sizeof(buf), TKR_JSONW_PRETTY | TKR_JSONW_ASCII);
-    tkr_jsonw_obj_begin(&w);
-    tkr_jsonw_key(&w, "token_id");
-    tkr_jsonw_str(&w, ti->jti);
-    tkr_jsonw_key(&w, "subject");
-    tkr_jsonw_str(&w, ti->subject);
-    tkr_jsonw_key(&w, "subject_type");
-    tkr_jsonw_str(&w, ti->has_type ? tkr_subject_type_name(ti->type) : NULL);
-    tkr_jsonw_key(&w, "issuer");
-    tkr_jsonw_str(&w, ti->issuer[0] ? ti->issuer : NULL);
-    json_time(&w, "issued_at", ti->has_iat, ti->iat);
-    json_time(&w, "expires_at", ti->has_exp, ti->exp);
-    json_opt_value(&w, "roles", ti->roles);
-    json_opt_value(&w, "source_ips", ti->source_ips);
-    json_opt_value(&w, "policy_project", ti->policy_project);
-    json_opt_value(&w, "policy_version", ti->policy_version);
+/* The document FLARE prints: json.dumps(info, indent=2). */
+static void fill_info(tkr_jsonw_t *w, const void *arg)
+{
+    const info_doc_t *d = arg;
+    const tkr_token_info_t *ti = d->ti;
+    int verified = d->verified;
+    const char *verdict = d->verdict;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "token_id");
+    tkr_jsonw_str(w, ti->jti);
+    tkr_jsonw_key(w, "subject");
+    tkr_jsonw_str(w, ti->subject);
+    tkr_jsonw_key(w, "subject_type");
+    tkr_jsonw_str(w, ti->has_type ? tkr_subject_type_name(ti->type) : NULL);
+    tkr_jsonw_key(w, "issuer");
+    tkr_jsonw_str(w, ti->issuer[0] ? ti->issuer : NULL);
+    json_time(w, "issued_at", ti->has_iat, ti->iat);
+    json_time(w, "expires_at", ti->has_exp, ti->exp);
+    json_opt_value(w, "roles", ti->roles);
+    json_opt_value(w, "source_ips", ti->source_ips);
+    json_opt_value(w, "policy_project", ti->policy_project);
+    json_opt_value(w, "policy_version", ti->policy_version);
     if (verified) {
-        tkr_jsonw_key(&w, "valid");
-        tkr_jsonw_bool(&w, verdict == NULL);
+        tkr_jsonw_key(w, "valid");
+        tkr_jsonw_bool(w, verdict == NULL);
         if (verdict != NULL) {
-            tkr_jsonw_key(&w, "error");
-            tkr_jsonw_str(&w, verdict);
+            tkr_jsonw_key(w, "error");
+            tkr_jsonw_str(w, verdict);
         }
     }
-    tkr_jsonw_obj_end(&w);
-    if (tkr_jsonw_finish(&w, NULL) == 0)
-        puts(buf);
+    tkr_jsonw_obj_end(w);
+}
+
+static int info_json(const tkr_token_info_t *ti, int verified, const char *verdict)
+{
+    info_doc_t d = {ti, verified, verdict};
+
+    return cli_emit_json(stdout, TKR_JSONW_PRETTY | TKR_JSONW_ASCII, fill_info, &d, "\n");
 }
 
 /* --verify: signature by the CA, then expiry. NULL when valid. */
@@ -783,7 +797,8 @@ static int token_info(int argc, char **argv)
     if (ca != NULL && (verdict = info_verify(ca, &rc)) == NULL && rc != 0)
         return rc;
     if (cli_has(&a, "json")) {
-        info_json(&ti, ca != NULL, verdict);
+        if ((rc = info_json(&ti, ca != NULL, verdict)) != 0)
+            return rc;
     } else {
         info_text(&ti);
         if (ca != NULL)

@@ -167,9 +167,9 @@ char *cli_read_token(const char *arg, const char *what)
     }
     if (strcmp(arg, "-") == 0) {
         buf = cli_read_file("/dev/stdin", 1u << 20, NULL);
-    } else if (stat(arg, &st) != 0 && (errno != ENOENT || !looks_like_jws(arg))) {
+    } else if (stat(arg, &st) != 0 && !looks_like_jws(arg)) {
         /* Not a token: it was meant as a file, so say what is wrong with it. */
-        cli_fail("cannot read %s %s: %s", what, cli_show(arg),
+        cli_fail("cannot read %s %s: %s (and it is not a compact JWT)", what, cli_show(arg),
                  errno == ENOENT ? "no such file" : strerror(errno));
         return NULL;
     } else if (stat(arg, &st) == 0) {
