@@ -153,6 +153,8 @@ expect_fail "a policy's token.validity over 10 years" "the policy's token.validi
 check "-v 3650d with a 10-year CA" "$T" token generate -s site-1 -c ws/p -v 3000d
 
 # --- errors name their cause
+expect_fail "-c at the workspace names the project folder to use" "it is a workspace; -c wants the project folder inside it, <workspace>/<project name>: -c ws/p" \
+  "$T" token generate -s site-1 -c ws
 expect_fail "token info -t nosuch.jwt" "cannot read token nosuch.jwt: no such file" "$T" token info -t nosuch.jwt
 chmod 755 "$W"; mkdir -m 755 pub; cp tok.jwt pub/secret.jwt; chmod 000 pub/secret.jwt
 if [ "$(id -u)" = 0 ]; then
