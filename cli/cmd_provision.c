@@ -169,7 +169,7 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
  * run never leaves a half-made prod_NN behind. */
 static int build_prod(prov_t *pv)
 {
-    char prod[4096], tmp[4096], kit[4096], name[16];
+    char prod[4096], tmp[4096], kit[4096], name[24];
     size_t i;
     int n, rc = 0;
 
