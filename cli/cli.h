@@ -101,6 +101,9 @@ int cli_interrupted(void);
 int cli_check_leftovers(const char *dir, const char *prefix);
 /* Create the new folder dir/.<name>.tmp.<PID> (mode 0700) into out. */
 int cli_make_tmpdir(char *out, size_t size, const char *dir, const char *name);
+/* rc == 0 and not interrupted: make tmp 0755 and rename it to final. Else,
+ * or when that fails, remove tmp. Returns the outcome. */
+int cli_commit_tmpdir(const char *tmp, const char *final, int rc);
 
 /* out = a/b; -1 (and an empty out) when it does not fit. */
 int cli_join(char *out, size_t size, const char *a, const char *b);

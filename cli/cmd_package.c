@@ -517,17 +517,7 @@ static int package_build(const char *out, const pkg_t *k)
     cli_catch_signals();
     if ((rc = cli_make_tmpdir(tmp, sizeof(tmp), parent, base)) != 0)
         return rc;
-    rc = build(tmp, k);
-    if (rc == 0)
-        rc = cli_interrupted();
-    if (rc == 0 && chmod(tmp, 0755) != 0)
-        rc = cli_fail("cannot chmod %s: %s", cli_show(tmp), strerror(errno));
-    if (rc == 0 && rename(tmp, out) != 0)
-        rc = cli_fail("cannot rename %s to %s: %s", cli_show(tmp), cli_show(out),
-                      strerror(errno));
-    if (rc != 0)
-        cli_rmtree(tmp);
-    return rc;
+    return cli_commit_tmpdir(tmp, out, build(tmp, k));
 }
 
 static int package_run(const cli_args_t *a, pkg_t *k)

@@ -194,17 +194,8 @@ static int build_prod(prov_t *pv)
         else
             rc = participant_kit(pv, p, kit);
     }
-    if (rc == 0)
-        rc = cli_interrupted();
-    if (rc == 0 && chmod(tmp, 0755) != 0)
-        rc = cli_fail("cannot chmod %s: %s", cli_show(tmp), strerror(errno));
-    if (rc == 0 && rename(tmp, prod) != 0)
-        rc = cli_fail("cannot rename %s to %s: %s", cli_show(tmp), cli_show(prod),
-                      strerror(errno));
-    if (rc != 0) {
-        cli_rmtree(tmp);
+    if ((rc = cli_commit_tmpdir(tmp, prod, rc)) != 0)
         return rc;
-    }
     for (i = 0; i < pv->proj->n_participants; i++)
         printf("  %s/%s/startup  (%s)\n", prod, pv->proj->participants[i].name,
                pv->proj->participants[i].type);

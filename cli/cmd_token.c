@@ -267,6 +267,7 @@ static const char generate_usage[] =
     "                    '-' is standard output; an existing file is refused\n"
     "                    without --force (the CA's own files always); a device or\n"
     "                    FIFO is written in place; a symbolic link is refused\n"
+    "                    unless it leads to one (/dev/stdout on a pipe)\n"
     "  --force           replace an existing regular file\n"
     "  -v, --validity    lifetime, e.g. 24h, 7d, 2w (default: policy, else 7d);\n"
     "                    at most 10 years and not past the root CA's expiry\n"

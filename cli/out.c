@@ -10,7 +10,8 @@
  *  - a character device or a FIFO (/dev/stdout, a pipe) is opened as it is
  *    and written to: no temporary file, no rename, nothing replaced;
  *  - a symbolic link is refused: renaming over it would replace the link,
- *    and following it would write where the name does not say;
+ *    and following it would write where the name does not say; except a
+ *    link to a character device or FIFO (/dev/stdout), written through;
  *  - anything else (a directory, a block device, a socket) is refused.
  * Every message names the path and the reason (errno's text). */
 #include <dirent.h>
@@ -114,9 +115,17 @@ static int classify(const char *path, unsigned flags, int *how)
         *how = TARGET_REPLACE;
         return 0;
     }
-    if (S_ISLNK(st.st_mode))
+    if (S_ISLNK(st.st_mode)) {
+        struct stat to;
+        /* /dev/stdout and friends: a link to a pipe, terminal or device is
+         * written through, which replaces nothing. */
+        if (stat(path, &to) == 0 && (S_ISCHR(to.st_mode) || S_ISFIFO(to.st_mode))) {
+            *how = TARGET_IN_PLACE;
+            return 0;
+        }
         return cli_fail("%s is a symbolic link: refusing to write through it (give the "
-                        "file's real path)", cli_show(path));
+                        "file's real path, or -o - for standard output)", cli_show(path));
+    }
     if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
         *how = TARGET_IN_PLACE;
         return 0;
@@ -142,29 +151,11 @@ int cli_out_check(const char *path, unsigned flags)
     return classify(path, flags, &how);
 }
 
-static int write_fd(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int cli_out_write(const char *path, const void *data, size_t len, unsigned flags)
 {
     const tkr_port_t *p = cli_port();
-    int how, rc, fd;
+    int how, rc, fd, ok, e;
+    FILE *f;
 
     if ((rc = cli_interrupted()) != 0)
         return rc;
@@ -176,16 +167,21 @@ int cli_out_write(const char *path, const void *data, size_t len, unsigned flags
             return cli_fail("cannot write standard output: %s", strerror(errno));
         return 0;
     case TARGET_IN_PLACE:
+        /* No O_CREAT, no O_TRUNC: the device or pipe itself is written. */
         fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0 || write_fd(fd, data, len) != 0) {
-            int e = errno;
+        if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+            e = errno;
             if (fd >= 0)
                 close(fd);
             return cli_fail("cannot write %s: %s", cli_show(path), strerror(e));
         }
-        if (close(fd) != 0)
-            return cli_fail("cannot write %s: %s", cli_show(path), strerror(errno));
-        return 0;
+        ok = fwrite(data, 1, len, f) == len && fflush(f) == 0;
+        e = errno;
+        if (fclose(f) != 0 && ok) {
+            ok = 0;
+            e = errno;
+        }
+        return ok ? 0 : cli_fail("cannot write %s: %s", cli_show(path), strerror(e));
     default:
         errno = 0;
         rc = p->store_write(p->ctx, path, data, len,
@@ -296,6 +292,20 @@ int cli_check_leftovers(const char *dir, const char *prefix)
                       cli_show(found), v, cli_show(found));
     }
     closedir(d);
+    return rc;
+}
+
+int cli_commit_tmpdir(const char *tmp, const char *final, int rc)
+{
+    if (rc == 0)
+        rc = cli_interrupted();
+    if (rc == 0 && chmod(tmp, 0755) != 0)
+        rc = cli_fail("cannot chmod %s: %s", cli_show(tmp), strerror(errno));
+    if (rc == 0 && rename(tmp, final) != 0)
+        rc = cli_fail("cannot rename %s to %s: %s", cli_show(tmp), cli_show(final),
+                      strerror(errno));
+    if (rc != 0)
+        cli_rmtree(tmp);
     return rc;
 }
 
