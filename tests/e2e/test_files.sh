@@ -197,6 +197,10 @@ assert [r[0] for r in rows[1:]] == ["x,y", 'q"z', "plain"], rows
 assert all(len(r) == 2 and r[1].startswith("eyJ") for r in rows[1:]), rows
 PYEOF
 grep -q '^plain,eyJ' q.csv && pass "plain fields stay unquoted" || fail "plain fields stay unquoted"
+out=$("$T" token info -t "$(sed -n 4p q.csv | cut -d, -f2)" --json) \
+  && "$PY" -c 'import json,sys; assert json.loads(sys.argv[1])["subject"]=="plain"' "$out" \
+  && pass "the README's token info example (a CSV row's token) works" || fail "the README's token info example (a CSV row's token) works" "$out"
+expect_fail "token info -t a whole tokens.csv says it is not one JWT" "not a valid JWT" "$T" token info -t q.csv
 
 # --- small RSA keys, help texts
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa1024.pem 2>/dev/null
