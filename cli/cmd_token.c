@@ -221,20 +221,35 @@ static unsigned out_flags(const cli_args_t *a)
     return CLI_OUT_SECRET | (cli_has(a, "force") ? CLI_OUT_FORCE : 0u);
 }
 
+/* failed: NULL for one token; for a batch, the flag shared by the workers
+ * under lock, so that only the first failure is reported (one message,
+ * not one per thread). */
 static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
-                    tkr_token_claims_t *c, const char *subject)
+                    tkr_token_claims_t *c, const char *subject,
+                    pthread_mutex_t *lock, int *failed)
 {
-    int rc;
+    char why[200];
+    int rc, first = 1;
 
     c->subject = subject;
     c->issuer = ca->cn;
     rc = tkr_token_mint(out, size, len, &ca->key, c, cli_port(), NULL);
+    if (rc == 0)
+        return 0;
     if (rc == TKR_E_TOO_LARGE || rc == TKR_E_BUFFER_TOO_SMALL)
-        return cli_fail("the token for %s would exceed %d bytes (is the policy that large?)",
-                        subject, TKR_JWT_MAX);
-    if (rc != 0)
-        return cli_fail("cannot mint a token for %s: %s", subject, tkr_strerror(rc));
-    return 0;
+        snprintf(why, sizeof(why), "would exceed %d bytes (is the policy that large?)",
+                 TKR_JWT_MAX);
+    else
+        snprintf(why, sizeof(why), "cannot be minted: %s", tkr_strerror(rc));
+    if (failed != NULL) {
+        pthread_mutex_lock(lock);
+        first = !*failed;
+        *failed = 1;
+        pthread_mutex_unlock(lock);
+    }
+    if (first)
+        cli_fail("the token for %s %s", subject, why);
+    return CLI_EXIT_FAIL;
 }
 
 #define COMMON_OPTS                                                              \
@@ -293,7 +308,7 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
         return cli_usage_fail(a, "--jti must be a UUID like 00000000-0000-4000-8000-000000000001");
     if ((rc = cli_load_ca(ca, m->ca_path)) != 0 || (rc = check_mint_validity(m, ca)) != 0 ||
         (out != NULL && (rc = cli_out_check(out, out_flags(a))) != 0) ||
-        (rc = mint_one(tok, sizeof(tok), &len, ca, &m->claims, subject)) != 0)
+        (rc = mint_one(tok, sizeof(tok), &len, ca, &m->claims, subject, NULL, NULL)) != 0)
         return rc;
     if (out == NULL) {
         puts(tok);
@@ -366,7 +381,7 @@ static void *batch_worker(void *arg)
     int rc = tok == NULL ? cli_fail("out of memory") : cli_load_ca(&ca, b->m->ca_path);
 
     while (rc == 0 && claim_index(b, &i)) {
-        rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &ca, &c, b->names[i]);
+        rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &ca, &c, b->names[i], &b->lock, &b->failed);
         if (rc == 0 && (b->tokens[i] = strdup(tok)) == NULL)
             rc = cli_fail("out of memory");
         pthread_mutex_lock(&b->lock);

@@ -156,6 +156,12 @@ printf 'token:\n  validity: 5000d\n' > longpol.yaml
 expect_fail "a policy's token.validity over 10 years" "the policy's token.validity must be at most 10 years" "$T" token generate -s site-1 -c ws/p -p longpol.yaml
 check "-v 3650d with a 10-year CA" "$T" token generate -s site-1 -c ws/p -v 3000d
 
+# --- a batch that fails prints one message, not one per worker
+printf 'metadata:\n  description: "%s"\n' "$(head -c 15000 /dev/zero | tr '\0' d)" > hugepol.yaml
+out=$("$T" token batch -n 64 -c ca -p hugepol.yaml -o huge.csv 2>&1); rc=$?
+[ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c '^Error: ')" = 1 ] && printf '%s' "$out" | grep -q "would exceed 16384 bytes" && [ ! -e huge.csv ] \
+  && pass "a failing batch prints one Error line and writes nothing" || fail "a failing batch prints one Error line and writes nothing" "exit $rc: $(printf '%s' "$out" | head -c 400)"
+
 # --- errors name their cause
 expect_fail "-c at the workspace names the project folder to use" "it is a workspace; -c wants the project folder inside it, <workspace>/<project name>: -c ws/p" \
   "$T" token generate -s site-1 -c ws
