@@ -23,10 +23,14 @@ check_outputs file "token batch" "$T" token batch -n 3 -c ca -o @OUT@
 check_outputs dir "package -o" "$T" package -n site-1 -e grpc://h:1 -o @OUT@
 check_outputs dir "provision -w" "$T" provision -p p.yml --key-type ec -w @OUT@
 check "token generate -o - is standard output" bash -c '"$0" token generate -s site-1 -c ca -o - | grep -q "^eyJ"' "$T"
-check "token generate -o /dev/stdout writes through the link to the pipe" bash -c '"$0" token generate -s site-1 -c ca -o /dev/stdout | grep -q "^eyJ"' "$T"
-[ -L /dev/stdout ] && pass "/dev/stdout is still a link" || fail "/dev/stdout is still a link"
-expect_fail "-o /dev/stdout when stdout is a regular file is refused" "symbolic link: refusing.*-o - for standard output" \
-  bash -c '"$0" token batch -n 2 -c ca -o /dev/stdout > "$1"' "$T" "$W/redir.txt"
+# A link of our own made like /dev/stdout: a broken build must not be able
+# to replace the machine's /dev/stdout while testing this.
+ln -s /proc/self/fd/1 stdout-link
+check "token generate -o a /dev/stdout-like link writes through it to the pipe" bash -c '"$0" token generate -s site-1 -c ca -o stdout-link | grep -q "^eyJ"' "$T"
+[ -L stdout-link ] && pass "the link is still a link" || fail "the link is still a link"
+expect_fail "-o a /dev/stdout-like link when stdout is a regular file is refused" "symbolic link: refusing.*-o - for standard output" \
+  bash -c '"$0" token batch -n 2 -c ca -o stdout-link > "$1"' "$T" "$W/redir.txt"
+[ -L stdout-link ] && pass "... and the link is kept" || fail "... and the link is kept"
 check "token batch -o - is standard output" bash -c '"$0" token batch -n 2 -c ca -o - | grep -c "^client-00[12]: eyJ" | grep -q 2' "$T"
 
 # --- standard output closed or full, for every command that prints
