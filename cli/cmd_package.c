@@ -13,6 +13,7 @@
 #include "tokenroll/certjson.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
+#include "tokenroll/subject.h"
 
 typedef struct {
     char scheme[16];
@@ -390,6 +391,7 @@ static int package_run(const cli_args_t *a)
     char tmp[1300];
     struct stat st;
     int64_t port = 8002;
+    tkr_subject_type_t kind;
     pkg_t k;
     int rc;
 
@@ -404,8 +406,7 @@ static int package_run(const cli_args_t *a)
     k.ca_path = cli_get(a, "ca_path");
     if (k.name == NULL || ep == NULL)
         return cli_usage_fail(a, "the following arguments are required: -n/--name, -e/--endpoint");
-    if (strcmp(k.type, "client") && strcmp(k.type, "relay") && strcmp(k.type, "admin") &&
-        strcmp(k.type, "server"))
+    if (tkr_participant_type_parse(k.type, &kind) != 0)
         return cli_usage_fail(a, "-t must be client, relay, admin or server, not %s", k.type);
     if (k.name[0] == '\0' || strchr(k.name, '/') != NULL || strcmp(k.name, "..") == 0 ||
         strcmp(k.name, ".") == 0)

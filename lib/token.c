@@ -1,38 +1,12 @@
 /* token.c — mint and read FLARE enrollment tokens. */
 #include <string.h>
 
+#include "tokenroll/cidr.h"
 #include "tokenroll/error.h"
+#include "tokenroll/glob.h"
 #include "tokenroll/json.h"
 #include "tokenroll/key.h"
 #include "tokenroll/token.h"
-
-static const char *const type_names[] = {"client", "admin", "relay", "server",
-                                         "pattern"};
-
-const char *tkr_subject_type_name(tkr_subject_type_t t)
-{
-    if ((unsigned)t >= sizeof(type_names) / sizeof(type_names[0]))
-        return NULL;
-    return type_names[t];
-}
-
-int tkr_subject_type_parse(const char *s, tkr_subject_type_t *t)
-{
-    unsigned i;
-
-    if (s == NULL || t == NULL)
-        return TKR_E_INVALID_ARG;
-    if (strcmp(s, "user") == 0) { /* FLARE's --user means an admin token */
-        *t = TKR_SUBJECT_ADMIN;
-        return 0;
-    }
-    for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
-        if (strcmp(s, type_names[i]) == 0) {
-            *t = (tkr_subject_type_t)i;
-            return 0;
-        }
-    return TKR_E_NOT_FOUND;
-}
 
 int tkr_uuid_v4(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
 {
@@ -158,6 +132,88 @@ int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
         return rc;
     return tkr_jwt_sign(out, out_size, out_len, ca_key, alg, NULL, claims, len,
                         port);
+}
+
+/* ---- checking ---- */
+
+int tkr_token_subject_check(const char *subject, tkr_subject_type_t type,
+                            tkr_diag_t *diag)
+{
+    size_t i, n = subject != NULL ? strlen(subject) : 0;
+    char why[160];
+
+    if (n == 0 || n > TKR_SUBJECT_MAX)
+        return tkr_diag(diag, TKR_E_INVALID_ARG, "sub", "must be 1..255 characters");
+    for (i = 0; i < n; i++)
+        if ((unsigned char)subject[i] < 0x20 || subject[i] == 0x7f)
+            return tkr_diag(diag, TKR_E_INVALID_ARG, "sub", "contains a control character");
+    if (type == TKR_SUBJECT_PATTERN && tkr_glob_check(subject) != 0) {
+        strcpy(why, "is not a valid glob pattern: ");
+        strncat(why, tkr_glob_problem(subject), sizeof(why) - strlen(why) - 1);
+        return tkr_diag(diag, TKR_E_INVALID_ARG, "sub", why);
+    }
+    return 0;
+}
+
+/* "base[i]" into out, without a formatter (device builds have none). */
+static void indexed_name(char out[32], const char *base, size_t i)
+{
+    char d[24];
+    size_t n = 0, k = strlen(base);
+
+    memcpy(out, base, k);
+    out[k++] = '[';
+    do {
+        d[n++] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i != 0);
+    while (n > 0)
+        out[k++] = d[--n];
+    out[k++] = ']';
+    out[k] = '\0';
+}
+
+int tkr_token_source_ips_check(const char *const *ips, size_t n, tkr_diag_t *diag)
+{
+    char name[32];
+    size_t i;
+    tkr_cidr_t c;
+
+    if (ips == NULL && n > 0)
+        return TKR_E_INVALID_ARG;
+    for (i = 0; i < n; i++)
+        if (ips[i] == NULL || tkr_cidr_parse(&c, ips[i], strlen(ips[i])) != 0) {
+            indexed_name(name, "source_ips", i);
+            return tkr_diag(diag, TKR_E_POLICY, name, "is not a CIDR");
+        }
+    return 0;
+}
+
+int tkr_token_verify(const tkr_jwt_t *jwt, tkr_ca_t *ca, int64_t now,
+                     tkr_diag_t *diag)
+{
+    tkr_jwt_rules_t rules = {TKR_CLAIM_EXP, NULL, NULL, NULL, 0};
+    tkr_jwt_alg_t alg;
+    int rc;
+
+    if (jwt == NULL || ca == NULL)
+        return TKR_E_INVALID_ARG;
+    if ((rc = tkr_key_default_alg(&ca->cert.pk, &alg)) != 0)
+        return tkr_diag(diag, rc, NULL, "the CA key cannot verify tokens");
+    rules.iss = ca->cn;
+    rc = tkr_jwt_verify(jwt, alg, &ca->cert.pk, &rules, now);
+    switch (rc) {
+    case TKR_E_EXPIRED:
+        return tkr_diag(diag, rc, "exp", NULL);
+    case TKR_E_NOT_YET_VALID:
+        return tkr_diag(diag, rc, "nbf", NULL);
+    case TKR_E_IAT_FUTURE:
+        return tkr_diag(diag, rc, "iat", NULL);
+    case TKR_E_ISS:
+        return tkr_diag(diag, rc, "iss", NULL);
+    default:
+        return rc;
+    }
 }
 
 /* ---- reading ---- */

@@ -46,8 +46,6 @@ const char tkr_policy_default_yaml[] =
     "notifications:\n"
     "  enabled: false\n";
 
-#define DEFAULT_VALIDITY (7 * 86400)
-
 static const char *const default_roles[] = {"lead", "member", "org_admin"};
 
 typedef struct {
@@ -488,7 +486,7 @@ static int build(vctx_t *v, const tkr_yaml_node_t *root)
     if ((rc = check_keys(v, root, "policy", keys)) != 0)
         return rc;
 
-    p->validity = DEFAULT_VALIDITY;
+    p->validity = TKR_POLICY_VALIDITY_DEFAULT;
     p->max_uses = 1;
     p->allowed_roles = tkr_arena_alloc(v->a, sizeof(default_roles));
     if (p->allowed_roles == NULL || (p->site_name_pattern = dup(v, "*")) == NULL ||

@@ -12,6 +12,7 @@
 
 #include "tokenroll/error.h"
 #include "tokenroll/project.h"
+#include "tokenroll/subject.h"
 #include "yaml_int.h"
 
 typedef struct {
@@ -137,11 +138,11 @@ static int participant(pctx_t *c, const tkr_yaml_node_t *m, size_t idx, tkr_part
                                           "default_host", "protocol", "api_root", "port",
                                           "overseer_end_point", "components",
                                           "connection_security", "enable_byoc", NULL};
-    static const char *const types[] = {"server", "client", "admin", "relay", "overseer", NULL};
     static const char *const roles[] = {"project_admin", "org_admin", "lead", "member", NULL};
     char path[48];
     size_t i;
     int rc, server, admin;
+    tkr_subject_type_t kind;
 
     snprintf(path, sizeof(path), "participants[%zu]", idx);
     if (m->kind != TKR_YAML_MAP)
@@ -161,7 +162,8 @@ static int participant(pctx_t *c, const tkr_yaml_node_t *m, size_t idx, tkr_part
         (rc = get_str(c, m, "org", path, 1, &pt->org)) != 0 ||
         (rc = get_str(c, m, "role", path, 0, &pt->role)) != 0)
         return rc;
-    if (!in(pt->type, strlen(pt->type), types))
+    /* The participant types, and FLARE's overseer (no token names one). */
+    if (strcmp(pt->type, "overseer") != 0 && tkr_participant_type_parse(pt->type, &kind) != 0)
         return bad(c, tkr_yaml_get(m, "type"),
                    "%s.type: unknown type \"%.40s\" (expected server, client, admin, relay or "
                    "overseer)", path, pt->type);

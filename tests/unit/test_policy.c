@@ -111,7 +111,8 @@ static void decide_all(const tkr_policy_t *p, const case_t *c, size_t n)
         tkr_policy_decision_t d;
         memset(&req, 0, sizeof(req));
         req.name = c[i].name;
-        req.type = c[i].type;
+        if (c[i].type != NULL)
+            assert_int_equal(tkr_subject_type_parse(c[i].type, &req.type), 0);
         req.ip = c[i].ip;
         req.role = c[i].role;
         assert_int_equal(tkr_policy_eval(p, &req, &d), 0);
@@ -529,7 +530,7 @@ static void test_eval_token_roles_and_source_ips_claims(void **state)
     assert_int_equal(tkr_policy_load_default(&p), 0);
     memset(&req, 0, sizeof(req));
     req.name = "admin@example.com";
-    req.type = "admin";
+    req.type = TKR_SUBJECT_ADMIN;
     req.role = "lead";
     req.token_roles = lead;
     req.n_token_roles = 1;
@@ -571,9 +572,11 @@ static void test_eval_token_roles_and_source_ips_claims(void **state)
     assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
     assert_int_equal(d.action, TKR_ACTION_APPROVE);
 
-    req.type = "pattern";
+    req.type = TKR_SUBJECT_PATTERN;
     assert_int_equal(tkr_policy_eval(&p, &req, &d), TKR_E_INVALID_ARG);
-    req.type = NULL;
+    req.type = (tkr_subject_type_t)7;
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), TKR_E_INVALID_ARG);
+    req.type = TKR_SUBJECT_CLIENT;
     req.name = NULL;
     assert_int_equal(tkr_policy_eval(&p, &req, &d), TKR_E_INVALID_ARG);
     tkr_policy_free(&p);

@@ -13,16 +13,11 @@
 
 #include <mbedtls/pk.h>
 
+#include "certjson.h"
+#include "error.h"
 #include "jwt.h"
 #include "port.h"
-
-typedef enum {
-    TKR_SUBJECT_CLIENT = 0,
-    TKR_SUBJECT_ADMIN,
-    TKR_SUBJECT_RELAY,
-    TKR_SUBJECT_SERVER,
-    TKR_SUBJECT_PATTERN
-} tkr_subject_type_t;
+#include "subject.h"
 
 #define TKR_UUID_LEN 36
 
@@ -59,10 +54,30 @@ int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
                    mbedtls_pk_context *ca_key, const tkr_token_claims_t *c,
                    const tkr_port_t *port, char jti_out[TKR_UUID_LEN + 1]);
 
-/* "client", "admin", ... ; and the reverse, which also accepts "user" for
- * admin. -1 for unknown names. */
-const char *tkr_subject_type_name(tkr_subject_type_t t);
-int tkr_subject_type_parse(const char *s, tkr_subject_type_t *t);
+/* Longest subject: FLARE's names and e-mails, and a certificate CN. */
+#define TKR_SUBJECT_MAX 255
+
+/* The subject a token may name: 1..TKR_SUBJECT_MAX bytes, no control
+ * character, and for TKR_SUBJECT_PATTERN a well-formed glob. Checked when
+ * minting, so no token is signed that the service would refuse.
+ * TKR_E_INVALID_ARG with diag->name "sub" and diag->msg the problem
+ * ("must be 1..255 characters", "contains a control character", "is not
+ * a valid glob pattern: <why>"). */
+int tkr_token_subject_check(const char *subject, tkr_subject_type_t type,
+                            tkr_diag_t *diag);
+
+/* Every entry a CIDR or an address (what the source_ips claim holds).
+ * TKR_E_POLICY with diag->name "source_ips[i]" for the first that is not. */
+int tkr_token_source_ips_check(const char *const *ips, size_t n,
+                               tkr_diag_t *diag);
+
+/* An enrollment token against the project's root CA: the signature under
+ * the CA key's algorithm (RS256 for RSA, ES256/ES384 for EC), iss equal to
+ * the CA's CN, exp present and now < exp. No enrollment state is looked
+ * at: call this before revealing anything about a token. Codes as
+ * tkr_jwt_verify's; diag->name names the claim at fault. */
+int tkr_token_verify(const tkr_jwt_t *jwt, tkr_ca_t *ca, int64_t now,
+                     tkr_diag_t *diag);
 
 /* The claims of a parsed enrollment token, as views into jwt->doc. */
 typedef struct {
