@@ -78,7 +78,8 @@ static void same_decisions(const tkr_policy_t *a, const tkr_policy_t *b)
 {
     static const char *const names[] = {"hospital-1", "site-prod", "admin@example.com",
                                         "relay-1", "", "hospital-*"};
-    static const char *const types[] = {NULL, "admin", "relay", "server"};
+    static const tkr_subject_type_t types[] = {TKR_SUBJECT_CLIENT, TKR_SUBJECT_ADMIN,
+                                               TKR_SUBJECT_RELAY, TKR_SUBJECT_SERVER};
     static const char *const ips[] = {NULL, "10.1.2.3", "2001:db8::1", "::ffff:172.16.0.9",
                                       "100.64.0.1", "8.8.8.8"};
     static const char *const roles[] = {NULL, "lead", "member", "researcher"};
