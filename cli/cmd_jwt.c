@@ -152,22 +152,16 @@ static const char verify_usage[] =
 
 static int parse_required(const char *list, unsigned *mask)
 {
-    static const struct { const char *n; unsigned bit; } names[] = {
-        {"exp", TKR_CLAIM_EXP}, {"nbf", TKR_CLAIM_NBF}, {"iat", TKR_CLAIM_IAT},
-        {"iss", TKR_CLAIM_ISS}, {"sub", TKR_CLAIM_SUB}, {"aud", TKR_CLAIM_AUD},
-        {"jti", TKR_CLAIM_JTI}};
     const char *p = list;
 
     *mask = 0;
     while (p != NULL && *p != '\0') {
         const char *c = strchr(p, ',');
-        size_t n = c ? (size_t)(c - p) : strlen(p), i;
-        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-            if (strlen(names[i].n) == n && strncmp(names[i].n, p, n) == 0)
-                break;
-        if (i == sizeof(names) / sizeof(names[0]))
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        unsigned bit = tkr_jwt_claim_bit(p, n);
+        if (bit == 0)
             return -1;
-        *mask |= names[i].bit;
+        *mask |= bit;
         p = c ? c + 1 : NULL;
     }
     return 0;
@@ -229,19 +223,14 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
  * expected one the token lacks. */
 static const char *missing_claim(const tkr_jwt_rules_t *r)
 {
-    static const struct { const char *n; unsigned bit; } names[] = {
-        {"exp", TKR_CLAIM_EXP}, {"nbf", TKR_CLAIM_NBF}, {"iat", TKR_CLAIM_IAT},
-        {"iss", TKR_CLAIM_ISS}, {"sub", TKR_CLAIM_SUB}, {"aud", TKR_CLAIM_AUD},
-        {"jti", TKR_CLAIM_JTI}};
-    size_t i;
+    unsigned bit;
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        int expected = (r->required & names[i].bit) ||
-                       (names[i].bit == TKR_CLAIM_ISS && r->iss != NULL) ||
-                       (names[i].bit == TKR_CLAIM_SUB && r->sub != NULL) ||
-                       (names[i].bit == TKR_CLAIM_AUD && r->aud != NULL);
-        if (expected && tkr_jwt_claim(&jwt, names[i].n) < 0)
-            return names[i].n;
+    for (bit = 1; bit & TKR_CLAIM_ALL; bit <<= 1) {
+        int expected = (r->required & bit) || (bit == TKR_CLAIM_ISS && r->iss != NULL) ||
+                       (bit == TKR_CLAIM_SUB && r->sub != NULL) ||
+                       (bit == TKR_CLAIM_AUD && r->aud != NULL);
+        if (expected && tkr_jwt_claim(&jwt, tkr_jwt_claim_name(bit)) < 0)
+            return tkr_jwt_claim_name(bit);
     }
     return "?";
 }

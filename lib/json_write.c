@@ -120,59 +120,75 @@ void tkr_jsonw_obj_end(tkr_jsonw_t *w) { close_(w, '}'); }
 void tkr_jsonw_arr_begin(tkr_jsonw_t *w) { open_(w, '['); }
 void tkr_jsonw_arr_end(tkr_jsonw_t *w) { close_(w, ']'); }
 
-static const char hexdig[] = "0123456789abcdef";
-
-static void put_u(tkr_jsonw_t *w, uint32_t u)
+static void put_u(tkr_json_put_fn emit, void *ctx, uint32_t u)
 {
+    static const char hexdig[] = "0123456789abcdef";
     char e[6] = {'\\', 'u', hexdig[(u >> 12) & 15], hexdig[(u >> 8) & 15],
                  hexdig[(u >> 4) & 15], hexdig[u & 15]};
-    put(w, e, 6);
+    emit(ctx, e, 6);
 }
 
-/* One scalar value, escaped as Python's json module does. */
-static void put_cp(tkr_jsonw_t *w, uint32_t cp)
+void tkr_json_escape_cp(tkr_json_put_fn emit, void *ctx, uint32_t cp, int ascii)
 {
     char enc[4];
 
     switch (cp) {
-    case '"': put(w, "\\\"", 2); return;
-    case '\\': put(w, "\\\\", 2); return;
-    case '\n': put(w, "\\n", 2); return;
-    case '\r': put(w, "\\r", 2); return;
-    case '\t': put(w, "\\t", 2); return;
-    case '\b': put(w, "\\b", 2); return;
-    case '\f': put(w, "\\f", 2); return;
+    case '"': emit(ctx, "\\\"", 2); return;
+    case '\\': emit(ctx, "\\\\", 2); return;
+    case '\n': emit(ctx, "\\n", 2); return;
+    case '\r': emit(ctx, "\\r", 2); return;
+    case '\t': emit(ctx, "\\t", 2); return;
+    case '\b': emit(ctx, "\\b", 2); return;
+    case '\f': emit(ctx, "\\f", 2); return;
     default: break;
     }
     if (cp < 0x20) {
-        put_u(w, cp);
-    } else if ((w->flags & TKR_JSONW_ASCII) && cp >= 0x7f) {
+        put_u(emit, ctx, cp);
+    } else if (ascii && cp >= 0x7f) {
         if (cp >= 0x10000) {
             cp -= 0x10000;
-            put_u(w, 0xD800 + (cp >> 10));
-            put_u(w, 0xDC00 + (cp & 0x3FF));
+            put_u(emit, ctx, 0xD800 + (cp >> 10));
+            put_u(emit, ctx, 0xDC00 + (cp & 0x3FF));
         } else {
-            put_u(w, cp);
+            put_u(emit, ctx, cp);
         }
     } else {
-        put(w, enc, tkr_utf8_encode(enc, cp));
+        emit(ctx, enc, tkr_utf8_encode(enc, cp));
     }
 }
 
-static void string_body(tkr_jsonw_t *w, const char *s, size_t len)
+int tkr_json_escape(tkr_json_put_fn emit, void *ctx, const char *s, size_t n, int ascii)
 {
-    size_t i = 0;
+    size_t i = 0, run;
     uint32_t cp;
 
-    putc_(w, '"');
-    while (i < len && w->err == 0) {
-        if (tkr_utf8_decode(s, len, &i, &cp) != 0) {
-            w->err = TKR_E_UTF8;
-            return;
+    emit(ctx, "\"", 1);
+    while (i < n) {
+        for (run = i; run < n && (unsigned char)s[run] >= 0x20 &&
+                      (unsigned char)s[run] < 0x7f && s[run] != '"' && s[run] != '\\';
+             run++)
+            ;
+        if (run > i) {
+            emit(ctx, s + i, run - i);
+            i = run;
+            continue;
         }
-        put_cp(w, cp);
+        if (tkr_utf8_decode(s, n, &i, &cp) != 0)
+            return TKR_E_UTF8;
+        tkr_json_escape_cp(emit, ctx, cp, ascii);
     }
-    putc_(w, '"');
+    emit(ctx, "\"", 1);
+    return 0;
+}
+
+static void put_w(void *ctx, const char *s, size_t n) { put((tkr_jsonw_t *)ctx, s, n); }
+
+static void string_body(tkr_jsonw_t *w, const char *s, size_t len)
+{
+    int rc = tkr_json_escape(put_w, w, s, len, (w->flags & TKR_JSONW_ASCII) != 0);
+
+    if (rc != 0)
+        set_err(w, rc);
 }
 
 void tkr_jsonw_key(tkr_jsonw_t *w, const char *key)
@@ -259,7 +275,7 @@ static void reemit_string(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
             w->err = TKR_E_JSON;
             return;
         }
-        put_cp(w, cp);
+        tkr_json_escape_cp(put_w, w, cp, (w->flags & TKR_JSONW_ASCII) != 0);
     }
     putc_(w, '"');
 }

@@ -1,4 +1,5 @@
-/* jwt_int.h — pieces shared by jwt_verify.c and jwt_sign.c. Internal. */
+/* jwt_int.h — pieces shared by jwt_parse.c, jwt_verify.c and jwt_sign.c.
+ * Internal. */
 #ifndef TKR_JWT_INT_H
 #define TKR_JWT_INT_H
 

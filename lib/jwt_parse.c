@@ -4,6 +4,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 
+#include "jwt_int.h"
 #include "tokenroll/b64url.h"
 #include "tokenroll/error.h"
 #include "tokenroll/jwt.h"
@@ -58,20 +59,13 @@ static void reset(tkr_jwt_t *jwt)
     jwt->kid[0] = '\0';
 }
 
-/* Bytes n base64url characters decode to: the size check needs no
- * separate pass over the text (decoding validates it once). */
-static size_t decoded_len(size_t n)
-{
-    return (n / 4) * 3 + (n % 4 ? n % 4 - 1 : 0);
-}
-
 /* Decode one segment into buf (NUL-terminated for the JSON parser). */
 static int segment(uint8_t *buf, size_t size, size_t *len,
                    const char *s, size_t n)
 {
     int rc;
 
-    if (decoded_len(n) >= size)
+    if (TKR_B64URL_DECODED_LEN(n) >= size)
         return TKR_E_TOO_LARGE;
     rc = tkr_b64url_decode(buf, size, len, s, n);
     if (rc == 0)
@@ -119,9 +113,8 @@ static int read_header(tkr_jwt_t *jwt)
  * buffer need not outlive the parse. */
 static int digest(tkr_jwt_t *jwt, const char *token, size_t len)
 {
-    mbedtls_md_type_t md = jwt->alg == TKR_JWT_ES384 ? MBEDTLS_MD_SHA384
-                                                     : MBEDTLS_MD_SHA256;
-    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(md);
+    size_t hlen;
+    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(tkr_jwt_md(jwt->alg, &hlen));
 
     jwt->signing_input_len = len;
     if (jwt->alg == TKR_JWT_ALG_UNKNOWN)
@@ -169,7 +162,7 @@ int tkr_jwt_parse(tkr_jwt_t *jwt, const char *token, size_t len)
     if (rc == 0 && tkr_json_type(&jwt->doc, 0) != TKR_JSON_OBJECT)
         rc = TKR_E_TYPE;
     if (rc == 0) {
-        if (decoded_len(sl) > sizeof(jwt->sig))
+        if (TKR_B64URL_DECODED_LEN(sl) > sizeof(jwt->sig))
             rc = TKR_E_JWT_SIG_LEN;
         else
             rc = tkr_b64url_decode(jwt->sig, sizeof(jwt->sig), &jwt->sig_len,

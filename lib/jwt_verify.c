@@ -175,17 +175,35 @@ static int audience(const tkr_jwt_t *jwt, const char *want)
     return TKR_E_AUD;
 }
 
-static int required(const tkr_jwt_t *jwt, unsigned req)
+/* Bit i of TKR_CLAIM_* is claim_names[i]. */
+static const char *const claim_names[] = {"exp", "nbf", "iat", "iss", "sub", "aud", "jti"};
+
+const char *tkr_jwt_claim_name(unsigned bit)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {TKR_CLAIM_EXP, "exp"}, {TKR_CLAIM_NBF, "nbf"}, {TKR_CLAIM_IAT, "iat"},
-        {TKR_CLAIM_ISS, "iss"}, {TKR_CLAIM_SUB, "sub"}, {TKR_CLAIM_AUD, "aud"},
-        {TKR_CLAIM_JTI, "jti"},
-    };
     size_t i;
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if ((req & names[i].bit) && tkr_jwt_claim(jwt, names[i].name) < 0)
+    for (i = 0; i < sizeof(claim_names) / sizeof(claim_names[0]); i++)
+        if (bit == 1u << i)
+            return claim_names[i];
+    return NULL;
+}
+
+unsigned tkr_jwt_claim_bit(const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < sizeof(claim_names) / sizeof(claim_names[0]); i++)
+        if (strlen(claim_names[i]) == len && memcmp(claim_names[i], name, len) == 0)
+            return 1u << i;
+    return 0;
+}
+
+static int required(const tkr_jwt_t *jwt, unsigned req)
+{
+    unsigned bit;
+
+    for (bit = 1; bit & TKR_CLAIM_ALL; bit <<= 1)
+        if ((req & bit) && tkr_jwt_claim(jwt, tkr_jwt_claim_name(bit)) < 0)
             return TKR_E_CLAIM_MISSING;
     return 0;
 }

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_int.h"
 #include "tokenroll/error.h"
-#include "utf8.h"
 #include "yaml_int.h"
 
 typedef struct {
@@ -31,53 +31,14 @@ static void put(out_t *o, const char *s, size_t n)
 
 static void putc_(out_t *o, char c) { put(o, &c, 1); }
 
-static void put_u(out_t *o, uint32_t u)
-{
-    static const char hex[] = "0123456789abcdef";
-    char e[6] = {'\\', 'u', hex[(u >> 12) & 15], hex[(u >> 8) & 15], hex[(u >> 4) & 15], hex[u & 15]};
-    put(o, e, 6);
-}
+static void put_o(void *ctx, const char *s, size_t n) { put((out_t *)ctx, s, n); }
 
 static void put_str(out_t *o, const char *s, size_t n)
 {
-    size_t i = 0, run;
-    uint32_t cp;
+    int rc = tkr_json_escape(put_o, o, s, n, 1);
 
-    putc_(o, '"');
-    while (i < n) {
-        /* Runs of plain ASCII go out in one copy. */
-        for (run = i; run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x7f &&
-                      s[run] != '"' && s[run] != '\\';
-             run++)
-            ;
-        if (run > i) {
-            put(o, s + i, run - i);
-            i = run;
-            continue;
-        }
-        if (tkr_utf8_decode(s, n, &i, &cp) != 0) {
-            o->err = TKR_E_UTF8;
-            return;
-        }
-        switch (cp) {
-        case '"': put(o, "\\\"", 2); break;
-        case '\\': put(o, "\\\\", 2); break;
-        case '\n': put(o, "\\n", 2); break;
-        case '\r': put(o, "\\r", 2); break;
-        case '\t': put(o, "\\t", 2); break;
-        case '\b': put(o, "\\b", 2); break;
-        case '\f': put(o, "\\f", 2); break;
-        default:
-            if (cp >= 0x10000) {
-                cp -= 0x10000;
-                put_u(o, 0xD800 + (cp >> 10));
-                put_u(o, 0xDC00 + (cp & 0x3FF));
-            } else {
-                put_u(o, cp);
-            }
-        }
-    }
-    putc_(o, '"');
+    if (rc != 0)
+        o->err = rc;
 }
 
 static void put_scalar(out_t *o, const tkr_yaml_node_t *n, int as_key)

@@ -39,6 +39,14 @@ typedef enum {
 #define TKR_CLAIM_SUB 0x10u
 #define TKR_CLAIM_AUD 0x20u
 #define TKR_CLAIM_JTI 0x40u
+#define TKR_CLAIM_ALL 0x7Fu
+
+/* The claim a TKR_CLAIM_* bit stands for ("exp", ...); NULL unless bit is
+ * exactly one of them. */
+const char *tkr_jwt_claim_name(unsigned bit);
+/* The reverse for name[0..len); 0 when it is not a registered claim we
+ * check. */
+unsigned tkr_jwt_claim_bit(const char *name, size_t len);
 
 typedef struct {
     char header[TKR_JWT_HEADER_MAX];
