@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "tokenroll/b64url.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "tokenroll/jwt.h"
@@ -691,6 +692,126 @@ static void test_glob_match_and_check(void **state)
     assert_int_equal(tkr_glob_match(NULL, "x"), 0);
 }
 
+/* ---- token claims -> request ---- */
+
+/* A compact JWS around claims (not signed: tkr_jwt_parse does not look). */
+static void parse_claims(const char *claims)
+{
+    static const char hdr[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
+    static char tok[4096];
+    size_t n, k;
+
+    assert_int_equal(tkr_b64url_encode(tok, sizeof(tok), &n, (const uint8_t *)hdr,
+                                       strlen(hdr)), 0);
+    tok[n++] = '.';
+    assert_int_equal(tkr_b64url_encode(tok + n, sizeof(tok) - n, &k, (const uint8_t *)claims,
+                                       strlen(claims)), 0);
+    n += k;
+    memcpy(tok + n, ".AAAA", 6);
+    tkr_jwt_init(&jwt);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n + 5), 0);
+}
+
+static void test_request_from_token_claims(void **state)
+{
+    tkr_policy_request_t req;
+    tkr_policy_decision_t d;
+    tkr_diag_t diag;
+    tkr_policy_t p;
+
+    (void)state;
+    load(&p, "user: {allowed_roles: [lead, member]}\n");
+    memset(&req, 0, sizeof(req));
+    parse_claims("{\"sub\":\"a@b.c\",\"roles\":[\"le\\u0061d\",\"x\"],"
+                 "\"source_ips\":[\"10.0.0.0/8\"]}");
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), 0);
+    assert_int_equal(req.n_token_roles, 2);
+    assert_string_equal(req.token_roles[0], "lead"); /* unescaped */
+    assert_string_equal(req.token_roles[1], "x");
+    assert_int_equal(req.n_token_source_ips, 1);
+    assert_string_equal(req.token_source_ips[0], "10.0.0.0/8");
+    /* the claims now decide as the service will */
+    req.name = "a@b.c";
+    req.type = TKR_SUBJECT_ADMIN;
+    req.ip = "10.1.1.1";
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
+    assert_int_equal(d.action, TKR_ACTION_APPROVE);
+    req.role = "member";
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
+    assert_string_equal(d.rule, "token-roles");
+    req.role = NULL;
+    req.ip = "192.168.0.1";
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
+    assert_string_equal(d.rule, "token-source-ips");
+    /* twice without a free is a caller error, not a leak */
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), TKR_E_INVALID_ARG);
+    tkr_policy_request_free(&req);
+    assert_null(req.arena);
+    assert_null(req.token_roles);
+    assert_null(req.token_source_ips);
+    assert_string_equal(req.name, "a@b.c"); /* the caller's fields stay */
+
+    /* absent claims stay NULL; present but empty ones allow nothing */
+    parse_claims("{\"sub\":\"s\",\"roles\":[]}");
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), 0);
+    assert_non_null(req.token_roles);
+    assert_int_equal(req.n_token_roles, 0);
+    assert_null(req.token_source_ips);
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
+    assert_string_equal(d.rule, "token-roles");
+    tkr_policy_request_free(&req);
+
+    /* not lists of strings */
+    parse_claims("{\"sub\":\"s\",\"roles\":\"lead\"}");
+    tkr_diag_clear(&diag);
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, &diag), TKR_E_CLAIM_TYPE);
+    assert_string_equal(diag.name, "roles");
+    assert_null(req.arena);
+    parse_claims("{\"sub\":\"s\",\"source_ips\":[\"10.0.0.0/8\",7]}");
+    tkr_diag_clear(&diag);
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, &diag), TKR_E_CLAIM_TYPE);
+    assert_string_equal(diag.name, "source_ips");
+    assert_null(req.token_roles);
+    parse_claims("{\"sub\":\"s\",\"source_ips\":null}");
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), TKR_E_CLAIM_TYPE);
+    assert_int_equal(tkr_policy_request_from_token(NULL, &jwt, NULL), TKR_E_INVALID_ARG);
+    tkr_policy_free(&p);
+}
+
+static void test_ip_parse_keeps_the_written_form(void **state)
+{
+    static const uint8_t v4[4] = {192, 0, 2, 1};
+    static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+    static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static const char *const bad[] = {"", "1.2.3", "1.2.3.4.5", "1.2.3.256", "01.2.3.4",
+                                      "1.2.3.4/32", "::1%lo", "1::2::3", "12345::", ":1",
+                                      "1:", "1:2:3:4:5:6:7:8:9", "g::1", "1.2.3.4 "};
+    uint8_t a[16];
+    size_t n, i;
+
+    (void)state;
+    assert_int_equal(tkr_ip_parse(a, &n, "192.0.2.1", 9), 0);
+    assert_int_equal(n, 4);
+    assert_memory_equal(a, v4, 4);
+    /* no folding here: a certificate's SAN keeps the 16 bytes */
+    assert_int_equal(tkr_ip_parse(a, &n, "::ffff:192.0.2.1", 16), 0);
+    assert_int_equal(n, 16);
+    assert_memory_equal(a, mapped, 16);
+    assert_int_equal(tkr_ip_parse(a, &n, "2001:DB8::1", 11), 0);
+    assert_int_equal(n, 16);
+    assert_memory_equal(a, v6, 16);
+    assert_int_equal(tkr_ip_parse(a, &n, "2001:db8:0:0:0:0:0:1", 20), 0);
+    assert_memory_equal(a, v6, 16);
+    assert_int_equal(tkr_ip_parse(a, &n, "::", 2), 0);
+    assert_int_equal(n, 16);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (tkr_ip_parse(a, &n, bad[i], strlen(bad[i])) != TKR_E_POLICY)
+            fail_msg("accepted \"%s\"", bad[i]);
+    assert_int_equal(n, 0);
+    assert_int_equal(tkr_ip_parse(a, &n, "1.2.3.4\0", 8), TKR_E_POLICY);
+    assert_int_equal(tkr_ip_parse(NULL, &n, "1.2.3.4", 7), TKR_E_INVALID_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -716,6 +837,8 @@ int main(void)
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_cidr_parse_and_format),
         cmocka_unit_test(test_glob_match_and_check),
+        cmocka_unit_test(test_request_from_token_claims),
+        cmocka_unit_test(test_ip_parse_keeps_the_written_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
