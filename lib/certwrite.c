@@ -328,10 +328,19 @@ int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
 int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
                       mbedtls_pk_context *pk)
 {
+    int rc;
+
     if (out == NULL || out_len == NULL || pk == NULL)
         return TKR_E_INVALID_ARG;
-    if (mbedtls_pk_write_key_pem(pk, (unsigned char *)out, out_size) != 0)
+    rc = mbedtls_pk_write_key_pem(pk, (unsigned char *)out, out_size);
+    if (rc == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL || rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
         return TKR_E_BUFFER_TOO_SMALL;
+    /* No key, or a kind mbedTLS cannot write: the key's fault, not the
+     * buffer's. */
+    if (rc == MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE || rc == MBEDTLS_ERR_PK_BAD_INPUT_DATA)
+        return TKR_E_KEY;
+    if (rc != 0)
+        return TKR_E_CRYPTO;
     *out_len = strlen(out);
     return 0;
 }
