@@ -30,7 +30,7 @@ static const char usage[] =
 
 /* ---- loading ---- */
 
-static int report(const char *file, int rc, const tkr_yaml_err_t *err)
+static int report(const char *file, int rc, const tkr_diag_t *err)
 {
     const char *msg = err->msg[0] ? err->msg : tkr_strerror(rc);
 
@@ -50,7 +50,7 @@ static char *read_input(const char *file, size_t *len)
 
 static int load_file(tkr_policy_t *p, const char *file)
 {
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t len;
     char *text;
     int rc;
@@ -70,7 +70,7 @@ static int load_file(tkr_policy_t *p, const char *file)
 /* The policy claim of a token (signature not checked: this is a viewer). */
 static int load_token(tkr_policy_t *p, const char *arg)
 {
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int rc, t;
 
     if ((rc = cli_jwt_load(&jwt, arg, "token")) != 0)
@@ -406,7 +406,7 @@ static int policy_yaml2json(int argc, char **argv)
 {
     static const cli_opt_t opts[] = {{NULL, 0, 0, NULL}};
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     cli_args_t a;
     size_t len, jlen = 0;
     char *text, *json;

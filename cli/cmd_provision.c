@@ -219,7 +219,7 @@ static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
 {
     const char *file = cli_get(a, "project_file"), *ws = cli_get(a, "workspace");
     const char *kt = cli_get(a, "key-type"), *s;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t len;
     char *text;
     int rc;
@@ -243,7 +243,7 @@ static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
     rc = tkr_project_load(proj, text, len, file, &err);
     free(text);
     if (rc != 0)
-        return cli_fail("%s:%d:%d: %s", err.file[0] ? err.file : file, err.line, err.column,
+        return cli_fail("%s:%d:%d: %s", err.file != NULL ? err.file : file, err.line, err.column,
                         err.msg[0] ? err.msg : tkr_strerror(rc));
     pv->proj = proj;
     pv->now = tkr_port_time(cli_port()) - 60; /* a minute of clock skew */

@@ -60,7 +60,7 @@ static int pick_type(const cli_args_t *a, tkr_subject_type_t *type)
 static int load_policy(tkr_policy_t *p, const cli_args_t *a)
 {
     const char *path = cli_get(a, "policy");
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t len;
     char *text;
     int rc;
@@ -76,7 +76,7 @@ static int load_policy(tkr_policy_t *p, const cli_args_t *a)
     rc = tkr_policy_load_yaml(p, text, len, path, &err);
     free(text);
     if (rc != 0)
-        return cli_fail("%s:%d:%d: %s", err.file[0] ? err.file : path, err.line, err.column,
+        return cli_fail("%s:%d:%d: %s", err.file != NULL ? err.file : path, err.line, err.column,
                         err.msg[0] ? err.msg : tkr_strerror(rc));
     return 0;
 }

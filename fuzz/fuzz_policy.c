@@ -44,7 +44,7 @@ static int json_number(const char *s)
 static void yaml_side(const char *text, size_t size)
 {
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t need = 0, len = 0;
     char *out;
     int rc;
@@ -52,7 +52,8 @@ static void yaml_side(const char *text, size_t size)
     tkr_yaml_init(&doc);
     rc = tkr_yaml_load(&doc, text, size, "fuzz.yaml", &err);
     if (rc != 0) {
-        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE);
+        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE ||
+              rc == TKR_E_NO_MEMORY);
         CHECK(err.msg[0] != '\0');
         CHECK(err.line >= 0 && err.column >= 0);
         CHECK(doc.root == NULL && doc.arena == NULL);
@@ -116,7 +117,7 @@ static void same_decisions(const tkr_policy_t *a, const tkr_policy_t *b)
 static void policy_side(const char *text, size_t size)
 {
     tkr_policy_t p, q;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     tkr_json_tok_t *toks;
     tkr_json_t doc;
     size_t i, j;
@@ -125,7 +126,8 @@ static void policy_side(const char *text, size_t size)
     tkr_policy_init(&p);
     rc = tkr_policy_load_yaml(&p, text, size, "fuzz.yaml", &err);
     if (rc != 0) {
-        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE);
+        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE ||
+              rc == TKR_E_NO_MEMORY);
         CHECK(err.msg[0] != '\0');
         CHECK(p.arena == NULL && p.json == NULL && p.rules == NULL);
         return;

@@ -17,7 +17,7 @@
 
 typedef struct {
     tkr_project_t *p;
-    tkr_yaml_err_t *err;
+    tkr_diag_t *err;
     const char *file;
     tkr_arena_t *a;
 } pctx_t;
@@ -275,7 +275,7 @@ static int build(pctx_t *c, const tkr_yaml_node_t *root)
         return bad(c, parts, "participants: expected a list, found %s", tkr_yaml_kind_name(parts));
     p->participants = tkr_arena_alloc(c->a, (parts->n ? parts->n : 1) * sizeof(tkr_participant_t));
     if (p->participants == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(c->a);
     for (i = 0; i < parts->n; i++) {
         tkr_participant_t *pt = &p->participants[i];
         if ((rc = participant(c, parts->items[i], i, pt)) != 0)
@@ -316,7 +316,7 @@ void tkr_project_free(tkr_project_t *p)
 }
 
 int tkr_project_load(tkr_project_t *p, const char *text, size_t len,
-                     const char *file, tkr_yaml_err_t *err)
+                     const char *file, tkr_diag_t *err)
 {
     tkr_yaml_doc_t doc;
     pctx_t c;

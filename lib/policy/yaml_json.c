@@ -134,7 +134,7 @@ int tkr_yaml_to_json(char *out, size_t out_size, size_t *out_len,
 /* ---- JSON -> tree ---- */
 
 static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned depth,
-                     tkr_yaml_node_t **out, tkr_yaml_err_t *err)
+                     tkr_yaml_node_t **out, tkr_diag_t *err)
 {
     tkr_ynode_t *y;
     size_t raw_len, i, cnt;
@@ -148,7 +148,7 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
     }
     y = tkr_ynode_new(a, TKR_YAML_NULL, 0, 0);
     if (y == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(a);
     y->done = 1;
     *out = &y->n;
     switch (tkr_json_type(doc, t)) {
@@ -162,7 +162,7 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         y->n.kind = TKR_YAML_STR;
         y->n.str = tkr_arena_alloc(a, raw_len + 1);
         if (y->n.str == NULL)
-            return TKR_E_TOO_LARGE;
+            return tkr_arena_error(a);
         rc = tkr_json_get_str(doc, y->n.str, raw_len + 1, &y->n.len, t);
         if (rc != 0)
             tkr_yaml_set_err(err, NULL, 0, 0, "a string holds \\u0000 or invalid UTF-8");
@@ -172,12 +172,12 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         y->n.str = tkr_arena_strndup(a, raw, raw_len);
         y->n.len = raw_len;
         if (y->n.str == NULL)
-            return TKR_E_TOO_LARGE;
+            return tkr_arena_error(a);
         /* Python's json: a fraction or exponent makes a float. */
         if (memchr(raw, '.', raw_len) || memchr(raw, 'e', raw_len) || memchr(raw, 'E', raw_len)) {
             y->n.kind = TKR_YAML_FLOAT;
             if (tkr_yaml_set_double(a, y, strtod(y->n.str, NULL)) != 0)
-                return TKR_E_TOO_LARGE;
+                return tkr_arena_error(a);
             return 0;
         }
         y->n.kind = TKR_YAML_INT;
@@ -194,7 +194,7 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         if (y->n.kind == TKR_YAML_MAP)
             y->n.keys = tkr_arena_alloc(a, (cnt ? cnt : 1) * sizeof(*y->n.keys));
         if (y->n.items == NULL || (y->n.kind == TKR_YAML_MAP && y->n.keys == NULL))
-            return TKR_E_TOO_LARGE;
+            return tkr_arena_error(a);
         c = t + 1;
         for (i = 0; i < cnt; i++) {
             if (y->n.kind == TKR_YAML_MAP) {
@@ -214,7 +214,7 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
 }
 
 int tkr_yaml_from_json(tkr_arena_t *a, const tkr_json_t *doc, int t,
-                       tkr_yaml_node_t **out, tkr_yaml_err_t *err)
+                       tkr_yaml_node_t **out, tkr_diag_t *err)
 {
     if (a == NULL || doc == NULL || out == NULL || t < 0 || t >= doc->ntok)
         return TKR_E_INVALID_ARG;

@@ -22,6 +22,7 @@
 #include "tokenroll/json.h"
 #include "tokenroll/jwt.h"
 #include "tokenroll/policy.h"
+#include "policy/arena.h"
 
 static const char custom_policy[] =
     "metadata:\n"
@@ -71,7 +72,7 @@ static tkr_jwt_t jwt;
 
 static void load(tkr_policy_t *p, const char *yaml)
 {
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int rc;
 
     tkr_policy_init(p);
@@ -84,7 +85,7 @@ static void load(tkr_policy_t *p, const char *yaml)
 static void refused(const char *yaml, int rc, int line, int column, const char *what)
 {
     tkr_policy_t p;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int got;
 
     tkr_policy_init(&p);
@@ -203,7 +204,7 @@ static void test_claim_loads_back_to_the_same_json_and_model(void **state)
     static tkr_json_tok_t toks[512];
     tkr_policy_t a, b;
     tkr_json_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     load(&a, custom_policy);
@@ -232,7 +233,7 @@ static void test_json_claim_errors_name_the_member_path(void **state)
     static tkr_json_tok_t toks[64];
     tkr_policy_t p;
     tkr_json_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     tkr_policy_init(&p);
@@ -812,6 +813,30 @@ static void test_ip_parse_keeps_the_written_form(void **state)
     assert_int_equal(tkr_ip_parse(NULL, &n, "1.2.3.4", 7), TKR_E_INVALID_ARG);
 }
 
+/* A request too big for the arena is the input's fault; a failed
+ * malloc is the host's: a service answers 413 for one and 500 for the
+ * other. */
+static void test_arena_says_why_an_allocation_failed(void **state)
+{
+    tkr_arena_t *a = tkr_arena_new();
+
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(tkr_arena_alloc(a, 100));
+    assert_null(tkr_arena_alloc(a, (size_t)TKR_ARENA_MAX + 1));
+    assert_int_equal(tkr_arena_error(a), TKR_E_TOO_LARGE);
+    assert_null(tkr_arena_alloc(a, TKR_ARENA_MAX)); /* the 100 bytes count too */
+    assert_int_equal(tkr_arena_error(a), TKR_E_TOO_LARGE);
+    assert_null(tkr_arena_strndup(a, "x", SIZE_MAX));
+    assert_int_equal(tkr_arena_error(a), TKR_E_TOO_LARGE);
+    assert_string_equal(tkr_arena_why(TKR_E_NO_MEMORY), "out of memory");
+    assert_non_null(strstr(tkr_arena_why(TKR_E_TOO_LARGE), "TKR_ARENA_MAX"));
+    tkr_arena_free(a);
+    /* no arena at all: its creation failed for want of memory */
+    assert_int_equal(tkr_arena_error(NULL), TKR_E_NO_MEMORY);
+    assert_string_equal(tkr_strerror(TKR_E_NO_MEMORY), "out of memory");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -839,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_glob_match_and_check),
         cmocka_unit_test(test_request_from_token_claims),
         cmocka_unit_test(test_ip_parse_keeps_the_written_form),
+        cmocka_unit_test(test_arena_says_why_an_allocation_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

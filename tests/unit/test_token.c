@@ -50,7 +50,7 @@ static size_t read_token(const char *path, char *buf, size_t size)
 static void load_policy_file(tkr_policy_t *p, const char *path)
 {
     static char yaml[16384];
-    tkr_yaml_err_t d;
+    tkr_diag_t d;
     size_t n = read_file(path, yaml, sizeof(yaml));
 
     tkr_policy_free(p);

@@ -121,20 +121,21 @@ void tkr_policy_free(tkr_policy_t *p);
 int64_t tkr_policy_duration(const char *s, size_t len);
 
 /* Load and validate from YAML text (file names it in errors).
- * TKR_E_YAML / TKR_E_POLICY / TKR_E_TOO_LARGE with err filled (file, line,
+ * TKR_E_YAML / TKR_E_POLICY / TKR_E_TOO_LARGE / TKR_E_NO_MEMORY with err
+ * filled (file, pointing at the caller's file, line,
  * column, message naming the key path and what was expected: unknown
  * key, wrong type, bad duration, bad glob, bad CIDR, missing or unknown
  * action, default_role outside allowed_roles, ...). p must be initialised;
  * on failure it holds nothing. err may be NULL. */
 int tkr_policy_load_yaml(tkr_policy_t *p, const char *text, size_t len,
-                         const char *file, tkr_yaml_err_t *err);
+                         const char *file, tkr_diag_t *err);
 
 /* Load and validate the same model from JSON value t of doc (a token's
  * "policy" claim). err->line is 0; err->msg names the member path.
  * p->json is the value re-written compactly (for a claim FLARE wrote,
  * the claim's own bytes). */
 int tkr_policy_load_json(tkr_policy_t *p, const tkr_json_t *doc, int t,
-                         tkr_yaml_err_t *err);
+                         tkr_diag_t *err);
 
 /* The built-in default policy of the token-command document. */
 int tkr_policy_load_default(tkr_policy_t *p);
