@@ -74,7 +74,7 @@ static int setup(void **state)
     tkr_policy_init(&policy);
     tkr_jwt_init(&jwt);
     n = read_file(VEC "flare/cert.json", json, sizeof(json));
-    assert_int_equal(tkr_certjson_parse(&ca, scratch, sizeof(scratch), json, n, &port), 0);
+    assert_int_equal(tkr_certjson_parse(&ca, scratch, sizeof(scratch), json, n, &port, NULL), 0);
     load_policy_file(&policy, VEC "flare/default_policy.yaml");
     return 0;
 }
@@ -543,7 +543,7 @@ static void test_verify_refuses_another_ca(void **state)
     cl = read_file(VEC "keys/ec_ca.pem", pem, sizeof(pem));
     kl = read_file(VEC "keys/ec_ca.key", key, sizeof(key));
     tkr_ca_init(&ec);
-    assert_int_equal(tkr_ca_load_pem(&ec, pem, cl + 1, key, kl + 1, &port), 0);
+    assert_int_equal(tkr_ca_load_pem(&ec, pem, cl + 1, key, kl + 1, &port, NULL), 0);
     n = read_token(VEC "flare/fixed_site-1.jwt", text, sizeof(text));
     assert_int_equal(tkr_jwt_parse(&jwt, text, n), 0);
     assert_int_equal(tkr_token_verify(&jwt, &ec, IAT, NULL), TKR_E_JWT_ALG);

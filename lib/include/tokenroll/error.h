@@ -57,7 +57,8 @@ const char *tkr_strerror(int rc);
 /* The detail behind a code. A function that can say more than its code
  * takes an optional `tkr_diag_t *diag` (NULL: not wanted) as its last
  * argument and fills it when it fails; what it does not know stays empty
- * or zero. The CLI prints it, a service turns it into a JSON error, and
+ * or zero. Clear it (tkr_diag_clear) before the call: functions only ever
+ * set fields, so a caller's own context survives nested calls. The CLI prints it, a service turns it into a JSON error, and
  * neither parses text to decide anything. */
 typedef struct {
     char msg[256];           /* one English sentence, "" when none */

@@ -14,9 +14,13 @@
 #include "jwt.h"
 #include "port.h"
 
+/* PEM input lengths, here and in every parser of tokenroll (keys, CA
+ * certificates): len counts the terminating NUL of a PEM text, as
+ * mbedTLS's parsers require; DER has no terminator. (Lengths *written*,
+ * out_len of the tkr_*_write_pem functions, never count the NUL.) */
+
 /* Parse a public key from PEM or DER: SubjectPublicKeyInfo, PKCS#1
- * RSAPublicKey, or a certificate (its key is taken). buf must hold a NUL
- * terminator counted in len for PEM, as mbedTLS requires.
+ * RSAPublicKey, or a certificate (its key is taken).
  * TKR_E_KEY when none of these parse. */
 int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len);
 
