@@ -14,8 +14,10 @@ int tkr_uuid_v4(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
     uint8_t b[16];
     size_t i, o = 0;
 
-    if (out == NULL || port == NULL || port->entropy == NULL)
+    if (out == NULL || port == NULL)
         return TKR_E_INVALID_ARG;
+    if (port->entropy == NULL)
+        return TKR_E_UNSUPPORTED;
     if (port->entropy(port->ctx, b, sizeof(b)) != 0)
         return TKR_E_ENTROPY;
     b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */

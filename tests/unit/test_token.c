@@ -416,6 +416,12 @@ static void test_uuid_v4(void **state)
     assert_false(tkr_uuid_valid("g0000000-0000-4000-8000-000000000000"));
     assert_false(tkr_uuid_valid(NULL));
     assert_int_equal(tkr_uuid_v4(a, NULL), TKR_E_INVALID_ARG);
+    {
+        /* the port's promise: a missing hook is TKR_E_UNSUPPORTED */
+        tkr_port_t bare;
+        memset(&bare, 0, sizeof(bare));
+        assert_int_equal(tkr_uuid_v4(a, &bare), TKR_E_UNSUPPORTED);
+    }
 }
 
 /* ---- reading and verifying ---- */

@@ -1,8 +1,11 @@
-/* tokenroll/error.h — return codes shared by every module.
+/* tokenroll/error.h — return codes shared by every module, and the one
+ * diagnostics record.
  *
  * Every function returns 0 or one of these negative codes. The codes name
- * the *kind* of failure so a caller can decide (retry, stop, report); the
- * mbedTLS code behind a TKR_E_CRYPTO goes to the log, never to the caller. */
+ * the *kind* of failure so a caller can decide (retry, stop, report); an
+ * mbedTLS error code is never a return value: a function that takes a
+ * tkr_diag_t puts it there (diag->mbedtls) for whoever reports the
+ * failure. */
 #ifndef TOKENROLL_ERROR_H
 #define TOKENROLL_ERROR_H
 

@@ -5,7 +5,12 @@
  * passes it to every call that needs time, randomness, storage, the network
  * or a log line. `ctx` is the integrator's own state, handed back to every
  * hook. Hooks that a build does not need may be NULL; the library checks
- * before calling and fails with TKR_E_UNSUPPORTED.
+ * before calling. Without entropy, what needs randomness fails
+ * (TKR_E_UNSUPPORTED where the library draws it itself, as for a token id;
+ * TKR_E_CRYPTO or TKR_E_ENTROPY where mbedTLS draws it through
+ * tkr_port_rng); without wall_time the time reads -1, so every time check
+ * fails; without storage, what reads it is TKR_E_UNSUPPORTED; without log,
+ * nothing is logged.
  *
  * Implementations: port/posix (Linux, macOS) and port/baremetal (template). */
 #ifndef TOKENROLL_PORT_H

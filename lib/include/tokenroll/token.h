@@ -37,7 +37,8 @@ typedef struct {
     size_t n_source_ips;
 } tkr_token_claims_t;
 
-/* Random UUID v4 (RFC 9562 §5.4) from the port's entropy, lowercase. */
+/* Random UUID v4 (RFC 9562 §5.4) from the port's entropy, lowercase.
+ * TKR_E_UNSUPPORTED without an entropy hook, TKR_E_ENTROPY when it fails. */
 int tkr_uuid_v4(char out[TKR_UUID_LEN + 1], const tkr_port_t *port);
 
 /* 1 when s is a canonical lowercase-or-uppercase 8-4-4-4-12 UUID. */
@@ -79,7 +80,8 @@ int tkr_token_source_ips_check(const char *const *ips, size_t n,
 int tkr_token_verify(const tkr_jwt_t *jwt, tkr_ca_t *ca, int64_t now,
                      tkr_diag_t *diag);
 
-/* The claims of a parsed enrollment token, as views into jwt->doc. */
+/* The claims of a parsed enrollment token: the short strings copied, the
+ * rest as token indexes into jwt->doc (valid while jwt is). */
 typedef struct {
     char jti[64];
     char subject[256];
@@ -97,8 +99,9 @@ typedef struct {
 } tkr_token_info_t;
 
 /* Read a token's claims (no signature check: call tkr_jwt_verify first
- * where it matters). TKR_E_CLAIM_TYPE for claims of the wrong type,
- * TKR_E_CLAIM_MISSING when jti or sub is absent. */
+ * where it matters). TKR_E_CLAIM_TYPE for claims of the wrong type (a
+ * string too long for its field included), TKR_E_CLAIM_MISSING when jti
+ * or sub is absent. */
 int tkr_token_read(tkr_token_info_t *info, const tkr_jwt_t *jwt);
 
 #endif
