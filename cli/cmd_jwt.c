@@ -208,7 +208,7 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
     rc = tkr_jwks_parse(&jwks, jwks_text, len);
     if (rc != 0)
         return cli_fail("%s is not a JWK set: %s", path, tkr_strerror(rc));
-    rc = pinned ? tkr_jwks_select(&jwks, pk, jwt.kid, *alg)
+    rc = pinned ? tkr_jwks_select(&jwks, pk, *alg, jwt.kid)
                 : tkr_jwks_select_any(&jwks, pk, alg, jwt.kid);
     if (rc == TKR_E_NOT_FOUND && jwt.kid[0] != '\0')
         return cli_fail("token invalid: no key with kid \"%s\" in %s", jwt.kid, path);

@@ -173,7 +173,7 @@ static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
 
     c->subject = subject;
     c->issuer = ca->cn;
-    rc = tkr_token_mint(out, size, len, &ca->key, c, cli_port(), NULL);
+    rc = tkr_token_mint(out, size, len, NULL, &ca->key, c, cli_port());
     if (rc == TKR_E_TOO_LARGE || rc == TKR_E_BUFFER_TOO_SMALL)
         return cli_fail("the token for %s would exceed %d bytes (is the policy that large?)",
                         subject, TKR_JWT_MAX);

@@ -174,7 +174,7 @@ static void check_scalar_getters_refuse(const tkr_json_t *doc, int t)
 static void check_string(const tkr_json_t *doc, int t)
 {
     size_t rawlen = 0, olen = (size_t)-1;
-    const char *raw = tkr_json_raw(doc, t, &rawlen);
+    const char *raw = tkr_json_raw(doc, &rawlen, t);
     char *out = malloc(rawlen + 1);
     int rc;
 
@@ -219,7 +219,7 @@ static void check_string(const tkr_json_t *doc, int t)
 static void check_number(const tkr_json_t *doc, int t)
 {
     size_t rawlen = 0;
-    const char *raw = tkr_json_raw(doc, t, &rawlen);
+    const char *raw = tkr_json_raw(doc, &rawlen, t);
     char *copy = malloc(rawlen + 1), *end = NULL;
     int64_t v = 0;
     long long ref;
@@ -253,7 +253,7 @@ static int walk(const tkr_json_t *doc, int t, unsigned depth)
 {
     tkr_json_type_t ty = tkr_json_type(doc, t);
     size_t rawlen = 0;
-    const char *raw = tkr_json_raw(doc, t, &rawlen);
+    const char *raw = tkr_json_raw(doc, &rawlen, t);
     int n, i, c, b;
 
     CHECK(depth <= TKR_JSON_DEPTH_MAX);
@@ -311,7 +311,7 @@ static int walk(const tkr_json_t *doc, int t, unsigned depth)
         for (i = 0; i < n; i++) {
             int key = tkr_json_child(doc, t, i);
             size_t klen;
-            const char *kraw = tkr_json_raw(doc, key, &klen);
+            const char *kraw = tkr_json_raw(doc, &klen, key);
             char *k = malloc(klen + 1);
             CHECK(k != NULL);
             (void)kraw;

@@ -551,7 +551,7 @@ int tkr_json_get_bool(const tkr_json_t *doc, int *v, int t)
     return 0;
 }
 
-const char *tkr_json_raw(const tkr_json_t *doc, int t, size_t *len)
+const char *tkr_json_raw(const tkr_json_t *doc, size_t *len, int t)
 {
     if (!valid_tok(doc, t)) {
         if (len != NULL)

@@ -314,7 +314,7 @@ void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
     case TKR_JSON_NUMBER:
     case TKR_JSON_BOOL:
     case TKR_JSON_NULL:
-        raw = tkr_json_raw(doc, t, &len);
+        raw = tkr_json_raw(doc, &len, t);
         tkr_jsonw_raw(w, raw, len);
         break;
     default:

@@ -144,7 +144,7 @@ static int b64_member(const tkr_json_t *doc, int k, const char *name,
 
     if (t < 0 || tkr_json_type(doc, t) != TKR_JSON_STRING)
         return TKR_E_KEY;
-    raw = tkr_json_raw(doc, t, &n);
+    raw = tkr_json_raw(doc, &n, t);
     if (tkr_b64url_decode(buf, size, len, raw, n) != 0 || *len == 0)
         return TKR_E_KEY;
     if (want > 0 && *len != want)
@@ -304,7 +304,7 @@ int tkr_jwks_key(const tkr_jwks_t *set, mbedtls_pk_context *pk,
 }
 
 int tkr_jwks_select(const tkr_jwks_t *set, mbedtls_pk_context *pk,
-                    const char *kid, tkr_jwt_alg_t alg)
+                    tkr_jwt_alg_t alg, const char *kid)
 {
     int i, n = tkr_jwks_count(set), found = -1, usable = 0, rc;
     jwk_meta_t m;

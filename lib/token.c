@@ -62,8 +62,8 @@ static void string_list(tkr_jsonw_t *w, const char *key,
 }
 
 int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
-                          const tkr_token_claims_t *c, const tkr_port_t *port,
-                          char jti_out[TKR_UUID_LEN + 1])
+                          char jti_out[TKR_UUID_LEN + 1], const tkr_token_claims_t *c,
+                          const tkr_port_t *port)
 {
     char jti[TKR_UUID_LEN + 1];
     int64_t iat;
@@ -115,8 +115,8 @@ int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
 }
 
 int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
-                   mbedtls_pk_context *ca_key, const tkr_token_claims_t *c,
-                   const tkr_port_t *port, char jti_out[TKR_UUID_LEN + 1])
+                   char jti_out[TKR_UUID_LEN + 1], mbedtls_pk_context *ca_key,
+                   const tkr_token_claims_t *c, const tkr_port_t *port)
 {
     char claims[TKR_JWT_PAYLOAD_MAX];
     size_t len;
@@ -127,7 +127,7 @@ int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
         return TKR_E_INVALID_ARG;
     if ((rc = tkr_key_default_alg(ca_key, &alg)) != 0)
         return rc;
-    rc = tkr_token_claims_json(claims, sizeof(claims), &len, c, port, jti_out);
+    rc = tkr_token_claims_json(claims, sizeof(claims), &len, jti_out, c, port);
     if (rc == TKR_E_BUFFER_TOO_SMALL)
         return TKR_E_TOO_LARGE;
     if (rc != 0)

@@ -112,7 +112,7 @@ static int claim_strings(tkr_arena_t *a, const tkr_jwt_t *jwt, const char *name,
         if (tkr_json_type(&jwt->doc, e) != TKR_JSON_STRING)
             return tkr_diag(diag, TKR_E_CLAIM_TYPE, name, "must be a list of strings");
         /* The unescaped text is never longer than the raw one. */
-        tkr_json_raw(&jwt->doc, e, &len);
+        tkr_json_raw(&jwt->doc, &len, e);
         if ((s = tkr_arena_alloc(a, len + 1)) == NULL)
             return TKR_E_NO_MEMORY;
         if (tkr_json_get_str(&jwt->doc, s, len + 1, NULL, e) != 0)

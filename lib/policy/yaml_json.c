@@ -158,7 +158,7 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         y->n.kind = TKR_YAML_BOOL;
         return tkr_json_get_bool(doc, &c, t) == 0 ? (y->n.i = c != 0, 0) : TKR_E_JSON;
     case TKR_JSON_STRING:
-        raw = tkr_json_raw(doc, t, &raw_len);
+        raw = tkr_json_raw(doc, &raw_len, t);
         y->n.kind = TKR_YAML_STR;
         y->n.str = tkr_arena_alloc(a, raw_len + 1);
         if (y->n.str == NULL)
@@ -168,7 +168,7 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
             tkr_yaml_set_err(err, NULL, 0, 0, "a string holds \\u0000 or invalid UTF-8");
         return rc;
     case TKR_JSON_NUMBER:
-        raw = tkr_json_raw(doc, t, &raw_len);
+        raw = tkr_json_raw(doc, &raw_len, t);
         y->n.str = tkr_arena_strndup(a, raw, raw_len);
         y->n.len = raw_len;
         if (y->n.str == NULL)

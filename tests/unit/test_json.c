@@ -168,7 +168,7 @@ static void test_parse_accepts_rfc8259_s13_array_example(void **state)
                                 "SUNNYVALE"));
     t = tkr_json_find(&doc, second, "Longitude");
     assert_int_equal(tkr_json_type(&doc, t), TKR_JSON_NUMBER);
-    raw = tkr_json_raw(&doc, t, &n);
+    raw = tkr_json_raw(&doc, &n, t);
     assert_int_equal(n, strlen("-122.026020"));
     assert_memory_equal(raw, "-122.026020", n);
     /* a fraction is a number, but not an integer */
@@ -792,10 +792,10 @@ static void test_str_eq_and_raw(void **state)
     assert_false(tkr_json_str_eq(&doc, 1, NULL));
     assert_true(tkr_json_str_eq(&doc, 2, ""));
     assert_false(tkr_json_str_eq(&doc, 3, "1")); /* a number is not a string */
-    raw = tkr_json_raw(&doc, 1, &n);
+    raw = tkr_json_raw(&doc, &n, 1);
     assert_int_equal(n, 7);
     assert_memory_equal(raw, "a\\u0062", 7);
-    assert_null(tkr_json_raw(&doc, 9, &n));
+    assert_null(tkr_json_raw(&doc, &n, 9));
     assert_int_equal(n, 0);
 }
 

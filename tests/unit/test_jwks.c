@@ -82,7 +82,7 @@ static int select_rc(const char *kid, tkr_jwt_alg_t alg)
     int rc;
 
     mbedtls_pk_init(&pk);
-    rc = tkr_jwks_select(&set, &pk, kid, alg);
+    rc = tkr_jwks_select(&set, &pk, alg, kid);
     mbedtls_pk_free(&pk);
     return rc;
 }
@@ -204,7 +204,7 @@ static void test_rfc7517_a1_public_set_parses_and_rsa_key_selected_by_kid(void *
     assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
     assert_int_equal(tkr_jwks_count(&set), 2);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "2011-04-29", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "2011-04-29"), 0);
     assert_int_equal(mbedtls_pk_get_type(&pk), MBEDTLS_PK_RSA);
     assert_int_equal(mbedtls_pk_get_bitlen(&pk), 2048);
     assert_int_equal(tkr_key_check_alg(&pk, TKR_JWT_RS256), 0);
@@ -233,7 +233,7 @@ static void test_rfc7517_a1_rsa_key_has_rfc7638_thumbprint(void **state)
     mbedtls_pk_init(&pk);
     mbedtls_mpi_init(&n);
     mbedtls_mpi_init(&e);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "2011-04-29", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "2011-04-29"), 0);
     assert_int_equal(mbedtls_rsa_export(mbedtls_pk_rsa(pk), &n, NULL, NULL, NULL, &e), 0);
     b64_mpi(nb, sizeof(nb), &n);
     b64_mpi(eb, sizeof(eb), &e);
@@ -296,12 +296,12 @@ static void test_select_without_kid_single_usable_key(void **state)
     assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
     mbedtls_pk_init(&pk);
     mbedtls_pk_init(&ref);
-    assert_int_equal(tkr_jwks_select(&set, &pk, NULL, TKR_JWT_RS256), 0);
-    assert_int_equal(tkr_jwks_select(&set, &ref, "2011-04-29", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, NULL), 0);
+    assert_int_equal(tkr_jwks_select(&set, &ref, TKR_JWT_RS256, "2011-04-29"), 0);
     assert_true(same_public_key(&pk, &ref));
     mbedtls_pk_free(&pk);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, ""), 0);
     assert_true(same_public_key(&pk, &ref));
     /* no usable key for ES256 at all */
     assert_int_equal(select_rc(NULL, TKR_JWT_ES256), TKR_E_NOT_FOUND);
@@ -628,7 +628,7 @@ static void test_rfc7515_a3_bare_jwk_is_a_set_of_one(void **state)
     assert_int_equal(key_rc(0, &alg), 0);
     assert_int_equal(alg, TKR_JWT_ES256); /* P-256 without "alg" */
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, NULL, TKR_JWT_ES256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, NULL), 0);
     n = read_file(VEC "rfc7515/a3.jws", token, sizeof(token));
     assert_int_equal(tkr_jwt_parse(&jwt, token, n), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_ES256, &pk), 0);
@@ -648,12 +648,12 @@ static void test_rfc7517_b_rsa_key_matches_its_x5c_certificate(void **state)
     assert_int_equal(parse_file(VEC "rfc7517/b_x5c.jwk"), 0);
     mbedtls_pk_init(&pk);
     mbedtls_x509_crt_init(&crt);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "1b94c", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "1b94c"), 0);
     assert_int_equal(mbedtls_pk_get_bitlen(&pk), 2048);
     /* the certificate (standard base64 DER) holds the same public key */
     t = tkr_json_find(&set.doc, 0, "x5c");
     assert_true(t > 0);
-    raw = tkr_json_raw(&set.doc, tkr_json_child(&set.doc, t, 0), &n);
+    raw = tkr_json_raw(&set.doc, &n, tkr_json_child(&set.doc, t, 0));
     assert_int_equal(mbedtls_base64_decode(der, sizeof(der), &dl, (const unsigned char *)raw, n), 0);
     assert_int_equal(mbedtls_x509_crt_parse_der(&crt, der, dl), 0);
     assert_true(same_public_key(&pk, &crt.pk));
@@ -682,13 +682,13 @@ static void verify_via_jwks(mbedtls_pk_context *key, mbedtls_pk_context *other,
                      0);
     assert_int_equal(tkr_jwt_parse(&jwt, token, n), 0);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, jwt.kid, jwt.alg), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, jwt.alg, jwt.kid), 0);
     assert_true(same_public_key(&pk, key));
     assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000), 0);
     mbedtls_pk_free(&pk);
     /* the other key of the set does not verify it */
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "other", alg), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, alg, "other"), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, alg, &pk), TKR_E_SIGNATURE);
     mbedtls_pk_free(&pk);
 }
@@ -739,7 +739,7 @@ static void test_invalid_arguments(void **state)
     assert_int_equal(tkr_jwks_parse(NULL, "{}", 2), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_jwks_parse(&set, NULL, 2), TKR_E_INVALID_ARG);
     assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
-    assert_int_equal(tkr_jwks_select(&set, NULL, NULL, TKR_JWT_RS256), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_select(&set, NULL, TKR_JWT_RS256, NULL), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_jwks_key(&set, NULL, &alg, 1), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_jwks_key(&set, &pk, NULL, 1), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_jwks_count(NULL), 0);

@@ -253,7 +253,7 @@ static size_t jwk_member(const tkr_json_t *doc, const char *name, uint8_t *out,
     const char *raw;
 
     assert_true(t > 0);
-    raw = tkr_json_raw(doc, t, &n);
+    raw = tkr_json_raw(doc, &n, t);
     assert_int_equal(tkr_b64url_decode(out, size, &len, raw, n), 0);
     return len;
 }
@@ -423,7 +423,7 @@ static void test_rfc7515_a3_es256_token_verifies_with_rfc_jwk(void **state)
     mbedtls_pk_init(&pub);
     tkr_jwks_init(&jwks);
     assert_int_equal(tkr_jwks_parse(&jwks, jwk, jl), 0);
-    assert_int_equal(tkr_jwks_select(&jwks, &pub, NULL, TKR_JWT_ES256), 0);
+    assert_int_equal(tkr_jwks_select(&jwks, &pub, TKR_JWT_ES256, NULL), 0);
     assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
     assert_int_equal(jwt.alg, TKR_JWT_ES256);
     assert_int_equal(jwt.claims_len, strlen(rfc7515_payload));

@@ -156,7 +156,7 @@ static void check_claim_equals_default(const char *vector)
     assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok)), 0);
     t = tkr_jwt_claim(&jwt, "policy");
     assert_true(t > 0);
-    raw = tkr_json_raw(&jwt.doc, t, &len);
+    raw = tkr_json_raw(&jwt.doc, &len, t);
     tkr_policy_init(&p);
     assert_int_equal(tkr_policy_load_default(&p), 0);
     assert_int_equal(p.json_len, len);

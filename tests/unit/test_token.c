@@ -103,7 +103,7 @@ static int mint(tkr_mint_request_t *r, tkr_token_claims_t *c, const char *subjec
     c->issuer = ca.cn;
     c->jti = jti;
     c->issued_at = IAT;
-    return tkr_token_mint(tok, sizeof(tok), len, &ca.key, c, &port, NULL);
+    return tkr_token_mint(tok, sizeof(tok), len, NULL, &ca.key, c, &port);
 }
 
 /* ---- the subject-type table ---- */
@@ -367,35 +367,35 @@ static void test_claims_json_refuses_bad_claims(void **state)
     c.max_uses = 1;
     c.issued_at = 100;
     c.jti = "00000000-0000-4000-8000-00000000000a";
-    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, &c, &port, jti), 0);
+    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, jti, &c, &port), 0);
     assert_string_equal(out, "{\"jti\":\"00000000-0000-4000-8000-00000000000a\",\"sub\":"
                              "\"site-1\",\"iat\":100,\"exp\":160,\"iss\":\"example_project\","
                              "\"subject_type\":\"client\",\"policy\":{},\"max_uses\":1}");
     assert_int_equal(len, strlen(out));
     assert_string_equal(jti, c.jti);
-    assert_int_equal(tkr_token_claims_json(out, 40, &len, &c, &port, NULL),
+    assert_int_equal(tkr_token_claims_json(out, 40, &len, NULL, &c, &port),
                      TKR_E_BUFFER_TOO_SMALL);
 
     c.jti = "not-a-uuid";
-    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, &c, &port, NULL),
+    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, NULL, &c, &port),
                      TKR_E_INVALID_ARG);
     c.jti = NULL; /* a random v4 */
-    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, &c, &port, jti), 0);
+    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, jti, &c, &port), 0);
     assert_true(tkr_uuid_valid(jti));
     assert_int_equal(jti[14], '4');
     c.validity = 0;
-    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, &c, &port, NULL),
+    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, NULL, &c, &port),
                      TKR_E_INVALID_ARG);
     c.validity = INT64_MAX;
-    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, &c, &port, NULL),
+    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, NULL, &c, &port),
                      TKR_E_INVALID_ARG); /* iat + validity overflows */
     c.validity = 60;
     c.max_uses = 0;
-    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, &c, &port, NULL),
+    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, NULL, &c, &port),
                      TKR_E_INVALID_ARG);
     c.max_uses = 1;
     c.type = TKR_SUBJECT_PATTERN + 1;
-    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, &c, &port, NULL),
+    assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, NULL, &c, &port),
                      TKR_E_INVALID_ARG);
 }
 
@@ -525,7 +525,7 @@ static void test_verify_against_the_ca(void **state)
 
     /* signed by the CA key, but naming another issuer */
     c.issuer = "another_project";
-    assert_int_equal(tkr_token_mint(tok, sizeof(tok), &len, &ca.key, &c, &port, NULL), 0);
+    assert_int_equal(tkr_token_mint(tok, sizeof(tok), &len, NULL, &ca.key, &c, &port), 0);
     assert_int_equal(tkr_jwt_parse(&jwt, tok, len), 0);
     tkr_diag_clear(&d);
     assert_int_equal(tkr_token_verify(&jwt, &ca, IAT, &d), TKR_E_ISS);

@@ -83,8 +83,10 @@ int tkr_json_get_bool(const tkr_json_t *doc, int *v, int t);
 /* 1 when string t equals s (after unescaping), else 0. */
 int tkr_json_str_eq(const tkr_json_t *doc, int t, const char *s);
 
-/* Raw text of value t (strings without their quotes). */
-const char *tkr_json_raw(const tkr_json_t *doc, int t, size_t *len);
+/* Raw text of value t (strings without their quotes), its length in *len.
+ * Argument order, as in every reader call: the document, then outputs,
+ * then the token index, then other inputs. */
+const char *tkr_json_raw(const tkr_json_t *doc, size_t *len, int t);
 
 /* ---- writer ---- */
 

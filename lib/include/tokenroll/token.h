@@ -46,14 +46,14 @@ int tkr_uuid_valid(const char *s);
 
 /* Write the claims JSON (no signing): what tkr_token_mint signs. */
 int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
-                          const tkr_token_claims_t *c, const tkr_port_t *port,
-                          char jti_out[TKR_UUID_LEN + 1]);
+                          char jti_out[TKR_UUID_LEN + 1], const tkr_token_claims_t *c,
+                          const tkr_port_t *port);
 
 /* Mint a token signed by the CA key (RS256 for RSA, ES256/ES384 for EC).
  * jti_out (may be NULL) receives the token id. */
 int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
-                   mbedtls_pk_context *ca_key, const tkr_token_claims_t *c,
-                   const tkr_port_t *port, char jti_out[TKR_UUID_LEN + 1]);
+                   char jti_out[TKR_UUID_LEN + 1], mbedtls_pk_context *ca_key,
+                   const tkr_token_claims_t *c, const tkr_port_t *port);
 
 /* Longest subject: FLARE's names and e-mails, and a certificate CN. */
 #define TKR_SUBJECT_MAX 255
