@@ -19,15 +19,16 @@ void tkr_jsonw_init(tkr_jsonw_t *w, char *buf, size_t size, unsigned flags)
         w->err = TKR_E_INVALID_ARG;
 }
 
+/* Past the end of the buffer the writer keeps counting, so finish can say
+ * how much the document needs; any other error stops it. */
 static void put(tkr_jsonw_t *w, const char *s, size_t n)
 {
-    if (w->err != 0)
+    if (w->err != 0 && w->err != TKR_E_BUFFER_TOO_SMALL)
         return;
-    if (w->size - w->len <= n) { /* keep one byte for the terminator */
+    if (w->err == 0 && w->size - w->len <= n) /* keep a byte for the NUL */
         w->err = TKR_E_BUFFER_TOO_SMALL;
-        return;
-    }
-    memcpy(w->buf + w->len, s, n);
+    if (w->err == 0)
+        memcpy(w->buf + w->len, s, n);
     w->len += n;
 }
 
@@ -36,10 +37,18 @@ static void putc_(tkr_jsonw_t *w, char c) { put(w, &c, 1); }
 /* Depth d uses bit d of need_comma and in_object. */
 _Static_assert(TKR_JSON_DEPTH_MAX < 64, "TKR_JSON_DEPTH_MAX must fit the writer's bit sets");
 
+/* A real error replaces a buffer shortage: the document is wrong, and no
+ * bigger buffer would help. */
 static void set_err(tkr_jsonw_t *w, int rc)
 {
-    if (w->err == 0)
+    if (w->err == 0 || w->err == TKR_E_BUFFER_TOO_SMALL)
         w->err = rc;
+}
+
+/* 1 while the writer still works (writing, or only counting). */
+static int live(const tkr_jsonw_t *w)
+{
+    return w->err == 0 || w->err == TKR_E_BUFFER_TOO_SMALL;
 }
 
 static void newline(tkr_jsonw_t *w, unsigned depth)
@@ -194,8 +203,7 @@ static void string_body(tkr_jsonw_t *w, const char *s, size_t len)
 void tkr_jsonw_key(tkr_jsonw_t *w, const char *key)
 {
     if (key == NULL) {
-        if (w->err == 0)
-            w->err = TKR_E_INVALID_ARG;
+        set_err(w, TKR_E_INVALID_ARG);
         return;
     }
     separate(w, 1);
@@ -210,8 +218,7 @@ void tkr_jsonw_key(tkr_jsonw_t *w, const char *key)
 void tkr_jsonw_strn(tkr_jsonw_t *w, const char *s, size_t len)
 {
     if (s == NULL && len != 0) {
-        if (w->err == 0)
-            w->err = TKR_E_INVALID_ARG;
+        set_err(w, TKR_E_INVALID_ARG);
         return;
     }
     separate(w, 0);
@@ -270,9 +277,9 @@ static void reemit_string(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
     uint32_t cp;
 
     putc_(w, '"');
-    while (i < (size_t)doc->tok[t].end && w->err == 0) {
+    while (i < (size_t)doc->tok[t].end && live(w)) {
         if (tkr_json_next_cp(doc, t, &i, &cp) != 0) {
-            w->err = TKR_E_JSON;
+            set_err(w, TKR_E_JSON);
             return;
         }
         tkr_json_escape_cp(put_w, w, cp, (w->flags & TKR_JSONW_ASCII) != 0);
@@ -293,7 +300,7 @@ void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
         n = tkr_json_count(doc, t);
         open_(w, ty == TKR_JSON_OBJECT ? '{' : '[');
         c = t + 1;
-        for (i = 0; i < n && w->err == 0; i++) {
+        for (i = 0; i < n && live(w); i++) {
             if (ty == TKR_JSON_OBJECT) {
                 separate(w, 1);
                 reemit_string(w, doc, c);
@@ -318,18 +325,17 @@ void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
         tkr_jsonw_raw(w, raw, len);
         break;
     default:
-        if (w->err == 0)
-            w->err = TKR_E_INVALID_ARG;
+        set_err(w, TKR_E_INVALID_ARG);
     }
 }
 
 int tkr_jsonw_finish(tkr_jsonw_t *w, size_t *out_len)
 {
-    if (w->err == 0 && (w->depth != 0 || w->after_key))
-        w->err = TKR_E_JSON;
+    if (live(w) && (w->depth != 0 || w->after_key))
+        set_err(w, TKR_E_JSON);
     if (w->buf != NULL && w->size > 0)
         w->buf[w->err == 0 ? w->len : 0] = '\0';
     if (out_len != NULL)
-        *out_len = w->err == 0 ? w->len : 0;
+        *out_len = w->err == 0 || w->err == TKR_E_BUFFER_TOO_SMALL ? w->len : 0;
     return w->err;
 }

@@ -1046,7 +1046,7 @@ static void test_writer_buffer_too_small_is_sticky(void **state)
         if (size <= need) {
             /* the terminator needs a byte too: need + 1 is the minimum */
             assert_int_equal(tkr_jsonw_finish(&w, &len), TKR_E_BUFFER_TOO_SMALL);
-            assert_int_equal(len, 0);
+            assert_int_equal(len, need); /* what it needs, without the NUL */
             assert_int_equal(buf[0], '\0');
             assert_int_equal(buf[size], 'x'); /* nothing past the buffer */
         } else {
@@ -1066,6 +1066,13 @@ static void test_writer_buffer_too_small_is_sticky(void **state)
     tkr_jsonw_arr_end(&w);
     assert_int_equal(w.err, TKR_E_BUFFER_TOO_SMALL);
     assert_int_equal(tkr_jsonw_finish(&w, &len), TKR_E_BUFFER_TOO_SMALL);
+    assert_int_equal(len, strlen("[\"long string\",1]"));
+    assert_int_equal(buf[0], '\0');
+    /* a real error outranks the shortage: no bigger buffer would help */
+    tkr_jsonw_init(&w, buf, 4, 0);
+    tkr_jsonw_str(&w, "long string");
+    tkr_jsonw_key(&w, "k");
+    assert_int_equal(tkr_jsonw_finish(&w, &len), TKR_E_JSON);
     assert_int_equal(len, 0);
 }
 

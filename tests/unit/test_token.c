@@ -373,8 +373,15 @@ static void test_claims_json_refuses_bad_claims(void **state)
                              "\"subject_type\":\"client\",\"policy\":{},\"max_uses\":1}");
     assert_int_equal(len, strlen(out));
     assert_string_equal(jti, c.jti);
-    assert_int_equal(tkr_token_claims_json(out, 40, &len, NULL, &c, &port),
-                     TKR_E_BUFFER_TOO_SMALL);
+    {
+        size_t full = len;
+        assert_int_equal(tkr_token_claims_json(out, 40, &len, NULL, &c, &port),
+                         TKR_E_BUFFER_TOO_SMALL);
+        assert_int_equal(len, full); /* the length it needs */
+        assert_int_equal(tkr_token_claims_json(out, full, &len, NULL, &c, &port),
+                         TKR_E_BUFFER_TOO_SMALL); /* and one byte for the NUL */
+        assert_int_equal(tkr_token_claims_json(out, full + 1, &len, NULL, &c, &port), 0);
+    }
 
     c.jti = "not-a-uuid";
     assert_int_equal(tkr_token_claims_json(out, sizeof(out), &len, NULL, &c, &port),

@@ -123,9 +123,11 @@ void tkr_jsonw_raw(tkr_jsonw_t *w, const char *json, size_t len);
 void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t);
 
 /* NUL-terminates and reports the length; returns the first error, e.g.
- * TKR_E_BUFFER_TOO_SMALL, TKR_E_JSON_DEPTH, or TKR_E_JSON for unbalanced or
- * mismatched nesting, a key outside an object, a value in an object without
- * its key, or a second top-level value. */
+ * TKR_E_JSON_DEPTH, or TKR_E_JSON for unbalanced or mismatched nesting, a
+ * key outside an object, a value in an object without its key, or a second
+ * top-level value; else TKR_E_BUFFER_TOO_SMALL when the buffer was short,
+ * with *out_len the length the document needs (without the NUL: give one
+ * byte more). The buffer then holds an empty string. */
 int tkr_jsonw_finish(tkr_jsonw_t *w, size_t *out_len);
 
 #endif
