@@ -373,6 +373,7 @@ static int read_claims(const char *arg, char **out, size_t *len)
 {
     static tkr_json_tok_t tok[TKR_JWT_CLAIM_TOKENS];
     tkr_json_t doc;
+    tkr_diag_t d;
     char *s;
     int rc;
 
@@ -389,13 +390,14 @@ static int read_claims(const char *arg, char **out, size_t *len)
     while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r' ||
                         s[*len - 1] == ' ' || s[*len - 1] == '\t'))
         s[--*len] = '\0';
-    rc = tkr_json_parse(&doc, tok, TKR_JWT_CLAIM_TOKENS, s, *len);
+    tkr_diag_clear(&d);
+    rc = tkr_json_parse(&doc, tok, TKR_JWT_CLAIM_TOKENS, s, *len, &d);
     if (rc == 0 && tkr_json_type(&doc, 0) != TKR_JSON_OBJECT)
         rc = TKR_E_TYPE;
     if (rc != 0) {
         free(s);
         return cli_fail("claims are not a JSON object: %s at byte %zu", tkr_strerror(rc),
-                        doc.err_off);
+                        d.offset);
     }
     *out = s;
     return 0;

@@ -183,7 +183,7 @@ static void policy_side(const char *text, size_t size)
 
     toks = malloc((p.json_len + 1) * sizeof(*toks));
     CHECK(toks != NULL);
-    rc = tkr_json_parse(&doc, toks, p.json_len + 1, p.json, p.json_len);
+    rc = tkr_json_parse(&doc, toks, p.json_len + 1, p.json, p.json_len, NULL);
     CHECK(rc == 0);
     tkr_policy_init(&q);
     rc = tkr_policy_load_json(&q, &doc, 0, &err);

@@ -108,16 +108,11 @@ int tkr_certjson_parse(tkr_ca_t *ca, char *buf, size_t buf_size,
 
     if (ca == NULL || buf == NULL || json == NULL)
         return TKR_E_INVALID_ARG;
-    rc = tkr_json_parse(&doc, tok, CERTJSON_TOKENS, json, len);
+    rc = tkr_json_parse(&doc, tok, CERTJSON_TOKENS, json, len, diag);
     if (rc == 0 && tkr_json_type(&doc, 0) != TKR_JSON_OBJECT)
         rc = TKR_E_TYPE;
-    if (rc != 0) {
-        if (diag != NULL && rc != TKR_E_TYPE) {
-            diag->offset = doc.err_off;
-            diag->has_offset = 1;
-        }
+    if (rc != 0)
         return tkr_diag(diag, rc, NULL, "not a JSON object");
-    }
     rc = pem_member(&doc, "root_cert", buf, buf_size, &cl, diag);
     if (rc == 0)
         rc = pem_member(&doc, "root_pri_key", buf + cl + 1, buf_size - cl - 1, &kl, diag);

@@ -318,8 +318,8 @@ static int value(walk_t *w, unsigned depth)
     }
 }
 
-int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
-                   const char *js, size_t len)
+static int parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
+                 const char *js, size_t len)
 {
     jsmn_parser p;
     walk_t w;
@@ -361,6 +361,20 @@ int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
     if (w.pos != len || w.next != doc->ntok)
         return fail(&w, TKR_E_JSON, w.pos);
     return 0;
+}
+
+int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
+                   const char *js, size_t len, tkr_diag_t *diag)
+{
+    int rc = parse(doc, toks, max_toks, js, len);
+
+    /* Errors inside the text have a place; size limits have none. */
+    if (diag != NULL && (rc == TKR_E_JSON || rc == TKR_E_JSON_DEPTH ||
+                         rc == TKR_E_JSON_DUPLICATE || rc == TKR_E_UTF8)) {
+        diag->offset = doc->err_off;
+        diag->has_offset = 1;
+    }
+    return rc;
 }
 
 /* ---- getters ---- */

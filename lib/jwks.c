@@ -41,7 +41,7 @@ int tkr_jwks_parse(tkr_jwks_t *set, const char *json, size_t len)
 
     if (set == NULL || json == NULL)
         return TKR_E_INVALID_ARG;
-    rc = tkr_json_parse(&set->doc, set->tok, TKR_JWKS_TOKENS, json, len);
+    rc = tkr_json_parse(&set->doc, set->tok, TKR_JWKS_TOKENS, json, len, NULL);
     if (rc != 0)
         return rc;
     if (tkr_json_type(&set->doc, 0) != TKR_JSON_OBJECT)

@@ -79,7 +79,7 @@ static int read_header(tkr_jwt_t *jwt)
     size_t n;
 
     rc = tkr_json_parse(&jwt->hdr, jwt->htok, TKR_JWT_HEADER_TOKENS,
-                        jwt->header, jwt->header_len);
+                        jwt->header, jwt->header_len, NULL);
     if (rc != 0)
         return rc;
     if (tkr_json_type(&jwt->hdr, 0) != TKR_JSON_OBJECT)
@@ -158,7 +158,7 @@ int tkr_jwt_parse(tkr_jwt_t *jwt, const char *token, size_t len)
                      &jwt->claims_len, d1 + 1, pl);
     if (rc == 0)
         rc = tkr_json_parse(&jwt->doc, jwt->ctok, TKR_JWT_CLAIM_TOKENS,
-                            jwt->claims, jwt->claims_len);
+                            jwt->claims, jwt->claims_len, NULL);
     if (rc == 0 && tkr_json_type(&jwt->doc, 0) != TKR_JSON_OBJECT)
         rc = TKR_E_TYPE;
     if (rc == 0) {

@@ -269,7 +269,7 @@ static void rfc7515_a2_key(mbedtls_pk_context *pk, int with_private)
     mbedtls_rsa_context *rsa;
 
     size_t len = read_file(VEC "rfc7515/a2_key.jwk", text, sizeof(text));
-    assert_int_equal(tkr_json_parse(&doc, tok, 32, text, len), 0);
+    assert_int_equal(tkr_json_parse(&doc, tok, 32, text, len, NULL), 0);
     nl = jwk_member(&doc, "n", n, sizeof(n));
     el = jwk_member(&doc, "e", e, sizeof(e));
     dl = jwk_member(&doc, "d", d, sizeof(d));

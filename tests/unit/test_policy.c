@@ -209,7 +209,7 @@ static void test_claim_loads_back_to_the_same_json_and_model(void **state)
 
     (void)state;
     load(&a, custom_policy);
-    assert_int_equal(tkr_json_parse(&doc, toks, 512, a.json, a.json_len), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 512, a.json, a.json_len, NULL), 0);
     tkr_policy_init(&b);
     assert_int_equal(tkr_policy_load_json(&b, &doc, 0, &err), 0);
     assert_int_equal(a.json_len, b.json_len);
@@ -238,11 +238,11 @@ static void test_json_claim_errors_name_the_member_path(void **state)
 
     (void)state;
     tkr_policy_init(&p);
-    assert_int_equal(tkr_json_parse(&doc, toks, 64, bad, strlen(bad)), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 64, bad, strlen(bad), NULL), 0);
     assert_int_equal(tkr_policy_load_json(&p, &doc, 0, &err), TKR_E_POLICY);
     assert_int_equal(err.line, 0);
     assert_non_null(strstr(err.msg, "token.validity"));
-    assert_int_equal(tkr_json_parse(&doc, toks, 64, bad2, strlen(bad2)), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 64, bad2, strlen(bad2), NULL), 0);
     assert_int_equal(tkr_policy_load_json(&p, &doc, 0, &err), TKR_E_POLICY);
     assert_non_null(strstr(err.msg, "approval.rules[0].action"));
     assert_null(p.arena);
@@ -797,7 +797,7 @@ static void claim_refused(const char *json, int rc, const char *what)
     int got;
 
     tkr_policy_init(&p);
-    assert_int_equal(tkr_json_parse(&doc, toks, 128, json, strlen(json)), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 128, json, strlen(json), NULL), 0);
     got = tkr_policy_load_json(&p, &doc, 0, &err);
     if (got != rc || strstr(err.msg, what) == NULL)
         fail_msg("claim %s: got %d \"%s\", want %d with \"%s\"", json, got, err.msg, rc, what);
@@ -851,7 +851,7 @@ static void test_control_characters_round_trip_through_the_claim(void **state)
 
     (void)state;
     load(&a, "metadata:\n  description: \"\\x01\\t\\e\\x7f\\u2028 \\U0001F600\"\n");
-    assert_int_equal(tkr_json_parse(&doc, toks, 64, a.json, a.json_len), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 64, a.json, a.json_len, NULL), 0);
     tkr_policy_init(&b);
     assert_int_equal(tkr_policy_load_json(&b, &doc, 0, &err), 0);
     assert_string_equal(a.description, b.description);

@@ -26,6 +26,7 @@
 #endif
 
 #include "config.h"
+#include "error.h"
 
 typedef jsmntok_t tkr_json_tok_t;
 
@@ -43,15 +44,17 @@ typedef struct {
     size_t len;
     tkr_json_tok_t *tok;     /* caller's token array */
     int ntok;                /* tokens in use */
-    size_t err_off;          /* byte offset of the first error */
+    size_t err_off;          /* the reader's record of where it stopped;
+                                callers read diag->offset */
 } tkr_json_t;
 
-/* Parse and validate js[0..len) using toks[0..max_toks). On failure
- * doc->err_off holds the offset of the offending byte.
+/* Parse and validate js[0..len) using toks[0..max_toks). On a failure
+ * inside the text, diag (may be NULL) gets the offset of the offending
+ * byte (diag->offset, has_offset).
  * TKR_E_JSON, TKR_E_JSON_DEPTH, TKR_E_JSON_DUPLICATE, TKR_E_UTF8,
  * TKR_E_JSON_TOKENS (array too small), TKR_E_TOO_LARGE (> TKR_JSON_LEN_MAX). */
 int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
-                   const char *js, size_t len);
+                   const char *js, size_t len, tkr_diag_t *diag);
 
 tkr_json_type_t tkr_json_type(const tkr_json_t *doc, int t);
 
