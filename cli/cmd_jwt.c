@@ -219,25 +219,9 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
     return 0;
 }
 
-/* Which claim tkr_jwt_check_claims found missing: the first required or
- * expected one the token lacks. */
-static const char *missing_claim(const tkr_jwt_rules_t *r)
-{
-    unsigned bit;
-
-    for (bit = 1; bit & TKR_CLAIM_ALL; bit <<= 1) {
-        int expected = (r->required & bit) || (bit == TKR_CLAIM_ISS && r->iss != NULL) ||
-                       (bit == TKR_CLAIM_SUB && r->sub != NULL) ||
-                       (bit == TKR_CLAIM_AUD && r->aud != NULL);
-        if (expected && tkr_jwt_claim(&jwt, tkr_jwt_claim_name(bit)) < 0)
-            return tkr_jwt_claim_name(bit);
-    }
-    return "?";
-}
-
 /* The reason for a failed check, with the values that matter. */
 static int explain(int rc, tkr_jwt_alg_t alg, const tkr_jwt_rules_t *r,
-                   int64_t now)
+                   int64_t now, const tkr_diag_t *d)
 {
     char a[32], b[32];
     int64_t v = 0;
@@ -270,8 +254,7 @@ static int explain(int rc, tkr_jwt_alg_t alg, const tkr_jwt_rules_t *r,
     case TKR_E_SUB:
         return cli_fail("token invalid: subject is not \"%s\"", r->sub);
     case TKR_E_CLAIM_MISSING:
-        return cli_fail("token invalid: required claim \"%s\" is missing",
-                        missing_claim(r));
+        return cli_fail("token invalid: required claim \"%s\" is missing", d->name);
     case TKR_E_CLAIM_TYPE:
         return cli_fail("token invalid: a registered claim has the wrong type (exp/nbf/iat must be integers; iss/sub/jti strings)");
     default:
@@ -285,6 +268,7 @@ static int verify_run(const cli_args_t *a, mbedtls_pk_context *pk)
     tkr_jwt_alg_t alg = TKR_JWT_ALG_UNKNOWN;
     const char *s;
     int64_t now, leeway = 0;
+    tkr_diag_t d;
     int rc;
 
     if ((s = cli_get(a, "alg")) != NULL &&
@@ -317,11 +301,12 @@ static int verify_run(const cli_args_t *a, mbedtls_pk_context *pk)
         return rc;
     }
     now = tkr_port_time(cli_port());
-    rc = tkr_jwt_verify(&jwt, alg, pk, &rules, now);
+    tkr_diag_clear(&d);
+    rc = tkr_jwt_verify(&jwt, alg, pk, &rules, now, &d);
     if (rc != 0) {
         if (cli_has(a, "json"))
             printf("{\n  \"valid\": false,\n  \"error\": \"%s\"\n}\n", tkr_strerror(rc));
-        return explain(rc, alg, &rules, now);
+        return explain(rc, alg, &rules, now, &d);
     }
     if (cli_has(a, "json"))
         print_json_doc(&jwt, 1);

@@ -203,19 +203,7 @@ int tkr_token_verify(const tkr_jwt_t *jwt, tkr_ca_t *ca, int64_t now,
     if ((rc = tkr_key_default_alg(&ca->cert.pk, &alg)) != 0)
         return tkr_diag(diag, rc, NULL, "the CA key cannot verify tokens");
     rules.iss = ca->cn;
-    rc = tkr_jwt_verify(jwt, alg, &ca->cert.pk, &rules, now);
-    switch (rc) {
-    case TKR_E_EXPIRED:
-        return tkr_diag(diag, rc, "exp", NULL);
-    case TKR_E_NOT_YET_VALID:
-        return tkr_diag(diag, rc, "nbf", NULL);
-    case TKR_E_IAT_FUTURE:
-        return tkr_diag(diag, rc, "iat", NULL);
-    case TKR_E_ISS:
-        return tkr_diag(diag, rc, "iss", NULL);
-    default:
-        return rc;
-    }
+    return tkr_jwt_verify(jwt, alg, &ca->cert.pk, &rules, now, diag);
 }
 
 /* ---- reading ---- */

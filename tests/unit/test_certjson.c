@@ -204,11 +204,11 @@ static void test_flare_token_verifies_with_ca_public_key(void **state)
                                     toks[i].type));
         assert_int_equal(tkr_json_type(&jwt.doc, tkr_jwt_claim(&jwt, "policy")),
                          TKR_JSON_OBJECT);
-        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat), 0);
-        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, exp - 1), 0);
-        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, exp),
+        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat, NULL), 0);
+        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, exp - 1, NULL), 0);
+        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, exp, NULL),
                          TKR_E_EXPIRED);
-        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat - 1),
+        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat - 1, NULL),
                          TKR_E_IAT_FUTURE);
         /* the private key held by the CA verifies as well */
         assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &ca.key), 0);
@@ -217,7 +217,7 @@ static void test_flare_token_verifies_with_ca_public_key(void **state)
     assert_true(tkr_json_str_eq(&jwt.doc, tkr_jwt_claim(&jwt, "jti"),
                                 "00000000-0000-4000-8000-000000000002"));
     rules.iss = "another_project";
-    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat), TKR_E_ISS);
+    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat, NULL), TKR_E_ISS);
 }
 
 /* The tokens FLARE minted with its built-in policy, same CA: signatures. */

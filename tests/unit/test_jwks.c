@@ -684,7 +684,7 @@ static void verify_via_jwks(mbedtls_pk_context *key, mbedtls_pk_context *other,
     mbedtls_pk_init(&pk);
     assert_int_equal(tkr_jwks_select(&set, &pk, jwt.alg, jwt.kid), 0);
     assert_true(same_public_key(&pk, key));
-    assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000), 0);
+    assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000, NULL), 0);
     mbedtls_pk_free(&pk);
     /* the other key of the set does not verify it */
     mbedtls_pk_init(&pk);
@@ -793,7 +793,7 @@ static void test_select_any_reports_the_algorithm_the_key_binds(void **state)
     mbedtls_pk_init(&pk);
     assert_int_equal(tkr_jwks_select_any(&set, &pk, &alg, NULL), 0);
     assert_int_equal(alg, TKR_JWT_ES384);
-    assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000), 0);
+    assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000, NULL), 0);
     mbedtls_pk_free(&pk);
 
     mbedtls_pk_init(&pk);

@@ -241,7 +241,7 @@ static int claims_at(const char *payload, const tkr_jwt_rules_t *rules, int64_t 
     int rc = parse_claims(payload);
     if (rc != 0)
         fail_msg("claims %s: parse %d", payload, rc);
-    return tkr_jwt_check_claims(&jwt, rules, now);
+    return tkr_jwt_check_claims(&jwt, rules, now, NULL);
 }
 
 /* Decode JWK member name of object obj in doc into out (exact length). */
@@ -359,8 +359,8 @@ static void test_rfc7515_a2_rs256_token_verifies(void **state)
     assert_int_equal(b, 1);
     assert_true(tkr_json_str_eq(&jwt.doc, tkr_jwt_claim(&jwt, "iss"), "joe"));
     /* valid until exp, expired at it */
-    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &pub, NULL, 1300819379), 0);
-    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &pub, NULL, 1300819380),
+    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &pub, NULL, 1300819379, NULL), 0);
+    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &pub, NULL, 1300819380, NULL),
                      TKR_E_EXPIRED);
     /* under another key, or another pin, it does not */
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &rsa_a), TKR_E_SIGNATURE);
@@ -469,7 +469,7 @@ static void round_trip(mbedtls_pk_context *key, mbedtls_pk_context *other,
     assert_memory_equal(jwt.claims, claims_ok, jwt.claims_len);
     assert_int_equal(jwt.sig_len, sig_len);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, alg, key), 0);
-    assert_int_equal(tkr_jwt_verify(&jwt, alg, key, &rules, 1500), 0);
+    assert_int_equal(tkr_jwt_verify(&jwt, alg, key, &rules, 1500, NULL), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, alg, other), TKR_E_SIGNATURE);
 
     /* other claims under the same header and signature: refused */
@@ -735,7 +735,7 @@ static void test_verify_rejects_alg_none(void **state)
     assert_int_equal(jwt.alg, TKR_JWT_ALG_UNKNOWN);
     assert_string_equal(jwt.alg_name, "none");
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &rsa_a), TKR_E_JWT_ALG);
-    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &rsa_a, NULL, 1500), TKR_E_JWT_ALG);
+    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &rsa_a, NULL, 1500, NULL), TKR_E_JWT_ALG);
     expect_never_verifies(tok);
     /* a genuine RS256 signature over the "none" header changes nothing */
     signing_input(tok, sizeof(tok), "{\"alg\":\"none\"}", claims_ok);
@@ -783,7 +783,7 @@ static void test_verify_rejects_hs256_keyed_with_rsa_public_key_pem(void **state
     assert_int_equal(parse_str(tok), 0);
     assert_string_equal(jwt.alg_name, "HS256");
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &rsa_a), TKR_E_JWT_ALG);
-    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &rsa_a, NULL, 1500), TKR_E_JWT_ALG);
+    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &rsa_a, NULL, 1500, NULL), TKR_E_JWT_ALG);
     expect_never_verifies(tok);
     /* the alg names are exact: no HMAC, no other RSA or EC hash */
     assert_int_equal(tkr_jwt_alg_from_name("HS256", 5), TKR_JWT_ALG_UNKNOWN);
@@ -1031,14 +1031,14 @@ static void test_verify_checks_signature_before_claims(void **state)
     with_sig(tok, sizeof(tok), "{\"alg\":\"ES256\"}", claims_ok, sig, 64);
     assert_int_equal(parse_str(tok), 0);
     /* expired and forged: the forgery is what is reported */
-    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_ES256, &p256_a, &rules, 5000),
+    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_ES256, &p256_a, &rules, 5000, NULL),
                      TKR_E_SIGNATURE);
     sig[10] ^= 1;
     with_sig(tok, sizeof(tok), "{\"alg\":\"ES256\"}", claims_ok, sig, 64);
     assert_int_equal(parse_str(tok), 0);
-    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_ES256, &p256_a, &rules, 5000),
+    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_ES256, &p256_a, &rules, 5000, NULL),
                      TKR_E_EXPIRED);
-    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_ES256, &p256_a, &rules, 1500), 0);
+    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_ES256, &p256_a, &rules, 1500, NULL), 0);
 }
 
 static void test_signature_covers_the_header(void **state)
@@ -1318,7 +1318,7 @@ static void test_failed_parse_leaves_nothing_to_verify(void **state)
     tok[n - 1] = '+';
     assert_int_equal(parse_str(tok), TKR_E_BASE64);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &rsa_a), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_jwt_check_claims(&jwt, &rules, 1500), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwt_check_claims(&jwt, &rules, 1500, NULL), TKR_E_INVALID_ARG);
     assert_int_equal(jwt.claims_len, 0);
     assert_int_equal(tkr_jwt_claim(&jwt, "sub"), TKR_E_NOT_FOUND);
     /* a fresh context has nothing either */
@@ -1519,6 +1519,45 @@ static void test_claims_required_missing(void **state)
     assert_int_equal(claims_at("{\"jti\":5}", NULL, 1000), TKR_E_CLAIM_TYPE);
 }
 
+/* A failure about one claim names it in the diagnostics: the CLI and the
+ * service say which claim without deriving it again. */
+static void expect_named(const char *payload, const tkr_jwt_rules_t *r, int64_t now, int rc,
+                         const char *name)
+{
+    tkr_diag_t d;
+
+    assert_int_equal(parse_claims(payload), 0);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwt_check_claims(&jwt, r, now, &d), rc);
+    if (strcmp(d.name, name) != 0)
+        fail_msg("%s: diag names \"%s\", want \"%s\"", payload, d.name, name);
+}
+
+static void test_claim_failures_name_the_claim(void **state)
+{
+    tkr_jwt_rules_t r = {TKR_CLAIM_EXP | TKR_CLAIM_JTI, NULL, NULL, NULL, 0};
+    tkr_jwt_rules_t who = {0, "issuer", "subject", "aud-1", 0};
+    (void)state;
+
+    expect_named("{\"jti\":\"j\"}", &r, 100, TKR_E_CLAIM_MISSING, "exp");
+    expect_named("{\"exp\":200}", &r, 100, TKR_E_CLAIM_MISSING, "jti");
+    expect_named("{\"exp\":200,\"jti\":\"j\"}", &r, 200, TKR_E_EXPIRED, "exp");
+    expect_named("{\"exp\":200,\"jti\":\"j\",\"nbf\":150}", &r, 100, TKR_E_NOT_YET_VALID,
+                 "nbf");
+    expect_named("{\"exp\":200,\"jti\":\"j\",\"iat\":150}", &r, 100, TKR_E_IAT_FUTURE, "iat");
+    expect_named("{\"exp\":200,\"jti\":\"j\",\"nbf\":\"x\"}", &r, 100, TKR_E_CLAIM_TYPE, "nbf");
+    expect_named("{\"exp\":200,\"jti\":7}", &r, 100, TKR_E_CLAIM_TYPE, "jti");
+    expect_named("{\"iss\":\"other\"}", &who, 100, TKR_E_ISS, "iss");
+    expect_named("{\"iss\":\"issuer\"}", &who, 100, TKR_E_CLAIM_MISSING, "sub");
+    expect_named("{\"iss\":\"issuer\",\"sub\":\"subject\"}", &who, 100, TKR_E_CLAIM_MISSING,
+                 "aud");
+    expect_named("{\"iss\":\"issuer\",\"sub\":\"subject\",\"aud\":[\"a\"]}", &who, 100,
+                 TKR_E_AUD, "aud");
+    /* success names nothing */
+    expect_named("{\"iss\":\"issuer\",\"sub\":\"subject\",\"aud\":\"aud-1\"}", &who, 100, 0,
+                 "");
+}
+
 /* One table of registered claims for the rules, the CLI and messages. */
 static void test_claim_bits_and_names(void **state)
 {
@@ -1548,6 +1587,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_claim_bits_and_names),
+        cmocka_unit_test(test_claim_failures_name_the_claim),
         cmocka_unit_test(test_rfc7515_a2_rs256_token_verifies),
         cmocka_unit_test(test_rfc7515_a2_signature_reproduced_with_rfc_private_key),
         cmocka_unit_test(test_rfc7515_a3_es256_token_verifies_with_rfc_jwk),

@@ -540,7 +540,9 @@ static void test_verify_against_the_ca(void **state)
 
     /* no exp: a token that never expires is not an enrollment token */
     signed_claims("{\"jti\":\"j\",\"sub\":\"s\",\"iss\":\"example_project\"}");
-    assert_int_equal(tkr_token_verify(&jwt, &ca, IAT, NULL), TKR_E_CLAIM_MISSING);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_token_verify(&jwt, &ca, IAT, &d), TKR_E_CLAIM_MISSING);
+    assert_string_equal(d.name, "exp");
     assert_int_equal(tkr_token_verify(NULL, &ca, IAT, NULL), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_token_verify(&jwt, NULL, IAT, NULL), TKR_E_INVALID_ARG);
 }

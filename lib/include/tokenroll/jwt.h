@@ -20,6 +20,7 @@
 #include <mbedtls/pk.h>
 
 #include "config.h"
+#include "error.h"
 #include "json.h"
 #include "port.h"
 
@@ -95,14 +96,16 @@ int tkr_jwt_verify_sig(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
 
 /* Registered claims against rules at time now (seconds since the epoch).
  * exp/nbf/iat must be integers when present (TKR_E_CLAIM_TYPE). Valid iff
- * now < exp + leeway, now >= nbf - leeway, iat <= now + leeway. */
+ * now < exp + leeway, now >= nbf - leeway, iat <= now + leeway. A failure
+ * about one claim (missing, wrong type, expired, mismatched) names it in
+ * diag->name (diag may be NULL). */
 int tkr_jwt_check_claims(const tkr_jwt_t *jwt, const tkr_jwt_rules_t *rules,
-                         int64_t now);
+                         int64_t now, tkr_diag_t *diag);
 
 /* Signature, then claims: what a relying party should call. */
 int tkr_jwt_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
                    mbedtls_pk_context *pk, const tkr_jwt_rules_t *rules,
-                   int64_t now);
+                   int64_t now, tkr_diag_t *diag);
 
 /* Sign claims[0..claims_len) (a JSON object, used byte for byte) with key
  * under alg. Header: {"alg":..,"kid":..,"typ":"JWT"} with kid left out when
