@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "tokenroll/config.h" /* TKR_ARENA_MAX */
+
 typedef struct tkr_arena tkr_arena_t;
 
 /* A new, empty arena; NULL when out of memory. */
@@ -22,11 +24,5 @@ int tkr_arena_error(const tkr_arena_t *a);
 const char *tkr_arena_why(int rc);
 /* Copy of s[0..n) with a terminating NUL. */
 char *tkr_arena_strndup(tkr_arena_t *a, const char *s, size_t n);
-
-/* Ceiling on one arena's total size (bytes): the inputs are bounded
- * (TKR_YAML_LEN_MAX), and so is what they may grow into. */
-#ifndef TKR_ARENA_MAX
-#define TKR_ARENA_MAX (64u * 1024u * 1024u)
-#endif
 
 #endif
