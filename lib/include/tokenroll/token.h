@@ -1,5 +1,8 @@
 /* tokenroll/token.h — FLARE enrollment tokens (DESIGN.md, "Enrollment
- * token"): minting on the admin side, reading on the service side.
+ * token"): minting on the admin side, verifying against the root CA and
+ * reading on the service side, one implementation for the admin commands,
+ * the service and the device. The rules that need a policy (role, site
+ * pattern, validity) are tokenroll/policy.h's tkr_policy_mint_*.
  *
  * Claims, in this order: jti, sub, iat, exp, iss, subject_type, policy,
  * max_uses, roles, source_ips — compact, ASCII-escaped JSON, exactly as
