@@ -139,8 +139,13 @@ int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
     rc = tkr_token_claims_json(out + pos, room, &len, jti_out, c, port);
     if (rc != 0) {
         out[0] = '\0';
-        if (rc == TKR_E_BUFFER_TOO_SMALL && room > TKR_JWT_PAYLOAD_MAX)
-            rc = TKR_E_TOO_LARGE;
+        /* The writer counted what the claims need: past what a verifier
+         * holds they are too large, else the buffer is short by a length
+         * known now. */
+        if (rc == TKR_E_BUFFER_TOO_SMALL && len > TKR_JWT_PAYLOAD_MAX)
+            return TKR_E_TOO_LARGE;
+        if (rc == TKR_E_BUFFER_TOO_SMALL)
+            *out_len = tkr_jwt_token_len(pos, len, tkr_jwt_sig_len(ca_key, alg));
         return rc;
     }
     return tkr_jwt_sign_finish(out, out_size, out_len, pos, ca_key, alg,

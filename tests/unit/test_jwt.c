@@ -696,7 +696,8 @@ static void test_token_mint_in_place_matches_two_step_signing(void **state)
         n2 = 7;
         assert_int_equal(tkr_token_mint(tok2, size, &n2, NULL, &rsa_a, &c, &port),
                          TKR_E_BUFFER_TOO_SMALL);
-        assert_int_equal(n2, 0);
+        /* the length needed, once the header fits */
+        assert_int_equal(n2, size > (size_t)(strchr(tok, '.') - tok) + 1 ? n : 0);
         assert_int_equal(tok2[size], 'x');
         if (size > 0)
             assert_int_equal(tok2[0], '\0');
@@ -714,13 +715,14 @@ static void test_token_mint_in_place_matches_two_step_signing(void **state)
 
 static void test_sign_buffer_too_small_and_bad_kid(void **state)
 {
-    size_t n = 0, need, size;
+    size_t n = 0, need, size, hdr;
     char kid[TKR_KID_MAX + 1];
     (void)state;
 
     assert_int_equal(tkr_jwt_sign(tok, sizeof(tok), &need, &p256_a, TKR_JWT_ES256, "k",
                                   claims_ok, strlen(claims_ok), &port),
                      0);
+    hdr = (size_t)(strchr(tok, '.') - tok) + 1;
     for (size = 0; size <= need + 1; size += (size < need - 4 ? 17 : 1)) {
         int rc;
         memset(tok2, 'x', sizeof(tok2));
@@ -728,7 +730,8 @@ static void test_sign_buffer_too_small_and_bad_kid(void **state)
                           strlen(claims_ok), &port);
         if (size <= need) {
             assert_int_equal(rc, TKR_E_BUFFER_TOO_SMALL);
-            assert_int_equal(n, 0);
+            /* the length needed, once the header fits */
+            assert_int_equal(n, size > hdr ? need : 0);
             assert_int_equal(tok2[size], 'x'); /* nothing past the buffer */
             if (size > 0)
                 assert_int_equal(tok2[0], '\0');

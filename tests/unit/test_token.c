@@ -349,6 +349,31 @@ static void test_mint_under_the_rules_matches_flare_bytes(void **state)
         assert_int_equal(len, n);
         assert_memory_equal(tok, text, n);
     }
+    /* a short buffer says how long the token is; that plus the NUL fits */
+    for (n = 200; n <= len; n += 300) {
+        size_t need = 0;
+        assert_int_equal(tkr_token_mint(tok, n, &need, NULL, &ca.key, &c, &port),
+                         TKR_E_BUFFER_TOO_SMALL);
+        assert_int_equal(need, len);
+    }
+    assert_int_equal(tkr_token_mint(tok, len, &n, NULL, &ca.key, &c, &port),
+                     TKR_E_BUFFER_TOO_SMALL);
+    assert_int_equal(n, len);
+    assert_int_equal(tkr_token_mint(tok, len + 1, &n, NULL, &ca.key, &c, &port), 0);
+    assert_memory_equal(tok, text, len);
+    /* claims no verifier could hold are too large, whatever the buffer */
+    {
+        static char big[TKR_JWT_PAYLOAD_MAX + 16];
+        memset(big, ' ', sizeof(big) - 1);
+        big[0] = '"';
+        big[sizeof(big) - 2] = '"';
+        c.policy = big;
+        c.policy_len = sizeof(big) - 1;
+        assert_int_equal(tkr_token_mint(tok, 300, &n, NULL, &ca.key, &c, &port),
+                         TKR_E_TOO_LARGE);
+        assert_int_equal(tkr_token_mint(tok, sizeof(tok), &n, NULL, &ca.key, &c, &port),
+                         TKR_E_TOO_LARGE);
+    }
 }
 
 static void test_claims_json_refuses_bad_claims(void **state)

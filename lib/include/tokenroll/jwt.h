@@ -113,7 +113,9 @@ int tkr_jwt_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
  * The port supplies randomness (ECDSA, RSA blinding). out is also the only
  * workspace: header, claims and signature are built where their encodings
  * go and encoded in place, so the call needs no stack beyond a hash.
- * claims must not overlap out. */
+ * claims must not overlap out. TKR_E_BUFFER_TOO_SMALL sets *out_len to
+ * the token's length (give one byte more for the NUL) once the header
+ * fits; a buffer too small for the header itself leaves it 0. */
 int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,
                  mbedtls_pk_context *key, tkr_jwt_alg_t alg, const char *kid,
                  const char *claims, size_t claims_len,
