@@ -222,6 +222,22 @@ int tkr_token_verify(const tkr_jwt_t *jwt, tkr_ca_t *ca, int64_t now,
     return tkr_jwt_verify(jwt, alg, &ca->cert.pk, &rules, now, diag);
 }
 
+int tkr_token_admits(const tkr_token_info_t *info, const char *name,
+                     tkr_subject_type_t type, tkr_diag_t *diag)
+{
+    if (info == NULL || name == NULL || type == TKR_SUBJECT_PATTERN ||
+        tkr_subject_type_name(type) == NULL)
+        return TKR_E_INVALID_ARG;
+    if (!info->has_type)
+        return tkr_diag(diag, TKR_E_CLAIM_MISSING, "subject_type", "the token names no type");
+    if (info->type != type && !(info->type == TKR_SUBJECT_PATTERN && type == TKR_SUBJECT_CLIENT))
+        return tkr_diag(diag, TKR_E_SUB, "subject_type", "the token is for another type");
+    if (info->type == TKR_SUBJECT_PATTERN ? !tkr_glob_match(info->subject, name)
+                                          : strcmp(info->subject, name) != 0)
+        return tkr_diag(diag, TKR_E_SUB, "sub", "the token is for another name");
+    return 0;
+}
+
 /* ---- reading ---- */
 
 static int copy_str(const tkr_jwt_t *jwt, const char *name, char *out,

@@ -266,7 +266,7 @@ static void test_encrypted_key_is_refused(void **state)
     expect_what("encrypted");
 }
 
-/* ---- errors, each with ca->what saying what is wrong ---- */
+/* ---- errors, each with the diagnostics saying what is wrong ---- */
 
 static void test_missing_root_pri_key_is_named(void **state)
 {

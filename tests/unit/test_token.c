@@ -572,6 +572,43 @@ static void test_verify_against_the_ca(void **state)
     assert_int_equal(tkr_token_verify(&jwt, NULL, IAT, NULL), TKR_E_INVALID_ARG);
 }
 
+static void test_admits_its_own_participant_only(void **state)
+{
+    tkr_token_info_t ti;
+    tkr_diag_t d;
+    (void)state;
+
+    memset(&ti, 0, sizeof(ti));
+    strcpy(ti.subject, "site-1");
+    assert_int_equal(tkr_token_admits(&ti, "site-1", TKR_SUBJECT_CLIENT, NULL),
+                     TKR_E_CLAIM_MISSING);
+    ti.has_type = 1;
+    ti.type = TKR_SUBJECT_CLIENT;
+    assert_int_equal(tkr_token_admits(&ti, "site-1", TKR_SUBJECT_CLIENT, NULL), 0);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_token_admits(&ti, "site-2", TKR_SUBJECT_CLIENT, &d), TKR_E_SUB);
+    assert_string_equal(d.name, "sub");
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_token_admits(&ti, "site-1", TKR_SUBJECT_RELAY, &d), TKR_E_SUB);
+    assert_string_equal(d.name, "subject_type");
+    /* a pattern token: clients whose name its glob matches */
+    strcpy(ti.subject, "hospital-*");
+    ti.type = TKR_SUBJECT_PATTERN;
+    assert_int_equal(tkr_token_admits(&ti, "hospital-7", TKR_SUBJECT_CLIENT, NULL), 0);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_token_admits(&ti, "clinic-7", TKR_SUBJECT_CLIENT, &d), TKR_E_SUB);
+    assert_string_equal(d.name, "sub");
+    assert_int_equal(tkr_token_admits(&ti, "hospital-7", TKR_SUBJECT_SERVER, NULL), TKR_E_SUB);
+    /* the pattern itself is no participant, nor a literal name */
+    assert_int_equal(tkr_token_admits(&ti, "hospital-*", TKR_SUBJECT_PATTERN, NULL),
+                     TKR_E_INVALID_ARG);
+    ti.type = TKR_SUBJECT_ADMIN;
+    strcpy(ti.subject, "a@b.c");
+    assert_int_equal(tkr_token_admits(&ti, "a@b.c", TKR_SUBJECT_ADMIN, NULL), 0);
+    assert_int_equal(tkr_token_admits(&ti, "a@b.c", TKR_SUBJECT_CLIENT, NULL), TKR_E_SUB);
+    assert_int_equal(tkr_token_admits(NULL, "a", TKR_SUBJECT_CLIENT, NULL), TKR_E_INVALID_ARG);
+}
+
 static void test_verify_refuses_another_ca(void **state)
 {
     static char pem[8192], key[8192];
@@ -609,6 +646,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_verify_against_the_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_refuses_another_ca, setup, teardown),
+        cmocka_unit_test(test_admits_its_own_participant_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

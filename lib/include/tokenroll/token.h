@@ -85,9 +85,18 @@ int tkr_token_source_ips_check(const char *const *ips, size_t n,
 int tkr_token_verify(const tkr_jwt_t *jwt, tkr_ca_t *ca, int64_t now,
                      tkr_diag_t *diag);
 
+/* Whether a token admits participant `name` of type `type` (never
+ * pattern): a pattern token any client whose name its glob matches; any
+ * other token exactly its own subject and type. TKR_E_SUB with diag->name
+ * "subject_type" when the type differs, "sub" when the name does;
+ * TKR_E_CLAIM_MISSING ("subject_type") for a token without a type. */
+struct tkr_token_info;
+int tkr_token_admits(const struct tkr_token_info *info, const char *name,
+                     tkr_subject_type_t type, tkr_diag_t *diag);
+
 /* The claims of a parsed enrollment token: the short strings copied, the
  * rest as token indexes into jwt->doc (valid while jwt is). */
-typedef struct {
+typedef struct tkr_token_info {
     char jti[64];
     char subject[256];
     char issuer[256];
