@@ -17,10 +17,11 @@
 _Static_assert(TKR_AUTHJWT_FORMAT_MAX <= 256,
                "the KMP failure tables hold piece lengths in a byte");
 
-static void set_why(const char **why, const char *msg)
+/* The reason for a failure into diag (NULL: not wanted); name is the
+ * claim or setting at fault, or NULL. */
+static void say(tkr_diag_t *diag, const char *name, const char *msg)
 {
-    if (why != NULL)
-        *why = msg;
+    (void)tkr_diag(diag, 0, name, msg);
 }
 
 /* The whitespace the format and the response both ignore (C's isspace in
@@ -188,11 +189,10 @@ static size_t piece_start(const char *p, size_t i, size_t begin)
 }
 
 int tkr_authjwt_format_compile(tkr_authjwt_format_t *f, const char *text,
-                               size_t len, const char **why)
+                               size_t len, tkr_diag_t *diag)
 {
     size_t i, n = 0, cap = 0, found = 0;
 
-    set_why(why, NULL);
     if (f == NULL || (text == NULL && len != 0))
         return TKR_E_INVALID_ARG;
     memset(f, 0, sizeof(*f));
@@ -201,13 +201,13 @@ int tkr_authjwt_format_compile(tkr_authjwt_format_t *f, const char *text,
         if (is_ws((unsigned char)c))
             continue;
         if (c == '\0') {
-            set_why(why, "the response format contains a NUL byte");
+            say(diag, NULL, "the response format contains a NUL byte");
             return TKR_E_INVALID_ARG;
         }
         if (c == '*' && n > 0 && f->pat[n - 1] == '*')
             continue;   /* "**" matches what "*" does */
         if (n == TKR_AUTHJWT_FORMAT_MAX) {
-            set_why(why, "the response format is too long");
+            say(diag, NULL, "the response format is too long");
             return TKR_E_TOO_LARGE;
         }
         f->pat[n++] = c;
@@ -219,7 +219,7 @@ int tkr_authjwt_format_compile(tkr_authjwt_format_t *f, const char *text,
         }
     }
     if (found != 1) {
-        set_why(why, found == 0 ? "the response format has no #response#"
+        say(diag, NULL, found == 0 ? "the response format has no #response#"
                                 : "the response format has more than one "
                                   "#response#");
         memset(f, 0, sizeof(*f));
@@ -235,7 +235,7 @@ int tkr_authjwt_format_compile(tkr_authjwt_format_t *f, const char *text,
         n -= 2;
     }
     if ((cap > 0 && f->pat[cap - 1] == '*') || (cap < n && f->pat[cap] == '*')) {
-        set_why(why, "a '*' next to #response# leaves the capture undefined");
+        say(diag, NULL, "a '*' next to #response# leaves the capture undefined");
         memset(f, 0, sizeof(*f));
         return TKR_E_INVALID_ARG;
     }
@@ -407,25 +407,24 @@ int tkr_authjwt_word_valid(const char *s, size_t len)
 
 int tkr_authjwt_response_check(const tkr_authjwt_format_t *f,
                                int use_response_code, int status,
-                               const char *body, size_t len, const char **why)
+                               const char *body, size_t len, tkr_diag_t *diag)
 {
     size_t off, n;
 
-    set_why(why, NULL);
     if (!use_response_code && (f == NULL || (body == NULL && len != 0)))
         return TKR_E_INVALID_ARG;
     if (status != 200) {
-        set_why(why, "the verifier did not answer 200");
+        say(diag, NULL, "the verifier did not answer 200");
         return TKR_E_DENIED;
     }
     if (use_response_code)
         return 0;
     if (tkr_authjwt_format_match(f, body, len, &off, &n) != 0) {
-        set_why(why, "the verifier's answer does not have the response format");
+        say(diag, NULL, "the verifier's answer does not have the response format");
         return TKR_E_NO_MATCH;
     }
     if (!tkr_authjwt_word_valid(body + off, n)) {
-        set_why(why, "the verifier says the token is not valid");
+        say(diag, NULL, "the verifier says the token is not valid");
         return TKR_E_DENIED;
     }
     return 0;
@@ -597,17 +596,16 @@ int tkr_authjwt_request_query(char *out, size_t out_size, size_t *out_len,
 
 int tkr_authjwt_verify_local(const tkr_jwt_t *jwt,
                              const tkr_authjwt_key_t *keys, size_t nkeys,
-                             const tkr_jwks_t *jwks, const char **why)
+                             const tkr_jwks_t *jwks, tkr_diag_t *diag)
 {
     size_t i;
     int rc, tried = 0, wrong_alg = 0;
 
-    set_why(why, NULL);
     if (jwt == NULL || (keys == NULL && nkeys != 0))
         return TKR_E_INVALID_ARG;
     /* "none", HS* and anything else unknown never reach a key. */
     if (jwt->alg == TKR_JWT_ALG_UNKNOWN) {
-        set_why(why, "the token's alg is not RS256, PS256, ES256 or ES384 "
+        say(diag, NULL, "the token's alg is not RS256, PS256, ES256 or ES384 "
                      "(none and HS* are refused)");
         return TKR_E_JWT_ALG;
     }
@@ -645,14 +643,14 @@ int tkr_authjwt_verify_local(const tkr_jwt_t *jwt,
             return 0;
     }
     if (tried) {
-        set_why(why, "the token's signature does not verify");
+        say(diag, NULL, "the token's signature does not verify");
         return TKR_E_SIGNATURE;
     }
     if (wrong_alg) {
-        set_why(why, "the token's alg is not the one its key is pinned to");
+        say(diag, NULL, "the token's alg is not the one its key is pinned to");
         return TKR_E_JWT_ALG;
     }
-    set_why(why, "no configured key matches the token's kid and alg");
+    say(diag, NULL, "no configured key matches the token's kid and alg");
     return TKR_E_NOT_FOUND;
 }
 
@@ -770,7 +768,7 @@ static const char *claims_why(int rc)
 
 int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
                              const tkr_authjwt_rules_t *rules, int64_t now,
-                             const char **why)
+                             tkr_diag_t *diag)
 {
     tkr_jwt_rules_t jr;
     char iss[512], aud[512];
@@ -778,11 +776,10 @@ int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
     int64_t exp, start, cap;
     int rc, t;
 
-    set_why(why, NULL);
     if (id == NULL || jwt == NULL || rules == NULL || now < 0 ||
         rules->max_validity <= 0 ||
         (rules->issuer == NULL && rules->trusted_uri == NULL)) {
-        set_why(why, "no issuer and no trusted URI configured");
+        say(diag, NULL, "no issuer and no trusted URI configured");
         return TKR_E_INVALID_ARG;
     }
     memset(id, 0, sizeof(*id));
@@ -796,32 +793,32 @@ int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
             jr.aud = aud;
     }
     jr.leeway = rules->leeway;
-    if ((rc = tkr_jwt_check_claims(jwt, &jr, now)) != 0) {
-        set_why(why, claims_why(rc));
+    if ((rc = tkr_jwt_check_claims(jwt, &jr, now, diag)) != 0) {
+        say(diag, NULL, claims_why(rc));   /* diag->name: the claim */
         return rc;
     }
     t = tkr_jwt_claim(jwt, "iss");
     if (t < 0 || tkr_json_get_str(&jwt->doc, iss, sizeof(iss), &il, t) != 0 ||
         il == 0) {
-        set_why(why, "the token's iss is empty, too long or not text");
+        say(diag, "iss", "the token's iss is empty, too long or not text");
         return TKR_E_ISS;
     }
     if (rules->issuer == NULL &&
         (strncmp(rules->trusted_uri, iss, il) != 0 ||
          rules->trusted_uri[il] != '/')) {
-        set_why(why, "the trusted URI does not start with the token's iss "
-                     "and '/'");
+        say(diag, "iss", "the trusted URI does not start with the token's iss "
+                         "and '/'");
         return TKR_E_ISS;
     }
     if (iss_host(id->org, sizeof(id->org), iss) != 0) {
-        set_why(why, "the token's iss has no host name");
+        say(diag, "iss", "the token's iss has no host name");
         return TKR_E_ISS;
     }
     t = tkr_jwt_claim(jwt, "sub");
     if (t < 0 || tkr_json_get_str(&jwt->doc, id->cn, sizeof(id->cn), &n, t) != 0 ||
         !printable_name(id->cn, n)) {
         memset(id, 0, sizeof(*id));
-        set_why(why, "the token's sub must be 1 to 64 printable characters");
+        say(diag, "sub", "the token's sub must be 1 to 64 printable characters");
         return TKR_E_SUB;
     }
     /* exp is an integer here (checked above); nbf and iat when present. */
@@ -836,7 +833,7 @@ int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
     id->not_after = exp < cap ? exp : cap;
     if (id->not_after <= id->not_before) {
         memset(id, 0, sizeof(*id));
-        set_why(why, "the token's exp is not after its nbf");
+        say(diag, "exp", "the token's exp is not after its nbf");
         return TKR_E_EXPIRED;
     }
     return 0;
@@ -860,7 +857,7 @@ int tkr_authjwt_usage(unsigned *usage, const char *name)
 /* ---- the whole check ---- */
 
 static int ask_verifier(tkr_authjwt_work_t *w, const tkr_authjwt_cfg_t *cfg,
-                        size_t len, const char **why)
+                        size_t len, tkr_diag_t *diag)
 {
     tkr_authjwt_call_t c;
     const char *body = NULL;
@@ -885,38 +882,38 @@ static int ask_verifier(tkr_authjwt_work_t *w, const tkr_authjwt_cfg_t *cfg,
         c.body_len = n;
     }
     if (rc != 0) {
-        set_why(why, "the verification request is too large");
+        say(diag, NULL, "the verification request is too large");
         return TKR_E_TOO_LARGE;
     }
     rc = cfg->call(cfg->arg, &c, &status, &body, &blen);
     if (rc == TKR_E_TOO_LARGE) {
-        set_why(why, "the verifier's answer is too large");
+        say(diag, NULL, "the verifier's answer is too large");
         return rc;
     }
     if (rc != 0) {
-        set_why(why, "the verifier cannot be reached");
+        say(diag, NULL, "the verifier cannot be reached");
         return rc;
     }
     return tkr_authjwt_response_check(cfg->response_format,
                                       cfg->use_response_code, status, body,
-                                      blen, why);
+                                      blen, diag);
 }
 
 static int verify_here(const tkr_authjwt_work_t *w,
-                       const tkr_authjwt_cfg_t *cfg, const char **why)
+                       const tkr_authjwt_cfg_t *cfg, tkr_diag_t *diag)
 {
     const tkr_jwks_t *set = NULL;
     int rc;
 
     if (cfg->jwks != NULL && cfg->jwks(cfg->arg, 0, &set) != 0)
         set = NULL;
-    rc = tkr_authjwt_verify_local(&w->jwt, cfg->keys, cfg->nkeys, set, why);
+    rc = tkr_authjwt_verify_local(&w->jwt, cfg->keys, cfg->nkeys, set, diag);
     if (rc == TKR_E_NOT_FOUND && cfg->jwks != NULL) {
         /* A key the provider added since the set was fetched. */
         if (cfg->jwks(cfg->arg, 1, &set) != 0)
             set = NULL;
         rc = tkr_authjwt_verify_local(&w->jwt, cfg->keys, cfg->nkeys, set,
-                                      why);
+                                      diag);
     }
     return rc;
 }
@@ -924,20 +921,19 @@ static int verify_here(const tkr_authjwt_work_t *w,
 int tkr_authjwt_authenticate(tkr_authjwt_identity_t *id,
                              tkr_authjwt_work_t *work,
                              const tkr_authjwt_cfg_t *cfg, const char *token,
-                             size_t len, int64_t now, const char **why)
+                             size_t len, int64_t now, tkr_diag_t *diag)
 {
     tkr_authjwt_rules_t rules;
     int rc;
 
-    set_why(why, NULL);
     if (id == NULL || work == NULL || cfg == NULL || token == NULL ||
         (cfg->trusted_uri != NULL && cfg->call == NULL)) {
-        set_why(why, "the JWT authenticator is not configured");
+        say(diag, NULL, "the JWT authenticator is not configured");
         return TKR_E_INVALID_ARG;
     }
     memset(id, 0, sizeof(*id));
     if (len > TKR_JWT_MAX) {
-        set_why(why, "the token is too large");
+        say(diag, NULL, "the token is too large");
         return TKR_E_TOO_LARGE;
     }
     memcpy(work->token, token, len);
@@ -945,20 +941,20 @@ int tkr_authjwt_authenticate(tkr_authjwt_identity_t *id,
     tkr_jwt_free(&work->jwt);
     tkr_jwt_init(&work->jwt);
     if ((rc = tkr_jwt_parse(&work->jwt, work->token, len)) != 0) {
-        set_why(why, "the token is not a signed JWT (header.payload.signature)");
+        say(diag, NULL, "the token is not a signed JWT (header.payload.signature)");
         return rc;
     }
     /* No provider vouches for an unsigned token, whatever it says. */
     if (strcmp(work->jwt.alg_name, "none") == 0) {
-        set_why(why, "the token is not signed (alg none)");
+        say(diag, NULL, "the token is not signed (alg none)");
         return TKR_E_JWT_ALG;
     }
     if (cfg->trusted_uri != NULL) {
-        rc = ask_verifier(work, cfg, len, why);
+        rc = ask_verifier(work, cfg, len, diag);
     } else {
         if (cfg->lock != NULL)
             cfg->lock(cfg->arg, 1);
-        rc = verify_here(work, cfg, why);
+        rc = verify_here(work, cfg, diag);
         if (cfg->lock != NULL)
             cfg->lock(cfg->arg, 0);
     }
@@ -966,7 +962,7 @@ int tkr_authjwt_authenticate(tkr_authjwt_identity_t *id,
         return rc;
     rules = cfg->rules;
     rules.trusted_uri = cfg->trusted_uri;
-    return tkr_authjwt_check_claims(id, &work->jwt, &rules, now, why);
+    return tkr_authjwt_check_claims(id, &work->jwt, &rules, now, diag);
 }
 
 int tkr_authjwt_http_status(int rc)

@@ -42,6 +42,10 @@
 #define SEED_URI "http://localhost:8080/default/verify"
 #define SEED_NOW 1755147200
 
+/* The diagnostics of the last call: pass WHY, read dg.msg and dg.name. */
+static tkr_diag_t dg;
+#define WHY (tkr_diag_clear(&dg), &dg)
+
 static tkr_posix_t port_ctx = {TKR_LOG_ERROR, -1};
 static tkr_port_t port;
 static tkr_authjwt_format_t fmt;
@@ -243,32 +247,31 @@ static void test_whitespace_ignored_in_format_and_response(void **state)
 static void test_compile_refusals(void **state)
 {
     char big[TKR_AUTHJWT_FORMAT_MAX + 16];
-    const char *why = NULL;
 
     (void)state;
-    assert_int_equal(tkr_authjwt_format_compile(&fmt, "{\"v\":true}", 10, &why),
+    assert_int_equal(tkr_authjwt_format_compile(&fmt, "{\"v\":true}", 10, WHY),
                      TKR_E_INVALID_ARG);
-    assert_non_null(strstr(why, "no #response#"));
+    assert_non_null(strstr(dg.msg, "no #response#"));
     assert_int_equal(compile(""), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_authjwt_format_compile(&fmt, "#response##response#", 20, &why),
+    assert_int_equal(tkr_authjwt_format_compile(&fmt, "#response##response#", 20, WHY),
                      TKR_E_INVALID_ARG);
-    assert_non_null(strstr(why, "more than one"));
+    assert_non_null(strstr(dg.msg, "more than one"));
     assert_int_equal(compile("{\"a\":#response#,\"b\":#response#}"), TKR_E_INVALID_ARG);
     assert_int_equal(compile("#response#response#"), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_authjwt_format_compile(&fmt, "*#response#", 11, &why),
+    assert_int_equal(tkr_authjwt_format_compile(&fmt, "*#response#", 11, WHY),
                      TKR_E_INVALID_ARG);
-    assert_non_null(strstr(why, "'*'"));
+    assert_non_null(strstr(dg.msg, "'*'"));
     assert_int_equal(compile("#response#*"), TKR_E_INVALID_ARG);
     assert_int_equal(compile("{*\"#response#\"}"), TKR_E_INVALID_ARG);
     assert_int_equal(compile("{* #response#}"), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_authjwt_format_compile(&fmt, "#response#\0x", 12, &why),
+    assert_int_equal(tkr_authjwt_format_compile(&fmt, "#response#\0x", 12, WHY),
                      TKR_E_INVALID_ARG);
-    assert_non_null(strstr(why, "NUL"));
+    assert_non_null(strstr(dg.msg, "NUL"));
     /* Length counts what is left once whitespace goes and stars collapse. */
     memset(big, 'x', sizeof(big));
     memcpy(big, "#response#", 10);
     assert_int_equal(tkr_authjwt_format_compile(&fmt, big, TKR_AUTHJWT_FORMAT_MAX, NULL), 0);
-    assert_int_equal(tkr_authjwt_format_compile(&fmt, big, TKR_AUTHJWT_FORMAT_MAX + 1, &why),
+    assert_int_equal(tkr_authjwt_format_compile(&fmt, big, TKR_AUTHJWT_FORMAT_MAX + 1, WHY),
                      TKR_E_TOO_LARGE);
     memset(big + 10, ' ', sizeof(big) - 10);
     assert_int_equal(tkr_authjwt_format_compile(&fmt, big, sizeof(big), NULL), 0);
@@ -588,7 +591,6 @@ static void test_local_keys_are_pinned_to_their_algorithm(void **state)
         {&p256_a, TKR_JWT_ES256, NULL},
         {&p384, TKR_JWT_ES384, NULL},
     };
-    const char *why;
 
     (void)state;
     make(&rsa_a, TKR_JWT_PS256, NULL, CLAIMS);
@@ -599,15 +601,15 @@ static void test_local_keys_are_pinned_to_their_algorithm(void **state)
     assert_int_equal(tkr_authjwt_verify_local(&jwt, keys, 3, NULL, NULL), 0);
     /* The same RSA key under RS256: its pin is PS256. */
     make(&rsa_a, TKR_JWT_RS256, NULL, CLAIMS);
-    assert_int_equal(tkr_authjwt_verify_local(&jwt, keys, 3, NULL, &why), TKR_E_JWT_ALG);
-    assert_non_null(strstr(why, "pinned"));
+    assert_int_equal(tkr_authjwt_verify_local(&jwt, keys, 3, NULL, WHY), TKR_E_JWT_ALG);
+    assert_non_null(strstr(dg.msg, "pinned"));
     keys[0].alg = TKR_JWT_RS256;
     assert_int_equal(tkr_authjwt_verify_local(&jwt, keys, 3, NULL, NULL), 0);
     /* Signed by another key of the right type. */
     make(&rsa_b, TKR_JWT_RS256, NULL, CLAIMS);
-    assert_int_equal(tkr_authjwt_verify_local(&jwt, keys, 3, NULL, &why), TKR_E_SIGNATURE);
+    assert_int_equal(tkr_authjwt_verify_local(&jwt, keys, 3, NULL, WHY), TKR_E_SIGNATURE);
     /* No key at all. */
-    assert_int_equal(tkr_authjwt_verify_local(&jwt, NULL, 0, NULL, &why), TKR_E_NOT_FOUND);
+    assert_int_equal(tkr_authjwt_verify_local(&jwt, NULL, 0, NULL, WHY), TKR_E_NOT_FOUND);
 }
 
 static void test_local_bad_signature_is_refused(void **state)
@@ -628,7 +630,6 @@ static void test_local_bad_signature_is_refused(void **state)
 static void test_local_alg_none_and_hs256_refused_before_any_key(void **state)
 {
     tkr_authjwt_key_t key = {&rsa_a, TKR_JWT_RS256, NULL};
-    const char *why;
 
     (void)state;
     /* with an empty signature the parser refuses it before any key */
@@ -642,8 +643,8 @@ static void test_local_alg_none_and_hs256_refused_before_any_key(void **state)
         tkr_jwt_free(&bare);
     }
     make_raw("{\"alg\":\"none\",\"typ\":\"JWT\"}", CLAIMS, "AAAA");
-    assert_int_equal(tkr_authjwt_verify_local(&jwt, &key, 1, NULL, &why), TKR_E_JWT_ALG);
-    assert_non_null(strstr(why, "none"));
+    assert_int_equal(tkr_authjwt_verify_local(&jwt, &key, 1, NULL, WHY), TKR_E_JWT_ALG);
+    assert_non_null(strstr(dg.msg, "none"));
     /* HS256 "signed" with the public key's bytes: the classic confusion */
     make_raw("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", CLAIMS,
              "c2lnbmF0dXJlLWJ5dGVzLWxvb2stcmVhbC0zMi1ieXRlcw");
@@ -726,7 +727,7 @@ static int claims_rc(const char *claims, const tkr_authjwt_rules_t *r, int64_t n
 {
     tkr_authjwt_identity_t scratch;
     make(&rsa_a, TKR_JWT_RS256, "demo-key-1", claims);
-    return tkr_authjwt_check_claims(id != NULL ? id : &scratch, &jwt, r, now, NULL);
+    return tkr_authjwt_check_claims(id != NULL ? id : &scratch, &jwt, r, now, WHY);
 }
 
 static void test_seed_token_maps_to_cn_and_org(void **state)
@@ -766,6 +767,8 @@ static void test_exp_and_nbf_with_leeway(void **state)
     FMT(c, "{\"sub\":\"s\",\"iss\":\"%s\",\"iat\":%d,\"exp\":%d}", SEED_ISS,
         SEED_NOW - 3600, SEED_NOW - 60);
     assert_int_equal(claims_rc(c, &r, SEED_NOW, NULL), TKR_E_EXPIRED);
+    assert_string_equal(dg.name, "exp");
+    assert_non_null(strstr(dg.msg, "expired"));
     /* without nbf or iat the certificate would start now: after exp */
     FMT(c, "{\"sub\":\"s\",\"iss\":\"%s\",\"exp\":%d}", SEED_ISS, SEED_NOW - 1);
     assert_int_equal(claims_rc(c, &r, SEED_NOW, NULL), TKR_E_EXPIRED);
@@ -790,12 +793,13 @@ static void test_exp_and_nbf_with_leeway(void **state)
 static void test_issuer_rules(void **state)
 {
     tkr_authjwt_rules_t r = seed_rules();
-    const char *why = NULL;
 
     (void)state;
     /* No issuer configured: the trusted URI must start with iss + "/". */
     assert_int_equal(claims_rc("{\"sub\":\"s\",\"iss\":\"http://localhost:8080/def\","
                                "\"exp\":2000000000}", &r, SEED_NOW, NULL), TKR_E_ISS);
+    assert_string_equal(dg.name, "iss");
+    assert_non_null(strstr(dg.msg, "trusted URI"));
     assert_int_equal(claims_rc("{\"sub\":\"s\",\"iss\":\"http://evil.example/default\","
                                "\"exp\":2000000000}", &r, SEED_NOW, NULL), TKR_E_ISS);
     assert_int_equal(claims_rc("{\"sub\":\"s\",\"iss\":\"http://localhost:8080/default/verify\","
@@ -820,9 +824,9 @@ static void test_issuer_rules(void **state)
     make(&rsa_a, TKR_JWT_RS256, NULL, CLAIMS);
     {
         tkr_authjwt_identity_t id;
-        assert_int_equal(tkr_authjwt_check_claims(&id, &jwt, &r, SEED_NOW, &why),
+        assert_int_equal(tkr_authjwt_check_claims(&id, &jwt, &r, SEED_NOW, WHY),
                          TKR_E_INVALID_ARG);
-        assert_non_null(why);
+        assert_true(dg.msg[0] != '\0');
     }
 }
 
@@ -875,6 +879,7 @@ static void test_sub_must_be_present_and_printable(void **state)
     FMT(c, "{\"sub\":\"%s\",\"iss\":\"%s\",\"exp\":2000000000}", sub, SEED_ISS);
     assert_int_equal(claims_rc(c, &r, SEED_NOW, &id), TKR_E_SUB);
     assert_string_equal(id.cn, "");   /* nothing half-filled */
+    assert_string_equal(dg.name, "sub");
     assert_int_equal(claims_rc("{\"sub\":\"O'Brien, J. = \\\"x\\\"\",\"iss\":\"" SEED_ISS
                                "\",\"exp\":2000000000}", &r, SEED_NOW, &id), 0);
     assert_string_equal(id.cn, "O'Brien, J. = \"x\"");
@@ -1042,9 +1047,9 @@ static void trusted_cfg(tkr_authjwt_cfg_t *cfg, fake_t *f)
                     "\"iss\":\"" SEED_ISS "\",\"nbf\":1755147136,\"sub\":\"softioc\"}"
 
 static int authenticate(const tkr_authjwt_cfg_t *cfg, tkr_authjwt_identity_t *id,
-                        const char **why)
+                        tkr_diag_t *diag)
 {
-    return tkr_authjwt_authenticate(id, &work, cfg, tok, strlen(tok), SEED_NOW, why);
+    return tkr_authjwt_authenticate(id, &work, cfg, tok, strlen(tok), SEED_NOW, diag);
 }
 
 static void test_authenticate_trusted_uri_with_the_seed_settings(void **state)
@@ -1091,44 +1096,43 @@ static void test_authenticate_trusted_uri_refusals(void **state)
     tkr_authjwt_cfg_t cfg;
     tkr_authjwt_identity_t id;
     fake_t f;
-    const char *why;
 
     (void)state;
     trusted_cfg(&cfg, &f);
     make(&rsa_a, TKR_JWT_RS256, "demo-key-1", SEED_CLAIMS);
     f.answer = "{\"error\":\"Signature verification failed\",\"valid\":false}";
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_DENIED);
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_DENIED);
     assert_int_equal(tkr_authjwt_http_status(TKR_E_DENIED), 401);
     assert_string_equal(id.cn, "");
     f.answer = "<html>valid</html>";
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_NO_MATCH);
-    assert_non_null(strstr(why, "format"));
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_NO_MATCH);
+    assert_non_null(strstr(dg.msg, "format"));
     f.answer = SEED_VALID;
     f.rc = TKR_E_NET;
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_NET);
-    assert_non_null(strstr(why, "reached"));
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_NET);
+    assert_non_null(strstr(dg.msg, "reached"));
     assert_int_equal(tkr_authjwt_http_status(TKR_E_NET), 401);
     f.rc = TKR_E_TOO_LARGE;
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_TOO_LARGE);
-    assert_non_null(strstr(why, "too large"));
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_TOO_LARGE);
+    assert_non_null(strstr(dg.msg, "too large"));
     f.rc = 0;
     /* vouched for, but from another issuer than the trusted URI's */
     make(&rsa_a, TKR_JWT_RS256, "demo-key-1",
          "{\"exp\":1755150736,\"iss\":\"http://elsewhere/default\",\"sub\":\"x\"}");
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_ISS);
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_ISS);
     assert_int_equal(tkr_authjwt_http_status(TKR_E_ISS), 403);
     /* expired, though the verifier says valid */
     make(&rsa_a, TKR_JWT_RS256, "demo-key-1",
          "{\"exp\":1755140000,\"iss\":\"" SEED_ISS "\",\"sub\":\"x\"}");
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_EXPIRED);
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_EXPIRED);
     /* alg none: refused before anyone is asked */
     f.calls = 0;
     make_raw("{\"alg\":\"none\"}", SEED_CLAIMS, "AAAA");
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_JWT_ALG);
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_JWT_ALG);
     assert_int_equal(f.calls, 0);
     /* not a JWT */
     FMT(tok, "%s", "not-a-token");
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_JWT_FORMAT);
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_JWT_FORMAT);
     assert_int_equal(f.calls, 0);
     assert_int_equal(tkr_authjwt_http_status(TKR_E_JWT_FORMAT), 401);
 }
@@ -1141,7 +1145,6 @@ static void test_authenticate_local_jwks_refetched_once_for_unknown_kid(void **s
     tkr_authjwt_identity_t id;
     tkr_authjwt_key_t pem = {&p256_a, TKR_JWT_ES256, NULL};
     fake_t f;
-    const char *why;
     char jwk[2048];
 
     (void)state;
@@ -1174,7 +1177,7 @@ static void test_authenticate_local_jwks_refetched_once_for_unknown_kid(void **s
     f.refreshed = &new_set;
 
     make(&p384, TKR_JWT_ES384, "new", SEED_CLAIMS);
-    assert_int_equal(authenticate(&cfg, &id, &why), 0);
+    assert_int_equal(authenticate(&cfg, &id, WHY), 0);
     assert_int_equal(f.refreshes, 1);
     assert_int_equal(f.lock_calls, 2);
     assert_int_equal(f.locked, 0);
@@ -1182,22 +1185,22 @@ static void test_authenticate_local_jwks_refetched_once_for_unknown_kid(void **s
     /* a kid nobody has: one refresh, then not found */
     f.refreshes = 0;
     make(&p384, TKR_JWT_ES384, "gone", SEED_CLAIMS);
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_NOT_FOUND);
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_NOT_FOUND);
     assert_int_equal(f.refreshes, 1);
     /* a PEM key beside the set needs no refresh */
     f.refreshes = 0;
     cfg.keys = &pem;
     cfg.nkeys = 1;
     make(&p256_a, TKR_JWT_ES256, NULL, SEED_CLAIMS);
-    assert_int_equal(authenticate(&cfg, &id, &why), 0);
+    assert_int_equal(authenticate(&cfg, &id, WHY), 0);
     assert_int_equal(f.refreshes, 0);
     /* HS256 locally: refused */
     make_raw("{\"alg\":\"HS256\"}", SEED_CLAIMS, "c2lnbmF0dXJl");
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_JWT_ALG);
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_JWT_ALG);
     /* no issuer configured locally: the service's fault */
     cfg.rules.issuer = NULL;
     make(&p256_a, TKR_JWT_ES256, NULL, SEED_CLAIMS);
-    assert_int_equal(authenticate(&cfg, &id, &why), TKR_E_INVALID_ARG);
+    assert_int_equal(authenticate(&cfg, &id, WHY), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_authjwt_http_status(TKR_E_INVALID_ARG), 500);
     tkr_jwks_free(&old_set);
     tkr_jwks_free(&new_set);

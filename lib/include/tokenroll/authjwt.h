@@ -25,6 +25,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "config.h"
+#include "error.h"
 #include "jwks.h"
 #include "jwt.h"
 
@@ -74,10 +75,9 @@ typedef struct {
 
 /* Compile text[0..len). TKR_E_INVALID_ARG when it has no "#response#",
  * more than one, or a '*' next to it; TKR_E_TOO_LARGE over
- * TKR_AUTHJWT_FORMAT_MAX. *why (may be NULL) receives a short reason
- * (static text). */
+ * TKR_AUTHJWT_FORMAT_MAX. diag (may be NULL) says why. */
 int tkr_authjwt_format_compile(tkr_authjwt_format_t *f, const char *text,
-                               size_t len, const char **why);
+                               size_t len, tkr_diag_t *diag);
 
 /* Match resp[0..len) against f. On success *cap_off and *cap_len give the
  * capture inside resp, surrounding whitespace and one pair of quotes
@@ -94,10 +94,10 @@ int tkr_authjwt_word_valid(const char *s, size_t len);
  * must match f with a capture that tkr_authjwt_word_valid accepts.
  * 0 when valid; TKR_E_DENIED when the verifier says the token is not valid
  * (another status, or a capture such as "false"); TKR_E_NO_MATCH when the
- * body does not have the format. *why as above. */
+ * body does not have the format. diag says why. */
 int tkr_authjwt_response_check(const tkr_authjwt_format_t *f,
                                int use_response_code, int status,
-                               const char *body, size_t len, const char **why);
+                               const char *body, size_t len, tkr_diag_t *diag);
 
 /* ---- the verification request ---- */
 
@@ -136,7 +136,7 @@ typedef struct {
  * TKR_E_SIGNATURE when the fitting keys do not verify it. */
 int tkr_authjwt_verify_local(const tkr_jwt_t *jwt,
                              const tkr_authjwt_key_t *keys, size_t nkeys,
-                             const tkr_jwks_t *jwks, const char **why);
+                             const tkr_jwks_t *jwks, tkr_diag_t *diag);
 
 /* ---- claims and the certificate ---- */
 
@@ -164,7 +164,7 @@ typedef struct {
  * TKR_E_INVALID_ARG for rules without an issuer or a trusted URI. */
 int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
                              const tkr_authjwt_rules_t *rules, int64_t now,
-                             const char **why);
+                             tkr_diag_t *diag);
 
 /* "client" -> TKR_CERT_CLIENT, "server" -> TKR_CERT_SERVER, "ioc" -> both
  * (tokenroll/certwrite.h bits). TKR_E_INVALID_ARG for anything else. */
@@ -225,12 +225,13 @@ typedef struct {
  * trusted URI and read its answer; then the claims (tkr_authjwt_check_
  * claims). Nothing about the claims of a token is reported before its
  * signature or the verifier has vouched for it. Returns 0, or the first
- * failure with *why set; tkr_authjwt_http_status maps it to 401/403. The
- * token itself never appears in *why. */
+ * failure and diag->msg saying why (diag->name: the claim, when one is
+ * at fault); tkr_authjwt_http_status maps it to 401/403. The token itself
+ * never appears in diag. */
 int tkr_authjwt_authenticate(tkr_authjwt_identity_t *id,
                              tkr_authjwt_work_t *work,
                              const tkr_authjwt_cfg_t *cfg, const char *token,
-                             size_t len, int64_t now, const char **why);
+                             size_t len, int64_t now, tkr_diag_t *diag);
 
 /* The HTTP status for a failure of tkr_authjwt_authenticate: 403 when the
  * token is authentic but not for us (issuer, audience, subject), 500 for
