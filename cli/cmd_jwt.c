@@ -27,7 +27,7 @@ int cli_jwt_load(tkr_jwt_t *out, const char *arg, const char *what)
     if (tok == NULL)
         return CLI_EXIT_FAIL;
     tkr_jwt_init(out);
-    rc = tkr_jwt_parse(out, tok, strlen(tok));
+    rc = tkr_jwt_parse(out, tok, strlen(tok), NULL);
     free(tok);
     if (rc == TKR_E_TOO_LARGE)
         return cli_fail("%s is too large (the limit is %d bytes)", what, TKR_JWT_MAX);
@@ -255,13 +255,13 @@ int cli_load_key(mbedtls_pk_context *pk, const char *path, int want_private)
         return cli_fail("cannot read key %s: %s", path, cli_io_error());
     /* mbedTLS recognises PEM only with the terminator counted. */
     if (want_private) {
-        rc = tkr_key_parse_private(pk, (const uint8_t *)pem, len + 1, cli_port());
+        rc = tkr_key_parse_private(pk, (const uint8_t *)pem, len + 1, cli_port(), NULL);
     } else {
-        rc = tkr_key_parse_public(pk, (const uint8_t *)pem, len + 1);
+        rc = tkr_key_parse_public(pk, (const uint8_t *)pem, len + 1, NULL);
         if (rc != 0) {
             mbedtls_pk_free(pk);
             mbedtls_pk_init(pk);
-            rc = tkr_key_parse_private(pk, (const uint8_t *)pem, len + 1, cli_port());
+            rc = tkr_key_parse_private(pk, (const uint8_t *)pem, len + 1, cli_port(), NULL);
         }
     }
     free(pem);
@@ -281,11 +281,11 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
     if (jwks_text == NULL)
         return cli_fail("cannot read JWKS %s: %s", path, cli_io_error());
     tkr_jwks_init(&jwks);
-    rc = tkr_jwks_parse(&jwks, jwks_text, len);
+    rc = tkr_jwks_parse(&jwks, jwks_text, len, NULL);
     if (rc != 0)
         return cli_fail("%s is not a JWK set: %s", path, tkr_strerror(rc));
-    rc = pinned ? tkr_jwks_select(&jwks, pk, *alg, jwt.kid)
-                : tkr_jwks_select_any(&jwks, pk, alg, jwt.kid);
+    rc = pinned ? tkr_jwks_select(&jwks, pk, *alg, jwt.kid, NULL)
+                : tkr_jwks_select_any(&jwks, pk, alg, jwt.kid, NULL);
     if (rc == TKR_E_NOT_FOUND && jwt.kid[0] != '\0')
         return cli_fail("token invalid: no key with kid \"%s\" in %s", jwt.kid, path);
     if (rc == TKR_E_NOT_FOUND)

@@ -336,7 +336,7 @@ static int kit_token(char **out, const char *arg, const char *name, const char *
     if (tok == NULL)
         return CLI_EXIT_FAIL;
     tkr_jwt_init(&jwt);
-    rc = tkr_jwt_parse(&jwt, tok, strlen(tok));
+    rc = tkr_jwt_parse(&jwt, tok, strlen(tok), NULL);
     if (rc != 0) {
         rc = cli_fail("--token %s is not one enrollment token (a compact JWT): %s",
                       cli_show(arg), tkr_strerror(rc));

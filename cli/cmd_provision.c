@@ -81,9 +81,9 @@ static int new_root(prov_t *pv)
     spec.not_before = pv->now;
     spec.not_after = pv->now + pv->ca_days * DAY;
     spec.usage = TKR_CERT_CA;
-    if (tkr_key_generate(&key, pv->key_type, cli_port()) != 0 ||
-        tkr_cert_write_pem(pv->root_pem, sizeof(pv->root_pem), &len, &spec, cli_port()) != 0 ||
-        tkr_key_write_pem(key_pem, sizeof(key_pem), &len, &key) != 0)
+    if (tkr_key_generate(&key, pv->key_type, cli_port(), NULL) != 0 ||
+        tkr_cert_write_pem(pv->root_pem, sizeof(pv->root_pem), &len, &spec, cli_port(), NULL) != 0 ||
+        tkr_key_write_pem(key_pem, sizeof(key_pem), &len, &key, NULL) != 0)
         rc = cli_fail("cannot create the root CA");
     else
         rc = write_cert_json(pv, pv->root_pem, key_pem);
@@ -146,9 +146,9 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
     if (tkr_participant_type_parse(p->type, &type) != 0)
         type = TKR_SUBJECT_CLIENT;
     tkr_cert_profile(&spec, type, p->role);
-    if (tkr_key_generate(&key, pv->key_type, cli_port()) != 0 ||
-        tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port()) != 0 ||
-        tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &key) != 0) {
+    if (tkr_key_generate(&key, pv->key_type, cli_port(), NULL) != 0 ||
+        tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port(), NULL) != 0 ||
+        tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &key, NULL) != 0) {
         rc = cli_fail("cannot create the certificate for %s", p->name);
     } else {
         const char *base = server ? "server" : "client";

@@ -154,7 +154,7 @@ static void check_claim_equals_default(const char *vector)
     tkr_policy_t p;
 
     tkr_jwt_init(&jwt);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok)), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok), NULL), 0);
     t = tkr_jwt_claim(&jwt, "policy");
     assert_true(t > 0);
     raw = tkr_json_raw(&jwt.doc, &len, t);
@@ -609,7 +609,7 @@ static void load_claim(tkr_policy_t *p, const char *token_path, const char **raw
     int t;
 
     tkr_jwt_init(&jwt);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok)), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok), NULL), 0);
     free(tok);
     t = tkr_jwt_claim(&jwt, "policy");
     assert_true(t > 0);
@@ -1175,7 +1175,7 @@ static void parse_claims(const char *claims)
     n += k;
     memcpy(tok + n, ".AAAA", 6);
     tkr_jwt_init(&jwt);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n + 5), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n + 5, NULL), 0);
 }
 
 static void test_request_from_token_claims(void **state)
