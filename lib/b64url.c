@@ -85,8 +85,13 @@ int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
     if (out_len == NULL || (in == NULL && in_len != 0))
         return TKR_E_INVALID_ARG;
     /* One leftover character carries 6 bits: never a whole byte. */
-    if (in_len % 4 == 1)
+    if (in_len % 4 == 1) {
+        /* A stray character is the likelier cause: name it if there is one. */
+        for (i = 0; i < in_len; i++)
+            if (sextet((unsigned char)in[i]) < 0)
+                return bad(diag, i, "not a base64url character");
         return bad(diag, in_len - 1, "a length of 1 mod 4");
+    }
     need = TKR_B64URL_DECODED_LEN(in_len);
     *out_len = need;
     if (out != NULL && out_size < need)
