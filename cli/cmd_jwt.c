@@ -296,7 +296,7 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
     tkr_diag_clear(&d);
     rc = tkr_jwks_parse(&jwks, jwks_text, len, &d);
     if (rc != 0)
-        return cli_fail("%s is not a JWK set: %s", path,
+        return cli_fail("%s is not a JWK set: %s: %s", path, tkr_strerror(rc),
                         cli_diag_text(why, sizeof(why), rc, &d));
     tkr_diag_clear(&d);
     rc = pinned ? tkr_jwks_select(&jwks, pk, *alg, jwt.kid, &d)
@@ -306,8 +306,8 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
     if (rc == TKR_E_NOT_FOUND)
         return cli_fail("token invalid: the token has no kid and %s does not hold exactly one usable key", path);
     if (rc != 0)
-        return cli_fail("token invalid: key \"%s\" in %s: %s", jwt.kid, path,
-                        cli_diag_text(why, sizeof(why), rc, &d));
+        return cli_fail("token invalid: key \"%s\" in %s: %s: %s", jwt.kid, path,
+                        tkr_strerror(rc), cli_diag_text(why, sizeof(why), rc, &d));
     return 0;
 }
 

@@ -324,10 +324,44 @@ static void test_encode_in_place(void **state)
     }
 }
 
+/* A rejected text reports where: the first character outside the
+ * alphabet, else (bad length, non-zero trailing bits) the last one. */
+static void test_decode_diag_gives_the_offset(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t off;
+    } v[] = {
+        {"ab*c", 2}, {"abcd=", 4}, {"ab+d", 2}, {"a b", 1},
+        {"abcde", 4},  /* 1 mod 4, every character valid */
+        {"QR", 1},     /* 'R' leaves non-zero bits */
+        {"AAAAQR", 5},
+    };
+    uint8_t out[16];
+    size_t i, n;
+    (void)state;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        tkr_diag_t d;
+        tkr_diag_clear(&d);
+        assert_int_equal(tkr_b64url_decode(out, sizeof(out), &n, v[i].in,
+                                           strlen(v[i].in), &d), TKR_E_BASE64);
+        if (!d.has_offset || d.offset != v[i].off)
+            fail_msg("\"%s\": offset %zu, expected %zu", v[i].in, d.offset, v[i].off);
+        assert_true(d.msg[0] != '\0');
+        /* the size query reports the same */
+        tkr_diag_clear(&d);
+        assert_int_equal(tkr_b64url_decode(NULL, 0, &n, v[i].in, strlen(v[i].in), &d),
+                         TKR_E_BASE64);
+        assert_int_equal(d.offset, v[i].off);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_rfc4648_s10_vectors),
+        cmocka_unit_test(test_decode_diag_gives_the_offset),
         cmocka_unit_test(test_decode_rfc4648_s10_vectors),
         cmocka_unit_test(test_encode_uses_url_alphabet),
         cmocka_unit_test(test_round_trip_lengths_0_to_64_random_bytes),

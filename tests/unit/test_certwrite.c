@@ -252,6 +252,31 @@ static void test_validity_is_clamped_to_the_issuer(void **state)
     assert_int_equal(write_leaf(TKR_SUBJECT_CLIENT, NULL, NULL, 1767225600), TKR_E_INVALID_ARG);
 }
 
+/* A refused certificate names the field: an empty validity window. */
+static void test_diag_names_the_field(void **state)
+{
+    tkr_cert_spec_t s;
+    tkr_diag_t d;
+    size_t len;
+    (void)state;
+
+    memset(&s, 0, sizeof(s));
+    s.subject_key = s.issuer_key = &ca_key;
+    s.cn = "test_project";
+    s.not_before = 1767225600;
+    s.not_after = 1767225600;
+    s.usage = TKR_CERT_CA;
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_cert_write_pem(pem, sizeof(pem), &len, &s, &port, &d),
+                     TKR_E_INVALID_ARG);
+    assert_string_equal(d.name, "not_after");
+    s.not_after = 1767225600 + 86400;
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_cert_write_pem(pem, 64, &len, &s, &port, &d),
+                     TKR_E_BUFFER_TOO_SMALL);
+    assert_int_not_equal(d.mbedtls, 0);
+}
+
 /* ---- private keys ---- */
 
 static void test_key_write_pem_round_trips(void **state)
@@ -297,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_profiles_by_participant_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validity_is_clamped_to_the_issuer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_write_pem_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diag_names_the_field, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

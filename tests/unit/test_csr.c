@@ -135,6 +135,45 @@ static void test_key_pem_of_an_empty_key_is_not_a_size_problem(void **state)
 }
 
 /* Two keys from the same port differ: the generator really draws. */
+static void test_diag_names_the_field(void **state)
+{
+    char long_name[80];
+    tkr_csr_subject_t subj = {"site-1", NULL, NULL, NULL};
+    mbedtls_pk_context key;
+    char kpem[TKR_KEY_PEM_MAX];
+    tkr_diag_t d;
+    size_t n;
+    (void)state;
+
+    memset(long_name, 'o', 65);
+    long_name[65] = '\0';
+    mbedtls_pk_init(&key);
+    assert_int_equal(tkr_key_generate(&key, TKR_KEY_EC_P256, &port, NULL), 0);
+    subj.org = long_name;
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port, &d),
+                     TKR_E_INVALID_ARG);
+    assert_string_equal(d.name, "org");
+    subj.org = NULL;
+    subj.cn = "";
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port, &d),
+                     TKR_E_INVALID_ARG);
+    assert_string_equal(d.name, "cn");
+    /* a buffer too small: the mbedTLS code behind it */
+    subj.cn = "site-1";
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_csr_write_pem(pem, 100, &n, &key, &subj, &port, &d),
+                     TKR_E_BUFFER_TOO_SMALL);
+    assert_int_not_equal(d.mbedtls, 0);
+    mbedtls_pk_free(&key);
+    /* an empty key: mbedTLS refuses to write it, and says so */
+    mbedtls_pk_init(&key);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_key_write_pem(kpem, sizeof(kpem), &n, &key, &d), TKR_E_CRYPTO);
+    assert_int_not_equal(d.mbedtls, 0);
+}
+
 static void test_keys_differ(void **state)
 {
     mbedtls_pk_context a, b;
@@ -243,6 +282,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ec_p256_key_and_request),
+        cmocka_unit_test(test_diag_names_the_field),
         cmocka_unit_test(test_rsa_2048_key_and_request),
         cmocka_unit_test(test_key_pem_of_an_empty_key_is_not_a_size_problem),
         cmocka_unit_test(test_keys_differ),

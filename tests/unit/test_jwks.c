@@ -856,10 +856,112 @@ static void test_invalid_arguments(void **state)
     mbedtls_pk_free(&pk);
 }
 
+/* A failure names the key and member at fault; a key mbedTLS rejects
+ * carries its code. */
+static void test_diag_names_key_and_member(void **state)
+{
+    static const char ones[] = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
+    char json[1024];
+    mbedtls_pk_context pk;
+    tkr_jwt_alg_t alg;
+    tkr_diag_t d;
+    (void)state;
+
+    mbedtls_pk_init(&pk);
+    /* x of the wrong length, second key */
+    snprintf(json, sizeof(json),
+             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"a\",\"x\":\"%s\",\"y\":\"%s\"},"
+             "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"b\",\"x\":\"AAAA\",\"y\":\"%s\"}]}",
+             a1_x, a1_y, a1_y);
+    assert_int_equal(parse_set(json), 0);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "b", &d), TKR_E_KEY);
+    assert_string_equal(d.name, "keys[1].x");
+    assert_true(d.msg[0] != '\0');
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_key(&set, &pk, &alg, 1, &d), TKR_E_KEY);
+    assert_string_equal(d.name, "keys[1].x");
+    /* the first key is fine: nothing reported */
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "a", &d), 0);
+    assert_string_equal(d.name, "");
+
+    /* a point not on the curve: mbedTLS says no, and says why */
+    snprintf(json, sizeof(json),
+             "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}", ones, ones);
+    assert_int_equal(parse_set(json), 0);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select_any(&set, &pk, &alg, NULL, &d), TKR_E_KEY);
+    assert_string_equal(d.name, "x"); /* a bare JWK: no keys[i] */
+    assert_int_not_equal(d.mbedtls, 0);
+
+    /* use: enc, and private material */
+    snprintf(json, sizeof(json),
+             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"a\",\"use\":\"enc\","
+             "\"x\":\"%s\",\"y\":\"%s\"},{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"p\","
+             "\"d\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"}]}",
+             a1_x, a1_y, ones, a1_x, a1_y);
+    assert_int_equal(parse_set(json), 0);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "a", &d), TKR_E_KEY_ALG);
+    assert_string_equal(d.name, "keys[0].use");
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "p", &d), TKR_E_KEY);
+    assert_string_equal(d.name, "keys[1].d");
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "zz", &d), TKR_E_NOT_FOUND);
+    assert_string_equal(d.name, "kid");
+
+    /* the set itself: the member, or the offset in the text */
+    tkr_jwks_free(&set);
+    tkr_jwks_init(&set);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_parse(&set, "{\"keys\":{}}", 11, &d), TKR_E_TYPE);
+    assert_string_equal(d.name, "keys");
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_parse(&set, "{\"keys\":[{},7]}", 15, &d), TKR_E_TYPE);
+    assert_string_equal(d.name, "keys[1]");
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_parse(&set, "{\"keys\":[}", 10, &d), TKR_E_JSON);
+    assert_true(d.has_offset);
+    assert_int_equal(d.offset, 9);
+    mbedtls_pk_free(&pk);
+}
+
+/* A PEM that does not parse: TKR_E_KEY, and mbedTLS's own code for it. */
+static void test_key_parse_reports_the_mbedtls_code(void **state)
+{
+    static const char bad[] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+    mbedtls_pk_context pk;
+    tkr_diag_t d;
+    (void)state;
+
+    mbedtls_pk_init(&pk);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_key_parse_private(&pk, (const uint8_t *)bad, sizeof(bad), &port, &d),
+                     TKR_E_KEY);
+    assert_true(d.mbedtls < 0);
+    assert_true(d.msg[0] != '\0');
+    mbedtls_pk_free(&pk);
+    mbedtls_pk_init(&pk);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_key_parse_public(&pk, (const uint8_t *)"junk", 4, &d), TKR_E_KEY);
+    assert_true(d.mbedtls < 0);
+    mbedtls_pk_free(&pk);
+    mbedtls_pk_init(&pk);
+    /* a key that is not the certificate's: the mismatch, with a code */
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_key_check_pair(&p256_a, &p256_b, &port, &d), TKR_E_KEY_MISMATCH);
+    assert_true(d.mbedtls < 0);
+    mbedtls_pk_free(&pk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc7517_a1_public_set_parses_and_rsa_key_selected_by_kid),
+        cmocka_unit_test(test_diag_names_key_and_member),
+        cmocka_unit_test(test_key_parse_reports_the_mbedtls_code),
         cmocka_unit_test(test_rfc7517_a1_rsa_key_has_rfc7638_thumbprint),
         cmocka_unit_test(test_rfc7517_a1_ec_key_for_encryption_is_refused),
         cmocka_unit_test(test_use_other_than_sig_is_refused),

@@ -1637,10 +1637,60 @@ static void test_claim_bits_and_names(void **state)
     assert_int_equal(tkr_jwt_claim_bit(NULL, 3), 0);
 }
 
+/* The diagnostics name the part at fault and the offset *in the token*,
+ * so a report can point at the damage without echoing the token. */
+static void test_parse_diag_names_the_part_and_offset(void **state)
+{
+    static const struct {
+        const char *tok;
+        int rc;
+        const char *name;
+        long off; /* -1: none */
+    } v[] = {
+        /* a stray character in the signature */
+        {"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.ab*cd", TKR_E_BASE64, "signature", 39},
+        /* non-zero bits after the payload's last byte: its last character */
+        {"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In.abcd", TKR_E_BASE64, "payload", 34},
+        /* {"alg":"ES256",} : the '}' (byte 15) is carried by character 20 */
+        {"eyJhbGciOiJFUzI1NiIsfQ.eyJzdWIiOiJ4In0.abcd", TKR_E_JSON, "header", 20},
+        /* {"sub":"x",} : '}' is byte 11, character 14 of the payload */
+        {"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4Iix9.abcd", TKR_E_JSON, "payload", 21 + 14},
+        {"eyJhbGciOiJFUzI1NiJ9..abcd", TKR_E_JWT_FORMAT, "payload", 21},
+        {"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.", TKR_E_JWT_FORMAT, "signature", 37},
+        {".eyJzdWIiOiJ4In0.abcd", TKR_E_JWT_FORMAT, "header", 0},
+        {"a.b.c.d", TKR_E_JWT_FORMAT, "", 5},  /* the third dot */
+        {"a.b", TKR_E_JWT_FORMAT, "", 3},      /* the end: a dot is missing */
+        {"eyJhbGciOjF9.eyJzdWIiOiJ4In0.abcd", TKR_E_JWT_HEADER, "header.alg", -1},
+        {"eyJhbGciOiJFUzI1NiIsImNyaXQiOlsiZXhwIl19.eyJzdWIiOiJ4In0.abcd",
+         TKR_E_JWT_CRIT, "header.crit", -1},
+    };
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        tkr_diag_t d;
+        int rc;
+
+        tkr_diag_clear(&d);
+        rc = tkr_jwt_parse(&jwt, v[i].tok, strlen(v[i].tok), &d);
+        if (rc != v[i].rc || strcmp(d.name, v[i].name) != 0 ||
+            (v[i].off < 0 ? d.has_offset
+                          : !d.has_offset || d.offset != (size_t)v[i].off))
+            fail_msg("%s: rc %d name \"%s\" offset %s%zu, expected %d \"%s\" %ld",
+                     v[i].tok, rc, d.name, d.has_offset ? "" : "(none) ", d.offset,
+                     v[i].rc, v[i].name, v[i].off);
+        assert_true(d.msg[0] != '\0');
+        assert_int_equal(d.mbedtls, 0);
+    }
+    /* NULL diag is allowed and changes nothing */
+    assert_int_equal(tkr_jwt_parse(&jwt, v[0].tok, strlen(v[0].tok), NULL), TKR_E_BASE64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_claim_bits_and_names),
+        cmocka_unit_test(test_parse_diag_names_the_part_and_offset),
         cmocka_unit_test(test_claim_failures_name_the_claim),
         cmocka_unit_test(test_rfc7515_a2_rs256_token_verifies),
         cmocka_unit_test(test_rfc7515_a2_signature_reproduced_with_rfc_private_key),
