@@ -65,10 +65,14 @@ static void decode_side(const uint8_t *data, size_t size)
     uint8_t *out;
     char *enc;
     int rc, ok = canonical(data, size);
+    tkr_diag_t d;
 
     /* The size query validates too: a length only for canonical text. */
-    rc = tkr_b64url_decode(NULL, 0, &need, (const char *)data, size, NULL);
+    tkr_diag_clear(&d);
+    rc = tkr_b64url_decode(NULL, 0, &need, (const char *)data, size, &d);
     CHECK((rc == 0) == ok);
+    /* A rejection points at a character of the text. */
+    CHECK(rc == 0 ? !d.has_offset : d.has_offset && d.offset < size);
     if (size % 4 == 1) {
         CHECK(rc == TKR_E_BASE64);
         return;

@@ -196,12 +196,16 @@ static int same_key(mbedtls_pk_context *pk, const ref_key_t *r)
 static void check_select(int n, const char *kid, tkr_jwt_alg_t pin)
 {
     mbedtls_pk_context pk;
+    tkr_diag_t d;
     int rc, i, first = -1, fits = 0, which = -1;
 
     mbedtls_pk_init(&pk);
-    rc = tkr_jwks_select(&set, &pk, pin, kid, NULL);
+    tkr_diag_clear(&d);
+    rc = tkr_jwks_select(&set, &pk, pin, kid, &d);
     CHECK(rc == 0 || rc == TKR_E_NOT_FOUND || rc == TKR_E_KEY_ALG ||
           rc == TKR_E_KEY);
+    /* Every refusal says why; a success says nothing. */
+    CHECK(rc == 0 ? d.msg[0] == '\0' && d.mbedtls == 0 : d.msg[0] != '\0');
     if (rc == 0)
         CHECK(tkr_key_check_alg(&pk, pin) == 0 ||
               (mbedtls_pk_get_type(&pk) == MBEDTLS_PK_RSA &&
@@ -247,9 +251,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tkr_jwt_alg_t alg;
     int rc, n, i, k;
     size_t a;
+    tkr_diag_t d;
 
     tkr_jwks_init(&set);
-    rc = tkr_jwks_parse(&set, (const char *)data, size, NULL);
+    tkr_diag_clear(&d);
+    rc = tkr_jwks_parse(&set, (const char *)data, size, &d);
+    CHECK(!d.has_offset || (rc != 0 && d.offset <= size));
     if (rc != 0) {
         CHECK(rc == TKR_E_JSON || rc == TKR_E_JSON_DEPTH ||
               rc == TKR_E_JSON_DUPLICATE || rc == TKR_E_JSON_TOKENS ||

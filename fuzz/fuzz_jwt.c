@@ -540,9 +540,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *tok = (const char *)data;
+    tkr_diag_t d;
     int rc, rc2;
 
-    rc = tkr_jwt_parse(&jwt_a, tok, size, NULL);
+    tkr_diag_clear(&d);
+    rc = tkr_jwt_parse(&jwt_a, tok, size, &d);
+    /* A failure's offset is in the token; a format error may point just
+     * past its end (the missing dot). Never a report on success. */
+    CHECK(!d.has_offset || (rc != 0 && d.offset <= size));
+    CHECK(rc != 0 || (d.name[0] == '\0' && d.msg[0] == '\0'));
 
     /* The same token into a context that held another one. */
     CHECK(tkr_jwt_parse(&jwt_b, other_token, sizeof(other_token) - 1, NULL) == 0);

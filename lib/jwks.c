@@ -323,8 +323,13 @@ static int load(const tkr_json_t *doc, int k, const jwk_meta_t *m,
     int len = m->family == TKR_KEY_FAMILY_RSA
                   ? rsa_spki(doc, k, der, sizeof(der), &p, d)
                   : ec_spki(doc, k, m->family, der, sizeof(der), &p, d);
-    if (len < 0)
+    if (len < 0) {
+        /* The members decoded but their DER would not build: blame them. */
+        if (d != NULL && d->name[0] == '\0')
+            tkr_diag(d, len, m->family == TKR_KEY_FAMILY_RSA ? "n" : "x",
+                     "does not encode as a key");
         return len;
+    }
     mbedtls_pk_free(pk);
     mbedtls_pk_init(pk);
     /* mbedTLS checks the modulus or that the point is on the curve. */
