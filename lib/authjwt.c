@@ -629,7 +629,7 @@ int tkr_authjwt_verify_local(const tkr_jwt_t *jwt,
 
         mbedtls_pk_init(&pk);
         rc = tkr_jwks_select_any(jwks, &pk, &alg,
-                                 jwt->kid[0] != '\0' ? jwt->kid : NULL);
+                                 jwt->kid[0] != '\0' ? jwt->kid : NULL, NULL);
         if (rc == 0) {
             if (alg != jwt->alg) {
                 wrong_alg = 1;
@@ -940,7 +940,7 @@ int tkr_authjwt_authenticate(tkr_authjwt_identity_t *id,
     work->token[len] = '\0';
     tkr_jwt_free(&work->jwt);
     tkr_jwt_init(&work->jwt);
-    if ((rc = tkr_jwt_parse(&work->jwt, work->token, len)) != 0) {
+    if ((rc = tkr_jwt_parse(&work->jwt, work->token, len, diag)) != 0) {
         say(diag, NULL, "the token is not a signed JWT (header.payload.signature)");
         return rc;
     }

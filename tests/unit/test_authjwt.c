@@ -563,7 +563,7 @@ static void make(mbedtls_pk_context *key, tkr_jwt_alg_t alg, const char *kid,
                                   strlen(claims), &port), 0);
     tkr_jwt_free(&jwt);
     tkr_jwt_init(&jwt);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
 }
 
 /* A token with a hand-made header (alg none, HS256, ...) and signature. */
@@ -579,7 +579,7 @@ static void make_raw(const char *header, const char *claims, const char *sig)
     FMT(tok, "%.*s.%.*s.%s", (int)hn, h, (int)cn, c, sig);
     tkr_jwt_free(&jwt);
     tkr_jwt_init(&jwt);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok)), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok), NULL), 0);
 }
 
 #define CLAIMS "{\"sub\":\"softioc\",\"iss\":\"" SEED_ISS "\",\"exp\":2000000000}"
@@ -623,7 +623,7 @@ static void test_local_bad_signature_is_refused(void **state)
     dot[5] = dot[5] == 'A' ? 'B' : 'A';
     tkr_jwt_free(&jwt);
     tkr_jwt_init(&jwt);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok)), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok), NULL), 0);
     assert_int_equal(tkr_authjwt_verify_local(&jwt, &key, 1, NULL, NULL), TKR_E_SIGNATURE);
 }
 
@@ -639,7 +639,7 @@ static void test_local_alg_none_and_hs256_refused_before_any_key(void **state)
         tkr_jwt_init(&bare);
         make_raw("{\"alg\":\"none\"}", CLAIMS, "AAAA");
         FMT(t2, "%.*s", (int)(strrchr(tok, '.') + 1 - tok), tok);
-        assert_int_equal(tkr_jwt_parse(&bare, t2, strlen(t2)), TKR_E_JWT_FORMAT);
+        assert_int_equal(tkr_jwt_parse(&bare, t2, strlen(t2), NULL), TKR_E_JWT_FORMAT);
         tkr_jwt_free(&bare);
     }
     make_raw("{\"alg\":\"none\",\"typ\":\"JWT\"}", CLAIMS, "AAAA");
@@ -677,7 +677,7 @@ static void test_local_jwks_selects_by_kid(void **state)
                   "\"use\":\"sig\",\"n\":\"%.*s\",\"e\":\"%.*s\"}]}",
         (int)nl, n64, (int)el, e64);
     tkr_jwks_init(&set);
-    assert_int_equal(tkr_jwks_parse(&set, set_json, strlen(set_json)), 0);
+    assert_int_equal(tkr_jwks_parse(&set, set_json, strlen(set_json), NULL), 0);
 
     make(&rsa_a, TKR_JWT_RS256, "demo-key-1", CLAIMS);
     assert_int_equal(tkr_authjwt_verify_local(&jwt, NULL, 0, &set, NULL), 0);
@@ -1158,7 +1158,7 @@ static void test_authenticate_local_jwks_refetched_once_for_unknown_kid(void **s
     cfg.rules.max_validity = 86400;
     tkr_jwks_init(&old_set);
     tkr_jwks_init(&new_set);
-    assert_int_equal(tkr_jwks_parse(&old_set, old_json, strlen(old_json)), 0);
+    assert_int_equal(tkr_jwks_parse(&old_set, old_json, strlen(old_json), NULL), 0);
     {
         /* the P-384 key as a JWK with kid "new" */
         unsigned char der[200];
@@ -1172,7 +1172,7 @@ static void test_authenticate_local_jwks_refetched_once_for_unknown_kid(void **s
         FMT(jwk, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"kid\":\"new\","
                  "\"x\":\"%.*s\",\"y\":\"%.*s\"}]}", (int)xl, x, (int)yl, y);
     }
-    assert_int_equal(tkr_jwks_parse(&new_set, jwk, strlen(jwk)), 0);
+    assert_int_equal(tkr_jwks_parse(&new_set, jwk, strlen(jwk), NULL), 0);
     f.first = &old_set;
     f.refreshed = &new_set;
 
