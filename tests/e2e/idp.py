@@ -20,7 +20,8 @@ and, for the refusal tests, verifiers that misbehave:
 
   GET /odd/verify     200 with an HTML page (does not match the format)
   GET /big/verify     200 with 2 MiB of JSON (over any response cap)
-  GET /false/verify   200 {"valid": false} whatever the token
+  GET /false/verify   200 {"error": "account disabled", "valid": false},
+                      whatever the token
   GET /slow/verify    answers after 30 s
 
 The issuer is ISSUER (default http://localhost:PORT/default). The RSA key is
@@ -160,7 +161,7 @@ def big():
 @app.get("/false/verify")
 def false():
     log_request()
-    return jsonify(valid=False)
+    return jsonify(valid=False, error="account disabled")
 
 
 @app.get("/slow/verify")
