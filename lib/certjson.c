@@ -54,7 +54,7 @@ int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
 {
     int rc;
 
-    if (ca == NULL || cert_pem == NULL || key_pem == NULL)
+    if (ca == NULL || cert_pem == NULL || (key_pem == NULL && ca->key_text == NULL))
         return TKR_E_INVALID_ARG;
     if (mbedtls_x509_crt_parse(&ca->cert, (const unsigned char *)cert_pem,
                                cert_len + 1) != 0) {
@@ -67,6 +67,20 @@ int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
         ca->what = "the root certificate is not a CA (basicConstraints CA:TRUE missing)";
         return TKR_E_CERT;
     }
+    subject_cn(ca);
+    if (ca->key_text != NULL) {
+        ca->key_len = 0;
+        if (key_pem == NULL)
+            return 0;
+        if (key_len >= ca->key_text_size) {
+            ca->what = "the root private key is too large";
+            return TKR_E_TOO_LARGE;
+        }
+        memcpy(ca->key_text, key_pem, key_len);
+        ca->key_text[key_len] = '\0';
+        ca->key_len = key_len;
+        return 0;
+    }
     rc = tkr_key_parse_private(&ca->key, (const uint8_t *)key_pem,
                                key_len + 1, port);
     if (rc != 0) {
@@ -78,7 +92,6 @@ int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
         ca->what = "the private key does not belong to the root certificate";
         return TKR_E_KEY_MISMATCH;
     }
-    subject_cn(ca);
     return 0;
 }
 
@@ -126,11 +139,16 @@ int tkr_certjson_parse(tkr_ca_t *ca, char *buf, size_t buf_size,
         return rc;
     }
     rc = pem_member(ca, &doc, "root_cert", buf, buf_size, &cl);
-    if (rc == 0)
+    if (rc == 0) {
         rc = pem_member(ca, &doc, "root_pri_key", buf + cl + 1,
                         buf_size - cl - 1, &kl);
-    if (rc == 0)
-        rc = tkr_ca_load_pem(ca, buf, cl, buf + cl + 1, kl, port);
+        if (rc == TKR_E_NOT_FOUND && ca->key_text != NULL) { /* key kept elsewhere */
+            ca->what = NULL;
+            rc = tkr_ca_load_pem(ca, buf, cl, NULL, 0, port);
+        } else if (rc == 0) {
+            rc = tkr_ca_load_pem(ca, buf, cl, buf + cl + 1, kl, port);
+        }
+    }
     mbedtls_platform_zeroize(buf, buf_size);
     return rc;
 }
@@ -163,6 +181,8 @@ static int load_pair(tkr_ca_t *ca, char *buf, size_t buf_size,
                                                 : "cannot read the file";
     if (rc == 0) {
         rc = read_file(port, key_path, buf + half, buf_size - half, &kl);
+        if (rc == TKR_E_NOT_FOUND && ca->key_text != NULL)
+            return tkr_ca_load_pem(ca, buf, cl, NULL, 0, port);
         if (rc != 0) {
             memcpy(ca->source, key_path, sizeof(ca->source));
             ca->what = rc == TKR_E_NOT_FOUND ? "rootCA.key is missing beside rootCA.pem"

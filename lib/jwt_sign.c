@@ -1,8 +1,6 @@
 /* jwt_sign.c — produce a compact JWS (RFC 7515 §7.1). */
 #include <string.h>
 
-#include <mbedtls/asn1.h>
-#include <mbedtls/bignum.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
@@ -14,35 +12,12 @@
 #include "tokenroll/json.h"
 #include "tokenroll/jwt.h"
 #include "tokenroll/key.h"
+#include "tokenroll/signer.h"
 
-/* mbedTLS writes ECDSA signatures as DER; JWS wants r||s, each left-padded
- * to the curve size (RFC 7518 §3.4). */
-static int der_to_raw(uint8_t *raw, size_t n, const unsigned char *der,
-                      size_t der_len)
-{
-    unsigned char *p = (unsigned char *)der, *end = p + der_len;
-    size_t len;
-    mbedtls_mpi r, s;
-    int rc = TKR_E_CRYPTO;
-
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
-                                                MBEDTLS_ASN1_SEQUENCE) == 0 &&
-        p + len == end && mbedtls_asn1_get_mpi(&p, end, &r) == 0 &&
-        mbedtls_asn1_get_mpi(&p, end, &s) == 0 && p == end &&
-        mbedtls_mpi_write_binary(&r, raw, n) == 0 &&
-        mbedtls_mpi_write_binary(&s, raw + n, n) == 0)
-        rc = 0;
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&s);
-    return rc;
-}
-
-static int make_signature(uint8_t *sig, size_t sig_size, size_t *sig_len,
-                          mbedtls_pk_context *key, tkr_jwt_alg_t alg,
-                          const uint8_t *hash, size_t hlen,
-                          const tkr_port_t *port)
+int tkr_jwt_pk_signature(uint8_t *sig, size_t sig_size, size_t *sig_len,
+                         mbedtls_pk_context *key, tkr_jwt_alg_t alg,
+                         const uint8_t *hash, size_t hlen,
+                         const tkr_port_t *port)
 {
     mbedtls_md_type_t md = tkr_jwt_md(alg, &hlen);
     unsigned char der[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
@@ -72,7 +47,7 @@ static int make_signature(uint8_t *sig, size_t sig_size, size_t *sig_len,
     if (tkr_compat_pk_sign(key, md, hash, hlen, der, sizeof(der), &der_len,
                            tkr_port_rng, (void *)port) != 0)
         return TKR_E_CRYPTO;
-    return der_to_raw(sig, tkr_jwt_ec_len(alg), der, der_len);
+    return tkr_signer_ecdsa_to_raw(sig, tkr_jwt_ec_len(alg), der, der_len);
 }
 
 /* {"alg":..,"kid":..,"typ":"JWT"}: PyJWT sorts header members, so this
@@ -111,10 +86,19 @@ static int append_b64(char *out, size_t out_size, size_t *pos,
     return rc;
 }
 
-int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,
-                 mbedtls_pk_context *key, tkr_jwt_alg_t alg, const char *kid,
-                 const char *claims, size_t claims_len,
-                 const tkr_port_t *port)
+/* The signature step of tkr_jwt_sign for a plain mbedTLS key. */
+static int pk_sign_cb(void *ctx, uint8_t *sig, size_t sig_size,
+                      size_t *sig_len, tkr_jwt_alg_t alg, const uint8_t *hash,
+                      size_t hlen, const tkr_port_t *port)
+{
+    return tkr_jwt_pk_signature(sig, sig_size, sig_len, ctx, alg, hash, hlen,
+                                port);
+}
+
+int tkr_jws_frame(char *out, size_t out_size, size_t *out_len,
+                  tkr_jwt_alg_t alg, const char *kid, const char *claims,
+                  size_t claims_len, tkr_jws_sign_fn sign, void *sign_ctx,
+                  const tkr_port_t *port)
 {
     char hdr[TKR_KID_MAX * 6 + 64];
     uint8_t hash[48], sig[TKR_JWT_SIG_MAX];
@@ -122,13 +106,11 @@ int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,
     mbedtls_md_type_t md;
     int rc;
 
-    if (out == NULL || out_len == NULL || key == NULL || claims == NULL)
+    if (out == NULL || out_len == NULL || claims == NULL || sign == NULL)
         return TKR_E_INVALID_ARG;
     *out_len = 0;
     if (kid != NULL && strlen(kid) >= TKR_KID_MAX)
         return TKR_E_INVALID_ARG;
-    if ((rc = tkr_key_check_alg(key, alg)) != 0)
-        return rc;
     if ((rc = header_json(hdr, sizeof(hdr), &hdr_len, alg, kid)) != 0)
         return rc;
 
@@ -149,7 +131,7 @@ int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,
         rc = TKR_E_CRYPTO;
         goto out;
     }
-    rc = make_signature(sig, sizeof(sig), &sig_len, key, alg, hash, hlen, port);
+    rc = sign(sign_ctx, sig, sizeof(sig), &sig_len, alg, hash, hlen, port);
     if (rc != 0)
         goto out;
     if (pos + 1 >= out_size) {
@@ -170,4 +152,20 @@ out:
     out[pos] = '\0';
     *out_len = pos;
     return 0;
+}
+
+int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,
+                 mbedtls_pk_context *key, tkr_jwt_alg_t alg, const char *kid,
+                 const char *claims, size_t claims_len,
+                 const tkr_port_t *port)
+{
+    int rc;
+
+    if (out == NULL || out_len == NULL || key == NULL || claims == NULL)
+        return TKR_E_INVALID_ARG;
+    *out_len = 0;
+    if ((rc = tkr_key_check_alg(key, alg)) != 0)
+        return rc;
+    return tkr_jws_frame(out, out_size, out_len, alg, kid, claims, claims_len,
+                         pk_sign_cb, key, port);
 }

@@ -3,7 +3,7 @@
 
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
-#include "tokenroll/key.h"
+#include "tokenroll/signer.h"
 #include "tokenroll/token.h"
 
 static const char *const type_names[] = {"client", "admin", "relay", "server",
@@ -139,25 +139,21 @@ int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
 }
 
 int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
-                   mbedtls_pk_context *ca_key, const tkr_token_claims_t *c,
+                   tkr_signer_t *ca, const tkr_token_claims_t *c,
                    const tkr_port_t *port, char jti_out[TKR_UUID_LEN + 1])
 {
     char claims[TKR_JWT_PAYLOAD_MAX];
     size_t len;
-    tkr_jwt_alg_t alg;
     int rc;
 
-    if (ca_key == NULL)
+    if (ca == NULL)
         return TKR_E_INVALID_ARG;
-    if ((rc = tkr_key_default_alg(ca_key, &alg)) != 0)
-        return rc;
     rc = tkr_token_claims_json(claims, sizeof(claims), &len, c, port, jti_out);
     if (rc == TKR_E_BUFFER_TOO_SMALL)
         return TKR_E_TOO_LARGE;
     if (rc != 0)
         return rc;
-    return tkr_jwt_sign(out, out_size, out_len, ca_key, alg, NULL, claims, len,
-                        port);
+    return tkr_signer_jwt(out, out_size, out_len, ca, NULL, claims, len, port);
 }
 
 /* ---- reading ---- */

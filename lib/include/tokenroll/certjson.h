@@ -31,6 +31,13 @@ typedef struct {
      * `what` is a fixed string such as "\"root_pri_key\" is missing". */
     char source[TKR_PATH_MAX];
     const char *what;
+    /* Set by the caller before loading to take the key's text instead of
+     * parsing it into `key` (a signer parses it, in its own backend): the
+     * text lands here NUL-terminated, and key_len is 0 when the workspace
+     * holds no key (an HSM-held CA's cert.json has root_cert only). */
+    char *key_text;
+    size_t key_text_size;
+    size_t key_len;
 } tkr_ca_t;
 
 void tkr_ca_init(tkr_ca_t *ca);
@@ -41,7 +48,8 @@ void tkr_ca_free(tkr_ca_t *ca);
 int tkr_certjson_parse(tkr_ca_t *ca, char *buf, size_t buf_size,
                        const char *json, size_t len, const tkr_port_t *port);
 
-/* Load from PEM texts of a certificate and its key. */
+/* Load from PEM texts of a certificate and its key (key_pem may be NULL
+ * when ca->key_text is set). */
 int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
                     const char *key_pem, size_t key_len,
                     const tkr_port_t *port);

@@ -14,15 +14,24 @@
 #include <mbedtls/x509_crt.h>
 
 #include "port.h"
+#include "signer.h"
 
 /* usage bits */
 #define TKR_CERT_CA     0x1u  /* CA:TRUE critical, keyCertSign + cRLSign */
 #define TKR_CERT_SERVER 0x2u  /* serverAuth */
 #define TKR_CERT_CLIENT 0x4u  /* clientAuth */
 
+/* Largest certificate written (DER bytes): RSA-4096 subject and issuer
+ * keys with every extension fit. */
+#ifndef TKR_CERT_DER_MAX
+#define TKR_CERT_DER_MAX 2560
+#endif
+
 typedef struct {
-    mbedtls_pk_context *subject_key;   /* the key certified (public part used) */
-    mbedtls_pk_context *issuer_key;    /* signs; == subject_key when self-signed */
+    mbedtls_pk_context *subject_key;   /* the key certified (public part
+                                          used); NULL: the signer's own key
+                                          (a self-signed root) */
+    tkr_signer_t *signer;              /* the issuer's key: signs */
     const mbedtls_x509_crt *issuer;    /* NULL: self-signed root */
     const char *cn;                    /* subject CN (required) */
     const char *org;                   /* subject O, or NULL */
@@ -33,8 +42,11 @@ typedef struct {
     unsigned usage;                    /* TKR_CERT_* */
 } tkr_cert_spec_t;
 
-/* Write the certificate as PEM into out (NUL-terminated). A not_after past
- * the issuer's own is clamped to it. */
+/* Write the certificate as PEM into out (NUL-terminated), signed through
+ * spec->signer with its key's hash (SHA-256; SHA-384 for a P-384 CA). The
+ * caller has checked the signer against spec->issuer
+ * (tkr_signer_check_cert). A not_after past the issuer's own is clamped to
+ * it. */
 int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
                        const tkr_cert_spec_t *spec, const tkr_port_t *port);
 

@@ -11,10 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/pk.h>
-
 #include "jwt.h"
 #include "port.h"
+#include "signer.h"
 
 typedef enum {
     TKR_SUBJECT_CLIENT = 0,
@@ -53,10 +52,10 @@ int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
                           const tkr_token_claims_t *c, const tkr_port_t *port,
                           char jti_out[TKR_UUID_LEN + 1]);
 
-/* Mint a token signed by the CA key (RS256 for RSA, ES256/ES384 for EC).
- * jti_out (may be NULL) receives the token id. */
+/* Mint a token signed by the CA's signer (RS256 for RSA, ES256/ES384 for
+ * EC). jti_out (may be NULL) receives the token id. */
 int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
-                   mbedtls_pk_context *ca_key, const tkr_token_claims_t *c,
+                   tkr_signer_t *ca, const tkr_token_claims_t *c,
                    const tkr_port_t *port, char jti_out[TKR_UUID_LEN + 1]);
 
 /* "client", "admin", ... ; and the reverse, which also accepts "user" for
