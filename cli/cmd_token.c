@@ -687,7 +687,7 @@ static const char *info_verify(const char *ca_path, int *rc)
         return NULL;
     }
     rules.iss = ca.cn;
-    if (tkr_key_default_alg(&ca.key, &alg) != 0) {
+    if (tkr_key_default_alg(&ca.cert.pk, &alg) != 0) {
         *rc = cli_fail("the CA key cannot verify tokens");
         tkr_ca_free(&ca);
         return NULL;
