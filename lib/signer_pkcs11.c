@@ -97,7 +97,8 @@ static int token_matches(CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
              !field_is(si.manufacturerID, sizeof(si.manufacturerID), u->slot_manufacturer)))
             return 0;
     }
-    if (fl->C_GetTokenInfo(slot, &ti) != CKR_OK)
+    /* An empty slot's blank token (SoftHSM keeps one free) holds no key. */
+    if (fl->C_GetTokenInfo(slot, &ti) != CKR_OK || !(ti.flags & CKF_TOKEN_INITIALIZED))
         return 0;
     return (!(u->has & TKR_P11_TOKEN) || field_is(ti.label, sizeof(ti.label), u->token)) &&
            (!(u->has & TKR_P11_MANUFACTURER) ||
