@@ -183,9 +183,9 @@ static int attribute(tkr_p11_uri_t *u, const char *s, size_t n, int query,
         u->has |= a->bit;
         return set_value(u, a, eq + 1, n - name_len - 1, what);
     }
-    /* Vendor attributes (RFC 7512 §2.3, "x-") are allowed and ignored. */
-    if (name_len > 2 && s[0] == 'x' && s[1] == '-')
-        return 0;
+    /* RFC 7512 §2.4: an unrecognised path attribute (vendor ones too)
+     * matches nothing, and query ones are the consumer's call; for a CA
+     * key a typo (pin-sourc=) must not pass silently either way. */
     *what = "unknown attribute";
     return TKR_E_INVALID_ARG;
 }

@@ -68,10 +68,10 @@ typedef struct {
 
 /* Parse uri[0..len) (RFC 7512 §2.3): "pkcs11:" path attributes split by
  * ';', query attributes after '?' split by '&', values percent-decoded.
- * Strict: an unknown attribute (other than vendor "x-" ones), a repeated
- * one, an empty name, a bad %XX, a character outside the grammar, an
- * over-long value, a NUL, or a slot-id or library-version that is not a
- * number are errors (TKR_E_INVALID_ARG), with *what (may be NULL) set to
+ * Strict: an unknown attribute (vendor ones included: RFC 7512 §2.4 lets
+ * them match nothing), a repeated one, an empty name, a bad %XX, a
+ * character outside the grammar, an over-long value, a NUL, or a slot-id
+ * or library-version that is not a number are errors (TKR_E_INVALID_ARG), with *what (may be NULL) set to
  * a short fixed reason. */
 int tkr_p11_uri_parse(tkr_p11_uri_t *u, const char *uri, size_t len,
                       const char **what);
