@@ -30,6 +30,11 @@ static void wipe_key(cli_ca_key_t *k)
     k->key_len = 0;
 }
 
+void cli_ca_key_forget(cli_ca_key_t *k)
+{
+    wipe_key(k);
+}
+
 void cli_ca_key_free(cli_ca_key_t *k)
 {
     wipe_key(k);

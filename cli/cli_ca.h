@@ -48,4 +48,8 @@ int cli_ca_key_open(cli_ca_key_t *k, const cli_args_t *a, const char *ca_path);
  * against the certificate when there is one. Prints the error. */
 int cli_ca_key_signer(cli_ca_key_t *k, tkr_signer_t *s);
 
+/* Wipe the key's text once every signer is loaded: from then on only the
+ * signers hold the key (the PKCS#11 token stays open for them). */
+void cli_ca_key_forget(cli_ca_key_t *k);
+
 #endif

@@ -138,6 +138,7 @@ static int root_ca(prov_t *pv, const cli_args_t *a)
     if ((rc = cli_ca_key_open(&pv->key, a, pv->dir)) != 0 ||
         (rc = cli_ca_key_signer(&pv->key, &pv->signer)) != 0)
         return rc;
+    cli_ca_key_forget(&pv->key); /* from here on only the signer holds it */
     if (cli_cert_pem(pv->root_pem, sizeof(pv->root_pem), &pv->key.ca.cert) != 0)
         return cli_fail("cannot encode the root certificate");
     printf("%s root CA \"%s\" in %s (signing with %s)\n", fresh ? "Created" : "Reusing",

@@ -271,8 +271,10 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, cli_ca_key_t *key,
     if (m->claims.jti != NULL && !tkr_uuid_valid(m->claims.jti))
         return cli_usage_fail(a, "--jti must be a UUID like 00000000-0000-4000-8000-000000000001");
     if ((rc = cli_ca_key_open(key, a, m->ca_path)) != 0 ||
-        (rc = cli_ca_key_signer(key, signer)) != 0 ||
-        (rc = mint_one(tok, sizeof(tok), &len, signer, key->ca.cn, &m->claims, subject)) != 0)
+        (rc = cli_ca_key_signer(key, signer)) != 0)
+        return rc;
+    cli_ca_key_forget(key);
+    if ((rc = mint_one(tok, sizeof(tok), &len, signer, key->ca.cn, &m->claims, subject)) != 0)
         return rc;
     if (out == NULL) {
         puts(tok);
@@ -341,19 +343,22 @@ static int claim_index(batch_t *b, size_t *i)
 /* Each worker signs through its own signer (signer.h: one context per
  * thread): its own RSA blinding state, EVP_PKEY or PKCS#11 session, so
  * the workers share no lock while they sign. */
+typedef struct {
+    batch_t *b;
+    tkr_signer_t signer;
+} worker_t;
+
 static void *batch_worker(void *arg)
 {
-    batch_t *b = arg;
+    worker_t *w = arg;
+    batch_t *b = w->b;
     tkr_token_claims_t c = b->m->claims;
     char *tok = malloc(TKR_JWT_MAX + 1);
-    tkr_signer_t signer;
     size_t i, len;
-    int rc;
+    int rc = tok == NULL ? cli_fail("out of memory") : 0;
 
-    tkr_signer_init(&signer);
-    rc = tok == NULL ? cli_fail("out of memory") : cli_ca_key_signer(b->key, &signer);
     while (rc == 0 && claim_index(b, &i)) {
-        rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &signer, b->key->ca.cn, &c, b->names[i]);
+        rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &w->signer, b->key->ca.cn, &c, b->names[i]);
         if (rc == 0 && (b->tokens[i] = strdup(tok)) == NULL)
             rc = cli_fail("out of memory");
         pthread_mutex_lock(&b->lock);
@@ -369,7 +374,6 @@ static void *batch_worker(void *arg)
         mbedtls_platform_zeroize(tok, TKR_JWT_MAX + 1);
         free(tok);
     }
-    tkr_signer_free(&signer);
     return NULL;
 }
 
@@ -389,17 +393,31 @@ static void progress(batch_t *b)
 static int run_workers(batch_t *b)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nthreads = cores < 1 ? 1 : (size_t)cores, t;
+    size_t nthreads = cores < 1 ? 1 : (size_t)cores, t, loaded;
+    static worker_t w[64];
     pthread_t th[64];
-    int tty = isatty(2);
+    int tty = isatty(2), rc = 0;
 
     if (nthreads > 64)
         nthreads = 64;
     if (nthreads > b->n)
         nthreads = b->n;
+    /* Every worker's signer is loaded here, one after the other (PKCS#11
+     * logins included), and then the key's text is wiped: while the
+     * workers sign, only the signers hold the key. */
+    for (loaded = 0; rc == 0 && loaded < nthreads; loaded++) {
+        w[loaded].b = b;
+        rc = cli_ca_key_signer(b->key, &w[loaded].signer);
+    }
+    cli_ca_key_forget(b->key);
+    if (rc != 0) {
+        for (t = 0; t < loaded; t++)
+            tkr_signer_free(&w[t].signer);
+        return rc;
+    }
     pthread_mutex_init(&b->lock, NULL);
     for (t = 0; t < nthreads; t++)
-        if (pthread_create(&th[t], NULL, batch_worker, b) != 0)
+        if (pthread_create(&th[t], NULL, batch_worker, &w[t]) != 0)
             break;
     nthreads = t;
     while (tty) {
@@ -415,6 +433,8 @@ static int run_workers(batch_t *b)
     }
     for (t = 0; t < nthreads; t++)
         pthread_join(th[t], NULL);
+    for (t = 0; t < loaded; t++)
+        tkr_signer_free(&w[t].signer);
     if (tty) {
         progress(b);
         fputc('\n', stderr);
