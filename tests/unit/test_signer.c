@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -381,6 +383,73 @@ static void test_self_signed_root_uses_the_signers_key(void **st)
     }
 }
 
+/* The workspace hands the key's text to the signer instead of parsing it,
+ * and a cert.json with root_cert only (an HSM-held key) loads that way,
+ * while the parsing loader still refuses it. */
+static void test_certjson_hands_the_key_text_to_the_signer(void **st)
+{
+    static char scratch[2 * TKR_CERTJSON_MAX], key[TKR_CERTJSON_MAX], doc[TKR_CERTJSON_MAX];
+    char dir[] = "/tmp/tkr-signer-XXXXXX", path[64];
+    tkr_ca_t ca;
+    tkr_signer_t s;
+    FILE *f;
+    size_t n;
+
+    (void)st;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/cert.json", dir);
+    n = read_file(VEC "flare/cert.json", doc, sizeof(doc));
+    write_file(path, doc, n);
+    tkr_ca_init(&ca);
+    ca.key_text = key;
+    ca.key_text_size = sizeof(key);
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port), 0);
+    assert_string_equal(ca.cn, "example_project");
+    assert_true(ca.key_len > 0 && strstr(key, "PRIVATE KEY") != NULL);
+    assert_int_equal(mbedtls_pk_get_type(&ca.key), MBEDTLS_PK_NONE); /* not parsed */
+    tkr_signer_init(&s);
+    assert_int_equal(tkr_signer_load_mbedtls(&s, (const uint8_t *)key, ca.key_len + 1, &port), 0);
+    assert_int_equal(tkr_signer_check_cert(&s, &ca.cert, &port), 0);
+    tkr_signer_free(&s);
+    tkr_ca_free(&ca);
+
+    /* root_cert only */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"root_cert\": \"", f);
+    n = read_file(VEC "flare/rootCA.pem", doc, sizeof(doc));
+    for (size_t i = 0; i < n; i++) {
+        if (doc[i] == '\n')
+            fputs("\\n", f); /* JSON string escape */
+        else
+            fputc(doc[i], f);
+    }
+    fputs("\"}", f);
+    fclose(f);
+    tkr_ca_init(&ca);
+    ca.key_text = key;
+    ca.key_text_size = sizeof(key);
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port), 0);
+    assert_int_equal(ca.key_len, 0);
+    assert_string_equal(ca.cn, "example_project");
+    tkr_ca_free(&ca);
+    tkr_ca_init(&ca);
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port), TKR_E_NOT_FOUND);
+    assert_string_equal(ca.what, "\"root_pri_key\" is missing");
+    tkr_ca_free(&ca);
+    /* too small a key buffer is an error, not a cut key */
+    snprintf(path, sizeof(path), "%s/cert.json", dir);
+    n = read_file(VEC "flare/cert.json", doc, sizeof(doc));
+    write_file(path, doc, n);
+    tkr_ca_init(&ca);
+    ca.key_text = key;
+    ca.key_text_size = 100;
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port), TKR_E_TOO_LARGE);
+    tkr_ca_free(&ca);
+    remove(path);
+    rmdir(dir);
+}
+
 static void test_arguments_are_checked(void **st)
 {
     tkr_signer_t s;
@@ -421,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_ecdsa_formats_round_trip),
         cmocka_unit_test(test_certificates_through_every_backend),
         cmocka_unit_test(test_self_signed_root_uses_the_signers_key),
+        cmocka_unit_test(test_certjson_hands_the_key_text_to_the_signer),
         cmocka_unit_test(test_arguments_are_checked),
     };
 
