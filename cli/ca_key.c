@@ -9,6 +9,7 @@
 #include "cli_ca.h"
 #include "tkr_p11_posix.h"
 #include "tokenroll/error.h"
+#include "tokenroll/key.h"
 
 #define KEY_FILE_MAX (64 * 1024)
 #define PIN_FILE_MAX 1024
@@ -42,16 +43,6 @@ void cli_ca_key_free(cli_ca_key_t *k)
     tkr_p11_posix_unload(k->p11_module);
     tkr_ca_free(&k->ca);
     memset(k, 0, sizeof(*k));
-}
-
-static int is_pem(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i + 10 <= n; i++)
-        if (memcmp(s + i, "-----BEGIN", 10) == 0)
-            return 1;
-    return 0;
 }
 
 /* The PIN from pin-value, or from the file a pin-source names (a file:
@@ -223,7 +214,7 @@ int cli_ca_key_signer(cli_ca_key_t *k, tkr_signer_t *s)
     default:
         /* mbedTLS finds PEM by its NUL, which cli_read_file adds. */
         rc = tkr_signer_load_mbedtls(s, (const uint8_t *)k->key,
-                                     k->key_len + (is_pem(k->key, k->key_len) ? 1 : 0),
+                                     k->key_len + (tkr_key_is_pem((const uint8_t *)k->key, k->key_len) ? 1 : 0),
                                      cli_port());
         break;
     }

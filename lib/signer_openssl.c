@@ -15,6 +15,7 @@
 
 #include "jwt_int.h"
 #include "tokenroll/error.h"
+#include "tokenroll/key.h"
 #include "tokenroll/signer.h"
 
 typedef struct {
@@ -71,21 +72,11 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-static int is_pem(const uint8_t *key, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i + 10 <= len; i++)
-        if (memcmp(key + i, "-----BEGIN", 10) == 0)
-            return 1;
-    return 0;
-}
-
 static EVP_PKEY *parse_key(const uint8_t *key, size_t len)
 {
     EVP_PKEY *pkey = NULL;
 
-    if (is_pem(key, len)) {
+    if (tkr_key_is_pem(key, len)) {
         BIO *bio = BIO_new_mem_buf(key, (int)len);
         if (bio != NULL)
             pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);

@@ -42,6 +42,9 @@ for b in $backends; do
   # --ca-key FILE and TOKENROLL_CA_KEY name the same key from outside
   out=$("$T" token generate -s site-1 -c "$V" "${FIXED[@]}" --signer $b --ca-key "$KEYS/flare_rootCA.key")
   same "--ca-key FILE gives the same bytes, --signer $b" "$out" "$(cat "$V/fixed_site-1.jwt")"
+  openssl pkey -in "$KEYS/flare_rootCA.key" -outform DER -out flare_rootCA.der 2>/dev/null
+  out=$("$T" token generate -s site-1 -c "$V" "${FIXED[@]}" --signer $b --ca-key flare_rootCA.der)
+  same "--ca-key DER gives the same bytes, --signer $b" "$out" "$(cat "$V/fixed_site-1.jwt")"
   out=$(TOKENROLL_CA_KEY="$KEYS/flare_rootCA.key" "$T" token generate -s site-1 -c "$V" "${FIXED[@]}" --signer $b)
   same "TOKENROLL_CA_KEY gives the same bytes, --signer $b" "$out" "$(cat "$V/fixed_site-1.jwt")"
   # a batch: every worker's tokens verify under the CA
