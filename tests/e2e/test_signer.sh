@@ -136,6 +136,9 @@ for b in $backends; do
   f=$("$T" token generate -s site-1 -c $P --ca-key hsm/rsa.pem --signer $b "${FIXED[@]}")
   same "RS256: the HSM and --signer $b give the same bytes" "$h" "$f"
 done
+check "package ships the HSM workspace's root (no key needed)" "$T" package -n site-1 -e grpc://server.example.com:8002 \
+  --cert-service https://cs.example.com:8443 --token tok1 -c $P -o kit
+cmp -s kit/startup/rootCA.pem $S/rootCA.pem && pass "the kit's rootCA.pem is the HSM root" || fail "the kit's rootCA.pem is the HSM root"
 check "TOKENROLL_CA_KEY takes a URI too" env TOKENROLL_CA_KEY="$RSA_URI" "$T" token generate -s site-2 -c $P -o tok2
 check "token batch --ca-key pkcs11: (a session per worker)" "$T" token batch -n 60 -c $P --ca-key "$RSA_URI" -o hsm.csv
 n=0; bad=0
@@ -157,16 +160,14 @@ check "a second provision run reuses the HSM root" "$T" provision -p project.yml
 [ -d $E/prod_01 ] && pass "prod_01 made with the HSM key" || fail "prod_01 made with the HSM key"
 
 # --- errors: one line, exit 1, nothing written
-one_line "wrong PIN" "wrong PIN \(CKR_PIN_INCORRECT\)" bad1 \
-  "$T" token generate -s x -c $P -o bad1 --ca-key "pkcs11:token=tokenroll-ca;object=ca?module-path=$MOD&pin-value=9999"
-one_line "missing module" "cannot load the PKCS#11 module /nonexistent/p11.so" bad2 \
-  "$T" token generate -s x -c $P -o bad2 --ca-key "pkcs11:token=tokenroll-ca;object=ca?module-path=/nonexistent/p11.so&pin-value=1234"
-one_line "unknown object" "no private key in the token matches" bad3 \
-  "$T" token generate -s x -c $P -o bad3 --ca-key "pkcs11:token=tokenroll-ca;object=nope?module-path=$MOD&pin-value=1234"
-one_line "unknown token" "no token matches the URI" bad4 \
-  "$T" token generate -s x -c $P -o bad4 --ca-key "pkcs11:token=other;object=ca?module-path=$MOD&pin-value=1234"
-one_line "HSM key that is not the certificate's" "does not belong to the root certificate" bad5 \
-  "$T" token generate -s x -c $P -o bad5 --ca-key "$EC_URI"
+# key_error NAME PATTERN KEY: token generate on the HSM workspace with --ca-key KEY
+key_error() { one_line "$1" "$2" bad "$T" token generate -s x -c $P -o bad --ca-key "$3"; }
+key_error "wrong PIN" "wrong PIN \(CKR_PIN_INCORRECT\)" "pkcs11:token=tokenroll-ca;object=ca?module-path=$MOD&pin-value=9999"
+key_error "missing module" "cannot load the PKCS#11 module /nonexistent/p11.so" \
+  "pkcs11:token=tokenroll-ca;object=ca?module-path=/nonexistent/p11.so&pin-value=1234"
+key_error "unknown object" "no private key in the token matches" "pkcs11:token=tokenroll-ca;object=nope?module-path=$MOD&pin-value=1234"
+key_error "unknown token" "no token matches the URI" "pkcs11:token=other;object=ca?module-path=$MOD&pin-value=1234"
+key_error "HSM key that is not the certificate's" "does not belong to the root certificate" "$EC_URI"
 for b in $backends; do
   one_line "key file that is not the certificate's (--signer $b)" "the CA key .* does not belong to the root certificate" bad6 \
     "$T" token generate -s x -c "$V" -o bad6 --signer $b --ca-key "$KEYS/rsa2048_a.pem"
@@ -175,14 +176,10 @@ for b in $backends; do
   one_line "key too small to sign with (--signer $b)" "RSA \(2048 bits or more\)" bad6 \
     "$T" token generate -s x -c "$V" -o bad6 --signer $b --ca-key "$KEYS/rsa1024.pem"
 done
-one_line "malformed URI (unknown attribute)" "malformed PKCS#11 URI: unknown attribute" bad7 \
-  "$T" token generate -s x -c $P -o bad7 --ca-key "pkcs11:tokn=tokenroll-ca?module-path=$MOD"
-one_line "malformed URI (bad escape)" "malformed PKCS#11 URI: a %-escape" bad7 \
-  "$T" token generate -s x -c $P -o bad7 --ca-key "pkcs11:token=a%zz?module-path=$MOD"
-one_line "URI without module-path" "needs module-path" bad7 \
-  "$T" token generate -s x -c $P -o bad7 --ca-key "pkcs11:token=tokenroll-ca;object=ca"
-one_line "PIN file missing" "cannot read the PIN file" bad7 \
-  "$T" token generate -s x -c $P -o bad7 --ca-key "pkcs11:object=ca?module-path=$MOD&pin-source=file:$W/nopin"
+key_error "malformed URI (unknown attribute)" "malformed PKCS#11 URI: unknown attribute" "pkcs11:tokn=tokenroll-ca?module-path=$MOD"
+key_error "malformed URI (bad escape)" "malformed PKCS#11 URI: a %-escape" "pkcs11:token=a%zz?module-path=$MOD"
+key_error "URI without module-path" "needs module-path" "pkcs11:token=tokenroll-ca;object=ca"
+key_error "PIN file missing" "cannot read the PIN file" "pkcs11:object=ca?module-path=$MOD&pin-source=file:$W/nopin"
 one_line "batch with a wrong PIN" "wrong PIN" bad8.csv \
   "$T" token batch -n 5 -c $P -o bad8.csv --ca-key "pkcs11:object=ca?module-path=$MOD&pin-value=0000"
 one_line "provision with a wrong PIN" "wrong PIN" hsm-bad \
