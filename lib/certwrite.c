@@ -391,24 +391,28 @@ static int split_tbs(tbs_parts_t *t, uint8_t *der, size_t len)
 }
 
 /* out = SEQUENCE { TBS with the real algorithm, algorithm, BIT STRING
- * signature }, from mbedTLS's stand-in certificate in der. */
+ * signature }, from mbedTLS's stand-in certificate in der. The TBS is
+ * built in place, HDR_MAX bytes in, so the outer header fits before it
+ * once the length is known: no third certificate-sized buffer. */
 static int resign(uint8_t *out, size_t out_size, size_t *out_len,
                   uint8_t *der, size_t der_len, tkr_signer_t *sg,
                   const tkr_port_t *port)
 {
     uint8_t alg[32], hash[48], sig[TKR_SIGNER_SIG_MAX];
-    uint8_t ecdsa[TKR_SIGNER_ECDSA_DER_MAX], tbs[TKR_CERT_DER_MAX];
+    uint8_t ecdsa[TKR_SIGNER_ECDSA_DER_MAX];
     const uint8_t *sv = sig;
-    size_t alg_len, tbs_len, sig_len, body, o;
+    size_t alg_len, tbs_len, sig_len, body, o, hl;
     mbedtls_md_type_t md = tkr_signer_md(sg);
     const mbedtls_md_info_t *mi = mbedtls_md_info_from_type(md);
+    uint8_t *tbs = out + HDR_MAX;
     tbs_parts_t t;
     int rc;
 
     if ((rc = split_tbs(&t, der, der_len)) != 0 || (rc = sig_alg_id(alg, &alg_len, sg)) != 0)
         return rc;
     body = t.head_len + alg_len + t.rest_len;
-    if (body + HDR_MAX > sizeof(tbs))
+    /* TBS, then the algorithm and the largest signature after it */
+    if (out_size < 2 * HDR_MAX + body + alg_len + HDR_MAX + 1 + sizeof(sig))
         return TKR_E_BUFFER_TOO_SMALL;
     tbs_len = put_header(tbs, 0x30, body);
     memcpy(tbs + tbs_len, t.head, t.head_len);
@@ -425,18 +429,18 @@ static int resign(uint8_t *out, size_t out_size, size_t *out_len,
     }
     if (rc != 0)
         return rc;
-    body = tbs_len + alg_len + header_len(sig_len + 1) + 1 + sig_len;
-    if (body + HDR_MAX > out_size)
-        return TKR_E_BUFFER_TOO_SMALL;
-    o = put_header(out, 0x30, body);
-    memcpy(out + o, tbs, tbs_len);
-    o += tbs_len;
+    o = HDR_MAX + tbs_len;
     memcpy(out + o, alg, alg_len);
     o += alg_len;
     o += put_header(out + o, MBEDTLS_ASN1_BIT_STRING, sig_len + 1);
     out[o++] = 0; /* no unused bits */
     memcpy(out + o, sv, sig_len);
-    *out_len = o + sig_len;
+    o += sig_len;
+    body = o - HDR_MAX;
+    hl = header_len(body);
+    put_header(out + HDR_MAX - hl, 0x30, body);
+    memmove(out, out + HDR_MAX - hl, hl + body);
+    *out_len = hl + body;
     return 0;
 }
 
