@@ -358,57 +358,74 @@ static int rsa_spki(uint8_t buf[SPKI_MAX], const uint8_t **der, size_t *len,
     return 0;
 }
 
+/* The public key object paired with the private key k->key: the one of
+ * the same CKA_ID, else of the same label. 0 and *h, or -1. */
+static int public_object(p11_signer_t *k, CK_OBJECT_HANDLE *h)
+{
+    uint8_t id[TKR_P11_ID_MAX];
+    char label[TKR_P11_LABEL_MAX + 1];
+    CK_ATTRIBUTE it = {CKA_ID, id, sizeof(id)};
+    CK_ATTRIBUTE lt = {CKA_LABEL, label, sizeof(label) - 1};
+    CK_OBJECT_HANDLE found[2];
+    CK_ULONG n = 0;
+
+    if (k->fl->C_GetAttributeValue(k->session, k->key, &it, 1) == CKR_OK &&
+        it.ulValueLen > 0 && it.ulValueLen != CK_UNAVAILABLE_INFORMATION)
+        find(k->fl, k->session, CKO_PUBLIC_KEY, NULL, id, it.ulValueLen, found, &n);
+    if (n != 1 && k->fl->C_GetAttributeValue(k->session, k->key, &lt, 1) == CKR_OK &&
+        lt.ulValueLen != CK_UNAVAILABLE_INFORMATION) {
+        label[lt.ulValueLen] = '\0';
+        find(k->fl, k->session, CKO_PUBLIC_KEY, label, NULL, 0, found, &n);
+    }
+    if (n != 1)
+        return -1;
+    *h = found[0];
+    return 0;
+}
+
 /* The public half of the private key k->key, as SubjectPublicKeyInfo. */
 static int public_spki(p11_signer_t *k, uint8_t buf[SPKI_MAX], const uint8_t **der,
                        size_t *len, const char **what)
 {
     CK_KEY_TYPE type;
-    uint8_t a[520], b[520], id[TKR_P11_ID_MAX];
-    char label[TKR_P11_LABEL_MAX + 1];
-    CK_ATTRIBUTE t[2] = {{CKA_KEY_TYPE, &type, sizeof(type)}, {CKA_ID, id, sizeof(id)}};
-    CK_ATTRIBUTE lt = {CKA_LABEL, label, sizeof(label) - 1};
-    CK_OBJECT_HANDLE h[2];
-    CK_ULONG n;
+    uint8_t a[520], b[520];
+    CK_ATTRIBUTE t = {CKA_KEY_TYPE, &type, sizeof(type)};
+    CK_ATTRIBUTE r[2] = {{CKA_MODULUS, a, sizeof(a)}, {CKA_PUBLIC_EXPONENT, b, sizeof(b)}};
+    CK_ATTRIBUTE e[2] = {{CKA_EC_PARAMS, a, sizeof(a)}, {CKA_EC_POINT, b, sizeof(b)}};
+    CK_OBJECT_HANDLE pub;
 
-    if (k->fl->C_GetAttributeValue(k->session, k->key, t, 1) != CKR_OK) {
+    if (k->fl->C_GetAttributeValue(k->session, k->key, &t, 1) != CKR_OK) {
         *what = "the key's type cannot be read";
         return TKR_E_KEY;
     }
+    if (type != CKK_RSA && type != CKK_EC) {
+        *what = "the key is neither RSA nor EC";
+        return TKR_E_KEY_ALG;
+    }
+    /* RSA private keys carry their modulus and exponent (PKCS#11 §2.1.3);
+     * EC ones have no point, and some tokens hide RSA's too: then the
+     * paired public key object has them. */
+    if (type == CKK_RSA && k->fl->C_GetAttributeValue(k->session, k->key, r, 2) == CKR_OK)
+        return rsa_spki(buf, der, len, a, r[0].ulValueLen, b, r[1].ulValueLen);
+    if (public_object(k, &pub) != 0) {
+        *what = "the key's public half is not readable and no public key object has its "
+                "id or label";
+        return TKR_E_NOT_FOUND;
+    }
     if (type == CKK_RSA) {
-        CK_ATTRIBUTE r[2] = {{CKA_MODULUS, a, sizeof(a)}, {CKA_PUBLIC_EXPONENT, b, sizeof(b)}};
-        if (k->fl->C_GetAttributeValue(k->session, k->key, r, 2) != CKR_OK) {
-            *what = "the RSA key's modulus cannot be read";
+        r[0].ulValueLen = sizeof(a);
+        r[1].ulValueLen = sizeof(b);
+        if (k->fl->C_GetAttributeValue(k->session, pub, r, 2) != CKR_OK) {
+            *what = "the RSA public key cannot be read";
             return TKR_E_KEY;
         }
         return rsa_spki(buf, der, len, a, r[0].ulValueLen, b, r[1].ulValueLen);
     }
-    if (type != CKK_EC) {
-        *what = "the key is neither RSA nor EC";
-        return TKR_E_KEY_ALG;
+    if (k->fl->C_GetAttributeValue(k->session, pub, e, 2) != CKR_OK) {
+        *what = "the EC public key cannot be read";
+        return TKR_E_KEY;
     }
-    /* An EC private key object has no point: take the public key object
-     * of the same CKA_ID, else of the same label. */
-    n = 0;
-    if (k->fl->C_GetAttributeValue(k->session, k->key, &t[1], 1) == CKR_OK &&
-        t[1].ulValueLen > 0 && t[1].ulValueLen != CK_UNAVAILABLE_INFORMATION)
-        find(k->fl, k->session, CKO_PUBLIC_KEY, NULL, id, t[1].ulValueLen, h, &n);
-    if (n != 1 && k->fl->C_GetAttributeValue(k->session, k->key, &lt, 1) == CKR_OK &&
-        lt.ulValueLen != CK_UNAVAILABLE_INFORMATION) {
-        label[lt.ulValueLen] = '\0';
-        find(k->fl, k->session, CKO_PUBLIC_KEY, label, NULL, 0, h, &n);
-    }
-    if (n != 1) {
-        *what = "the EC key has no public key object (same id or label) in the token";
-        return TKR_E_NOT_FOUND;
-    }
-    {
-        CK_ATTRIBUTE e[2] = {{CKA_EC_PARAMS, a, sizeof(a)}, {CKA_EC_POINT, b, sizeof(b)}};
-        if (k->fl->C_GetAttributeValue(k->session, h[0], e, 2) != CKR_OK) {
-            *what = "the EC public key cannot be read";
-            return TKR_E_KEY;
-        }
-        return ec_spki(buf, der, len, a, e[0].ulValueLen, b, e[1].ulValueLen);
-    }
+    return ec_spki(buf, der, len, a, e[0].ulValueLen, b, e[1].ulValueLen);
 }
 
 static int open_session(p11_signer_t *k, tkr_p11_token_t *t, const char **what)

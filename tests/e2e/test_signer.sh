@@ -188,3 +188,16 @@ expect_fail "--signer with a pkcs11: key is a usage error" "signs in its token" 
   "$T" token generate -s x -c $P --signer openssl --ca-key "$RSA_URI"
 expect_fail "--signer names a backend" "--signer must be openssl or mbedtls" \
   "$T" token generate -s x -c "$V" --signer gnutls
+
+# An EC private key alone says nothing of its point: without its public
+# key object the signer cannot be checked, and says so.
+if command -v pkcs11-tool >/dev/null; then
+  pkcs11-tool --module $MOD --token-label tokenroll-ca --login --pin 1234 \
+    --delete-object --type pubkey --id 02 >/dev/null 2>&1
+  one_line "EC key without its public key object" "no public key object has its id or label" bad9 \
+    "$T" token generate -s x -c $E -o bad9 --ca-key "$EC_URI"
+elif [ "${CI:-}" = true ]; then
+  fail "pkcs11-tool is installed (opensc)"
+else
+  echo "SKIP: pkcs11-tool not installed"
+fi
