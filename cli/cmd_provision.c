@@ -120,7 +120,8 @@ static int new_root(prov_t *pv, const cli_args_t *a, int external)
     return rc;
 }
 
-/* The existing root CA, or a new one; pv->ca loaded either way. */
+/* The existing root CA, or a new one; its certificate and signer loaded
+ * either way. */
 static int root_ca(prov_t *pv, const cli_args_t *a)
 {
     const char *env = getenv("TOKENROLL_CA_KEY");
@@ -260,6 +261,9 @@ static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
 
     if (file == NULL)
         return cli_usage_fail(a, "the following arguments are required: -p/--project_file");
+    if (kt != NULL && (cli_get(a, "ca-key") != NULL ||
+                       (getenv("TOKENROLL_CA_KEY") != NULL && getenv("TOKENROLL_CA_KEY")[0] != '\0')))
+        return cli_usage_fail(a, "--key-type makes a new key: with --ca-key the key's own type is used");
     pv->key_type = TKR_KEY_RSA_2048;
     if (kt != NULL && strcmp(kt, "ec") == 0)
         pv->key_type = TKR_KEY_EC_P256;

@@ -100,6 +100,19 @@ for kt in rsa ec; do
   esac
 done
 
+# --- provision --ca-key FILE: the key stays outside the workspace
+check "provision --ca-key FILE" "$T" provision -p project.yml -w file-ws --ca-key "$KEYS/p384.pem"
+F=file-ws/my_fl_project
+"$PY" -c 'import json,sys; assert set(json.load(open(sys.argv[1])))=={"root_cert"}' $F/state/cert.json \
+  && pass "cert.json holds root_cert only (key file)" || fail "cert.json holds root_cert only (key file)"
+openssl x509 -in $F/prod_00/server.example.com/startup/rootCA.pem -noout -text | grep -q "ecdsa-with-SHA384" \
+  && pass "a P-384 root signs ecdsa-with-SHA384" || fail "a P-384 root signs ecdsa-with-SHA384"
+check "token generate on it with --ca-key FILE" "$T" token generate -s site-1 -c $F --ca-key "$KEYS/p384.pem" -o tokf
+check "the ES384 token verifies" "$T" token info -t tokf --verify -c $F
+expect_fail "--key-type with --ca-key is a usage error" "key's own type" \
+  "$T" provision -p project.yml -w file-ws2 --ca-key "$KEYS/p384.pem" --key-type ec
+[ ! -e file-ws2 ] && pass "nothing written for it" || fail "nothing written for it"
+
 # --- a CA key in an HSM: SoftHSM2 in a throwaway configuration
 MOD=/usr/lib/softhsm/libsofthsm2.so
 if ! command -v softhsm2-util >/dev/null || [ ! -f $MOD ]; then
