@@ -15,6 +15,7 @@
 #include "cli_ca.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/csr.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "tokenroll/project.h"

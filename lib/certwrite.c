@@ -1,8 +1,8 @@
-/* certwrite.c — X.509 v3 certificate profile and key pairs. */
+/* certwrite.c — X.509 v3 certificate profile (host side; the device's key
+ * pair and request are csr.c). */
 #include <string.h>
 
 #include <mbedtls/asn1write.h>
-#include <mbedtls/base64.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
@@ -15,10 +15,7 @@
 #include "compat.h"
 #include "tokenroll/certwrite.h"
 #include "tokenroll/error.h"
-
-/* PKCS#9 unstructuredName, 1.2.840.113549.1.9.2: where FLARE puts a
- * user's role. mbedTLS names no macro for it. */
-#define OID_UNSTRUCTURED_NAME MBEDTLS_OID_PKCS9 "\x02"
+#include "x509_int.h"
 
 /* days since 1970-01-01 to y/m/d (H. Hinnant's civil_from_days) */
 void tkr_time_x509(char out[15], int64_t t)
@@ -109,16 +106,9 @@ static int set_subject(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s,
 {
     if (mbedtls_x509write_crt_set_subject_name(crt, dn) != 0)
         return TKR_E_INVALID_ARG;
-    if (s->role != NULL) {
-        /* unstructuredName has no short name in mbedTLS's DN parser. */
-        mbedtls_asn1_named_data *nd = mbedtls_asn1_store_named_data(
-            &crt->TKR_PRIV(subject), OID_UNSTRUCTURED_NAME,
-            MBEDTLS_OID_SIZE(OID_UNSTRUCTURED_NAME),
-            (const unsigned char *)s->role, strlen(s->role));
-        if (nd == NULL)
-            return TKR_E_CRYPTO;
-        nd->val.tag = MBEDTLS_ASN1_UTF8_STRING;
-    }
+    /* unstructuredName has no short name in mbedTLS's DN parser. */
+    if (s->role != NULL)
+        return tkr_x509_add_role(&crt->TKR_PRIV(subject), s->role);
     return 0;
 }
 
@@ -252,6 +242,12 @@ static int set_serial(mbedtls_x509write_cert *crt, const tkr_port_t *port)
     return tkr_compat_crt_set_serial(crt, s, sizeof(s)) == 0 ? 0 : TKR_E_CRYPTO;
 }
 
+/* The key certified: the subject's, or the signer's own for a root. */
+static mbedtls_pk_context *subject_key(const tkr_cert_spec_t *s)
+{
+    return s->subject_key != NULL ? s->subject_key : &s->signer->pub;
+}
+
 static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
 {
     unsigned ku;
@@ -266,7 +262,7 @@ static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
             return TKR_E_CRYPTO;
         ku = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
         /* RSA key exchange needs keyEncipherment; ECDHE does not. */
-        if (mbedtls_pk_get_type(s->subject_key) == MBEDTLS_PK_RSA)
+        if (mbedtls_pk_get_type(subject_key(s)) == MBEDTLS_PK_RSA)
             ku |= MBEDTLS_X509_KU_KEY_ENCIPHERMENT;
     }
     if (mbedtls_x509write_crt_set_key_usage(crt, ku) != 0)
@@ -460,8 +456,7 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
     mbedtls_pk_init(&stand_in);
     mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
     mbedtls_x509write_crt_set_md_alg(&crt, tkr_signer_md(s->signer));
-    mbedtls_x509write_crt_set_subject_key(
-        &crt, s->subject_key != NULL ? s->subject_key : &s->signer->pub);
+    mbedtls_x509write_crt_set_subject_key(&crt, subject_key(s));
     /* The authority key identifier is taken from the issuer key: the CA's
      * public key here, the stand-in only for writing. */
     mbedtls_x509write_crt_set_issuer_key(&crt, &s->signer->pub);
@@ -480,56 +475,20 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
     mbedtls_x509write_crt_set_issuer_key(&crt, &stand_in);
     n = mbedtls_x509write_crt_der(&crt, der, sizeof(der), tkr_port_rng, (void *)port);
     if (n < 0) {
-        rc = n == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ? TKR_E_BUFFER_TOO_SMALL : TKR_E_CRYPTO;
+        rc = tkr_x509_pem_result(n, out, out_len);
         goto out;
     }
     rc = resign(cert, sizeof(cert), &len, der + sizeof(der) - n, (size_t)n,
                 s->signer, port);
     if (rc != 0)
         goto out;
-    rc = mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n",
-                                  "-----END CERTIFICATE-----\n", cert, len,
-                                  (unsigned char *)out, out_size, &olen);
-    if (rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
-        rc = TKR_E_BUFFER_TOO_SMALL;
-    else if (rc != 0)
-        rc = TKR_E_CRYPTO;
-    else
-        *out_len = strlen(out);
+    rc = tkr_x509_pem_result(
+        mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n",
+                                 "-----END CERTIFICATE-----\n", cert, len,
+                                 (unsigned char *)out, out_size, &olen),
+        out, out_len);
 out:
     mbedtls_x509write_crt_free(&crt);
     mbedtls_pk_free(&stand_in);
     return rc;
-}
-
-int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
-                     const tkr_port_t *port)
-{
-    int rc;
-
-    if (pk == NULL)
-        return TKR_E_INVALID_ARG;
-    if (type == TKR_KEY_RSA_2048) {
-        if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0)
-            return TKR_E_CRYPTO;
-        rc = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), tkr_port_rng, (void *)port,
-                                 2048, 65537);
-    } else {
-        if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
-            return TKR_E_CRYPTO;
-        rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
-                                 tkr_port_rng, (void *)port);
-    }
-    return rc == 0 ? 0 : TKR_E_CRYPTO;
-}
-
-int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
-                      mbedtls_pk_context *pk)
-{
-    if (out == NULL || out_len == NULL || pk == NULL)
-        return TKR_E_INVALID_ARG;
-    if (mbedtls_pk_write_key_pem(pk, (unsigned char *)out, out_size) != 0)
-        return TKR_E_BUFFER_TOO_SMALL;
-    *out_len = strlen(out);
-    return 0;
 }

@@ -154,6 +154,11 @@ int tkr_signer_sign(tkr_signer_t *s, uint8_t *sig, size_t sig_size,
         return TKR_E_KEY_ALG;
     if (hlen != want)
         return TKR_E_INVALID_ARG;
+    /* Room for the signature, and for ECDSA the DER form a backend may
+     * write first (two INTEGERs of n + 1 bytes in a SEQUENCE). */
+    if (sig_size < (s->alg == TKR_JWT_RS256 ? mbedtls_pk_get_len(&s->pub)
+                                            : 2 * tkr_jwt_ec_len(s->alg) + 9))
+        return TKR_E_BUFFER_TOO_SMALL;
     return s->ops->sign(backend_ctx(s), sig, sig_size, sig_len, s->alg, hash,
                         hlen, port);
 }
@@ -205,7 +210,7 @@ int tkr_signer_check_cert(tkr_signer_t *s, const mbedtls_x509_crt *cert,
     return 0;
 }
 
-/* tkr_jws_frame's signature step, through the backend. */
+/* The JWS signature step, through the backend. */
 static int jws_sign(void *ctx, uint8_t *sig, size_t sig_size, size_t *sig_len,
                     tkr_jwt_alg_t alg, const uint8_t *hash, size_t hlen,
                     const tkr_port_t *port)
@@ -216,14 +221,38 @@ static int jws_sign(void *ctx, uint8_t *sig, size_t sig_size, size_t *sig_len,
                         hlen, port);
 }
 
+int tkr_signer_jwt_finish(char *out, size_t out_size, size_t *out_len,
+                          size_t pos, tkr_signer_t *s, const uint8_t *claims,
+                          size_t claims_len, const tkr_port_t *port)
+{
+    size_t sig_len;
+
+    if (s == NULL || s->ops == NULL) {
+        if (out != NULL && out_size > 0)
+            out[0] = '\0';
+        return TKR_E_INVALID_ARG;
+    }
+    sig_len = s->alg == TKR_JWT_RS256 ? mbedtls_pk_get_len(&s->pub)
+                                      : 2 * tkr_jwt_ec_len(s->alg);
+    return tkr_jwt_sign_finish_with(out, out_size, out_len, pos, jws_sign, s,
+                                    sig_len, s->alg, claims, claims_len, port);
+}
+
 int tkr_signer_jwt(char *out, size_t out_size, size_t *out_len,
                    tkr_signer_t *s, const char *kid, const char *claims,
                    size_t claims_len, const tkr_port_t *port)
 {
-    if (s == NULL || s->ops == NULL)
+    size_t pos;
+    int rc;
+
+    if (out == NULL || out_len == NULL || s == NULL || s->ops == NULL ||
+        claims == NULL)
         return TKR_E_INVALID_ARG;
-    return tkr_jws_frame(out, out_size, out_len, s->alg, kid, claims,
-                         claims_len, jws_sign, s, port);
+    *out_len = 0;
+    if ((rc = tkr_jwt_sign_header(out, out_size, &pos, s->alg, kid)) != 0)
+        return rc;
+    return tkr_signer_jwt_finish(out, out_size, out_len, pos, s,
+                                 (const uint8_t *)claims, claims_len, port);
 }
 
 /* ---- ECDSA signature formats ---- */

@@ -45,6 +45,7 @@
 #include "tkr_port_posix.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/csr.h"
 #include "tokenroll/error.h"
 #include "tokenroll/key.h"
 #include "tokenroll/pkcs11.h"
