@@ -180,31 +180,46 @@ static int verify(mbedtls_pk_context *pk, tkr_jwt_alg_t alg,
                ? 0 : TKR_E_SIGNATURE;
 }
 
+/* SHA-256 of a key's DER SubjectPublicKeyInfo, written into scratch: two
+ * keys compare by digest, so one scratch buffer serves both. */
+static int spki_digest(const mbedtls_pk_context *pk, unsigned char scratch[SPKI_MAX],
+                       uint8_t digest[32])
+{
+    const unsigned char *der;
+    size_t len;
+
+    if (spki_der(pk, scratch, &der, &len) != 0 ||
+        mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), der, len, digest) != 0)
+        return TKR_E_KEY;
+    return 0;
+}
+
 int tkr_signer_check_cert(tkr_signer_t *s, const mbedtls_x509_crt *cert,
                           const tkr_port_t *port)
 {
-    unsigned char a[SPKI_MAX], b[SPKI_MAX];
-    const unsigned char *da, *db;
-    uint8_t hash[48], sig[TKR_SIGNER_SIG_MAX];
-    size_t la, lb, hlen, sig_len = 0;
+    /* One scratch for both public keys, then for the test signature: the
+     * device's stack budget is 1 KiB a frame. */
+    unsigned char scratch[SPKI_MAX > TKR_SIGNER_SIG_MAX ? SPKI_MAX : TKR_SIGNER_SIG_MAX];
+    uint8_t mine[32], theirs[32], hash[48];
+    size_t hlen, sig_len = 0;
     mbedtls_md_type_t md;
     int rc;
 
     if (s == NULL || s->ops == NULL || cert == NULL)
         return TKR_E_INVALID_ARG;
-    if (spki_der(&s->pub, a, &da, &la) != 0 ||
-        spki_der(&cert->pk, b, &db, &lb) != 0)
+    if (spki_digest(&s->pub, scratch, mine) != 0 ||
+        spki_digest(&cert->pk, scratch, theirs) != 0)
         return TKR_E_KEY;
-    if (la != lb || memcmp(da, db, la) != 0)
+    if (memcmp(mine, theirs, sizeof(mine)) != 0)
         return TKR_E_KEY_MISMATCH;
     /* The public halves agree; now prove the private half is theirs. */
     md = tkr_jwt_md(s->alg, &hlen);
     if (tkr_port_rng((void *)port, hash, hlen) != 0)
         return TKR_E_ENTROPY;
-    rc = tkr_signer_sign(s, sig, sizeof(sig), &sig_len, md, hash, hlen, port);
+    rc = tkr_signer_sign(s, scratch, sizeof(scratch), &sig_len, md, hash, hlen, port);
     if (rc != 0)
         return rc;
-    if (verify((mbedtls_pk_context *)&cert->pk, s->alg, md, hash, hlen, sig,
+    if (verify((mbedtls_pk_context *)&cert->pk, s->alg, md, hash, hlen, scratch,
                sig_len) != 0)
         return TKR_E_KEY_MISMATCH;
     return 0;
