@@ -23,9 +23,7 @@
 
 /* Largest certificate written (DER bytes): RSA-4096 subject and issuer
  * keys with every extension fit. */
-#ifndef TKR_CERT_DER_MAX
 #define TKR_CERT_DER_MAX 2560
-#endif
 
 typedef struct {
     mbedtls_pk_context *subject_key;   /* the key certified (public part
