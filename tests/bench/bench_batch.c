@@ -408,10 +408,10 @@ static double batch_rate(int b, int k, double *cpu)
 
     if (b == B_PKCS11) {
         uri(key, sizeof(key), k);
-        snprintf(cmd, sizeof(cmd), "%s token batch -n %d -c %s/%s/bench --ca-key '%s' -o %s/t.csv 2>/dev/null",
+        snprintf(cmd, sizeof(cmd), "%s token batch -n %d -c %s/%s/bench --ca-key '%s' -o %s/t.csv --force 2>/dev/null",
                  tr, TOKENS, dir, kdir[k], key, dir);
     } else {
-        snprintf(cmd, sizeof(cmd), "%s token batch -n %d -c %s/%s/bench --signer %s -o %s/t.csv 2>/dev/null",
+        snprintf(cmd, sizeof(cmd), "%s token batch -n %d -c %s/%s/bench --signer %s -o %s/t.csv --force 2>/dev/null",
                  tr, TOKENS, dir, kdir[k], bname[b], dir);
     }
     c0 = child_cpu();
