@@ -60,7 +60,7 @@ LDLIBS_ALL := $(MB_LIBS) $(SSL_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthrea
 DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
             lib/json_write.c lib/jwt_parse.c lib/jwt_verify.c lib/jwt_sign.c \
             lib/key.c lib/jwks.c lib/csr.c lib/json_tok.c \
-            lib/config.c lib/signer.c
+            lib/config.c lib/subject.c lib/cidr.c lib/glob.c lib/signer.c
 LIB_SRC  := $(sort $(filter-out lib/signer_openssl.c,$(wildcard lib/*.c)) $(HOST_SRC))
 POL_SRC  := $(sort $(wildcard lib/policy/*.c))
 PORT_SRC := port/posix/port_posix.c port/posix/p11_posix.c

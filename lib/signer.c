@@ -136,6 +136,14 @@ mbedtls_md_type_t tkr_signer_md(const tkr_signer_t *s)
     return tkr_jwt_md(s->alg, &hlen);
 }
 
+size_t tkr_signer_sig_len(const tkr_signer_t *s)
+{
+    if (s == NULL || s->ops == NULL)
+        return 0;
+    return s->alg == TKR_JWT_RS256 ? mbedtls_pk_get_len(&s->pub)
+                                   : 2 * tkr_jwt_ec_len(s->alg);
+}
+
 const char *tkr_signer_backend(const tkr_signer_t *s)
 {
     return s != NULL && s->ops != NULL ? s->ops->name : "none";
@@ -240,17 +248,14 @@ int tkr_signer_jwt_finish(char *out, size_t out_size, size_t *out_len,
                           size_t pos, tkr_signer_t *s, const uint8_t *claims,
                           size_t claims_len, const tkr_port_t *port)
 {
-    size_t sig_len;
-
     if (s == NULL || s->ops == NULL) {
         if (out != NULL && out_size > 0)
             out[0] = '\0';
         return TKR_E_INVALID_ARG;
     }
-    sig_len = s->alg == TKR_JWT_RS256 ? mbedtls_pk_get_len(&s->pub)
-                                      : 2 * tkr_jwt_ec_len(s->alg);
     return tkr_jwt_sign_finish_with(out, out_size, out_len, pos, jws_sign, s,
-                                    sig_len, s->alg, claims, claims_len, port);
+                                    tkr_signer_sig_len(s), s->alg, claims,
+                                    claims_len, port);
 }
 
 int tkr_signer_jwt(char *out, size_t out_size, size_t *out_len,

@@ -149,7 +149,7 @@ static void load_ca(int k, tkr_ca_t *ca, char *key, size_t size)
     tkr_ca_init(ca);
     ca->key_text = key;
     ca->key_text_size = size;
-    if (tkr_certjson_load(ca, buf, sizeof(buf), path, &port) != 0 || ca->key_len == 0)
+    if (tkr_certjson_load(ca, buf, sizeof(buf), path, &port, NULL) != 0 || ca->key_len == 0)
         die("cannot load the benchmark CA");
     ca->key_text = NULL;
     /* the same key as a file, for --ca-key and softhsm2-util */

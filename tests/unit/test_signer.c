@@ -114,7 +114,7 @@ static void test_token_mint_goes_through_the_signer(void **st)
     c.max_uses = 1;
     load_cert(&crt, VEC "keys/ec_ca.pem");
     load(&s, loaders[NLOADERS - 1], VEC "keys/ec_ca.key");
-    assert_int_equal(tkr_token_mint(tok, sizeof(tok), &len, &s, &c, &port, NULL), 0);
+    assert_int_equal(tkr_token_mint(tok, sizeof(tok), &len, NULL, &s, &c, &port), 0);
     assert_int_equal(tkr_jwt_parse(&jwt, tok, len), 0);
     assert_int_equal(jwt.alg, TKR_JWT_ES256);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_ES256, &crt.pk), 0);
@@ -390,6 +390,7 @@ static void test_certjson_hands_the_key_text_to_the_signer(void **st)
 {
     static char scratch[2 * TKR_CERTJSON_MAX], key[TKR_CERTJSON_MAX], doc[TKR_CERTJSON_MAX];
     char dir[] = "/tmp/tkr-signer-XXXXXX", path[64];
+    tkr_diag_t diag;
     tkr_ca_t ca;
     tkr_signer_t s;
     FILE *f;
@@ -403,7 +404,7 @@ static void test_certjson_hands_the_key_text_to_the_signer(void **st)
     tkr_ca_init(&ca);
     ca.key_text = key;
     ca.key_text_size = sizeof(key);
-    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port), 0);
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port, &diag), 0);
     assert_string_equal(ca.cn, "example_project");
     assert_true(ca.key_len > 0 && strstr(key, "PRIVATE KEY") != NULL);
     assert_int_equal(mbedtls_pk_get_type(&ca.key), MBEDTLS_PK_NONE); /* not parsed */
@@ -429,13 +430,13 @@ static void test_certjson_hands_the_key_text_to_the_signer(void **st)
     tkr_ca_init(&ca);
     ca.key_text = key;
     ca.key_text_size = sizeof(key);
-    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port), 0);
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port, &diag), 0);
     assert_int_equal(ca.key_len, 0);
     assert_string_equal(ca.cn, "example_project");
     tkr_ca_free(&ca);
     tkr_ca_init(&ca);
-    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port), TKR_E_NOT_FOUND);
-    assert_string_equal(ca.what, "\"root_pri_key\" is missing");
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port, &diag), TKR_E_NOT_FOUND);
+    assert_string_equal(diag.name, "root_pri_key");
     tkr_ca_free(&ca);
     /* too small a key buffer is an error, not a cut key */
     snprintf(path, sizeof(path), "%s/cert.json", dir);
@@ -444,7 +445,7 @@ static void test_certjson_hands_the_key_text_to_the_signer(void **st)
     tkr_ca_init(&ca);
     ca.key_text = key;
     ca.key_text_size = 100;
-    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port), TKR_E_TOO_LARGE);
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), dir, &port, &diag), TKR_E_TOO_LARGE);
     tkr_ca_free(&ca);
     remove(path);
     rmdir(dir);

@@ -93,6 +93,10 @@ int tkr_signer_sign(tkr_signer_t *s, uint8_t *sig, size_t sig_size,
  * P-384. */
 mbedtls_md_type_t tkr_signer_md(const tkr_signer_t *s);
 
+/* Bytes of one signature: the modulus for RSA, r||s for EC; 0 before a
+ * backend is loaded. */
+size_t tkr_signer_sig_len(const tkr_signer_t *s);
+
 /* Name of the loaded backend, "none" before one is loaded. */
 const char *tkr_signer_backend(const tkr_signer_t *s);
 
