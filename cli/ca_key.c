@@ -89,13 +89,16 @@ static int open_pkcs11(cli_ca_key_t *k, const char *arg)
 {
     tkr_p11_uri_t u;
     char pin[TKR_P11_PIN_MAX + 1], why[300], rvb[24];
-    const char *what = NULL;
+    tkr_diag_t d;
     size_t pin_len = 0;
     void *fl;
     int rc;
 
-    if (tkr_p11_uri_parse(&u, arg, strlen(arg), &what) != 0)
-        return cli_fail("--ca-key: malformed PKCS#11 URI: %s", what);
+    tkr_diag_clear(&d);
+    if (tkr_p11_uri_parse(&u, arg, strlen(arg), &d) != 0)
+        return d.name[0] != '\0'
+                   ? cli_fail("--ca-key: malformed PKCS#11 URI: %s (%s)", d.msg, d.name)
+                   : cli_fail("--ca-key: malformed PKCS#11 URI: %s", d.msg);
     snprintf(k->what, sizeof(k->what), "PKCS#11 key (token=%s object=%s)",
              (u.has & TKR_P11_TOKEN) ? u.token : "*",
              (u.has & TKR_P11_OBJECT) ? u.object : "*");
@@ -110,9 +113,9 @@ static int open_pkcs11(cli_ca_key_t *k, const char *arg)
         goto out;
     }
     if (tkr_p11_token_open(&k->p11, fl, &u, (u.has & (TKR_P11_PIN_VALUE | TKR_P11_PIN_SOURCE)) ? pin : NULL,
-                           pin_len, &what) != 0) {
-        rc = k->p11.rv != 0 ? cli_fail("%s: %s (%s)", k->what, what, tkr_p11_rv_name(k->p11.rv, rvb))
-                            : cli_fail("%s: %s", k->what, what);
+                           pin_len, &d) != 0) {
+        rc = k->p11.rv != 0 ? cli_fail("%s: %s (%s)", k->what, d.msg, tkr_p11_rv_name(k->p11.rv, rvb))
+                            : cli_fail("%s: %s", k->what, d.msg);
         goto out;
     }
     rc = 0;
@@ -197,14 +200,15 @@ int cli_ca_key_open(cli_ca_key_t *k, const cli_args_t *a, const char *ca_path)
 
 int cli_ca_key_signer(cli_ca_key_t *k, tkr_signer_t *s)
 {
-    const char *what = NULL;
+    tkr_diag_t d;
     char rvb[24];
     int rc;
 
+    tkr_diag_clear(&d);
     tkr_signer_init(s);
     switch (k->backend) {
     case CLI_SIGNER_PKCS11:
-        rc = tkr_signer_load_pkcs11(s, &k->p11, &what);
+        rc = tkr_signer_load_pkcs11(s, &k->p11, &d);
         break;
 #if defined(TKR_WITH_OPENSSL)
     case CLI_SIGNER_OPENSSL:
@@ -218,10 +222,10 @@ int cli_ca_key_signer(cli_ca_key_t *k, tkr_signer_t *s)
                                      cli_port());
         break;
     }
-    if (rc != 0 && what != NULL)
+    if (rc != 0 && d.msg[0] != '\0')
         return k->p11.rv != 0 && rc != TKR_E_NOT_FOUND
-                   ? cli_fail("%s: %s (%s)", k->what, what, tkr_p11_rv_name(k->p11.rv, rvb))
-                   : cli_fail("%s: %s", k->what, what);
+                   ? cli_fail("%s: %s (%s)", k->what, d.msg, tkr_p11_rv_name(k->p11.rv, rvb))
+                   : cli_fail("%s: %s", k->what, d.msg);
     if (rc == TKR_E_KEY_ALG)
         return cli_fail("%s: tokenroll signs with RSA (2048 bits or more), P-256 or P-384 "
                         "keys only", k->what);

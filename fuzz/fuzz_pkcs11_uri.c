@@ -124,23 +124,24 @@ static size_t encode(const tkr_p11_uri_t *u)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *in = malloc(size ? size : 1);
-    const char *what = NULL;
+    tkr_diag_t d;
     size_t n;
     int rc;
 
     if (in == NULL)
         return 0;
     memcpy(in, data, size);
-    rc = tkr_p11_uri_parse(&a, in, size, &what);
+    tkr_diag_clear(&d);
+    rc = tkr_p11_uri_parse(&a, in, size, &d);
     free(in);
     if (rc != 0) {
         static const tkr_p11_uri_t zero;
         CHECK(rc == TKR_E_INVALID_ARG);
-        CHECK(what != NULL && what[0] != '\0');
+        CHECK(d.msg[0] != '\0');
         CHECK(memcmp(&a, &zero, sizeof(a)) == 0);
         return 0;
     }
-    CHECK(what == NULL);
+    CHECK(d.msg[0] == '\0');
     terminated(a.token, sizeof(a.token));
     terminated(a.object, sizeof(a.object));
     terminated(a.pin_value, sizeof(a.pin_value));
@@ -150,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     n = encode(&a);
     if (n > TKR_P11_URI_MAX)
         return 0; /* escaping grew it past the limit */
-    rc = tkr_p11_uri_parse(&b, text, n, &what);
+    rc = tkr_p11_uri_parse(&b, text, n, NULL);
     CHECK(rc == 0);
     CHECK(memcmp(&a, &b, sizeof(a)) == 0);
     return 0;

@@ -1,6 +1,8 @@
 /* pkcs11_uri.c — RFC 7512 PKCS#11 URIs, strictly. */
 #include <string.h>
 
+#include <mbedtls/platform_util.h>
+
 #include "tokenroll/error.h"
 #include "tokenroll/pkcs11.h"
 #include "utf8.h"
@@ -157,7 +159,7 @@ static int set_value(tkr_p11_uri_t *u, const attr_t *a, const char *v,
 
 /* One name=value attribute of the path (query = 0) or the query. */
 static int attribute(tkr_p11_uri_t *u, const char *s, size_t n, int query,
-                     const char **what)
+                     const char **what, char name[64])
 {
     const char *eq = memchr(s, '=', n);
     size_t name_len, i;
@@ -167,6 +169,9 @@ static int attribute(tkr_p11_uri_t *u, const char *s, size_t n, int query,
         return TKR_E_INVALID_ARG;
     }
     name_len = (size_t)(eq - s);
+    /* the attribute at fault, for the diagnostics */
+    memcpy(name, s, name_len < 63 ? name_len : 63);
+    name[name_len < 63 ? name_len : 63] = '\0';
     for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
         const attr_t *a = &attrs[i];
         if (strlen(a->name) != name_len || memcmp(a->name, s, name_len) != 0)
@@ -203,18 +208,12 @@ int tkr_p11_is_uri(const char *s)
     return 1;
 }
 
-int tkr_p11_uri_parse(tkr_p11_uri_t *u, const char *uri, size_t len,
-                      const char **what)
+static int parse(tkr_p11_uri_t *u, const char *uri, size_t len,
+                 const char **what, char name[64])
 {
-    const char *dummy, *p, *end;
+    const char *p, *end;
     int query = 0, rc;
 
-    if (what == NULL)
-        what = &dummy;
-    *what = NULL;
-    if (u == NULL || uri == NULL)
-        return TKR_E_INVALID_ARG;
-    memset(u, 0, sizeof(*u));
     if (len > TKR_P11_URI_MAX) {
         *what = "the URI is too long";
         return TKR_E_INVALID_ARG;
@@ -232,26 +231,40 @@ int tkr_p11_uri_parse(tkr_p11_uri_t *u, const char *uri, size_t len,
             q++;
         if (q == p && !(q < end && *q == '?' && !query)) {
             *what = "an empty attribute";
-            memset(u, 0, sizeof(*u));
             return TKR_E_INVALID_ARG;
         }
-        if (q > p && (rc = attribute(u, p, (size_t)(q - p), query, what)) != 0) {
-            memset(u, 0, sizeof(*u));
+        if (q > p && (rc = attribute(u, p, (size_t)(q - p), query, what, name)) != 0)
             return rc;
-        }
         if (q < end && *q == '?' && !query) {
             query = 1;
             if (q + 1 == end) {
                 *what = "an empty query";
-                memset(u, 0, sizeof(*u));
                 return TKR_E_INVALID_ARG;
             }
         } else if (q + 1 == end) {
             *what = "an empty attribute";
-            memset(u, 0, sizeof(*u));
             return TKR_E_INVALID_ARG;
         }
         p = q + 1;
+    }
+    return 0;
+}
+
+int tkr_p11_uri_parse(tkr_p11_uri_t *u, const char *uri, size_t len,
+                      tkr_diag_t *diag)
+{
+    const char *what = NULL;
+    char name[64] = "";
+    int rc;
+
+    if (u == NULL || uri == NULL)
+        return TKR_E_INVALID_ARG;
+    memset(u, 0, sizeof(*u));
+    rc = parse(u, uri, len, &what, name);
+    if (rc != 0) {
+        /* nothing half-parsed stays behind, a pin-value least of all */
+        mbedtls_platform_zeroize(u, sizeof(*u));
+        return tkr_diag(diag, rc, name[0] ? name : NULL, what);
     }
     return 0;
 }

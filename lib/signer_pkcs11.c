@@ -141,21 +141,17 @@ void tkr_p11_token_close(tkr_p11_token_t *t)
     mbedtls_platform_zeroize(t, sizeof(*t));
 }
 
-int tkr_p11_token_open(tkr_p11_token_t *t, void *module,
-                       const tkr_p11_uri_t *uri, const char *pin,
-                       size_t pin_len, const char **what)
+static int token_open(tkr_p11_token_t *t, void *module,
+                      const tkr_p11_uri_t *uri, const char *pin,
+                      size_t pin_len, const char **what)
 {
     CK_FUNCTION_LIST *fl = module;
     CK_C_INITIALIZE_ARGS args;
     CK_SLOT_ID slots[64];
     CK_ULONG n = sizeof(slots) / sizeof(slots[0]), i;
-    const char *dummy;
     int found = 0;
     CK_RV rv;
 
-    if (what == NULL)
-        what = &dummy;
-    *what = NULL;
     if (t == NULL || fl == NULL || uri == NULL || pin_len > TKR_P11_PIN_MAX)
         return TKR_E_INVALID_ARG;
     memset(t, 0, sizeof(*t));
@@ -452,8 +448,8 @@ static int open_session(p11_signer_t *k, tkr_p11_token_t *t, const char **what)
     return TKR_E_KEY;
 }
 
-int tkr_signer_load_pkcs11(tkr_signer_t *s, tkr_p11_token_t *t,
-                           const char **what)
+static int load_pkcs11(tkr_signer_t *s, tkr_p11_token_t *t,
+                       const char **what, const char **name)
 {
     const tkr_p11_uri_t *u;
     p11_signer_t *k;
@@ -463,28 +459,27 @@ int tkr_signer_load_pkcs11(tkr_signer_t *s, tkr_p11_token_t *t,
     CK_OBJECT_HANDLE h[2];
     CK_ULONG n = 0;
     CK_RV rv;
-    const char *dummy;
     int rc;
 
-    if (what == NULL)
-        what = &dummy;
-    *what = NULL;
     if (s == NULL || t == NULL || t->fl == NULL || s->ops != NULL)
         return TKR_E_INVALID_ARG;
     u = &t->uri;
     if ((u->has & TKR_P11_TYPE) && strcmp(u->type, "private") != 0) {
         *what = "type= must be private: the CA signs with its private key";
+        *name = "type";
         return TKR_E_INVALID_ARG;
     }
     if ((k = calloc(1, sizeof(*k))) == NULL)
         return TKR_E_CRYPTO;
     k->fl = t->fl;
+    *name = "pin";
     if ((rc = open_session(k, t, what)) != 0) {
         if (k->session != 0)
             k->fl->C_CloseSession(k->session);
         free(k);
         return rc;
     }
+    *name = "object";
     rv = find(k->fl, k->session, CKO_PRIVATE_KEY,
               (u->has & TKR_P11_OBJECT) ? u->object : NULL,
               (u->has & TKR_P11_ID) ? u->id : NULL, u->id_len, h, &n);
@@ -507,4 +502,21 @@ int tkr_signer_load_pkcs11(tkr_signer_t *s, tkr_p11_token_t *t,
 fail:
     p11_free(k);
     return rc;
+}
+
+int tkr_p11_token_open(tkr_p11_token_t *t, void *fl, const tkr_p11_uri_t *uri,
+                       const char *pin, size_t pin_len, tkr_diag_t *diag)
+{
+    const char *what = NULL;
+    int rc = token_open(t, fl, uri, pin, pin_len, &what);
+
+    return rc == 0 || what == NULL ? rc : tkr_diag(diag, rc, "token", what);
+}
+
+int tkr_signer_load_pkcs11(tkr_signer_t *s, tkr_p11_token_t *t, tkr_diag_t *diag)
+{
+    const char *what = NULL, *name = NULL;
+    int rc = load_pkcs11(s, t, &what, &name);
+
+    return rc == 0 || what == NULL ? rc : tkr_diag(diag, rc, name, what);
 }

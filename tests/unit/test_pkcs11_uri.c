@@ -15,14 +15,16 @@ static tkr_p11_uri_t u;
 
 static int parse(const char *s)
 {
-    const char *what = NULL;
-    int rc = tkr_p11_uri_parse(&u, s, strlen(s), &what);
+    tkr_diag_t d;
+    int rc;
 
+    tkr_diag_clear(&d);
+    rc = tkr_p11_uri_parse(&u, s, strlen(s), &d);
     /* every failure says why; success says nothing */
     if (rc != 0)
-        assert_non_null(what);
+        assert_true(d.msg[0] != '\0');
     else
-        assert_null(what);
+        assert_true(d.msg[0] == '\0');
     return rc;
 }
 
@@ -169,14 +171,20 @@ static void test_malformed_uris_are_refused(void **st)
 static void test_limits_and_embedded_nul(void **st)
 {
     static char big[TKR_P11_URI_MAX + 2];
-    const char *what;
+    tkr_diag_t d;
 
     (void)st;
     memcpy(big, "pkcs11:object=", 14);
     memset(big + 14, 'a', sizeof(big) - 15);
-    assert_int_equal(tkr_p11_uri_parse(&u, big, sizeof(big) - 1, &what), TKR_E_INVALID_ARG);
-    assert_string_equal(what, "the URI is too long");
-    assert_int_equal(tkr_p11_uri_parse(&u, "pkcs11:token=a\0b", 16, &what), TKR_E_INVALID_ARG);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_p11_uri_parse(&u, big, sizeof(big) - 1, &d), TKR_E_INVALID_ARG);
+    assert_string_equal(d.msg, "the URI is too long");
+    assert_int_equal(tkr_p11_uri_parse(&u, "pkcs11:token=a\0b", 16, &d), TKR_E_INVALID_ARG);
+    /* the attribute at fault is named */
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_p11_uri_parse(&u, "pkcs11:token=a;objekt=b", 23, &d), TKR_E_INVALID_ARG);
+    assert_string_equal(d.name, "objekt");
+    assert_string_equal(d.msg, "unknown attribute");
     /* the id is bytes: a %00 is allowed there, and 64 fit */
     assert_int_equal(parse("pkcs11:id=%00%01"), 0);
     assert_int_equal(u.id_len, 2);

@@ -18,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certjson.h" /* TKR_PATH_MAX */
+#include "config.h"
+#include "error.h"
 #include "signer.h"
 
 /* Bounds of decoded URI values (bytes, terminator excluded). Token fields
@@ -71,10 +72,11 @@ typedef struct {
  * Strict: an unknown attribute (vendor ones included: RFC 7512 §2.4 lets
  * them match nothing), a repeated one, an empty name, a bad %XX, a
  * character outside the grammar, an over-long value, a NUL, or a slot-id
- * or library-version that is not a number are errors (TKR_E_INVALID_ARG), with *what (may be NULL) set to
- * a short fixed reason. */
+ * or library-version that is not a number are errors (TKR_E_INVALID_ARG);
+ * diag (may be NULL) gets the reason and the attribute at fault as its
+ * name. On failure *u is zeroed (no half-parsed PIN stays behind). */
 int tkr_p11_uri_parse(tkr_p11_uri_t *u, const char *uri, size_t len,
-                      const char **what);
+                      tkr_diag_t *diag);
 
 /* 1 when s starts with "pkcs11:" (case-insensitive scheme, RFC 3986). */
 int tkr_p11_is_uri(const char *s);
@@ -102,18 +104,19 @@ void tkr_p11_token_close(tkr_p11_token_t *t);
  * threads) and find the one slot whose token matches uri. pin (may be
  * NULL: a token without login) is kept for the signers' logins.
  * TKR_E_CRYPTO when the module fails, TKR_E_NOT_FOUND when no token
- * matches, TKR_E_INVALID_ARG when several do; *what says which. */
+ * matches, TKR_E_INVALID_ARG when several do; diag says which. */
 int tkr_p11_token_open(tkr_p11_token_t *t, void *fl,
                        const tkr_p11_uri_t *uri, const char *pin,
-                       size_t pin_len, const char **what);
+                       size_t pin_len, tkr_diag_t *diag);
 
 /* Load a signer over the token's key: its own session, a login, the
  * private key named by the URI's object/id, and its public half (RSA from
  * the key's modulus, EC from the public key object of the same id or
  * label). TKR_E_KEY for a wrong PIN, TKR_E_NOT_FOUND for no such key,
- * TKR_E_KEY_ALG for a key tokenroll cannot sign with; *what says which. */
+ * TKR_E_KEY_ALG for a key tokenroll cannot sign with; diag says which
+ * (its name the URI attribute concerned: "pin", "object", ...). */
 int tkr_signer_load_pkcs11(tkr_signer_t *s, tkr_p11_token_t *t,
-                           const char **what);
+                           tkr_diag_t *diag);
 
 /* "CKR_PIN_INCORRECT" etc. for the common return values, else "CKR_0x..."
  * in buf. */
