@@ -83,9 +83,12 @@ static int new_root(prov_t *pv, const cli_args_t *a, int external)
     tkr_signer_t signer;
     tkr_cert_spec_t spec;
     size_t len = 0;
+    char why[400];
+    tkr_diag_t d;
     int rc;
 
     mbedtls_pk_init(&key);
+    tkr_diag_clear(&d);
     cli_ca_key_init(&given);
     tkr_signer_init(&signer);
     memset(&spec, 0, sizeof(spec));
@@ -98,17 +101,17 @@ static int new_root(prov_t *pv, const cli_args_t *a, int external)
         rc = cli_ca_key_open(&given, a, NULL);
         if (rc == 0)
             rc = cli_ca_key_signer(&given, &signer);
-    } else if (tkr_key_generate(&key, pv->key_type, cli_port()) != 0 ||
-               tkr_key_write_pem(key_pem, sizeof(key_pem), &len, &key) != 0 ||
-               tkr_signer_load_mbedtls(&signer, (const uint8_t *)key_pem, len + 1,
-                                       cli_port()) != 0) {
-        rc = cli_fail("cannot create the root CA key");
-    } else {
-        rc = 0;
+    } else if ((rc = tkr_key_generate(&key, pv->key_type, cli_port(), &d)) != 0 ||
+               (rc = tkr_key_write_pem(key_pem, sizeof(key_pem), &len, &key, &d)) != 0 ||
+               (rc = tkr_signer_load_mbedtls(&signer, (const uint8_t *)key_pem, len + 1,
+                                             cli_port())) != 0) {
+        rc = cli_fail("cannot create the root CA key: %s",
+                      cli_diag_text(why, sizeof(why), rc, &d));
     }
-    if (rc == 0 && tkr_cert_write_pem(pv->root_pem, sizeof(pv->root_pem), &len, &spec,
-                                      cli_port()) != 0)
-        rc = cli_fail("cannot create the root CA certificate");
+    if (rc == 0 && (rc = tkr_cert_write_pem(pv->root_pem, sizeof(pv->root_pem), &len, &spec,
+                                            cli_port(), &d)) != 0)
+        rc = cli_fail("cannot create the root CA certificate: %s",
+                      cli_diag_text(why, sizeof(why), rc, &d));
     if (rc == 0)
         rc = write_cert_json(pv, pv->root_pem, external ? NULL : key_pem);
     mbedtls_platform_zeroize(key_pem, sizeof(key_pem));
@@ -155,8 +158,9 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
     tkr_subject_type_t type;
     mbedtls_pk_context key;
     tkr_cert_spec_t spec;
-    char startup[4096];
+    char startup[4096], why[400];
     size_t cl = 0, kl = 0;
+    tkr_diag_t d;
     int rc;
 
     if (cli_join(startup, sizeof(startup), dir, "startup") != 0)
@@ -177,10 +181,13 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
     if (tkr_participant_type_parse(p->type, &type) != 0)
         type = TKR_SUBJECT_CLIENT;
     tkr_cert_profile(&spec, type, p->role);
-    if (tkr_key_generate(&key, pv->key_type, cli_port()) != 0 ||
-        tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port()) != 0 ||
-        tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &key) != 0) {
-        rc = cli_fail("cannot create the certificate for %s", p->name);
+    tkr_diag_clear(&d);
+    if ((rc = tkr_key_generate(&key, pv->key_type, cli_port(), &d)) != 0 ||
+        (rc = tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port(),
+                                 &d)) != 0 ||
+        (rc = tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &key, &d)) != 0) {
+        rc = cli_fail("cannot create the certificate for %s: %s", p->name,
+                      cli_diag_text(why, sizeof(why), rc, &d));
     } else {
         const char *base = server ? "server" : "client";
         char name[32];

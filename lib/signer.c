@@ -88,7 +88,7 @@ int tkr_signer_load_mbedtls(tkr_signer_t *s, const uint8_t *key, size_t len,
 
     if (s == NULL || key == NULL || s->ops != NULL)
         return TKR_E_INVALID_ARG;
-    if ((rc = tkr_key_parse_private(&s->key, key, len, port)) != 0 ||
+    if ((rc = tkr_key_parse_private(&s->key, key, len, port, NULL)) != 0 ||
         (rc = key_alg(&s->key, &s->alg)) != 0)
         goto fail;
     /* mbedTLS has no pk copy: the public half goes through DER. */

@@ -269,7 +269,7 @@ static double cert_rate(tkr_signer_t *s, const tkr_ca_t *ca, mbedtls_pk_context 
     spec.not_after = spec.not_before + 86400;
     spec.usage = TKR_CERT_CLIENT;
     do {
-        if (tkr_cert_write_pem(out, sizeof(out), &len, &spec, &port) != 0)
+        if (tkr_cert_write_pem(out, sizeof(out), &len, &spec, &port, NULL) != 0)
             die("certificate failed");
         n++;
         t = cpu_s() - start;
@@ -294,7 +294,7 @@ static void base_open(base_t *x, int b, const char *key)
     x->b = b == B_MBEDTLS ? B_MBEDTLS : B_OPENSSL;
     mbedtls_pk_init(&x->pk);
     if (x->b == B_MBEDTLS) {
-        if (tkr_key_parse_private(&x->pk, (const uint8_t *)key, strlen(key) + 1, &port) != 0)
+        if (tkr_key_parse_private(&x->pk, (const uint8_t *)key, strlen(key) + 1, &port, NULL) != 0)
             die("key parse failed");
         return;
     }
@@ -448,7 +448,7 @@ int main(int argc, char **argv)
     }
     softhsm();
     mbedtls_pk_init(&leaf);
-    if (tkr_key_generate(&leaf, TKR_KEY_EC_P256, &port) != 0)
+    if (tkr_key_generate(&leaf, TKR_KEY_EC_P256, &port, NULL) != 0)
         die("leaf key");
 
     speed_rsa = openssl_speed("rsa2048", "rsa 2048 bits");
