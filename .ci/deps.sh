@@ -7,11 +7,12 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config
   libmbedtls-dev libjsmn-dev libyaml-dev libcmocka-dev
-  libmicrohttpd-dev libsqlite3-dev libpq-dev libssl-dev
+  libmicrohttpd-dev libsqlite3-dev libpq-dev
   clang libclang-rt-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   dpkg-dev bzip2 xz-utils ca-certificates
-  openssl curl python3 python3-jwt python3-yaml python3-flask
+  openssl libssl-dev libp11-kit-dev softhsm2 opensc
+  curl python3 python3-jwt python3-yaml python3-flask
   sqlite3 postgresql
 )
 

@@ -9,14 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "p12.h"
+
+#if defined(TKR_WITH_OPENSSL)
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
-
-#include "p12.h"
 
 static void free_chain(STACK_OF(X509) *chain)
 {
@@ -151,3 +153,27 @@ done:
     ERR_clear_error();
     return text;
 }
+
+#else /* built with OPENSSL=0: no PKCS#12 */
+
+int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
+                 const char *cert_pem, const char *ca_pem, const char **why)
+{
+    (void)key_pem;
+    (void)cert_pem;
+    (void)ca_pem;
+    *out = NULL;
+    *out_len = 0;
+    *why = "this tokenroll was built without OpenSSL (OPENSSL=0): no PKCS#12";
+    return -1;
+}
+
+char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char **why)
+{
+    (void)der;
+    (void)len;
+    *why = "this tokenroll was built without OpenSSL (OPENSSL=0): no PKCS#12";
+    return NULL;
+}
+
+#endif
