@@ -39,7 +39,8 @@ OPT     ?= -O2 -g
 CFLAGS_COMMON := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) $(MB_CFLAGS) -Ilib/include -Ilib -Iport/posix
 LIB_CFLAGS := $(CFLAGS_COMMON)
 POL_CFLAGS := $(CFLAGS_COMMON)
-APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli $(PQ_CFLAGS)
 LDLIBS_ALL := $(MB_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread
 
 # Device-side library objects: what cross-m4 compiles for the MCU.
@@ -111,6 +112,12 @@ $(BIN): $(CLI_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL) -lcmocka
+
+# Tests of the service's store link the program's store objects.
+STORE_OBJ := $(B)/obj/cli/store.o $(B)/obj/cli/store_sqlite.o $(B)/obj/cli/store_pg.o
+$(B)/tests/test_store: $(B)/obj/tests/unit/test_store.o $(STORE_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(STORE_OBJ) $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL) -lcmocka
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
