@@ -79,7 +79,7 @@ run_unit() {
   local name=$1 bin=$2 out; shift 2
   out=$(env "$@" "$bin" 2>&1)
   printf '%s\n' "$out" | sed -n "s/^\[       OK \] \(.*\)/PASS: $name: \1/p"
-  printf '%s\n' "$out" | sed -n "s/^\[  FAILED  \] \([a-z_0-9]*\)$/FAIL: $name: \1/p"
+  printf '%s\n' "$out" | sed -n "s/^\[  FAILED  \] \([a-z_0-9]*\)$/FAIL: $name: \1/p" | sort -u
   printf '%s\n' "$out" | grep -q '^\[  PASSED  \]' || printf '%s\n' "$out" | grep -q '^\[  FAILED  \]' ||
     fail "$name ran to the end" "$(printf '%s' "$out" | tail -5)"
 }
