@@ -45,8 +45,7 @@ void tkr_time_x509(char out[15], int64_t t)
     out[o] = '\0';
 }
 
-/* Seconds since the epoch of a certificate time (for clamping). */
-static int64_t x509_epoch(const mbedtls_x509_time *t)
+int64_t tkr_x509_epoch(const mbedtls_x509_time *t)
 {
     int64_t y = t->year, m = t->mon, d = t->day;
     int64_t era, yoe, doy, doe;
@@ -287,8 +286,8 @@ static int set_names_and_time(mbedtls_x509write_cert *crt,
     if (s->issuer != NULL) {
         if (mbedtls_x509_dn_gets(dn, sizeof(dn), &s->issuer->subject) < 0)
             return TKR_E_CERT;
-        if (not_after > x509_epoch(&s->issuer->valid_to))
-            not_after = x509_epoch(&s->issuer->valid_to);
+        if (not_after > tkr_x509_epoch(&s->issuer->valid_to))
+            not_after = tkr_x509_epoch(&s->issuer->valid_to);
     }
     /* Self-signed: dn still holds our own subject. */
     if (mbedtls_x509write_crt_set_issuer_name(crt, dn) != 0)
