@@ -41,6 +41,8 @@ LIB_CFLAGS := $(CFLAGS_COMMON)
 POL_CFLAGS := $(CFLAGS_COMMON)
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli $(PQ_CFLAGS)
+# The service (lib/) calls the policy library, which calls lib/: one group.
+TKR_LIBS = -Wl,--start-group $(LIBPOL) $(LIB) $(LIBPORT) -Wl,--end-group
 LDLIBS_ALL := $(MB_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread
 
 # Device-side library objects: what cross-m4 compiles for the MCU.
@@ -107,17 +109,17 @@ $(LIBPORT): $(PORT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(BIN): $(CLI_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
-	$(CC) $(SAN_FLAGS) -o $@ $(CLI_OBJ) $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL)
+	$(CC) $(SAN_FLAGS) -o $@ $(CLI_OBJ) $(TKR_LIBS) $(LDLIBS_ALL)
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL) -lcmocka
+	$(CC) $(SAN_FLAGS) -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
 
 # Tests of the service's store link the program's store objects.
 STORE_OBJ := $(B)/obj/cli/store.o $(B)/obj/cli/store_sqlite.o $(B)/obj/cli/store_pg.o
 $(B)/tests/test_store: $(B)/obj/tests/unit/test_store.o $(STORE_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $< $(STORE_OBJ) $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL) -lcmocka
+	$(CC) $(SAN_FLAGS) -o $@ $< $(STORE_OBJ) $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
@@ -157,7 +159,7 @@ BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
 BENCHES := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 $(B)/bench/%: tests/bench/%.c $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL)
 
 bench-one: deps-quiet $(BENCHES) $(BIN)
 	@bash tests/bench/run.sh $(B)

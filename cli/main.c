@@ -15,6 +15,7 @@ static const char usage[] =
     "  token generate|batch|info mint and inspect enrollment tokens\n"
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
     "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
+    "  serve                     the certificate service (HTTPS; SQLite or PostgreSQL)\n"
     "  version                   print the version\n"
     "\n"
     "Run 'tokenroll <command> --help' for a command's options.\n";
@@ -28,6 +29,7 @@ static const struct {
     {"token", cmd_token},
     {"provision", cmd_provision},
     {"package", cmd_package},
+    {"serve", cmd_serve},
 };
 
 int main(int argc, char **argv)

@@ -259,7 +259,14 @@ static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
         ku = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN |
              MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
     } else {
-        if (mbedtls_x509write_crt_set_basic_constraints(crt, 0, -1) != 0)
+        /* CA:FALSE, marked critical (mbedTLS marks it critical only for a
+         * CA): an empty BasicConstraints SEQUENCE, cA defaulting to FALSE
+         * (RFC 5280 §4.2.1.9). */
+        static const unsigned char not_ca[] = {0x30, 0x00};
+        if (mbedtls_x509write_crt_set_extension(
+                crt, MBEDTLS_OID_BASIC_CONSTRAINTS,
+                MBEDTLS_OID_SIZE(MBEDTLS_OID_BASIC_CONSTRAINTS), 1, not_ca,
+                sizeof(not_ca)) != 0)
             return TKR_E_CRYPTO;
         ku = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
         /* RSA key exchange needs keyEncipherment; ECDHE does not. */
