@@ -83,3 +83,26 @@ run_unit() {
   printf '%s\n' "$out" | grep -q '^\[  PASSED  \]' || printf '%s\n' "$out" | grep -q '^\[  FAILED  \]' ||
     fail "$name ran to the end" "$(printf '%s' "$out" | tail -5)"
 }
+
+# start_serve LOG ARGS...: `tokenroll serve ARGS --listen 127.0.0.1:PORT` in
+# the background on a free port; returns once it listens (or fails). Sets
+# SERVE_PID and SERVE_PORT; the process is killed at exit.
+start_serve() {
+  local log=$1 i; shift
+  SERVE_PORT=$(free_port)
+  "$T" serve "$@" --listen "127.0.0.1:$SERVE_PORT" >"$log" 2>&1 &
+  SERVE_PID=$!
+  on_exit "kill -9 $SERVE_PID 2>/dev/null"
+  for i in $(seq 1 100); do
+    grep -q "listening on" "$log" 2>/dev/null && return 0
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "serve starts" "$(tail -5 "$log")"
+  return 1
+}
+
+# stop_serve PID: SIGTERM, then wait for it.
+stop_serve() {
+  kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null
+}
