@@ -209,14 +209,17 @@ static int set_san(mbedtls_x509write_cert *crt, const char *san)
     uint8_t ip[16];
     size_t n = ip_bytes(san, ip), vlen = n ? n : strlen(san);
     unsigned char tag = n ? 0x87 : strchr(san, '@') ? 0x81 : 0x82;
+    int len;
 
     if (vlen > 200)
         return TKR_E_INVALID_ARG;
     p -= vlen;
     memcpy(p, n ? (const void *)ip : (const void *)san, vlen);
+    /* tlv moves p: it must run before p is passed on (argument evaluation
+     * order is unspecified). */
+    len = tlv(&p, buf, (int)vlen, tag);
     return add_seq_ext(crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
-                       MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), p, buf,
-                       tlv(&p, buf, (int)vlen, tag));
+                       MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), p, buf, len);
 }
 
 static int set_eku(mbedtls_x509write_cert *crt, unsigned usage)
