@@ -23,6 +23,7 @@
 #include "store.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/envref.h"
 #include "tokenroll/error.h"
 #include "tokenroll/key.h"
 #include "tokenroll/policy.h"
@@ -69,41 +70,16 @@ typedef struct {
 
 /* ---- the configuration file ---- */
 
-/* ${NAME} references expanded from the environment; an unset variable is
- * an error, never an empty string (an empty API key would open the admin
- * routes to nobody, an empty path would point somewhere unexpected). */
-static int expand_env(char *out, size_t size, const char *in, const char *what)
+static const char *env_get(void *ctx, const char *name)
 {
-    size_t o = 0;
-    const char *p = in;
-
-    while (*p != '\0') {
-        if (p[0] == '$' && p[1] == '{') {
-            const char *end = strchr(p + 2, '}');
-            char name[128];
-            const char *v;
-            size_t n, vn;
-            if (end == NULL || (n = (size_t)(end - p - 2)) == 0 || n >= sizeof(name))
-                return cli_fail("%s: malformed ${...} reference in '%s'", what, in);
-            memcpy(name, p + 2, n);
-            name[n] = '\0';
-            if ((v = getenv(name)) == NULL)
-                return cli_fail("%s: environment variable %s is not set", what, name);
-            vn = strlen(v);
-            if (o + vn >= size)
-                return cli_fail("%s: value too long", what);
-            memcpy(out + o, v, vn);
-            o += vn;
-            p = end + 1;
-            continue;
-        }
-        if (o + 1 >= size)
-            return cli_fail("%s: value too long", what);
-        out[o++] = *p++;
-    }
-    out[o] = '\0';
-    return 0;
+    (void)ctx;
+    return getenv(name);
 }
+
+/* ${NAME} references, expanded where a value is used; an unset variable is
+ * an error, never an empty string (an empty API key would disable the admin
+ * routes, an empty path would point somewhere unexpected). */
+static const tkr_envref_env_t process_env = {env_get, NULL};
 
 static int cfg_where(const char *file, const tkr_yaml_node_t *n, const char *msg,
                      const char *key)
@@ -114,14 +90,26 @@ static int cfg_where(const char *file, const tkr_yaml_node_t *n, const char *msg
 static int cfg_str(const char *file, const tkr_yaml_node_t *n, const char *key,
                    char *out, size_t size)
 {
-    char what[300];
+    tkr_yaml_err_t err;
+    size_t len;
+    int rc;
 
     if (n->kind == TKR_YAML_NULL)
         return 0;
-    if (n->kind != TKR_YAML_STR && n->kind != TKR_YAML_INT)
+    if (n->kind == TKR_YAML_INT) {
+        snprintf(out, size, "%s", n->str);
+        return 0;
+    }
+    if (n->kind != TKR_YAML_STR)
         return cfg_where(file, n, " must be a string", key);
-    snprintf(what, sizeof(what), "%s:%d:%d: %s", file, n->line, n->column, key);
-    return expand_env(out, size, n->str, what);
+    memset(&err, 0, sizeof(err));
+    rc = tkr_envref_expand_node(out, size, &len, n, &process_env, file, key, &err);
+    if (rc == TKR_E_BUFFER_TOO_SMALL)
+        return cfg_where(file, n, " is too long", key);
+    if (rc != 0)
+        return cli_fail("%s:%d:%d: %s", file, err.line, err.column,
+                        err.msg[0] ? err.msg : tkr_strerror(rc));
+    return 0;
 }
 
 static int cfg_int(const char *file, const tkr_yaml_node_t *n, const char *key,
@@ -195,6 +183,10 @@ static int read_config(settings_t *s, const char *file)
         goto out;
     }
     r = doc.root;
+    if (r != NULL && tkr_yaml_check_strings(r, TKR_YAML_NO_NUL | TKR_YAML_ENVREFS, file, &err) != 0) {
+        rc = cli_fail("%s:%d:%d: %s", file, err.line, err.column, err.msg);
+        goto out;
+    }
     if (r == NULL) {
         rc = 0;
         goto out;
