@@ -161,8 +161,20 @@ $(B)/bench/%: tests/bench/%.c $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL)
 
-bench-one: deps-quiet $(BENCHES) $(BIN)
+# The service under load: a libcurl load generator and the TLS floor
+# responder on the service's own HTTP server.
+BENCH_TOOLS := $(B)/bench/loadgen $(B)/bench/floor
+$(B)/bench/loadgen: tests/bench/loadgen.c $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL) -lcurl
+FLOOR_OBJ := $(B)/obj/cli/http.o $(B)/obj/cli/util.o $(B)/obj/cli/opts.o
+$(B)/bench/floor: tests/bench/floor.c $(FLOOR_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(FLOOR_OBJ) $(TKR_LIBS) $(LDLIBS_ALL)
+
+bench-one: deps-quiet $(BENCHES) $(BIN) $(BENCH_TOOLS)
 	@bash tests/bench/run.sh $(B)
+	@bash tests/bench/serve.sh $(B)
 
 # Both mbedTLS versions, one after the other, so their figures sit together.
 bench:

@@ -53,7 +53,8 @@ require_tool() {
 
 # start_postgres: Debian's PostgreSQL in a temporary folder, on 127.0.0.1
 # and a free port, stopped at exit. Sets PG_URL. initdb refuses root, so
-# as root the server runs as the postgres user.
+# as root the server runs as the postgres user. Tests run with fsync off
+# (nothing here survives a power cut anyway); PG_FSYNC=on for benchmarks.
 start_postgres() {
   local bin dir port as=()
   bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
@@ -68,7 +69,7 @@ start_postgres() {
   "${as[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 ||
     { fail "initdb" "$(tail -5 "$dir/initdb.log")"; exit 1; }
   "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null 2>&1 ||
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${PG_FSYNC:-off} -c max_connections=200" start >/dev/null 2>&1 ||
     { fail "PostgreSQL start" "$(tail -5 "$dir/server.log")"; exit 1; }
   PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 }
