@@ -107,6 +107,18 @@ static int ca_teardown(void **state)
     return 0;
 }
 
+/* The subject's unstructuredName (PKCS#9, 1.2.840.113549.1.9.2) equals v;
+ * read from the parsed name, as mbedTLS versions print it differently. */
+static int has_role(const mbedtls_x509_crt *crt, const char *v)
+{
+    static const char oid[] = MBEDTLS_OID_PKCS9 "\x02";
+    const mbedtls_x509_name *n;
+    for (n = &crt->subject; n != NULL; n = n->next)
+        if (n->oid.len == sizeof(oid) - 1 && memcmp(n->oid.p, oid, n->oid.len) == 0)
+            return n->val.len == strlen(v) && memcmp(n->val.p, v, n->val.len) == 0;
+    return 0;
+}
+
 static int has_eku(const mbedtls_x509_crt *crt, const char *oid, size_t len)
 {
     const mbedtls_x509_sequence *s;
@@ -189,15 +201,14 @@ static void test_issue_server_rsa_and_admin_role(void **state)
     assert_int_equal(mbedtls_x509_crt_check_key_usage(&crt, MBEDTLS_X509_KU_KEY_ENCIPHERMENT), 0);
     /* A server is no user: no role in its subject. */
     assert_true(mbedtls_x509_dn_gets(dn, sizeof(dn), &crt.subject) > 0);
-    assert_null(strstr(dn, "lead"));
+    assert_false(has_role(&crt, "lead"));
     /* An address gets an iPAddress [7] SAN of 4 bytes. */
     assert_int_equal(crt.subject_alt_names.buf.tag, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7);
     assert_int_equal(crt.subject_alt_names.buf.len, 4);
     mbedtls_x509_crt_free(&crt);
 
     issue(&crt, &is, V "p384.csr", "admin@org.example", TKR_SUBJECT_ADMIN, "lead", 1767225600, 30);
-    assert_true(mbedtls_x509_dn_gets(dn, sizeof(dn), &crt.subject) > 0);
-    assert_non_null(strstr(dn, "lead"));
+    assert_true(has_role(&crt, "lead"));
     mbedtls_x509_crt_free(&crt);
 }
 
