@@ -172,7 +172,7 @@ static int read_config(settings_t *s, const char *file)
     const tkr_yaml_node_t *r, *n, *m;
     size_t len;
     char *text = cli_read_file(file, 1u << 20, &len);
-    char type[32] = "", path[TEXT] = "", conn[TEXT] = "";
+    char type[32] = "", path[TEXT - 8] = "", conn[TEXT] = "";
     int rc = CLI_EXIT_FAIL;
 
     if (text == NULL)

@@ -15,6 +15,8 @@
 #include "tokenroll/token.h"
 
 #define BODY_TOKENS 256
+
+_Static_assert(TKR_CSR_PEM_MAX <= TKR_STORE_PEM_MAX, "a pending request stores the whole CSR");
 #define DAY 86400
 /* Most entries of a roles or source_ips claim carried into a decision. */
 #define CLAIM_LIST_MAX 64
@@ -202,7 +204,7 @@ typedef struct {
     body_t body;
     strlist_t roles, ips;
     char token[TKR_JWT_MAX + 1];
-    char csr[TKR_CSR_PEM_MAX + 1];
+    char csr[TKR_STORE_PEM_MAX];     /* a pending request keeps it whole */
     char name[TKR_STORE_NAME_MAX], type[TKR_STORE_SHORT_MAX];
     char org[TKR_STORE_ORG_MAX], role[TKR_STORE_SHORT_MAX];
     char key_fp[65];

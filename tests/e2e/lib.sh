@@ -103,7 +103,8 @@ start_serve() {
   return 1
 }
 
-# stop_serve PID: SIGTERM, then wait for it.
+# stop_serve PID: SIGTERM, then wait for it; returns its exit status (a
+# clean stop is 0, a sanitizer report at exit is not).
 stop_serve() {
   kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null
 }

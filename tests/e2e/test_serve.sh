@@ -289,7 +289,8 @@ suite() {
     "$(DBQ "SELECT uses FROM tokens WHERE jti = '$jti'")" "$(DBQ "SELECT COUNT(*) FROM enrolled WHERE jti = '$jti'")"
   enroll "$many" dev.csr crash-after
   expect_code "$label: the restarted service enrolls" 200 certificate
-  stop_serve "$pid1"
+  stop_serve "$pid1" && pass "$label: SIGTERM stops the service cleanly (exit 0)" || fail "$label: SIGTERM stops the service cleanly (exit 0)" "$(tail -5 "serve-$label-3.log")"
+  check "$label: no sanitizer report in the service's logs" bash -c "! grep -E 'Sanitizer|runtime error' serve-$label*.log"
 }
 
 suite sqlite "sqlite:$W/service.db"

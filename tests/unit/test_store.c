@@ -159,7 +159,7 @@ static void test_max_uses_three_grants_exactly_three(void **state)
     tkr_store_t s;
     tkr_store_entity_t e;
     tkr_store_use_t use = {"jti-3", 3};
-    char name[16], serial[8];
+    char name[32], serial[32];
     int i, ok = 0;
 
     (void)state;
@@ -375,7 +375,7 @@ static void test_one_use_token_wins_once_across_processes(void **state)
             tkr_store_t c;
             tkr_store_entity_t e;
             tkr_store_use_t use = {"jti-race", 1};
-            char err[256], name[32], serial[16];
+            char err[256], name[64], serial[32];
             int k, won = 0;
             if (cli_store_open(&c, db_url, 2, err, sizeof(err)) != 0)
                 _exit(100);
