@@ -7,7 +7,8 @@
 #   make check-asan      the same under ASan + UBSan
 #   make fuzz-smoke      every libFuzzer harness for FUZZ_SECONDS (30) each
 #   make bench           benchmarks (figures are ratios to a same-run baseline)
-#   make cross-m4        device objects for Cortex-M4 and their size table
+#   make cross-m4        device objects for Cortex-M4: size table, largest stack
+#                        frame (fails above 1024 bytes), forbidden OS symbols
 #   make demo            the whole flow on this machine
 #   make deps            install missing Debian packages (run by the above)
 
@@ -48,7 +49,8 @@ LDLIBS_ALL := $(MB_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread
 # Device-side library objects: what cross-m4 compiles for the MCU.
 DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
             lib/json_write.c lib/jwt_parse.c lib/jwt_verify.c lib/jwt_sign.c \
-            lib/key.c lib/jwks.c
+            lib/key.c lib/jwks.c lib/csr.c lib/json_tok.c \
+            lib/config.c
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 POL_SRC  := $(sort $(wildcard lib/policy/*.c))
 PORT_SRC := port/posix/port_posix.c
@@ -121,6 +123,22 @@ $(B)/tests/test_store: $(B)/obj/tests/unit/test_store.o $(STORE_OBJ) $(LIBPOL) $
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(STORE_OBJ) $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
 
+# The bare-metal port's flash store under other program units than its
+# default 8 (test_port_baremetal includes the port's source).
+BM_UNITS := 1 2 32
+UNITS    += $(BM_UNITS:%=$(B)/tests/test_port_baremetal_u%)
+$(B)/tests/test_port_baremetal_u%: tests/unit/test_port_baremetal.c port/baremetal/port_baremetal.c \
+                                   port/baremetal/tkr_port_baremetal.h $(wildcard tests/unit/*.h) $(MB_DEP) | deps-quiet
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -Wno-conversion -DTKR_BM_FLASH_UNIT=$* -o $@ $< -lcmocka
+# ... and its lwIP TCP transport, over a shim onto the host's sockets.
+UNITS    += $(B)/tests/test_port_baremetal_lwip
+$(B)/tests/test_port_baremetal_lwip: tests/unit/test_port_baremetal.c port/baremetal/port_baremetal.c \
+                                     port/baremetal/tkr_port_baremetal.h $(wildcard tests/unit/*.h tests/unit/lwip/lwip/*.h) \
+                                     $(LIB) $(MB_DEP) | deps-quiet
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -Wno-conversion -DTKR_PORT_LWIP -Itests/unit/lwip -o $@ $< $(LIB) -lcmocka
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # ---- tests ----
@@ -185,7 +203,7 @@ bench:
 
 XCC := arm-none-eabi-gcc
 XB  := build/m4
-XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections \
+XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fstack-usage \
           -Ilib/include -Ilib -Iport/baremetal -I$(XB)/inc -Ibuild/mbedtls-3.6/include \
           -DMBEDTLS_CONFIG_FILE='"tkr_mbedtls_device.h"'
 X_OBJ := $(DEV_SRC:%.c=$(XB)/%.o) $(XB)/port/baremetal/port_baremetal.o
@@ -193,7 +211,9 @@ X_OBJ := $(DEV_SRC:%.c=$(XB)/%.o) $(XB)/port/baremetal/port_baremetal.o
 $(XB)/inc/jsmn.h:
 	@mkdir -p $(@D)
 	ln -sf /usr/include/jsmn.h $@
-$(XB)/%.o: %.c build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
+# Makefile as a prerequisite: a change of XFLAGS rebuilds the objects and
+# their .su files.
+$(XB)/%.o: %.c Makefile build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
 	@mkdir -p $(@D)
 	$(XCC) $(XFLAGS) -MMD -MP -c $< -o $@
 

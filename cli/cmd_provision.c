@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/csr.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "tokenroll/project.h"

@@ -25,7 +25,7 @@ static int sextet(unsigned char c)
 int tkr_b64url_encode(char *out, size_t out_size, size_t *out_len,
                       const uint8_t *in, size_t in_len)
 {
-    size_t need, i, o = 0;
+    size_t need, i, o;
 
     if (out_len == NULL || (in == NULL && in_len != 0))
         return TKR_E_INVALID_ARG;
@@ -36,25 +36,33 @@ int tkr_b64url_encode(char *out, size_t out_size, size_t *out_len,
     if (out == NULL || out_size < need)
         return TKR_E_BUFFER_TOO_SMALL;
 
-    for (i = 0; i + 2 < in_len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
-        out[o++] = alphabet[(v >> 6) & 63];
-        out[o++] = alphabet[v & 63];
-    }
+    /* Last group first: the output of group g lands at 4g, at or past its
+     * own input at 3g, so with in == out every group is read before its
+     * bytes are overwritten and the encoding can happen in place. */
+    i = in_len - in_len % 3;
+    o = i / 3 * 4;
     if (in_len - i == 1) {
         uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
+        out[o] = alphabet[(v >> 18) & 63];
+        out[o + 1] = alphabet[(v >> 12) & 63];
     } else if (in_len - i == 2) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
-        out[o++] = alphabet[(v >> 6) & 63];
+        out[o] = alphabet[(v >> 18) & 63];
+        out[o + 1] = alphabet[(v >> 12) & 63];
+        out[o + 2] = alphabet[(v >> 6) & 63];
     }
-    if (o < out_size)
-        out[o] = '\0';
+    while (i > 0) {
+        uint32_t v;
+        i -= 3;
+        o -= 4;
+        v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o] = alphabet[(v >> 18) & 63];
+        out[o + 1] = alphabet[(v >> 12) & 63];
+        out[o + 2] = alphabet[(v >> 6) & 63];
+        out[o + 3] = alphabet[v & 63];
+    }
+    if (need < out_size)
+        out[need] = '\0';
     return 0;
 }
 

@@ -1,8 +1,8 @@
-/* certwrite.c — X.509 v3 certificate profile and key pairs. */
+/* certwrite.c — X.509 v3 certificate profile (host side; the device's key
+ * pair and request are csr.c). */
 #include <string.h>
 
 #include <mbedtls/asn1write.h>
-#include <mbedtls/base64.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
@@ -13,10 +13,7 @@
 #include "compat.h"
 #include "tokenroll/certwrite.h"
 #include "tokenroll/error.h"
-
-/* PKCS#9 unstructuredName, 1.2.840.113549.1.9.2: where FLARE puts a
- * user's role. mbedTLS names no macro for it. */
-#define OID_UNSTRUCTURED_NAME MBEDTLS_OID_PKCS9 "\x02"
+#include "x509_int.h"
 
 /* days since 1970-01-01 to y/m/d (H. Hinnant's civil_from_days) */
 void tkr_time_x509(char out[15], int64_t t)
@@ -106,16 +103,9 @@ static int set_subject(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s,
 {
     if (mbedtls_x509write_crt_set_subject_name(crt, dn) != 0)
         return TKR_E_INVALID_ARG;
-    if (s->role != NULL) {
-        /* unstructuredName has no short name in mbedTLS's DN parser. */
-        mbedtls_asn1_named_data *nd = mbedtls_asn1_store_named_data(
-            &crt->TKR_PRIV(subject), OID_UNSTRUCTURED_NAME,
-            MBEDTLS_OID_SIZE(OID_UNSTRUCTURED_NAME),
-            (const unsigned char *)s->role, strlen(s->role));
-        if (nd == NULL)
-            return TKR_E_CRYPTO;
-        nd->val.tag = MBEDTLS_ASN1_UTF8_STRING;
-    }
+    /* unstructuredName has no short name in mbedTLS's DN parser. */
+    if (s->role != NULL)
+        return tkr_x509_add_role(&crt->TKR_PRIV(subject), s->role);
     return 0;
 }
 
@@ -334,47 +324,11 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
         rc = TKR_E_CRYPTO;
         goto out;
     }
-    rc = mbedtls_x509write_crt_pem(&crt, (unsigned char *)out, out_size,
-                                   tkr_port_rng, (void *)port);
-    if (rc == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL || rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
-        rc = TKR_E_BUFFER_TOO_SMALL;
-    else if (rc != 0)
-        rc = TKR_E_CRYPTO;
-    else
-        *out_len = strlen(out);
+    rc = tkr_x509_pem_result(
+        mbedtls_x509write_crt_pem(&crt, (unsigned char *)out, out_size,
+                                  tkr_port_rng, (void *)port),
+        out, out_len);
 out:
     mbedtls_x509write_crt_free(&crt);
     return rc;
-}
-
-int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
-                     const tkr_port_t *port)
-{
-    int rc;
-
-    if (pk == NULL)
-        return TKR_E_INVALID_ARG;
-    if (type == TKR_KEY_RSA_2048) {
-        if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0)
-            return TKR_E_CRYPTO;
-        rc = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), tkr_port_rng, (void *)port,
-                                 2048, 65537);
-    } else {
-        if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
-            return TKR_E_CRYPTO;
-        rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
-                                 tkr_port_rng, (void *)port);
-    }
-    return rc == 0 ? 0 : TKR_E_CRYPTO;
-}
-
-int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
-                      mbedtls_pk_context *pk)
-{
-    if (out == NULL || out_len == NULL || pk == NULL)
-        return TKR_E_INVALID_ARG;
-    if (mbedtls_pk_write_key_pem(pk, (unsigned char *)out, out_size) != 0)
-        return TKR_E_BUFFER_TOO_SMALL;
-    *out_len = strlen(out);
-    return 0;
 }

@@ -4,6 +4,21 @@
 
 #include "tokenroll/json.h"
 
+/* Token kinds, numbered as jsmn numbers them (json_tok.c checks). */
+enum {
+    TKR_TOK_OBJECT = 1,
+    TKR_TOK_ARRAY = 2,
+    TKR_TOK_STRING = 3,
+    TKR_TOK_PRIMITIVE = 4
+};
+
+/* jsmn (strict, parent links) over js[0..len) into toks[0..max_toks):
+ * 0 with the count in *ntok, TKR_E_JSON_TOKENS when toks is too small, or
+ * TKR_E_JSON with the offending offset in *err_off. Syntax only: the
+ * checks jsmn lacks are json_read.c's. */
+int tkr_json_tokenize(tkr_json_tok_t *toks, unsigned max_toks, const char *js,
+                      size_t len, int *ntok, size_t *err_off);
+
 /* Next scalar value of string token t, from byte offset *i (start at
  * doc->tok[t].start); advances *i. 0 or TKR_E_JSON / TKR_E_UTF8. */
 int tkr_json_next_cp(const tkr_json_t *doc, int t, size_t *i, uint32_t *cp);

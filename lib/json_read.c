@@ -5,22 +5,6 @@
  * bytes. Rather than patch its state machine, validate() walks the token
  * tree in document order and checks every byte between and inside tokens,
  * so anything jsmn let through that is not exactly JSON is refused. */
-#define JSMN_PARENT_LINKS
-#define JSMN_STRICT
-#define JSMN_STATIC
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
-#include <jsmn.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-
 #include <string.h>
 
 #include "tokenroll/error.h"
@@ -217,14 +201,12 @@ static int expect(walk_t *w, char c)
     return 0;
 }
 
-static int value(walk_t *w, unsigned depth);
-
 static int scalar(walk_t *w, const tkr_json_tok_t *t)
 {
     size_t start = (size_t)t->start, end = (size_t)t->end, err;
     int rc;
 
-    if (t->type == JSMN_STRING) {
+    if (t->type == TKR_TOK_STRING) {
         if (w->pos + 1 != start || w->doc->js[w->pos] != '"')
             return fail(w, TKR_E_JSON, w->pos);
         rc = check_string(w->doc->js, start, end, &err);
@@ -256,74 +238,98 @@ static int duplicate(const tkr_json_t *doc, int obj, int key)
     return 0;
 }
 
-static int members(walk_t *w, int self, unsigned depth, char close)
+/* A member's key and its colon, in object self. */
+static int member_key(walk_t *w, int self)
 {
-    const tkr_json_tok_t *t = &w->doc->tok[self];
-    int is_obj = t->type == JSMN_OBJECT, rc;
+    int key = w->next, rc;
 
-    w->pos = (size_t)t->start + 1;
-    w->next = self + 1;
-    if (expect(w, close))
-        goto end;
-    for (;;) {
-        if (is_obj) {
-            int key = w->next;
-            skip_ws(w);
-            if (key >= w->doc->ntok || w->doc->tok[key].type != JSMN_STRING)
-                return fail(w, TKR_E_JSON, w->pos);
-            rc = scalar(w, &w->doc->tok[key]);
-            if (rc != 0)
-                return rc;
-            if (duplicate(w->doc, self, key))
-                return fail(w, TKR_E_JSON_DUPLICATE, (size_t)w->doc->tok[key].start);
-            if (!expect(w, ':'))
-                return fail(w, TKR_E_JSON, w->pos);
-        }
-        rc = value(w, depth);
-        if (rc != 0)
-            return rc;
-        if (expect(w, close))
-            break;
-        if (!expect(w, ','))
-            return fail(w, TKR_E_JSON, w->pos);
-    }
-end:
-    if (w->pos != (size_t)t->end)
+    skip_ws(w);
+    if (key >= w->doc->ntok || w->doc->tok[key].type != TKR_TOK_STRING)
+        return fail(w, TKR_E_JSON, w->pos);
+    rc = scalar(w, &w->doc->tok[key]);
+    if (rc != 0)
+        return rc;
+    if (duplicate(w->doc, self, key))
+        return fail(w, TKR_E_JSON_DUPLICATE, (size_t)w->doc->tok[key].start);
+    if (!expect(w, ':'))
         return fail(w, TKR_E_JSON, w->pos);
     return 0;
 }
 
-static int value(walk_t *w, unsigned depth)
+/* After an opening bracket (first) or after a value: close every
+ * container whose closing bracket follows, then step over the comma (and
+ * key) to the next value. 1: a value follows; 0: the root is closed. */
+static int next_member(walk_t *w, const int *open, unsigned *depth, int first)
 {
-    const tkr_json_tok_t *t;
+    while (*depth > 0) {
+        int self = open[*depth - 1];
+        const tkr_json_tok_t *t = &w->doc->tok[self];
 
-    skip_ws(w);
-    if (w->next >= w->doc->ntok)
-        return fail(w, TKR_E_JSON, w->pos);
-    t = &w->doc->tok[w->next];
-    switch (t->type) {
-    case JSMN_OBJECT:
-    case JSMN_ARRAY:
-        if (w->pos != (size_t)t->start)
+        if (expect(w, t->type == TKR_TOK_OBJECT ? '}' : ']')) {
+            if (w->pos != (size_t)t->end)
+                return fail(w, TKR_E_JSON, w->pos);
+            (*depth)--;
+            first = 0;
+            continue;
+        }
+        if (!first && !expect(w, ','))
             return fail(w, TKR_E_JSON, w->pos);
-        if (depth >= TKR_JSON_DEPTH_MAX)
-            return fail(w, TKR_E_JSON_DEPTH, w->pos);
-        return members(w, w->next, depth + 1,
-                       t->type == JSMN_OBJECT ? '}' : ']');
-    case JSMN_STRING:
-    case JSMN_PRIMITIVE:
-        return scalar(w, t);
-    default:
-        return fail(w, TKR_E_JSON, w->pos);
+        if (t->type == TKR_TOK_OBJECT) {
+            int rc = member_key(w, self);
+            return rc != 0 ? rc : 1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* The whole tree, without recursion: the open containers are a stack of
+ * token indices, TKR_JSON_DEPTH_MAX ints (128 bytes at depth 32), so the
+ * stack cost no longer grows with the nesting of hostile input. */
+static int validate(walk_t *w)
+{
+    int open[TKR_JSON_DEPTH_MAX], rc;
+    unsigned depth = 0;
+
+    for (;;) {
+        const tkr_json_tok_t *t;
+        int first = 0;
+
+        skip_ws(w);
+        if (w->next >= w->doc->ntok)
+            return fail(w, TKR_E_JSON, w->pos);
+        t = &w->doc->tok[w->next];
+        switch (t->type) {
+        case TKR_TOK_OBJECT:
+        case TKR_TOK_ARRAY:
+            if (w->pos != (size_t)t->start)
+                return fail(w, TKR_E_JSON, w->pos);
+            if (depth >= TKR_JSON_DEPTH_MAX)
+                return fail(w, TKR_E_JSON_DEPTH, w->pos);
+            open[depth++] = w->next;
+            w->pos = (size_t)t->start + 1;
+            w->next++;
+            first = 1;
+            break;
+        case TKR_TOK_STRING:
+        case TKR_TOK_PRIMITIVE:
+            if ((rc = scalar(w, t)) != 0)
+                return rc;
+            break;
+        default:
+            return fail(w, TKR_E_JSON, w->pos);
+        }
+        rc = next_member(w, open, &depth, first);
+        if (rc <= 0)
+            return rc;
     }
 }
 
 int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
                    const char *js, size_t len)
 {
-    jsmn_parser p;
     walk_t w;
-    int n, rc;
+    int rc;
 
     if (doc == NULL || toks == NULL || (js == NULL && len != 0))
         return TKR_E_INVALID_ARG;
@@ -336,17 +342,12 @@ int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
     if (max_toks > 0x7fffffff)
         max_toks = 0x7fffffff;
 
-    jsmn_init(&p);
-    n = jsmn_parse(&p, js, len, toks, (unsigned int)max_toks);
-    if (n == JSMN_ERROR_NOMEM)
-        return TKR_E_JSON_TOKENS;
-    if (n < 0) {
-        doc->err_off = p.pos;
-        return TKR_E_JSON;
-    }
-    doc->ntok = (int)p.toknext;
+    rc = tkr_json_tokenize(toks, (unsigned)max_toks, js, len, &doc->ntok,
+                           &doc->err_off);
+    if (rc != 0)
+        return rc;
     if (doc->ntok == 0 ||
-        (toks[0].type != JSMN_OBJECT && toks[0].type != JSMN_ARRAY)) {
+        (toks[0].type != TKR_TOK_OBJECT && toks[0].type != TKR_TOK_ARRAY)) {
         doc->err_off = 0;
         return TKR_E_JSON;
     }
@@ -354,7 +355,7 @@ int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
     w.doc = doc;
     w.next = 0;
     w.pos = 0;
-    rc = value(&w, 0);
+    rc = validate(&w);
     if (rc != 0)
         return rc;
     skip_ws(&w);
@@ -377,9 +378,9 @@ tkr_json_type_t tkr_json_type(const tkr_json_t *doc, int t)
     if (!valid_tok(doc, t))
         return (tkr_json_type_t)0;
     switch (doc->tok[t].type) {
-    case JSMN_OBJECT: return TKR_JSON_OBJECT;
-    case JSMN_ARRAY: return TKR_JSON_ARRAY;
-    case JSMN_STRING: return TKR_JSON_STRING;
+    case TKR_TOK_OBJECT: return TKR_JSON_OBJECT;
+    case TKR_TOK_ARRAY: return TKR_JSON_ARRAY;
+    case TKR_TOK_STRING: return TKR_JSON_STRING;
     default: break;
     }
     c = doc->js[doc->tok[t].start];
@@ -404,7 +405,7 @@ int tkr_json_skip(const tkr_json_t *doc, int t)
 
     if (!valid_tok(doc, t))
         return t + 1;
-    if (doc->tok[t].type == JSMN_STRING || doc->tok[t].type == JSMN_PRIMITIVE)
+    if (doc->tok[t].type == TKR_TOK_STRING || doc->tok[t].type == TKR_TOK_PRIMITIVE)
         return i;
     while (i < doc->ntok && doc->tok[i].start < doc->tok[t].end)
         i++;

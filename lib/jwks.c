@@ -160,18 +160,20 @@ static int b64_member(const tkr_json_t *doc, int k, const char *name,
     return 0;
 }
 
-/* Write DER INTEGER of an unsigned big-endian value (Base64urlUInt). */
+/* Write DER INTEGER of an unsigned big-endian value (Base64urlUInt). v is
+ * read before anything is written, so it may overlap the space the INTEGER
+ * goes to. */
 static int write_uint(unsigned char **p, unsigned char *start,
                       const uint8_t *v, size_t n)
 {
-    int len = 0, w;
+    int len = 0, w, pad = (v[0] & 0x80) != 0;
 
     if (*p - start < (ptrdiff_t)n + 1)
         return -1;
     *p -= n;
-    memcpy(*p, v, n);
+    memmove(*p, v, n); /* v may lie in the same buffer (rsa_spki) */
     len = (int)n;
-    if (v[0] & 0x80) {
+    if (pad) {
         *--(*p) = 0;
         len++;
     }
@@ -222,19 +224,21 @@ static int wrap_spki(unsigned char **p, unsigned char *start, int len,
 static int rsa_spki(const tkr_json_t *doc, int k, unsigned char *der,
                     size_t size, unsigned char **p)
 {
-    uint8_t n[RSA_N_MAX + 2], e[RSA_E_MAX + 2];
+    uint8_t e[RSA_E_MAX + 2];
     size_t nl, el;
     int len, w;
 
-    if (b64_member(doc, k, "n", n, sizeof(n), &nl, 0) != 0 ||
-        b64_member(doc, k, "e", e, sizeof(e), &el, 0) != 0)
+    /* n is decoded into the front of der and moved into place by
+     * write_uint: one buffer for the modulus, not two. */
+    if (b64_member(doc, k, "e", e, sizeof(e), &el, 0) != 0 ||
+        b64_member(doc, k, "n", der, RSA_N_MAX + 2, &nl, 0) != 0)
         return TKR_E_KEY;
     /* Base64urlUInt is minimal: no leading zero octets (RFC 7518 §2). */
-    if (nl > RSA_N_MAX || el > RSA_E_MAX || n[0] == 0 || e[0] == 0)
+    if (nl > RSA_N_MAX || el > RSA_E_MAX || der[0] == 0 || e[0] == 0)
         return TKR_E_KEY;
     *p = der + size;
     if ((len = write_uint(p, der, e, el)) < 0 ||
-        (w = write_uint(p, der, n, nl)) < 0)
+        (w = write_uint(p, der, der, nl)) < 0)
         return TKR_E_KEY;
     len += w;
     if ((w = mbedtls_asn1_write_len(p, der, (size_t)len)) < 0)
@@ -253,7 +257,6 @@ static int ec_spki(const tkr_json_t *doc, int k, int family,
                    unsigned char *der, size_t size, unsigned char **p)
 {
     size_t c = family == FAM_P384 ? 48 : 32, xl, yl;
-    uint8_t pt[1 + 2 * 48];
     const char *curve = family == FAM_P384 ? MBEDTLS_OID_EC_GRP_SECP384R1
                                            : MBEDTLS_OID_EC_GRP_SECP256R1;
     size_t curve_len = family == FAM_P384
@@ -261,16 +264,15 @@ static int ec_spki(const tkr_json_t *doc, int k, int family,
                            : MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_GRP_SECP256R1);
     int len;
 
-    /* Coordinates are the full field size (RFC 7518 §6.2.1.2). */
-    pt[0] = 0x04;
-    if (b64_member(doc, k, "x", pt + 1, c, &xl, c) != 0 ||
-        b64_member(doc, k, "y", pt + 1 + c, c, &yl, c) != 0)
+    if (size < 1 + 2 * c)
         return TKR_E_KEY;
-    *p = der + size;
-    if ((size_t)(*p - der) < 1 + 2 * c)
+    /* The uncompressed point 04||x||y is decoded where it goes, at the end
+     * of der. Coordinates are the full field size (RFC 7518 §6.2.1.2). */
+    *p = der + size - (1 + 2 * c);
+    (*p)[0] = 0x04;
+    if (b64_member(doc, k, "x", *p + 1, c, &xl, c) != 0 ||
+        b64_member(doc, k, "y", *p + 1 + c, c, &yl, c) != 0)
         return TKR_E_KEY;
-    *p -= 1 + 2 * c;
-    memcpy(*p, pt, 1 + 2 * c);
     len = wrap_spki(p, der, (int)(1 + 2 * c), MBEDTLS_OID_EC_ALG_UNRESTRICTED,
                     MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_ALG_UNRESTRICTED), curve,
                     curve_len);

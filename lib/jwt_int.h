@@ -12,4 +12,18 @@ mbedtls_md_type_t tkr_jwt_md(tkr_jwt_alg_t alg, size_t *hlen);
 /* Bytes of one ECDSA scalar for an algorithm (RFC 7518 §3.4): 32 or 48. */
 size_t tkr_jwt_ec_len(tkr_jwt_alg_t alg);
 
+/* Signing in two steps, so a caller can build the claims where their
+ * encoding will stand and need no claims buffer of its own (token.c):
+ * tkr_jwt_sign_header writes "b64(header)." to out and the offset after
+ * the dot to *pos; tkr_jwt_sign_finish encodes claims at out + pos (in
+ * place when claims == out + pos, else from a disjoint buffer), signs and
+ * appends ".b64(signature)". out itself is the only workspace either
+ * uses. On failure out[0] is NUL and *out_len 0. */
+int tkr_jwt_sign_header(char *out, size_t out_size, size_t *pos,
+                        tkr_jwt_alg_t alg, const char *kid);
+int tkr_jwt_sign_finish(char *out, size_t out_size, size_t *out_len,
+                        size_t pos, mbedtls_pk_context *key, tkr_jwt_alg_t alg,
+                        const uint8_t *claims, size_t claims_len,
+                        const tkr_port_t *port);
+
 #endif

@@ -5,7 +5,6 @@
 #include <mbedtls/bignum.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
-#include <mbedtls/platform_util.h>
 
 #include "compat.h"
 #include "jwt_int.h"
@@ -39,19 +38,21 @@ static int der_to_raw(uint8_t *raw, size_t n, const unsigned char *der,
     return rc;
 }
 
+/* The signature into sig[0..*sig_len), raw as JWS wants it. sig_size is
+ * at least the encoded signature's length (checked by the caller), which
+ * also holds the DER form mbedTLS writes for ECDSA (at most 104 bytes for
+ * P-384, under the 128 characters of its raw form's encoding): sig is its
+ * own scratch. */
 static int make_signature(uint8_t *sig, size_t sig_size, size_t *sig_len,
                           mbedtls_pk_context *key, tkr_jwt_alg_t alg,
                           const uint8_t *hash, size_t hlen,
                           const tkr_port_t *port)
 {
     mbedtls_md_type_t md = tkr_jwt_md(alg, &hlen);
-    unsigned char der[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
     size_t der_len = 0;
 
     if (alg == TKR_JWT_PS256) {
         *sig_len = mbedtls_pk_get_len(key);
-        if (*sig_len > sig_size)
-            return TKR_E_BUFFER_TOO_SMALL;
         if (tkr_compat_rsa_pss_sign(mbedtls_pk_rsa(*key), tkr_port_rng,
                                     (void *)port, md, hash, (unsigned)hlen,
                                     sig) != 0)
@@ -59,20 +60,16 @@ static int make_signature(uint8_t *sig, size_t sig_size, size_t *sig_len,
         return 0;
     }
     if (alg == TKR_JWT_RS256) {
-        if (mbedtls_pk_get_len(key) > sig_size)
-            return TKR_E_BUFFER_TOO_SMALL;
         if (tkr_compat_pk_sign(key, md, hash, hlen, sig, sig_size, sig_len,
                                tkr_port_rng, (void *)port) != 0)
             return TKR_E_CRYPTO;
         return 0;
     }
     *sig_len = 2 * tkr_jwt_ec_len(alg);
-    if (*sig_len > sig_size)
-        return TKR_E_BUFFER_TOO_SMALL;
-    if (tkr_compat_pk_sign(key, md, hash, hlen, der, sizeof(der), &der_len,
+    if (tkr_compat_pk_sign(key, md, hash, hlen, sig, sig_size, &der_len,
                            tkr_port_rng, (void *)port) != 0)
         return TKR_E_CRYPTO;
-    return der_to_raw(sig, tkr_jwt_ec_len(alg), der, der_len);
+    return der_to_raw(sig, tkr_jwt_ec_len(alg), sig, der_len);
 }
 
 /* {"alg":..,"kid":..,"typ":"JWT"}: PyJWT sorts header members, so this
@@ -96,19 +93,90 @@ static int header_json(char *buf, size_t size, size_t *len,
     return tkr_jsonw_finish(&w, len);
 }
 
-/* Append base64url of in to out at *pos. */
-static int append_b64(char *out, size_t out_size, size_t *pos,
-                      const uint8_t *in, size_t in_len)
+static int fail(char *out, size_t out_size, size_t *out_len, int rc)
+{
+    if (out != NULL && out_size > 0)
+        out[0] = '\0';
+    if (out_len != NULL)
+        *out_len = 0;
+    return rc;
+}
+
+int tkr_jwt_sign_header(char *out, size_t out_size, size_t *pos,
+                        tkr_jwt_alg_t alg, const char *kid)
 {
     size_t n;
     int rc;
 
-    if (*pos > out_size)
+    if (out == NULL || pos == NULL)
+        return TKR_E_INVALID_ARG;
+    *pos = 0;
+    if (tkr_jwt_alg_name(alg) == NULL ||
+        (kid != NULL && strlen(kid) >= TKR_KID_MAX))
+        return fail(out, out_size, NULL, TKR_E_INVALID_ARG);
+    if (out_size == 0)
         return TKR_E_BUFFER_TOO_SMALL;
-    rc = tkr_b64url_encode(out + *pos, out_size - *pos, &n, in, in_len);
+    /* The header's JSON is written where its encoding goes, then encoded
+     * in place. */
+    rc = header_json(out, out_size, &n, alg, kid);
     if (rc == 0)
-        *pos += n;
-    return rc;
+        rc = tkr_b64url_encode(out, out_size, &n, (const uint8_t *)out, n);
+    if (rc == 0 && n + 1 >= out_size)
+        rc = TKR_E_BUFFER_TOO_SMALL;
+    if (rc != 0)
+        return fail(out, out_size, NULL, rc);
+    out[n++] = '.';
+    *pos = n;
+    return 0;
+}
+
+int tkr_jwt_sign_finish(char *out, size_t out_size, size_t *out_len,
+                        size_t pos, mbedtls_pk_context *key, tkr_jwt_alg_t alg,
+                        const uint8_t *claims, size_t claims_len,
+                        const tkr_port_t *port)
+{
+    uint8_t hash[48], *sig;
+    size_t n, hlen, sig_len;
+    mbedtls_md_type_t md;
+    int rc;
+
+    if (out == NULL || out_len == NULL || key == NULL || claims == NULL ||
+        pos >= out_size)
+        return fail(out, out_size, out_len, TKR_E_INVALID_ARG);
+    if ((rc = tkr_key_check_alg(key, alg)) != 0)
+        return fail(out, out_size, out_len, rc);
+    rc = tkr_b64url_encode(out + pos, out_size - pos, &n, claims, claims_len);
+    if (rc != 0)
+        return fail(out, out_size, out_len, rc);
+    pos += n;
+
+    /* Room for ".signature" and the NUL before anything is signed. */
+    sig_len = alg == TKR_JWT_RS256 || alg == TKR_JWT_PS256
+                  ? mbedtls_pk_get_len(key)
+                  : 2 * tkr_jwt_ec_len(alg);
+    if (sig_len > TKR_JWT_SIG_MAX ||
+        out_size - pos < 1 + TKR_B64URL_ENCODED_LEN(sig_len) + 1)
+        return fail(out, out_size, out_len,
+                    sig_len > TKR_JWT_SIG_MAX ? TKR_E_KEY_ALG
+                                              : TKR_E_BUFFER_TOO_SMALL);
+
+    md = tkr_jwt_md(alg, &hlen);
+    if (mbedtls_md(mbedtls_md_info_from_type(md), (const unsigned char *)out,
+                   pos, hash) != 0)
+        return fail(out, out_size, out_len, TKR_E_CRYPTO);
+    out[pos++] = '.';
+    /* The raw signature goes where its encoding will stand. */
+    sig = (uint8_t *)out + pos;
+    rc = make_signature(sig, out_size - pos - 1, &sig_len, key, alg, hash,
+                        hlen, port);
+    if (rc == 0)
+        rc = tkr_b64url_encode(out + pos, out_size - pos, &n, sig, sig_len);
+    if (rc != 0)
+        return fail(out, out_size, out_len, rc);
+    pos += n;
+    out[pos] = '\0';
+    *out_len = pos;
+    return 0;
 }
 
 int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,
@@ -116,58 +184,16 @@ int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,
                  const char *claims, size_t claims_len,
                  const tkr_port_t *port)
 {
-    char hdr[TKR_KID_MAX * 6 + 64];
-    uint8_t hash[48], sig[TKR_JWT_SIG_MAX];
-    size_t hdr_len, pos = 0, hlen, sig_len = 0;
-    mbedtls_md_type_t md;
+    size_t pos;
     int rc;
 
     if (out == NULL || out_len == NULL || key == NULL || claims == NULL)
         return TKR_E_INVALID_ARG;
     *out_len = 0;
-    if (kid != NULL && strlen(kid) >= TKR_KID_MAX)
-        return TKR_E_INVALID_ARG;
     if ((rc = tkr_key_check_alg(key, alg)) != 0)
-        return rc;
-    if ((rc = header_json(hdr, sizeof(hdr), &hdr_len, alg, kid)) != 0)
-        return rc;
-
-    rc = append_b64(out, out_size, &pos, (const uint8_t *)hdr, hdr_len);
-    if (rc == 0 && pos + 1 < out_size)
-        out[pos++] = '.';
-    else if (rc == 0)
-        rc = TKR_E_BUFFER_TOO_SMALL;
-    if (rc == 0)
-        rc = append_b64(out, out_size, &pos, (const uint8_t *)claims,
-                        claims_len);
-    if (rc != 0)
-        goto out;
-
-    md = tkr_jwt_md(alg, &hlen);
-    if (mbedtls_md(mbedtls_md_info_from_type(md), (const unsigned char *)out,
-                   pos, hash) != 0) {
-        rc = TKR_E_CRYPTO;
-        goto out;
-    }
-    rc = make_signature(sig, sizeof(sig), &sig_len, key, alg, hash, hlen, port);
-    if (rc != 0)
-        goto out;
-    if (pos + 1 >= out_size) {
-        rc = TKR_E_BUFFER_TOO_SMALL;
-        goto out;
-    }
-    out[pos++] = '.';
-    rc = append_b64(out, out_size, &pos, sig, sig_len);
-    if (rc == 0 && pos >= out_size)
-        rc = TKR_E_BUFFER_TOO_SMALL;
-out:
-    mbedtls_platform_zeroize(sig, sizeof(sig));
-    if (rc != 0) {
-        if (out_size > 0)
-            out[0] = '\0';
-        return rc;
-    }
-    out[pos] = '\0';
-    *out_len = pos;
-    return 0;
+        return fail(out, out_size, out_len, rc);
+    if ((rc = tkr_jwt_sign_header(out, out_size, &pos, alg, kid)) != 0)
+        return fail(out, out_size, out_len, rc);
+    return tkr_jwt_sign_finish(out, out_size, out_len, pos, key, alg,
+                               (const uint8_t *)claims, claims_len, port);
 }

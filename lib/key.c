@@ -9,24 +9,19 @@
 #include "tokenroll/error.h"
 #include "tokenroll/key.h"
 
-/* DER SubjectPublicKeyInfo of a P-384 or RSA-4096 key fits easily. */
-#define SPKI_MAX 600
-
 static int from_certificate(mbedtls_pk_context *pk, const uint8_t *buf,
                             size_t len)
 {
     mbedtls_x509_crt crt;
-    unsigned char der[SPKI_MAX];
-    int n, rc = TKR_E_KEY;
+    int rc = TKR_E_KEY;
 
     mbedtls_x509_crt_init(&crt);
     if (mbedtls_x509_crt_parse(&crt, buf, len) != 0)
         goto out;
-    /* mbedTLS has no pk copy: round-trip the public key through DER. */
-    n = mbedtls_pk_write_pubkey_der(&crt.pk, der, sizeof(der));
-    if (n <= 0)
-        goto out;
-    if (mbedtls_pk_parse_public_key(pk, der + sizeof(der) - n, (size_t)n) == 0)
+    /* mbedTLS has no pk copy; the certificate's own SubjectPublicKeyInfo
+     * bytes (in the parsed copy) are parsed again, with no buffer here. */
+    if (mbedtls_pk_parse_public_key(pk, crt.pk_raw.p,
+                                    crt.pk_raw.len) == 0)
         rc = 0;
 out:
     mbedtls_x509_crt_free(&crt);

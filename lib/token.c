@@ -1,6 +1,7 @@
 /* token.c — mint and read FLARE enrollment tokens. */
 #include <string.h>
 
+#include "jwt_int.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "tokenroll/key.h"
@@ -142,22 +143,32 @@ int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
                    mbedtls_pk_context *ca_key, const tkr_token_claims_t *c,
                    const tkr_port_t *port, char jti_out[TKR_UUID_LEN + 1])
 {
-    char claims[TKR_JWT_PAYLOAD_MAX];
-    size_t len;
+    size_t len, pos, room;
     tkr_jwt_alg_t alg;
     int rc;
 
-    if (ca_key == NULL)
+    if (ca_key == NULL || out == NULL || out_len == NULL)
         return TKR_E_INVALID_ARG;
+    *out_len = 0;
     if ((rc = tkr_key_default_alg(ca_key, &alg)) != 0)
         return rc;
-    rc = tkr_token_claims_json(claims, sizeof(claims), &len, c, port, jti_out);
-    if (rc == TKR_E_BUFFER_TOO_SMALL)
-        return TKR_E_TOO_LARGE;
-    if (rc != 0)
+    if ((rc = tkr_jwt_sign_header(out, out_size, &pos, alg, NULL)) != 0)
         return rc;
-    return tkr_jwt_sign(out, out_size, out_len, ca_key, alg, NULL, claims, len,
-                        port);
+    /* The claims are written where their encoding goes and encoded in
+     * place: out is the only buffer, nothing of TKR_JWT_PAYLOAD_MAX on the
+     * stack. Claims a verifier could not hold are TKR_E_TOO_LARGE. */
+    room = out_size - pos;
+    if (room > TKR_JWT_PAYLOAD_MAX + 1)
+        room = TKR_JWT_PAYLOAD_MAX + 1;
+    rc = tkr_token_claims_json(out + pos, room, &len, c, port, jti_out);
+    if (rc != 0) {
+        out[0] = '\0';
+        if (rc == TKR_E_BUFFER_TOO_SMALL && room > TKR_JWT_PAYLOAD_MAX)
+            rc = TKR_E_TOO_LARGE;
+        return rc;
+    }
+    return tkr_jwt_sign_finish(out, out_size, out_len, pos, ca_key, alg,
+                               (const uint8_t *)out + pos, len, port);
 }
 
 /* ---- reading ---- */

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "tokenroll/config.h" /* TKR_ARENA_MAX */
+
 typedef struct tkr_arena tkr_arena_t;
 
 /* A new, empty arena; NULL when out of memory. */
@@ -16,11 +18,5 @@ void tkr_arena_free(tkr_arena_t *a);
 void *tkr_arena_alloc(tkr_arena_t *a, size_t n);
 /* Copy of s[0..n) with a terminating NUL. */
 char *tkr_arena_strndup(tkr_arena_t *a, const char *s, size_t n);
-
-/* Ceiling on one arena's total size (bytes): the inputs are bounded
- * (TKR_YAML_LEN_MAX), and so is what they may grow into. */
-#ifndef TKR_ARENA_MAX
-#define TKR_ARENA_MAX (64u * 1024u * 1024u)
-#endif
 
 #endif

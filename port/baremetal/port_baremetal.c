@@ -282,6 +282,8 @@ static int bm_read(void *ctx, const char *name, uint8_t *buf, size_t size,
     return 0;
 }
 
+static void bm_log(void *ctx, int level, const char *msg);
+
 static int bm_write(void *ctx, const char *name, const uint8_t *data,
                     size_t len, unsigned flags)
 {
@@ -308,7 +310,7 @@ static int bm_write(void *ctx, const char *name, const uint8_t *data,
      * INTEGRATOR: TKR_STORE_SECRET cannot restrict readers on an MCU;
      * keep the blob area under the chip's read-out protection. */
     if ((flags & TKR_STORE_SECRET) && slot_erase(a, (unsigned)cur) != 0)
-        board_log(TKR_LOG_WARN, "flash: stale copy of a secret not erased");
+        bm_log(ctx, TKR_LOG_WARN, "flash: stale copy of a secret not erased");
     return 0;
 }
 
@@ -339,7 +341,7 @@ static int bm_remove(void *ctx, const char *name)
     return rc;
 }
 
-/* ---- network ---- */
+/* ---- TCP transport over lwIP ---- */
 
 #if defined(TKR_PORT_LWIP)
 
@@ -363,42 +365,45 @@ static int wait_fd(int fd, int for_write, uint32_t timeout_ms)
 
 /* lwIP has no connect timeout of its own: connect non-blocking, wait for
  * writability, then read the outcome from SO_ERROR. errno is not used, as
- * lwIP may or may not share the C library's. */
-static int try_connect(const struct addrinfo *ai, uint32_t timeout_ms)
+ * lwIP may or may not share the C library's. The socket stays
+ * non-blocking: send and recv wait in select themselves. */
+static int try_connect(const struct addrinfo *ai, uint32_t timeout_ms, int *out)
 {
     int fd = lwip_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    int err = 0;
+    int err = 0, rc = TKR_E_NET;
     socklen_t el = sizeof(err);
 
     if (fd < 0)
-        return -1;
+        return TKR_E_NET;
     if (lwip_fcntl(fd, F_SETFL, O_NONBLOCK) != 0)
         goto fail;
-    if (lwip_connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
-        (wait_fd(fd, 1, timeout_ms) != 0 ||
-         lwip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 ||
-         err != 0))
-        goto fail;
-    /* Back to blocking: send waits for buffer space, recv uses select. */
-    if (lwip_fcntl(fd, F_SETFL, 0) != 0)
-        goto fail;
-    return fd;
+    if (lwip_connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        if ((rc = wait_fd(fd, 1, timeout_ms)) != 0)
+            goto fail;
+        if (lwip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+            rc = TKR_E_NET;
+            goto fail;
+        }
+    }
+    *out = fd;
+    return 0;
 fail:
     lwip_close(fd);
-    return -1;
+    return rc;
 }
 
-static int bm_connect(void *ctx, int *handle, const char *host,
-                      uint16_t port, uint32_t timeout_ms)
+static int tcp_connect(void *ctx, const char *host, uint16_t port,
+                       uint32_t timeout_ms)
 {
+    tkr_bm_tcp_t *c = ctx;
     struct addrinfo hints, *res = NULL, *ai;
     char service[6], *p = service + sizeof(service);
     unsigned v = port;
-    int fd = -1;
+    int rc = TKR_E_NET;
 
-    (void)ctx;
-    if (handle == NULL || host == NULL)
+    if (c == NULL || host == NULL || c->fd >= 0)
         return TKR_E_INVALID_ARG;
+    /* The port number as text without the printf family. */
     *--p = '\0';
     do
         *--p = (char)('0' + v % 10u);
@@ -408,87 +413,64 @@ static int bm_connect(void *ctx, int *handle, const char *host,
     hints.ai_socktype = SOCK_STREAM;
     if (lwip_getaddrinfo(host, p, &hints, &res) != 0 || res == NULL)
         return TKR_E_NET;
-    for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-        fd = try_connect(ai, timeout_ms);
+    for (ai = res; ai != NULL && c->fd < 0; ai = ai->ai_next)
+        rc = try_connect(ai, timeout_ms, &c->fd);
     lwip_freeaddrinfo(res);
-    if (fd < 0)
-        return TKR_E_NET;
-    *handle = fd;
-    return 0;
+    return c->fd >= 0 ? 0 : rc;
 }
 
-static int bm_send(void *ctx, int handle, const uint8_t *buf, size_t len)
+static int tcp_send(void *ctx, const uint8_t *buf, size_t len,
+                    uint32_t timeout_ms)
 {
+    const tkr_bm_tcp_t *c = ctx;
     ssize_t n;
+    int rc;
 
-    (void)ctx;
+    if (c == NULL || c->fd < 0 || (buf == NULL && len > 0))
+        return TKR_E_INVALID_ARG;
+    if ((rc = wait_fd(c->fd, 1, timeout_ms)) != 0)
+        return rc;
     if (len > (size_t)INT_MAX)
         len = (size_t)INT_MAX; /* the count is returned as an int */
-    n = lwip_send(handle, buf, len, 0);
-    return n > 0 || len == 0 ? (int)n : TKR_E_NET;
+    n = lwip_send(c->fd, buf, len, 0);
+    return n > 0 ? (int)n : TKR_E_NET;
 }
 
-static int bm_recv(void *ctx, int handle, uint8_t *buf, size_t len,
-                   uint32_t timeout_ms)
+static int tcp_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
+    const tkr_bm_tcp_t *c = ctx;
     ssize_t n;
-    int rc = wait_fd(handle, 0, timeout_ms);
+    int rc;
 
-    (void)ctx;
-    if (rc != 0)
+    if (c == NULL || c->fd < 0 || (buf == NULL && len > 0))
+        return TKR_E_INVALID_ARG;
+    if ((rc = wait_fd(c->fd, 0, timeout_ms)) != 0)
         return rc;
     if (len > (size_t)INT_MAX)
         len = (size_t)INT_MAX;
-    n = lwip_recv(handle, buf, len, 0);
+    n = lwip_recv(c->fd, buf, len, 0);
     return n < 0 ? TKR_E_NET : (int)n;
 }
 
-static void bm_close(void *ctx, int handle)
+static void tcp_close(void *ctx)
 {
-    (void)ctx;
-    lwip_close(handle);
+    tkr_bm_tcp_t *c = ctx;
+
+    if (c != NULL && c->fd >= 0) {
+        lwip_close(c->fd);
+        c->fd = -1;
+    }
 }
 
-#else /* !TKR_PORT_LWIP */
-
-/* INTEGRATOR: no lwIP. Replace these four with the board's TCP stack, or
- * keep them: every network call then fails with TKR_E_UNSUPPORTED, which
- * is right for a device that enrolls over a provisioning link instead. */
-static int bm_connect(void *ctx, int *handle, const char *host,
-                      uint16_t port, uint32_t timeout_ms)
+void tkr_bm_tcp_init(tkr_transport_t *t, tkr_bm_tcp_t *conn)
 {
-    (void)ctx;
-    (void)handle;
-    (void)host;
-    (void)port;
-    (void)timeout_ms;
-    return TKR_E_UNSUPPORTED;
-}
-
-static int bm_send(void *ctx, int handle, const uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    (void)handle;
-    (void)buf;
-    (void)len;
-    return TKR_E_UNSUPPORTED;
-}
-
-static int bm_recv(void *ctx, int handle, uint8_t *buf, size_t len,
-                   uint32_t timeout_ms)
-{
-    (void)ctx;
-    (void)handle;
-    (void)buf;
-    (void)len;
-    (void)timeout_ms;
-    return TKR_E_UNSUPPORTED;
-}
-
-static void bm_close(void *ctx, int handle)
-{
-    (void)ctx;
-    (void)handle;
+    memset(t, 0, sizeof(*t));
+    conn->fd = -1;
+    t->ctx = conn;
+    t->send = tcp_send;
+    t->recv = tcp_recv;
+    t->connect = tcp_connect;
+    t->close = tcp_close;
 }
 
 #endif /* TKR_PORT_LWIP */
@@ -530,9 +512,5 @@ void tkr_port_baremetal_init(tkr_port_t *port, tkr_baremetal_t *ctx)
     port->store_read = bm_read;
     port->store_write = bm_write;
     port->store_remove = bm_remove;
-    port->net_connect = bm_connect;
-    port->net_send = bm_send;
-    port->net_recv = bm_recv;
-    port->net_close = bm_close;
     port->log = bm_log;
 }

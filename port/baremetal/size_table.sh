@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# size_table.sh OBJ... — the flash/RAM cost of the device objects, and a
-# guard that none of them reaches for the OS.
+# size_table.sh OBJ... — the flash/RAM cost of the device objects, their
+# stack budget, and a guard that none of them reaches for the OS.
 #
 # Prints text/data/bss per object (arm-none-eabi-size, before the linker's
 # --gc-sections, so an upper bound) and a TOTAL row; then the static size of
-# the context types an integrator must place in RAM; then fails (exit 1,
-# naming object and symbol) when an object references a file, stdio,
-# socket, clock, raw-entropy or heap function. Those services belong to the
-# port, and the heap to mbedTLS alone (its peak is what `make bench`
-# reports), so such a reference is a layering bug, not a size question.
+# the context types an integrator must place in RAM; then the largest stack
+# frames from the -fstack-usage files beside the objects and the line
+# "max stack frame: N bytes (FUNCTION)", failing when N is above
+# STACK_LIMIT (1024) or a frame is unbounded (alloca, VLA): large scratch
+# comes from the caller, where its size is documented. Finally it fails
+# (naming object and symbol) when an object references a file, stdio,
+# formatting, socket, clock, raw-entropy or heap function. Those services
+# belong to the port, and the heap to mbedTLS alone (its peak is what
+# `make bench` reports), so such a reference is a layering bug, not a size
+# question.
+#
+# Frames are per function: a call chain adds the frames along it, and
+# mbedTLS's own frames (not listed) come on top.
 #
 # Environment: XSIZE, XNM, XCC override the tools; PROBE_FLAGS the flags of
-# the sizeof probe (default: the ones `make cross-m4` uses).
+# the sizeof probe (default: the ones `make cross-m4` uses); STACK_LIMIT.
 set -euo pipefail
 
 XSIZE=${XSIZE:-arm-none-eabi-size}
@@ -23,7 +31,11 @@ for obj in "$@"; do
   [ -f "$obj" ] || { echo "size_table: no such object: $obj" >&2; exit 2; }
 done
 
+STACK_LIMIT=${STACK_LIMIT:-1024}
+# The printf family: newlib's formatter is tens of KB of flash and wants a
+# heap; device code logs preformatted text (tkr_port_log_str).
 FORBIDDEN=(fopen fread fwrite fclose fprintf printf puts
+           snprintf vsnprintf sprintf vsprintf
            socket connect send recv
            time clock_gettime gettimeofday getrandom
            open read write
@@ -76,9 +88,35 @@ else
   sed 's/^/  /' "$tmp/probe.err" | head -5
 fi
 
+# ---- stack frames (-fstack-usage) ----
+echo
+su_files=()
+for obj in "$@"; do
+  su="${obj%.o}.su"
+  [ -f "$su" ] || { echo "size_table: no stack usage file $su (compile with -fstack-usage)" >&2; exit 2; }
+  su_files+=("$su")
+done
+# Lines are "file:line:col:function<TAB>bytes<TAB>qualifiers".
+frames=$(cat "${su_files[@]}" | awk -F'\t' '{ n = split($1, p, ":"); printf "%d\t%s\t%s\n", $2, p[n], $3 }' | sort -t"$(printf '\t')" -k1,1nr)
+echo "largest stack frames (bytes per call; limit $STACK_LIMIT)"
+printf '%s\n' "$frames" | head -8 | awk -F'\t' '{ printf "  %6d  %-32s %s\n", $1, $2, $3 }'
+max=$(printf '%s\n' "$frames" | head -1 | cut -f1)
+maxfn=$(printf '%s\n' "$frames" | head -1 | cut -f2)
+echo "max stack frame: $max bytes ($maxfn)"
+stack_bad=0
+if [ "$max" -gt "$STACK_LIMIT" ]; then
+  echo "STACK: $maxfn takes $max bytes, above the $STACK_LIMIT-byte budget: take the scratch from the caller" >&2
+  stack_bad=1
+fi
+unbounded=$(printf '%s\n' "$frames" | awk -F'\t' '$3 ~ /dynamic/ && $3 !~ /bounded/ { print $2 }')
+if [ -n "$unbounded" ]; then
+  echo "STACK: unbounded frames (alloca or VLA): $unbounded" >&2
+  stack_bad=1
+fi
+
 # ---- forbidden symbols ----
 echo
-bad=0
+bad=$stack_bad
 for obj in "$@"; do
   while read -r sym; do
     for f in "${FORBIDDEN[@]}"; do
@@ -90,6 +128,7 @@ for obj in "$@"; do
   done < <("$XNM" -u "$obj" | awk '{print $NF}')
 done
 if [ $bad -ne 0 ]; then
+  [ $stack_bad -eq $bad ] && [ $stack_bad -ne 0 ] && exit 1
   echo "device objects call the OS or the heap directly: route it through the port" >&2
   exit 1
 fi

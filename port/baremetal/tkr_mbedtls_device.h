@@ -25,7 +25,7 @@
  *              that could be silently weaker.
  *   files      no MBEDTLS_FS_IO: keys and certificates come from the port's
  *              blob store as buffers.
- *   network    no MBEDTLS_NET_C: sockets are the port's net_* hooks.
+ *   network    no MBEDTLS_NET_C: connections are tkr_transport_t.
  *   threads    no MBEDTLS_THREADING_C: tokenroll contexts are per caller.
  *   PSA        no MBEDTLS_PSA_CRYPTO_C: the legacy API is what tokenroll
  *              calls, and PSA would pull in its own entropy and key store.

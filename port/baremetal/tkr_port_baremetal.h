@@ -6,8 +6,11 @@
  *   wall_time   board_rtc_seconds()   RTC, Unix seconds, < 0 until set
  *   mono_ms     board_tick_ms()       32-bit millisecond tick, widened here
  *   store_*     board_flash_*()       named blobs in A/B flash slots
- *   net_*       lwIP sockets          with -DTKR_PORT_LWIP, else stubs
  *   log         board_log()           optional (weak no-op by default)
+ *
+ * and, with -DTKR_PORT_LWIP, a TCP transport (tokenroll/transport.h) over
+ * lwIP's sockets: tkr_bm_tcp_init. Without lwIP, the board's own TCP stack
+ * fills a tkr_transport_t the same way.
  *
  * INTEGRATOR: the board support package defines every board_* function
  * declared below except board_log. They are plain extern functions, not
@@ -23,6 +26,7 @@
 #include <stdint.h>
 
 #include "tokenroll/port.h"
+#include "tokenroll/transport.h"
 
 /* Smallest unit the flash programs at once, in bytes (STM32F4: 1, STM32L4:
  * 8, STM32H7: 32). A power of two, at most 32. Every program call the port
@@ -58,6 +62,15 @@ typedef struct {
  * alive as long as the port is used). ctx->areas and n_areas are set by
  * the caller before or after; the tick state is reset here. */
 void tkr_port_baremetal_init(tkr_port_t *port, tkr_baremetal_t *ctx);
+
+/* One TCP connection over lwIP (-DTKR_PORT_LWIP); fd is -1 while closed.
+ * Needs LWIP_SOCKET, LWIP_DNS and LWIP_SOCKET_SELECT (all default on). */
+typedef struct {
+    int fd;
+} tkr_bm_tcp_t;
+
+/* Fill t with the lwIP TCP hooks over conn (owned by the caller), closed. */
+void tkr_bm_tcp_init(tkr_transport_t *t, tkr_bm_tcp_t *conn);
 
 /* ---- INTEGRATOR: board support package ---- */
 

@@ -1,4 +1,4 @@
-/* port_posix.c — tkr_port_t for POSIX systems. */
+/* port_posix.c — tkr_port_t and a TCP tkr_transport_t for POSIX systems. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -168,6 +168,8 @@ static int posix_remove(void *ctx, const char *name)
     return 0;
 }
 
+/* ---- TCP transport ---- */
+
 static int wait_fd(int fd, short events, uint32_t timeout_ms)
 {
     struct pollfd p = {fd, events, 0};
@@ -181,80 +183,117 @@ static int wait_fd(int fd, short events, uint32_t timeout_ms)
     return n < 0 ? TKR_E_NET : 0;
 }
 
-static int try_connect(const struct addrinfo *ai, uint32_t timeout_ms)
+/* Non-blocking connect bounded by poll; the socket stays non-blocking, as
+ * send and recv wait in poll themselves. 0 with *out set, or TKR_E_*. */
+static int try_connect(const struct addrinfo *ai, uint32_t timeout_ms, int *out)
 {
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    int err = 0, flags;
+    int err = 0, rc;
     socklen_t el = sizeof(err);
 
     if (fd < 0)
-        return -1;
-    flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+        return TKR_E_NET;
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+        close(fd);
+        return TKR_E_NET;
+    }
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-        if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, timeout_ms) != 0 ||
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+        rc = errno == EINPROGRESS ? wait_fd(fd, POLLOUT, timeout_ms) : TKR_E_NET;
+        if (rc == 0 && (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0))
+            rc = TKR_E_NET;
+        if (rc != 0) {
             close(fd);
-            return -1;
+            return rc;
         }
     }
-    fcntl(fd, F_SETFL, flags);
-    return fd;
+    *out = fd;
+    return 0;
 }
 
-static int posix_connect(void *ctx, int *handle, const char *host,
-                         uint16_t port, uint32_t timeout_ms)
+static int tcp_connect(void *ctx, const char *host, uint16_t port,
+                       uint32_t timeout_ms)
 {
+    tkr_posix_tcp_t *c = ctx;
     struct addrinfo hints, *res = NULL, *ai;
     char service[8];
-    int fd = -1;
+    int rc = TKR_E_NET;
 
-    (void)ctx;
+    if (c == NULL || host == NULL || c->fd >= 0)
+        return TKR_E_INVALID_ARG;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     snprintf(service, sizeof(service), "%u", (unsigned)port);
     if (getaddrinfo(host, service, &hints, &res) != 0)
         return TKR_E_NET;
-    for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-        fd = try_connect(ai, timeout_ms);
+    /* Each address gets the whole timeout: a dead IPv6 route must not eat
+     * the IPv4 one's time, and the list is short. */
+    for (ai = res; ai != NULL && c->fd < 0; ai = ai->ai_next)
+        rc = try_connect(ai, timeout_ms, &c->fd);
     freeaddrinfo(res);
-    if (fd < 0)
-        return TKR_E_NET;
-    *handle = fd;
-    return 0;
+    return c->fd >= 0 ? 0 : rc;
 }
 
-static int posix_send(void *ctx, int handle, const uint8_t *buf, size_t len)
+static int tcp_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
+    const tkr_posix_tcp_t *c = ctx;
     ssize_t n;
-    (void)ctx;
+    int rc;
+
+    if (c == NULL || c->fd < 0 || (buf == NULL && len > 0))
+        return TKR_E_INVALID_ARG;
+    if ((rc = wait_fd(c->fd, POLLOUT, timeout_ms)) != 0)
+        return rc;
+    if (len > 0x7fffffff)
+        len = 0x7fffffff; /* the count is returned as an int */
     do
-        n = send(handle, buf, len, MSG_NOSIGNAL);
+        n = send(c->fd, buf, len, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    return n < 0 ? TKR_E_NET : (int)n;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return TKR_E_TIMEOUT;
+    return n <= 0 ? TKR_E_NET : (int)n;
 }
 
-static int posix_recv(void *ctx, int handle, uint8_t *buf, size_t len,
-                      uint32_t timeout_ms)
+static int tcp_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
+    const tkr_posix_tcp_t *c = ctx;
     ssize_t n;
-    int rc = wait_fd(handle, POLLIN, timeout_ms);
+    int rc;
 
-    (void)ctx;
-    if (rc != 0)
+    if (c == NULL || c->fd < 0 || (buf == NULL && len > 0))
+        return TKR_E_INVALID_ARG;
+    if ((rc = wait_fd(c->fd, POLLIN, timeout_ms)) != 0)
         return rc;
     do
-        n = recv(handle, buf, len > 0x7fffffff ? 0x7fffffff : len, 0);
+        n = recv(c->fd, buf, len > 0x7fffffff ? 0x7fffffff : len, 0);
     while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return TKR_E_TIMEOUT;
     return n < 0 ? TKR_E_NET : (int)n;
 }
 
-static void posix_close(void *ctx, int handle)
+static void tcp_close(void *ctx)
 {
-    (void)ctx;
-    close(handle);
+    tkr_posix_tcp_t *c = ctx;
+
+    if (c != NULL && c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
 }
+
+void tkr_posix_tcp_init(tkr_transport_t *t, tkr_posix_tcp_t *conn)
+{
+    memset(t, 0, sizeof(*t));
+    conn->fd = -1;
+    t->ctx = conn;
+    t->send = tcp_send;
+    t->recv = tcp_recv;
+    t->connect = tcp_connect;
+    t->close = tcp_close;
+}
+
+/* ---- log ---- */
 
 static void posix_log(void *ctx, int level, const char *msg)
 {
@@ -277,9 +316,5 @@ void tkr_port_posix_init(tkr_port_t *port, tkr_posix_t *ctx)
     port->store_read = posix_read;
     port->store_write = posix_write;
     port->store_remove = posix_remove;
-    port->net_connect = posix_connect;
-    port->net_send = posix_send;
-    port->net_recv = posix_recv;
-    port->net_close = posix_close;
     port->log = posix_log;
 }

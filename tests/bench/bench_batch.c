@@ -20,6 +20,7 @@
 #include "compat.h"
 #include "tkr_port_posix.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/csr.h"
 #include "tokenroll/port.h"
 
 #define TOKENS 2000

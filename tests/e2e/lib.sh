@@ -39,6 +39,23 @@ same() {
   if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got:      $(printf '%s' "$2" | head -c 300)" "expected: $(printf '%s' "$3" | head -c 300)"; fi
 }
 
+# need TOOL...: peers the script checks against (a command, or py:MODULE
+# for a python3 module). When one is missing the script stops: as a FAIL
+# under CI=true, where a check must not vanish, else as a SKIP line.
+need() {
+  local t missing=()
+  for t in "$@"; do
+    case $t in
+      py:*) "$PY" -c "import ${t#py:}" >/dev/null 2>&1 || missing+=("python3 module ${t#py:}") ;;
+      *) command -v "$t" >/dev/null 2>&1 || missing+=("$t") ;;
+    esac
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "${CI:-}" = true ]; then fail "$(basename "$0"): needs ${missing[*]}" "missing under CI=true"
+  else echo "SKIP: $(basename "$0"): needs ${missing[*]}"; fi
+  exit 0
+}
+
 free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

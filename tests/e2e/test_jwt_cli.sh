@@ -2,6 +2,7 @@
 # tokenroll jwt against independent peers: openssl verifies what we sign,
 # PyJWT verifies what we sign and signs what we verify, for every algorithm.
 . "$(dirname "$0")/lib.sh"
+need openssl py:jwt py:cryptography
 cd "$W"
 J="$ROOT/tests/e2e/jose.py"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tokenroll package: generic startup kits (no key, no certificate).
 . "$(dirname "$0")/lib.sh"
+need openssl
 cd "$W"
 J() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
 

@@ -4,6 +4,7 @@
 # (tests/e2e/yaml_oracle.py: json.dumps(yaml.safe_load(f),
 # separators=(',', ':')), what FLARE's token service signs).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need py:yaml
 
 P="$ROOT/tests/vectors/policy"
 ORACLE=("$PY" "$ROOT/tests/e2e/yaml_oracle.py")

@@ -2,6 +2,7 @@
 # tokenroll provision: the workspace FLARE's provisioning lays out, checked
 # with openssl (chain, extensions, modes), re-runs, EC keys, FLARE's CA.
 . "$(dirname "$0")/lib.sh"
+need openssl
 cd "$W"
 
 # the token-command document's project.yml, plus builders to be ignored

@@ -3,6 +3,7 @@
 # tokens, identical info output), CAs from provision and from openssl,
 # batches, and every bad-input case of the token-command document.
 . "$(dirname "$0")/lib.sh"
+need openssl py:jwt py:cryptography
 cd "$W"
 J="$ROOT/tests/e2e/jose.py"
 unset NVFLARE_CA_PATH NVFLARE_ENROLLMENT_POLICY NVFLARE_CERT_SERVICE_URL NVFLARE_API_KEY

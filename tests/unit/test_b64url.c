@@ -302,6 +302,28 @@ static void test_size_macros(void **state)
     }
 }
 
+/* In place (in == out): the same text as into a separate buffer, for
+ * every tail length, and nothing written past the encoded length + NUL. */
+static void test_encode_in_place(void **state)
+{
+    uint8_t src[64];
+    char ref[96], buf[100];
+    size_t n, rn, len, i;
+    (void)state;
+    for (i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 37 + 11);
+    for (len = 0; len <= sizeof(src); len++) {
+        assert_int_equal(tkr_b64url_encode(ref, sizeof(ref), &rn, src, len), 0);
+        memset(buf, '#', sizeof(buf));
+        memcpy(buf, src, len);
+        assert_int_equal(tkr_b64url_encode(buf, rn + 1, &n, (const uint8_t *)buf, len), 0);
+        assert_int_equal(n, rn);
+        assert_memory_equal(buf, ref, rn);
+        assert_int_equal(buf[rn], '\0');
+        assert_int_equal(buf[rn + 1], '#');
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_encode_buffer_too_small),
         cmocka_unit_test(test_invalid_arguments),
         cmocka_unit_test(test_size_macros),
+        cmocka_unit_test(test_encode_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,7 @@
 #include "tokenroll/jwks.h"
 #include "tokenroll/jwt.h"
 #include "tokenroll/key.h"
+#include "tokenroll/token.h"
 
 #define VEC "tests/vectors/"
 #define TOKEN_MAX (TKR_JWT_MAX + 64)
@@ -578,8 +579,7 @@ static void test_sign_ps256_es256_verify_with_openssl(void **state)
     char *dot2;
     (void)state;
 
-    if (system("openssl version >/dev/null 2>&1") != 0)
-        skip();
+    need_tool("openssl version");
     assert_non_null(mkdtemp(dir));
 
     /* PS256 */
@@ -659,6 +659,57 @@ static void test_sign_rejects_key_alg_mismatch(void **state)
     assert_int_equal(tkr_jwt_sign(tok, sizeof(tok), &n, &rsa_a, TKR_JWT_ALG_UNKNOWN,
                                   NULL, "{}", 2, &port),
                      TKR_E_KEY_ALG);
+}
+
+/* tkr_token_mint builds the claims inside out and encodes them in place:
+ * the token is byte for byte what tkr_token_claims_json + tkr_jwt_sign
+ * give, a short out is TKR_E_BUFFER_TOO_SMALL with nothing half written,
+ * and claims over TKR_JWT_PAYLOAD_MAX are TKR_E_TOO_LARGE. */
+static void test_token_mint_in_place_matches_two_step_signing(void **state)
+{
+    static char claims[TKR_JWT_PAYLOAD_MAX + 2], big[TKR_JWT_MAX * 2];
+    static char policy[TKR_JWT_PAYLOAD_MAX];
+    tkr_token_claims_t c;
+    size_t n, cn, n2, size;
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.jti = "0b7e4a52-5c6e-4c4b-9d1a-2f8a1c3e5d70";
+    c.subject = "site-1";
+    c.issued_at = 1767225600;
+    c.validity = 86400;
+    c.issuer = "proj";
+    c.type = TKR_SUBJECT_CLIENT;
+    c.policy = "{\"metadata\":{\"project\":\"p\"}}";
+    c.policy_len = strlen(c.policy);
+    c.max_uses = 1;
+    assert_int_equal(tkr_token_mint(tok, sizeof(tok), &n, &rsa_a, &c, &port, NULL), 0);
+    assert_int_equal(tkr_token_claims_json(claims, sizeof(claims), &cn, &c, &port, NULL), 0);
+    assert_int_equal(tkr_jwt_sign(tok2, sizeof(tok2), &n2, &rsa_a, TKR_JWT_RS256, NULL, claims,
+                                  cn, &port),
+                     0);
+    assert_int_equal(n, n2); /* RS256 is deterministic */
+    assert_memory_equal(tok, tok2, n + 1);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &rsa_a), 0);
+    for (size = 0; size <= n; size += (size < n - 8 ? 29 : 1)) {
+        memset(tok2, 'x', sizeof(tok2));
+        n2 = 7;
+        assert_int_equal(tkr_token_mint(tok2, size, &n2, &rsa_a, &c, &port, NULL),
+                         TKR_E_BUFFER_TOO_SMALL);
+        assert_int_equal(n2, 0);
+        assert_int_equal(tok2[size], 'x');
+        if (size > 0)
+            assert_int_equal(tok2[0], '\0');
+    }
+    /* A policy whose claims cannot fit a verifier's TKR_JWT_PAYLOAD_MAX. */
+    policy[0] = '"';
+    memset(policy + 1, 'p', sizeof(policy) - 3);
+    policy[sizeof(policy) - 2] = '"';
+    c.policy = policy;
+    c.policy_len = sizeof(policy) - 1;
+    assert_int_equal(tkr_token_mint(big, sizeof(big), &n, &rsa_a, &c, &port, NULL),
+                     TKR_E_TOO_LARGE);
+    assert_int_equal(big[0], '\0');
 }
 
 static void test_sign_buffer_too_small_and_bad_kid(void **state)
@@ -1529,6 +1580,7 @@ int main(void)
         cmocka_unit_test(test_sign_ps256_es256_verify_with_openssl),
         cmocka_unit_test(test_sign_rejects_key_alg_mismatch),
         cmocka_unit_test(test_sign_buffer_too_small_and_bad_kid),
+        cmocka_unit_test(test_token_mint_in_place_matches_two_step_signing),
         cmocka_unit_test(test_verify_rejects_alg_none),
         cmocka_unit_test(test_verify_rejects_alg_none_case_variants),
         cmocka_unit_test(test_verify_rejects_hs256_keyed_with_rsa_public_key_pem),

@@ -1,5 +1,6 @@
 /* test_port_posix.c — the POSIX port: entropy, clocks, atomic storage with
- * modes, and sockets with timeouts, against a real loopback peer. */
+ * modes, and the TCP transport with timeouts, against a real loopback
+ * peer. Every test gets its own directory and port, so any order works. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_net.h"
 #include "test_util.h"
 #include "tkr_port_posix.h"
 #include "tokenroll/error.h"
@@ -27,6 +29,8 @@ static char dir[64];
 static int setup(void **state)
 {
     (void)state;
+    ctx.log_level = TKR_LOG_ERROR;
+    ctx.fixed_now = -1;
     tkr_port_posix_init(&port, &ctx);
     strcpy(dir, "/tmp/tkr-port-XXXXXX");
     return mkdtemp(dir) == NULL ? -1 : 0;
@@ -153,72 +157,57 @@ static void test_store_remove_is_idempotent(void **state)
                      TKR_E_NOT_FOUND);
 }
 
-/* A loopback listener on an ephemeral port. */
-static int listener(uint16_t *port_out)
+static void test_tcp_transport_contract(void **state)
 {
-    struct sockaddr_in a;
-    socklen_t al = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 4), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-    *port_out = ntohs(a.sin_port);
-    return fd;
-}
-
-static void test_net_send_recv_and_timeout(void **state)
-{
-    uint16_t p;
-    int lfd = listener(&p), h = -1, peer, n;
-    uint8_t buf[16];
-    uint64_t t0;
+    tkr_posix_tcp_t conn;
+    tkr_transport_t t;
     (void)state;
-    assert_int_equal(port.net_connect(port.ctx, &h, "127.0.0.1", p, 2000), 0);
-    peer = accept(lfd, NULL, NULL);
-    assert_true(peer >= 0);
-    assert_int_equal(port.net_send(port.ctx, h, (const uint8_t *)"ping", 4), 4);
-    assert_int_equal(read(peer, buf, sizeof(buf)), 4);
-    assert_memory_equal(buf, "ping", 4);
-    assert_int_equal(write(peer, "pong", 4), 4);
-    n = port.net_recv(port.ctx, h, buf, sizeof(buf), 2000);
-    assert_int_equal(n, 4);
-    assert_memory_equal(buf, "pong", 4);
-    t0 = port.mono_ms(port.ctx);
-    assert_int_equal(port.net_recv(port.ctx, h, buf, sizeof(buf), 100), TKR_E_TIMEOUT);
-    assert_true(port.mono_ms(port.ctx) - t0 >= 90);
-    close(peer);
-    assert_int_equal(port.net_recv(port.ctx, h, buf, sizeof(buf), 1000), 0); /* orderly close */
-    port.net_close(port.ctx, h);
-    close(lfd);
+    tkr_posix_tcp_init(&t, &conn);
+    check_tcp_transport(&t, &conn.fd);
 }
 
-static void test_net_connect_refused_and_unresolvable(void **state)
+static void test_tcp_connect_refused_and_unresolvable(void **state)
 {
-    uint16_t p;
-    int lfd = listener(&p), h = -1;
+    tkr_posix_tcp_t conn;
+    tkr_transport_t t;
     (void)state;
-    close(lfd); /* nobody listens there now */
-    assert_int_equal(port.net_connect(port.ctx, &h, "127.0.0.1", p, 1000), TKR_E_NET);
-    assert_int_equal(port.net_connect(port.ctx, &h, "no-such-host.invalid", 443, 1000), TKR_E_NET);
+    tkr_posix_tcp_init(&t, &conn);
+    check_tcp_refused(&t, &conn.fd);
 }
+
+/* A transport that claims progress it did not make must not hang
+ * send_all. */
+static int zero_send(void *c, const uint8_t *b, size_t l, uint32_t ms)
+{
+    (void)c; (void)b; (void)l; (void)ms;
+    return 0;
+}
+
+static void test_send_all_refuses_a_transport_without_progress(void **state)
+{
+    tkr_transport_t t = {NULL, zero_send, NULL, NULL, NULL};
+    (void)state;
+    assert_int_equal(tkr_transport_send_all(&t, (const uint8_t *)"x", 1, 10), TKR_E_NET);
+    assert_int_equal(tkr_transport_send_all(&t, NULL, 0, 10), 0);
+    assert_int_equal(tkr_transport_send_all(NULL, (const uint8_t *)"x", 1, 10), TKR_E_INVALID_ARG);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_entropy_fills_and_differs),
-        cmocka_unit_test(test_wall_clock_is_now_and_can_be_pinned),
-        cmocka_unit_test(test_monotonic_clock_advances),
-        cmocka_unit_test(test_store_round_trip_replaces_atomically),
-        cmocka_unit_test(test_store_modes_secret_0600_public_0644),
-        cmocka_unit_test(test_store_read_missing_and_too_small),
-        cmocka_unit_test(test_store_write_into_missing_folder_fails_cleanly),
-        cmocka_unit_test(test_store_remove_is_idempotent),
-        cmocka_unit_test(test_net_send_recv_and_timeout),
-        cmocka_unit_test(test_net_connect_refused_and_unresolvable),
+        T(test_entropy_fills_and_differs),
+        T(test_wall_clock_is_now_and_can_be_pinned),
+        T(test_monotonic_clock_advances),
+        T(test_store_round_trip_replaces_atomically),
+        T(test_store_modes_secret_0600_public_0644),
+        T(test_store_read_missing_and_too_small),
+        T(test_store_write_into_missing_folder_fails_cleanly),
+        T(test_store_remove_is_idempotent),
+        T(test_tcp_transport_contract),
+        T(test_tcp_connect_refused_and_unresolvable),
+        T(test_send_all_refuses_a_transport_without_progress),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,11 +4,29 @@
 #define TKR_TEST_UTIL_H
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mbedtls/pk.h>
 
 #include "tokenroll/key.h"
 #include "tokenroll/port.h"
+
+/* A peer the test checks against (openssl, python3-jwt): probe is a shell
+ * command that succeeds when it is there. Missing, the test skips, except
+ * under CI=true, where it fails: a check must not vanish in CI. */
+static inline void need_tool(const char *probe)
+{
+    char cmd[512];
+    const char *ci = getenv("CI");
+
+    snprintf(cmd, sizeof(cmd), "%s >/dev/null 2>&1", probe);
+    if (system(cmd) == 0)
+        return;
+    if (ci != NULL && strcmp(ci, "true") == 0)
+        fail_msg("needed for this test but missing: %s (CI=true)", probe);
+    skip();
+}
 
 /* Whole file into buf (NUL-terminated); fails the test if it does not fit. */
 static inline size_t read_file(const char *path, char *buf, size_t size)

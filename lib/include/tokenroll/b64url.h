@@ -16,7 +16,10 @@
 #define TKR_B64URL_DECODED_MAX(n) (((n) / 4) * 3 + 2)
 
 /* Encode in[0..in_len) into out. A NUL is appended when room remains, but
- * *out_len never counts it. TKR_E_BUFFER_TOO_SMALL when out is short. */
+ * *out_len never counts it. TKR_E_BUFFER_TOO_SMALL when out is short.
+ * in may be the start of out ((const uint8_t *)out == in): the text then
+ * replaces the bytes in place, with no second buffer; other overlaps are
+ * not allowed. */
 int tkr_b64url_encode(char *out, size_t out_size, size_t *out_len,
                       const uint8_t *in, size_t in_len);
 

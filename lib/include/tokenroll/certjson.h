@@ -12,16 +12,8 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "config.h" /* TKR_CERTJSON_MAX, TKR_PATH_MAX */
 #include "port.h"
-
-/* Storage needed for one CA file (cert.json with a 4096-bit RSA key). */
-#ifndef TKR_CERTJSON_MAX
-#define TKR_CERTJSON_MAX 16384
-#endif
-
-#ifndef TKR_PATH_MAX
-#define TKR_PATH_MAX 512
-#endif
 
 typedef struct {
     mbedtls_x509_crt cert;

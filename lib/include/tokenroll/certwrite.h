@@ -1,4 +1,4 @@
-/* tokenroll/certwrite.h — X.509 v3 certificates and key pairs.
+/* tokenroll/certwrite.h — X.509 v3 certificates (key pairs: csr.h).
  *
  * One writer for every certificate tokenroll makes (the provisioned root CA,
  * server and admin certificates, and certificates the service issues), so
@@ -37,16 +37,6 @@ typedef struct {
  * the issuer's own is clamped to it. */
 int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
                        const tkr_cert_spec_t *spec, const tkr_port_t *port);
-
-typedef enum { TKR_KEY_EC_P256 = 0, TKR_KEY_RSA_2048 } tkr_key_type_t;
-
-/* Generate a key pair into pk (initialised by the caller). */
-int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
-                     const tkr_port_t *port);
-
-/* Private key as PEM (PKCS#1 for RSA, SEC1 for EC, as FLARE writes them). */
-int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
-                      mbedtls_pk_context *pk);
 
 /* "YYYYMMDDhhmmss" for t (UTC), as mbedtls_x509write_crt_set_validity wants;
  * proleptic Gregorian, no OS call. */

@@ -18,16 +18,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef JSMN_H
-#define JSMN_HEADER
-#define JSMN_PARENT_LINKS
-#define JSMN_STRICT
-#include <jsmn.h>
-#endif
-
 #include "config.h"
 
-typedef jsmntok_t tkr_json_tok_t;
+/* One JSON value found in the text. The layout is jsmn's token with parent
+ * links, which jsmn fills in the caller's array directly (lib/json_tok.c
+ * checks at compile time that the two agree); this header does not
+ * include jsmn.h, so an application's own jsmn and its configuration
+ * macros are its business. Read tokens through the functions below. */
+typedef struct {
+    int type;     /* kind in the library's numbering: use tkr_json_type */
+    int start;    /* offset of the first byte (strings: after the quote) */
+    int end;      /* offset past the last byte */
+    int size;     /* members of an object, elements of an array */
+    int parent;   /* index of the enclosing token, -1 for the root */
+} tkr_json_tok_t;
 
 typedef enum {
     TKR_JSON_OBJECT = 1,

@@ -12,12 +12,9 @@
 
 #include <mbedtls/pk.h>
 
+#include "config.h" /* TKR_JWKS_TOKENS */
 #include "json.h"
 #include "jwt.h"
-
-#ifndef TKR_JWKS_TOKENS
-#define TKR_JWKS_TOKENS 1024
-#endif
 
 typedef struct {
     tkr_json_tok_t tok[TKR_JWKS_TOKENS];

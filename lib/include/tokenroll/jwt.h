@@ -99,7 +99,10 @@ int tkr_jwt_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
 /* Sign claims[0..claims_len) (a JSON object, used byte for byte) with key
  * under alg. Header: {"alg":..,"kid":..,"typ":"JWT"} with kid left out when
  * NULL; the members are in PyJWT's order so equal inputs give equal bytes.
- * The port supplies randomness (ECDSA, RSA blinding). */
+ * The port supplies randomness (ECDSA, RSA blinding). out is also the only
+ * workspace: header, claims and signature are built where their encodings
+ * go and encoded in place, so the call needs no stack beyond a hash.
+ * claims must not overlap out. */
 int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,
                  mbedtls_pk_context *key, tkr_jwt_alg_t alg, const char *kid,
                  const char *claims, size_t claims_len,

@@ -1,11 +1,16 @@
-/* tokenroll/port.h — everything the library needs from the platform.
+/* tokenroll/port.h — what the library needs from the platform.
  *
  * The library never calls the OS. The integrator fills a tkr_port_t with
- * function pointers (as coreHTTP does with its transport interface) and
- * passes it to every call that needs time, randomness, storage, the network
- * or a log line. `ctx` is the integrator's own state, handed back to every
- * hook. Hooks that a build does not need may be NULL; the library checks
- * before calling and fails with TKR_E_UNSUPPORTED.
+ * function pointers and passes it to every call that needs time,
+ * randomness, storage or a log line. `ctx` is the integrator's own state,
+ * handed back to every hook. The network is not here: it is a transport
+ * (tokenroll/transport.h), so TLS can sit on a TCP transport and the HTTP
+ * client on either, as in coreHTTP.
+ *
+ * A hook a build does not need may be NULL. What its absence means is
+ * stated per hook below (no entropy: every RNG call fails; no clock: the
+ * time reads as unset; no log: lines are dropped); the storage hooks are
+ * required by the modules that store (enroll) and those check for them.
  *
  * Implementations: port/posix (Linux, macOS) and port/baremetal (template). */
 #ifndef TOKENROLL_PORT_H
@@ -27,11 +32,12 @@ typedef struct tkr_port {
     void *ctx;
 
     /* Fill out[0..len) with bytes from a cryptographically secure source.
-     * Returns 0, or TKR_E_ENTROPY. */
+     * Returns 0, or TKR_E_ENTROPY. NULL: every RNG request fails. */
     int (*entropy)(void *ctx, uint8_t *out, size_t len);
 
     /* Wall-clock seconds since the Unix epoch; negative when the clock is
-     * not set (a device before NTP), which makes every time check fail. */
+     * not set (a device before NTP), which makes every time check fail.
+     * NULL reads as "not set". */
     int64_t (*wall_time)(void *ctx);
 
     /* Milliseconds from an arbitrary origin, never going backwards. */
@@ -52,22 +58,10 @@ typedef struct tkr_port {
     /* Remove blob `name`; removing an absent blob succeeds. */
     int (*store_remove)(void *ctx, const char *name);
 
-    /* Open a TCP connection; *handle identifies it to the calls below. */
-    int (*net_connect)(void *ctx, int *handle, const char *host,
-                       uint16_t port, uint32_t timeout_ms);
-
-    /* Send up to len bytes: returns the count sent (> 0) or a TKR_E_*. */
-    int (*net_send)(void *ctx, int handle, const uint8_t *buf, size_t len);
-
-    /* Receive up to len bytes: the count (> 0), 0 on orderly close,
-     * TKR_E_TIMEOUT when nothing came within timeout_ms, or a TKR_E_*. */
-    int (*net_recv)(void *ctx, int handle, uint8_t *buf, size_t len,
-                    uint32_t timeout_ms);
-
-    void (*net_close)(void *ctx, int handle);
-
-    /* One log line, no trailing newline. Never receives key material or a
-     * whole token: the library logs token ids and error names only. */
+    /* One log line, no trailing newline, already formatted: the library
+     * formats nothing on a device (no printf family in device objects).
+     * Never receives key material or a whole token: the library logs token
+     * ids and error names only. NULL drops the line. */
     void (*log)(void *ctx, int level, const char *msg);
 } tkr_port_t;
 
@@ -77,8 +71,13 @@ int tkr_port_rng(void *p_port, unsigned char *out, size_t len);
 /* Wall time from the port, or -1 when there is no clock hook. */
 int64_t tkr_port_time(const tkr_port_t *port);
 
-/* printf-style log through port->log; a no-op without a log hook. The line
- * is truncated at 256 bytes. */
+/* One preformatted line through port->log; a no-op without a log hook.
+ * Device-safe: no formatting, no buffer. */
+void tkr_port_log_str(const tkr_port_t *port, int level, const char *msg);
+
+/* printf-style log through port->log, truncated at 256 bytes. Host builds
+ * only (lib/port_log.c): it needs vsnprintf, which device objects must not
+ * pull in; device code calls tkr_port_log_str. */
 void tkr_port_log(const tkr_port_t *port, int level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

@@ -27,22 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest YAML text accepted (bytes). */
-#ifndef TKR_YAML_LEN_MAX
-#define TKR_YAML_LEN_MAX (1024 * 1024)
-#endif
-
-/* Deepest nesting of sequences and mappings. */
-#ifndef TKR_YAML_DEPTH_MAX
-#define TKR_YAML_DEPTH_MAX 64
-#endif
-
-/* Size of the document once aliases are expanded, counted as nodes plus
- * string bytes: bounds "billion laughs" documents, whose few bytes of
- * aliases expand to gigabytes of JSON. */
-#ifndef TKR_YAML_EXPANDED_MAX
-#define TKR_YAML_EXPANDED_MAX (8 * 1024 * 1024)
-#endif
+/* Limits (TKR_YAML_LEN_MAX, TKR_YAML_DEPTH_MAX, TKR_YAML_EXPANDED_MAX): config.h. */
+#include "config.h"
 
 /* Where a problem is: file, 1-based line and column, and what is wrong.
  * line and column are 0 when the input has no lines (a JSON claim). */
