@@ -24,6 +24,7 @@
 #include "store.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/csr.h"
 #include "tokenroll/envref.h"
 #include "tokenroll/error.h"
 #include "tokenroll/key.h"

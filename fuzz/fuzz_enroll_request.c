@@ -25,6 +25,7 @@
 
 #include "tkr_port_posix.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/csr.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "tokenroll/policy.h"

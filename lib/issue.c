@@ -61,7 +61,7 @@ int tkr_csr_check(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
 
     if (csr == NULL || buf == NULL)
         return set_why(why, "no request", TKR_E_INVALID_ARG);
-    if (len > TKR_CSR_PEM_MAX)
+    if (len > TKR_ISSUE_CSR_MAX + 1) /* PEM counts its NUL */
         return set_why(why, "request too large", TKR_E_TOO_LARGE);
     if (mbedtls_x509_csr_parse(csr, buf, len) != 0)
         return set_why(why, "not a PKCS#10 certification request", TKR_E_CERT);

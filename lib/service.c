@@ -16,7 +16,7 @@
 
 #define BODY_TOKENS 256
 
-_Static_assert(TKR_CSR_PEM_MAX <= TKR_STORE_PEM_MAX, "a pending request stores the whole CSR");
+_Static_assert(TKR_ISSUE_CSR_MAX < TKR_STORE_PEM_MAX, "a pending request stores the whole CSR");
 #define DAY 86400
 /* Most entries of a roles or source_ips claim carried into a decision. */
 #define CLAIM_LIST_MAX 64
@@ -473,7 +473,7 @@ static int enroll(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     if (opt_str(doc, 0, "token", ws->token, sizeof(ws->token)) != 1)
         return fail(resp, 400, "token is required (a string of at most %d bytes)", TKR_JWT_MAX);
     if (opt_str(doc, 0, "csr", ws->csr, sizeof(ws->csr)) != 1)
-        return fail(resp, 400, "csr is required (PEM, at most %d bytes)", TKR_CSR_PEM_MAX);
+        return fail(resp, 400, "csr is required (PEM, at most %d bytes)", TKR_ISSUE_CSR_MAX);
     if (opt_str(doc, meta, "name", ws->name, sizeof(ws->name)) != 1 || !name_ok(ws->name))
         return fail(resp, 400, "metadata.name is required (1-255 printable characters)");
     set_name(resp, ws->name);

@@ -20,6 +20,7 @@
 #include "../store_mem.h"
 #include "tkr_port_posix.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/csr.h"
 #include "tokenroll/issue.h"
 #include "tokenroll/key.h"
 #include "tokenroll/policy.h"

@@ -22,6 +22,7 @@
 
 #include "tkr_port_posix.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/csr.h"
 #include "tokenroll/json.h"
 
 typedef struct {

@@ -60,14 +60,6 @@ free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# require_tool NAME: a missing tool skips the script, except under CI=true,
-# where it fails.
-require_tool() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  if [ "${CI:-}" = "true" ]; then fail "$1 is required"; exit 1; fi
-  echo "SKIP: $1 not installed"; exit 0
-}
-
 # start_postgres: Debian's PostgreSQL in a temporary folder, on 127.0.0.1
 # and a free port, stopped at exit. Sets PG_URL. initdb refuses root, so
 # as root the server runs as the postgres user. Tests run with fsync off

@@ -5,8 +5,7 @@
 # on a PostgreSQL server started here. Every error path must leave the store
 # unchanged.
 . "$(dirname "$0")/lib.sh"
-require_tool curl
-require_tool sqlite3
+need curl sqlite3 psql openssl
 cd "$W"
 
 "$T" provision -p "$ROOT/tests/vectors/project/token_doc.yml" -w ws >/dev/null 2>&1 ||
@@ -294,6 +293,5 @@ suite() {
 }
 
 suite sqlite "sqlite:$W/service.db"
-require_tool psql
 start_postgres
 suite postgresql "$PG_URL"

@@ -4,7 +4,7 @@
 # root CA generated in data_dir at first start; ${NAME} references; plain
 # HTTP only when asked, with a warning; the audit log.
 . "$(dirname "$0")/lib.sh"
-require_tool curl
+need curl openssl
 cd "$W"
 CFG="$V/service/cert_service_config.yaml"
 MIN="$V/service/cert_service_minimal.yaml"

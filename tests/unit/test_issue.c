@@ -30,7 +30,7 @@ static tkr_port_t port;
 
 static int check_file(const char *path)
 {
-    static char buf[TKR_CSR_PEM_MAX + 16];
+    static char buf[TKR_ISSUE_CSR_MAX + 16];
     mbedtls_x509_csr csr;
     size_t n = read_file(path, buf, sizeof(buf));
     const char *why = NULL;
@@ -77,7 +77,7 @@ static void test_csr_rfc2986_signature_by_another_key_fails(void **state)
 
 static void test_csr_refuses_garbage_and_oversize(void **state)
 {
-    static char big[TKR_CSR_PEM_MAX + 2];
+    static char big[TKR_ISSUE_CSR_MAX + 2];
     mbedtls_x509_csr csr;
 
     (void)state;
@@ -133,7 +133,7 @@ static void issue(mbedtls_x509_crt *crt, tkr_issued_t *is, const char *csr_path,
                   const char *name, tkr_subject_type_t type, const char *role,
                   int64_t now, int64_t days)
 {
-    static char buf[TKR_CSR_PEM_MAX + 16], pem[TKR_ISSUE_PEM_MAX];
+    static char buf[TKR_ISSUE_CSR_MAX + 16], pem[TKR_ISSUE_PEM_MAX];
     mbedtls_x509_csr csr;
     tkr_issue_req_t req = {NULL, name, "org-a", role, type, now, days};
     size_t n = read_file(csr_path, buf, sizeof(buf)), len = 0;

@@ -14,13 +14,9 @@
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
+#include "config.h"
 #include "port.h"
 #include "token.h"
-
-/* Largest CSR accepted (PEM bytes): an RSA-4096 request is about 1.7 KB. */
-#ifndef TKR_CSR_PEM_MAX
-#define TKR_CSR_PEM_MAX 8192
-#endif
 
 /* Largest issued certificate, PEM. */
 #define TKR_ISSUE_PEM_MAX 4096
@@ -34,7 +30,7 @@
  * -512. Only EC P-256 / P-384 keys and RSA keys of 2048 to 4096 bits are
  * accepted. csr is initialised by the caller and filled here; PEM text must
  * have its NUL counted in len, as mbedTLS requires.
- * TKR_E_TOO_LARGE over TKR_CSR_PEM_MAX, TKR_E_CERT when it does not parse,
+ * TKR_E_TOO_LARGE over TKR_ISSUE_CSR_MAX, TKR_E_CERT when it does not parse,
  * TKR_E_KEY_ALG for another key type or size, or a signature algorithm
  * that is not the key's, TKR_E_UNSUPPORTED for a hash other than SHA-2,
  * TKR_E_SIGNATURE when the signature does not verify. *why (may be NULL)

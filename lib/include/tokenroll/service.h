@@ -33,20 +33,11 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "config.h"
 #include "jwt.h"
 #include "policy.h"
 #include "port.h"
 #include "store.h"
-
-/* Largest request body the service reads (bytes). */
-#ifndef TKR_SERVICE_BODY_MAX
-#define TKR_SERVICE_BODY_MAX (64 * 1024)
-#endif
-
-/* Most names in one batch request (token minting, approve_batch). */
-#ifndef TKR_SERVICE_BATCH_MAX
-#define TKR_SERVICE_BATCH_MAX 1000
-#endif
 
 typedef struct {
     mbedtls_x509_crt *ca;        /* the root certificate (first in chain) */
