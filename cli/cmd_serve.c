@@ -303,9 +303,8 @@ static int first_start_ca(const settings_t *s, const char *cert, const char *key
         tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port()) != 0 ||
         tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &pk) != 0)
         rc = cli_fail("cannot create the root CA");
-    else if ((rc = cli_write_file(key, key_pem, kl, 1)) != 0 ||
-             (rc = cli_write_file(cert, cert_pem, cl, 0)) != 0)
-        rc = cli_fail("cannot write the root CA to %s: %s", s->data_dir, tkr_strerror(rc));
+    else if ((rc = cli_out_write(key, key_pem, kl, CLI_OUT_SECRET)) == 0)
+        rc = cli_out_write(cert, cert_pem, cl, 0);
     mbedtls_platform_zeroize(key_pem, sizeof(key_pem));
     mbedtls_pk_free(&pk);
     if (rc == 0)
