@@ -35,7 +35,7 @@ rate() { sed -n 's/.*errors, \([0-9]*\)\/s.*/\1/p'; }
 errors() { sed -n 's/.* \([0-9]*\) errors.*/\1/p'; }
 
 for kt in rsa ec; do
-  rm -rf ws; mkdir ws
+  rm -rf ws tokens.csv; mkdir ws
   "$T" provision -p "$root/tests/vectors/project/token_doc.yml" -w ws --key-type "$kt" >/dev/null 2>&1 ||
     { echo "serve.sh: provision failed"; exit 1; }
   P=ws/my_fl_project

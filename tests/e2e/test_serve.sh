@@ -52,7 +52,8 @@ token:
 YML
 
 # Token text: `token generate -o` writes exactly the token.
-mint() { local f; f=$(mktemp -p "$W"); "$T" token generate -c "$P" -o "$f" "$@" >/dev/null 2>&1 || return 1; cat "$f"; }
+# A new file each time (-o refuses to replace one); called in $(...).
+mint() { local f="$W/token.$BASHPID.$RANDOM"; "$T" token generate -c "$P" -o "$f" "$@" >/dev/null 2>&1 || return 1; cat "$f"; }
 
 # One character in the middle of the signature changed (still base64url).
 tamper() {
