@@ -451,6 +451,21 @@ static int st_enrolled_list(void *ctx, tkr_store_entity_fn fn, void *arg)
     return rc;
 }
 
+static int st_enrolled_by_serial(void *ctx, const char *serial, tkr_store_entity_t *e)
+{
+    sql_store_t *s = ctx;
+    rows_t r = {e, NULL, NULL, NULL, NULL, 0};
+    const char *p[1] = {serial};
+    void *c = acquire(s);
+    int rc = s->drv->exec(c, "SELECT " ENTITY_COLS " FROM enrolled WHERE serial = $1", p, 1,
+                          row_entity, &r);
+
+    release(s, c);
+    if (rc == 0 && !r.found)
+        rc = TKR_E_NOT_FOUND;
+    return rc;
+}
+
 static int st_token_uses(void *ctx, const char *jti, int64_t *uses)
 {
     sql_store_t *s = ctx;
@@ -481,7 +496,7 @@ static int st_audit(void *ctx, int64_t t, const char *line)
 static const tkr_store_ops_t sql_ops = {
     st_enroll, st_pending_add, st_pending_get, st_pending_list,
     st_pending_decide, st_pending_expire, st_enrolled_get, st_enrolled_list,
-    st_token_uses, st_audit,
+    st_enrolled_by_serial, st_token_uses, st_audit,
 };
 
 /* ---- opening ---- */

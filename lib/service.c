@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509_csr.h>
 
@@ -1090,6 +1091,8 @@ static int write_health(tkr_jsonw_t *w, void *arg)
     return 0;
 }
 
+static void issuer_id(const tkr_service_t *svc, char out[9]);
+
 static int write_ca_info(tkr_jsonw_t *w, void *arg)
 {
     const tkr_service_t *svc = arg;
@@ -1113,8 +1116,101 @@ static int write_ca_info(tkr_jsonw_t *w, void *arg)
     tkr_jsonw_i64(w, is.not_after);
     tkr_jsonw_key(w, "token_alg");
     tkr_jsonw_str(w, tkr_jwt_alg_name(svc->alg));
+    {
+        char id[9];
+        issuer_id(svc, id);
+        tkr_jsonw_key(w, "issuer_id");
+        tkr_jsonw_str(w, id);
+    }
     tkr_jsonw_obj_end(w);
     return 0;
+}
+
+/* The CA's short id in certificate status URLs: the first 4 bytes of the
+ * SHA-256 of its certificate, as 8 lowercase hex digits. */
+static void issuer_id(const tkr_service_t *svc, char out[9])
+{
+    static const char digits[] = "0123456789abcdef";
+    uint8_t h[32];
+    int i;
+
+    memset(h, 0, sizeof(h));
+    (void)mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), svc->ca->raw.p,
+                     svc->ca->raw.len, h);
+    for (i = 0; i < 4; i++) {
+        out[2 * i] = digits[h[i] >> 4];
+        out[2 * i + 1] = digits[h[i] & 15];
+    }
+    out[8] = '\0';
+}
+
+typedef struct {
+    const tkr_store_entity_t *e;
+    const char *issuer, *status;
+} cert_status_t;
+
+static int write_cert_status(tkr_jsonw_t *w, void *arg)
+{
+    const cert_status_t *c = arg;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "status");
+    tkr_jsonw_str(w, c->status);
+    tkr_jsonw_key(w, "issuer_id");
+    tkr_jsonw_str(w, c->issuer);
+    tkr_jsonw_key(w, "serial");
+    tkr_jsonw_str(w, c->e->serial);
+    tkr_jsonw_key(w, "name");
+    tkr_jsonw_str(w, c->e->name);
+    tkr_jsonw_key(w, "entity_type");
+    tkr_jsonw_str(w, c->e->type);
+    tkr_jsonw_key(w, "fingerprint_sha256");
+    tkr_jsonw_str(w, c->e->fingerprint);
+    tkr_jsonw_key(w, "not_after");
+    tkr_jsonw_i64(w, c->e->not_after);
+    tkr_jsonw_key(w, "enrolled_at");
+    tkr_jsonw_i64(w, c->e->created);
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+/* GET /api/v1/cert/<issuer-id>:<serial>: VALID or EXPIRED (the service
+ * keeps no revocations yet, so never REVOKED). */
+static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
+                       enroll_ws_t *ws, const char *rest)
+{
+    char id[9], serial[TKR_STORE_SERIAL_MAX];
+    const char *colon = strchr(rest, ':');
+    cert_status_t c;
+    size_t i, n;
+    int rc;
+
+    issuer_id(svc, id);
+    if (colon == NULL || (size_t)(colon - rest) != 8 || strncmp(rest, id, 8) != 0)
+        return fail(resp, 404, "unknown issuer: this service's issuer id is %s", id);
+    n = strlen(colon + 1);
+    if (n == 0 || n >= sizeof(serial))
+        return fail(resp, 400, "the serial must be 1 to %d hex digits",
+                    (int)sizeof(serial) - 1);
+    for (i = 0; i < n; i++) {
+        char ch = colon[1 + i];
+        if (ch >= 'A' && ch <= 'F')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return fail(resp, 400, "the serial must be hex digits");
+        serial[i] = ch;
+    }
+    serial[n] = '\0';
+    rc = svc->store->ops->enrolled_by_serial(svc->store->ctx, serial, &ws->entity);
+    if (rc == TKR_E_NOT_FOUND)
+        return fail(resp, 404, "no certificate with serial %s", serial);
+    if (rc != 0)
+        return fail(resp, 500, "store failure");
+    set_name(resp, ws->entity.name);
+    c.e = &ws->entity;
+    c.issuer = id;
+    c.status = tkr_port_time(svc->port) < ws->entity.not_after ? "VALID" : "EXPIRED";
+    return respond(resp, 200, write_cert_status, &c);
 }
 
 static int text(tkr_service_resp_t *resp, const char *s, const char *type)
@@ -1159,6 +1255,10 @@ static int route(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     if (strcmp(p, "/api/v1/enroll") == 0) {
         ROUTE(p);
         return post ? enroll(svc, ca_key, req, resp, ws) : fail(resp, 405, "use POST");
+    }
+    if (strncmp(p, "/api/v1/cert/", 13) == 0) {
+        ROUTE("/api/v1/cert/<issuer-id>:<serial>");
+        return get ? cert_status(svc, resp, ws, p + 13) : fail(resp, 405, "use GET");
     }
     if (strcmp(p, "/api/v1/authn/jwt") == 0) {
         ROUTE(p);

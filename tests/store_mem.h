@@ -195,6 +195,19 @@ static int mem_enrolled_list(void *ctx, tkr_store_entity_fn fn, void *arg)
     return rc;
 }
 
+static int mem_enrolled_by_serial(void *ctx, const char *serial, tkr_store_entity_t *e)
+{
+    mem_store_t *m = ctx;
+    size_t i;
+
+    for (i = 0; i < m->nent; i++)
+        if (strcmp(m->ent[i]->serial, serial) == 0) {
+            *e = *m->ent[i];
+            return 0;
+        }
+    return TKR_E_NOT_FOUND;
+}
+
 static int mem_token_uses(void *ctx, const char *jti, int64_t *uses)
 {
     mem_store_t *m = ctx;
@@ -218,7 +231,7 @@ static int mem_audit(void *ctx, int64_t t, const char *line)
 static const tkr_store_ops_t mem_store_ops = {
     mem_enroll, mem_pending_add, mem_pending_get, mem_pending_list,
     mem_pending_decide, mem_pending_expire, mem_enrolled_get, mem_enrolled_list,
-    mem_token_uses, mem_audit,
+    mem_enrolled_by_serial, mem_token_uses, mem_audit,
 };
 
 static void mem_store_reset(mem_store_t *m)

@@ -239,6 +239,15 @@ suite() {
   same "$label: /api/v1/ca-cert is rootCA.pem" "$(printf '%s' "$RESP" | openssl x509 -noout -fingerprint)" "$(openssl x509 -in "$CA" -noout -fingerprint)"
   get /api/v1/ca-info
   expect_code "$label: /api/v1/ca-info" 200 '"common_name":"my_fl_project"'
+  iid=$(jget '["issuer_id"]')
+  same "$label: issuer id is the CA certificate's SHA-256 prefix" "$iid" \
+    "$(openssl x509 -in "$CA" -outform DER | sha256sum | cut -c1-8)"
+  get "/api/v1/cert/$iid:$serial"
+  expect_code "$label: certificate status by serial (uppercase from openssl)" 200 '"status":"VALID".*"name":"site-1"'
+  get "/api/v1/cert/00000000:$serial"
+  expect_code "$label: certificate status for another issuer is 404" 404 "unknown issuer"
+  get "/api/v1/cert/$iid:abcdef"
+  expect_code "$label: unknown serial is 404" 404 "no certificate"
   get /nope
   expect_code "$label: unknown route is 404 JSON" 404 '"error"'
   get /api/v1/enroll

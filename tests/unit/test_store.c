@@ -133,6 +133,10 @@ static void test_enroll_records_entity_and_spends_one_use(void **state)
     assert_string_equal(got.cert, e.cert);
     assert_true(got.not_after == 2000000000);
     assert_int_equal(s.ops->enrolled_get(s.ctx, "site-1", "server", &got), TKR_E_NOT_FOUND);
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "0a01", &got), 0);
+    assert_string_equal(got.name, "site-1");
+    assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "0a02", &got), TKR_E_NOT_FOUND);
     cli_store_close(&s);
 }
 

@@ -11,6 +11,8 @@
  *   POST /api/v1/pending/<name>/approve|reject, /approve_batch, /reject_batch
  *   GET  /api/v1/enrolled                API key
  *   GET  /api/v1/ca-cert, /api/v1/ca-info, /health
+ *   GET  /api/v1/cert/<issuer-id>:<serial>   VALID or EXPIRED; the issuer id
+ *        is the first 8 hex digits of the SHA-256 of the CA certificate
  *
  * Enrollment checks, in this order, and nothing about enrollment state is
  * revealed before the token passes: the token's signature (algorithm pinned

@@ -100,6 +100,9 @@ typedef struct tkr_store_ops {
     int (*enrolled_get)(void *ctx, const char *name, const char *type,
                         tkr_store_entity_t *e);
     int (*enrolled_list)(void *ctx, tkr_store_entity_fn fn, void *arg);
+    /* The certificate with this serial (lowercase hex). */
+    int (*enrolled_by_serial)(void *ctx, const char *serial,
+                              tkr_store_entity_t *e);
     /* Uses counted for jti (0 when never seen). */
     int (*token_uses)(void *ctx, const char *jti, int64_t *uses);
     /* Append one audit line (JSON) at time t. */
