@@ -106,6 +106,11 @@ suite() {
   start_serve "serve-$label.log" --ca-path "$P" --db "$db" --api-key "$KEY" || return
   port1=$SERVE_PORT; pid1=$SERVE_PID
 
+  if [ "$label" = sqlite ]; then
+    same "sqlite: the database is in WAL mode" "$(DBQ 'PRAGMA journal_mode')" "wal"
+  fi
+  same "$label: schema version 1" "$(DBQ 'SELECT version FROM schema_version')" "1"
+
   # ---- the happy path ----
   enroll "$(mint -s site-1)" dev.csr site-1
   expect_code "$label: a client enrolls (200)" 200 certificate
