@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "http.h"
+#include "serve.h"
 #include "store.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
@@ -627,6 +628,7 @@ static int setup(serve_t *sv, const settings_t *s)
     sv->svc.pending_timeout = s->pending_timeout;
     sv->svc.retry_after = 60;
     sv->svc.leeway = 60;
+    sv->svc.csr_verifier = cli_csr_verifier();
     if (sv->audit != NULL) {
         sv->svc.audit = audit_line;
         sv->svc.audit_arg = sv;

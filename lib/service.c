@@ -504,7 +504,8 @@ static int enroll(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     }
     /* The request's key proves possession before anything is decided. */
     mbedtls_x509_csr_init(&csr);
-    rc = tkr_csr_check(&csr, (const uint8_t *)ws->csr, strlen(ws->csr) + 1, &why);
+    rc = tkr_csr_check_with(&csr, (const uint8_t *)ws->csr, strlen(ws->csr) + 1,
+                            svc->csr_verifier, &why);
     if (rc != 0) {
         mbedtls_x509_csr_free(&csr);
         return fail(resp, 400, "invalid CSR: %s", why);
@@ -778,7 +779,8 @@ static int decide(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     snprintf(ws->role, sizeof(ws->role), "%s", p->role);
     (void)tkr_subject_type_parse(p->type, &type);
     mbedtls_x509_csr_init(&csr);
-    r = tkr_csr_check(&csr, (const uint8_t *)p->csr, strlen(p->csr) + 1, why);
+    r = tkr_csr_check_with(&csr, (const uint8_t *)p->csr, strlen(p->csr) + 1,
+                           svc->csr_verifier, why);
     if (r == 0)
         r = issue_and_record(svc, ca_key, ws, &csr, type, NULL, p->request_id, now, &store_rc);
     mbedtls_x509_csr_free(&csr);

@@ -288,7 +288,11 @@ suite() {
   done
   curl --parallel --parallel-max 16 -K crash.cfg > crash.codes &
   cpid=$!
-  sleep 0.5
+  # Kill once a few have landed, while the rest are in flight.
+  for i in $(seq 1 400); do
+    [ "$(DBQ "SELECT COUNT(*) FROM enrolled WHERE name LIKE 'crash-%'")" -ge 5 ] && break
+    sleep 0.02
+  done
   kill -9 "$pid1"; wait "$cpid" 2>/dev/null
   ok=$(grep -c ' 200$' crash.codes)
   [ "$ok" -gt 0 ] && [ "$ok" -lt 100 ] && pass "$label: killed mid-run ($ok of 100 answered 200)" || fail "$label: killed mid-run" "$ok answered 200"

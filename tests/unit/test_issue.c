@@ -88,6 +88,55 @@ static void test_csr_refuses_garbage_and_oversize(void **state)
     mbedtls_x509_csr_free(&csr);
 }
 
+/* A stand-in host verifier: records what it was given, answers `answer`. */
+typedef struct {
+    int calls, answer;
+    mbedtls_md_type_t md;
+    size_t spki_len, tbs_len, sig_len;
+} spy_t;
+
+static int spy_verify(void *ctx, mbedtls_md_type_t md, const uint8_t *spki, size_t spki_len,
+                      const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
+    spy_t *s = ctx;
+    (void)spki;
+    (void)tbs;
+    (void)sig;
+    s->calls++;
+    s->md = md;
+    s->spki_len = spki_len;
+    s->tbs_len = tbs_len;
+    s->sig_len = sig_len;
+    return s->answer;
+}
+
+static void test_csr_host_verifier_decides_the_signature(void **state)
+{
+    static char buf[TKR_ISSUE_CSR_MAX + 16];
+    mbedtls_x509_csr csr;
+    spy_t spy = {0, -1, MBEDTLS_MD_NONE, 0, 0, 0};
+    tkr_csr_verifier_t v = {spy_verify, &spy};
+    size_t n = read_file(V "p384.csr", buf, sizeof(buf));
+
+    (void)state;
+    mbedtls_x509_csr_init(&csr);
+    assert_int_equal(tkr_csr_check_with(&csr, (const uint8_t *)buf, n + 1, &v, NULL),
+                     TKR_E_SIGNATURE);
+    assert_int_equal(spy.calls, 1);
+    assert_int_equal(spy.md, MBEDTLS_MD_SHA384);
+    assert_int_equal(spy.spki_len, 120); /* P-384 SubjectPublicKeyInfo */
+    assert_int_equal(spy.tbs_len, csr.cri.len);
+    mbedtls_x509_csr_free(&csr);
+    /* Key and hash rules still come first: a P-521 request never reaches it. */
+    n = read_file(V "p521.csr", buf, sizeof(buf));
+    mbedtls_x509_csr_init(&csr);
+    spy.answer = 0;
+    assert_int_equal(tkr_csr_check_with(&csr, (const uint8_t *)buf, n + 1, &v, NULL),
+                     TKR_E_KEY_ALG);
+    assert_int_equal(spy.calls, 1);
+    mbedtls_x509_csr_free(&csr);
+}
+
 /* ---- issuing ---- */
 
 static tkr_ca_t ca;
@@ -245,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_csr_refuses_sha1),
         cmocka_unit_test(test_csr_rfc2986_signature_by_another_key_fails),
         cmocka_unit_test(test_csr_refuses_garbage_and_oversize),
+        cmocka_unit_test(test_csr_host_verifier_decides_the_signature),
         cmocka_unit_test(test_issue_client_profile_from_token_not_csr),
         cmocka_unit_test(test_issue_server_rsa_and_admin_role),
         cmocka_unit_test(test_issue_never_outlives_the_ca),

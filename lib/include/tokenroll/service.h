@@ -36,6 +36,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "config.h"
+#include "issue.h"
 #include "jwt.h"
 #include "policy.h"
 #include "port.h"
@@ -54,6 +55,8 @@ typedef struct {
     int64_t pending_timeout;     /* seconds a pending request waits */
     int64_t retry_after;         /* seconds, in a 202's Retry-After */
     int64_t leeway;              /* clock skew tolerated on tokens, s */
+    /* Checks CSR signatures faster than mbedTLS (issue.h); NULL: mbedTLS. */
+    const tkr_csr_verifier_t *csr_verifier;
     /* Called with each audit line (JSON, no newline) after the store has
      * it; NULL: the store only. */
     void (*audit)(void *arg, const char *line);
