@@ -50,7 +50,7 @@ LDLIBS_ALL := $(MB_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread -lcrypto
 DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
             lib/json_write.c lib/jwt_parse.c lib/jwt_verify.c lib/jwt_sign.c \
             lib/key.c lib/jwks.c lib/csr.c lib/json_tok.c \
-            lib/config.c
+            lib/config.c lib/subject.c lib/cidr.c lib/glob.c
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 POL_SRC  := $(sort $(wildcard lib/policy/*.c))
 PORT_SRC := port/posix/port_posix.c
@@ -185,7 +185,7 @@ BENCH_TOOLS := $(B)/bench/loadgen $(B)/bench/floor
 $(B)/bench/loadgen: tests/bench/loadgen.c $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL) -lcurl
-FLOOR_OBJ := $(B)/obj/cli/http.o $(B)/obj/cli/util.o $(B)/obj/cli/opts.o
+FLOOR_OBJ := $(B)/obj/cli/http.o $(B)/obj/cli/util.o $(B)/obj/cli/opts.o $(B)/obj/cli/out.o
 $(B)/bench/floor: tests/bench/floor.c $(FLOOR_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(FLOOR_OBJ) $(TKR_LIBS) $(LDLIBS_ALL)

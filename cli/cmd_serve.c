@@ -93,7 +93,7 @@ static int cfg_where(const char *file, const tkr_yaml_node_t *n, const char *msg
 static int cfg_str(const char *file, const tkr_yaml_node_t *n, const char *key,
                    char *out, size_t size)
 {
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t len;
     int rc;
 
@@ -170,7 +170,7 @@ static int read_config(settings_t *s, const char *file)
     static const char *const pending[] = {"timeout", "cleanup_interval", NULL};
     static const char *const audit[] = {"enabled", "log_file", NULL};
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     const tkr_yaml_node_t *r, *n, *m;
     size_t len;
     char *text = cli_read_file(file, 1u << 20, &len);
@@ -316,6 +316,7 @@ static int first_start_ca(const settings_t *s, const char *cert, const char *key
 static int load_ca(serve_t *sv, const settings_t *s)
 {
     char cert[TEXT + 16], key[TEXT + 16];
+    tkr_diag_t diag;
     char *c = NULL, *k = NULL;
     size_t cl = 0, kl = 0;
     int rc;
@@ -345,12 +346,13 @@ static int load_ca(serve_t *sv, const settings_t *s)
         free(c);
         return cli_fail("cannot read %s: %s", key, cli_io_error());
     }
-    rc = tkr_ca_load_pem(&sv->ca, c, cl, k, kl, cli_port());
+    tkr_diag_clear(&diag);
+    rc = tkr_ca_load_pem(&sv->ca, c, cl, k, kl, cli_port(), &diag);
     mbedtls_platform_zeroize(k, kl);
     free(c);
     free(k);
     if (rc != 0)
-        return cli_fail("%s: %s", cert, sv->ca.what ? sv->ca.what : tkr_strerror(rc));
+        return cli_fail("%s: %s", cert, diag.msg[0] ? diag.msg : tkr_strerror(rc));
     return 0;
 }
 
@@ -434,7 +436,7 @@ static void audit_line(void *arg, const char *line)
 
 static int load_policy(tkr_policy_t *p, const char *path)
 {
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t len;
     char *text;
     int rc;
@@ -616,10 +618,8 @@ static int setup(serve_t *sv, const settings_t *s)
         return cli_fail("%s", err);
     if (s->audit_log[0] != '\0' && (sv->audit = fopen(s->audit_log, "a")) == NULL)
         return cli_fail("cannot open audit log %s: %s", s->audit_log, strerror(errno));
-    sv->svc.ca = &sv->ca.cert;
+    sv->svc.ca = &sv->ca;
     sv->svc.ca_pem = sv->ca_pem;
-    sv->svc.ca_cn = sv->ca.cn;
-    sv->svc.alg = alg;
     sv->svc.store = &sv->store;
     sv->svc.port = cli_port();
     sv->svc.api_key = s->api_key;

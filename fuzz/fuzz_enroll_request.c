@@ -24,6 +24,7 @@
 #include <mbedtls/x509_csr.h>
 
 #include "tkr_port_posix.h"
+#include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
 #include "tokenroll/csr.h"
 #include "tokenroll/error.h"
@@ -38,7 +39,7 @@
 static tkr_port_t port;
 static tkr_posix_t posix;
 static mbedtls_pk_context ca_key, dev_key;
-static mbedtls_x509_crt ca;
+static tkr_ca_t ca;
 static char ca_pem[4096], csr_json[2048];
 static char tok[4][4096];
 static tkr_policy_t policy;
@@ -68,7 +69,7 @@ static void mint(int i, const char *sub, tkr_subject_type_t type, const char *po
         c.roles = roles;
         c.n_roles = 1;
     }
-    CHECK(tkr_token_mint(tok[i], sizeof(tok[i]), &len, &ca_key, &c, &port, NULL) == 0);
+    CHECK(tkr_token_mint(tok[i], sizeof(tok[i]), &len, NULL, &ca_key, &c, &port) == 0);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -97,8 +98,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     spec.not_after = 1767225600 + 3650 * 86400LL;
     spec.usage = TKR_CERT_CA;
     CHECK(tkr_cert_write_pem(ca_pem, sizeof(ca_pem), &len, &spec, &port) == 0);
-    mbedtls_x509_crt_init(&ca);
-    CHECK(mbedtls_x509_crt_parse(&ca, (const uint8_t *)ca_pem, len + 1) == 0);
+    {
+        static char key_pem[2048];
+        size_t kl;
+        tkr_ca_init(&ca);
+        CHECK(tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &ca_key) == 0);
+        CHECK(tkr_ca_load_pem(&ca, ca_pem, len, key_pem, kl, &port, NULL) == 0);
+    }
 
     mbedtls_x509write_csr_init(&w);
     mbedtls_x509write_csr_set_key(&w, &dev_key);
@@ -127,8 +133,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     svc.ca = &ca;
     svc.ca_pem = ca_pem;
-    svc.ca_cn = "fuzz-ca";
-    svc.alg = TKR_JWT_ES256;
     svc.store = &store;
     svc.port = &port;
     svc.api_key = "fuzz-key";
@@ -236,7 +240,7 @@ static void check_cert(const char *body, size_t len)
     CHECK(mbedtls_x509_crt_parse(&crt, (const uint8_t *)pem, n + 1) == 0);
     /* The port's clock is pinned, mbedTLS reads the real one: only the
      * chain and signature count here. */
-    (void)mbedtls_x509_crt_verify(&crt, &ca, NULL, NULL, &flags, NULL, NULL);
+    (void)mbedtls_x509_crt_verify(&crt, &ca.cert, NULL, NULL, &flags, NULL, NULL);
     CHECK((flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) == 0);
     CHECK(mbedtls_pk_get_type(&crt.pk) == MBEDTLS_PK_ECKEY);
     mbedtls_x509_crt_free(&crt);

@@ -118,15 +118,17 @@ typedef struct {
 static int parse_body(body_t *b, const tkr_service_req_t *req,
                       tkr_service_resp_t *resp)
 {
+    tkr_diag_t diag;
     int rc;
 
     if (req->body_len > TKR_SERVICE_BODY_MAX)
         return fail(resp, 413, "request body over %d bytes", TKR_SERVICE_BODY_MAX), -1;
     if (req->body == NULL || req->body_len == 0)
         return fail(resp, 400, "request body must be a JSON object"), -1;
-    rc = tkr_json_parse(&b->doc, b->tok, BODY_TOKENS, req->body, req->body_len);
+    tkr_diag_clear(&diag);
+    rc = tkr_json_parse(&b->doc, b->tok, BODY_TOKENS, req->body, req->body_len, &diag);
     if (rc != 0)
-        return fail(resp, 400, "malformed JSON at byte %zu: %s", b->doc.err_off,
+        return fail(resp, 400, "malformed JSON at byte %zu: %s", diag.offset,
                     tkr_strerror(rc)), -1;
     if (tkr_json_type(&b->doc, 0) != TKR_JSON_OBJECT)
         return fail(resp, 400, "request body must be a JSON object"), -1;
@@ -165,45 +167,10 @@ static int name_ok(const char *s)
 
 /* ---- the token ---- */
 
-/* The token's roles or source_ips claim as C strings in store (NULL when
- * absent). Returns -1 when the claim is not a list of strings. */
-typedef struct {
-    const char *v[CLAIM_LIST_MAX];
-    size_t n;
-    int present;
-    char text[4096];
-} strlist_t;
-
-static int claim_list(strlist_t *l, const tkr_jwt_t *jwt, const char *name)
-{
-    int t = tkr_jwt_claim(jwt, name), i, cnt;
-    size_t used = 0, len;
-
-    l->n = 0;
-    l->present = t >= 0;
-    if (t < 0)
-        return 0;
-    if (tkr_json_type(&jwt->doc, t) != TKR_JSON_ARRAY)
-        return -1;
-    cnt = tkr_json_count(&jwt->doc, t);
-    if (cnt > CLAIM_LIST_MAX)
-        return -1;
-    for (i = 0; i < cnt; i++) {
-        int e = tkr_json_child(&jwt->doc, t, i);
-        if (tkr_json_type(&jwt->doc, e) != TKR_JSON_STRING ||
-            tkr_json_get_str(&jwt->doc, l->text + used, sizeof(l->text) - used, &len, e) != 0)
-            return -1;
-        l->v[l->n++] = l->text + used;
-        used += len + 1;
-    }
-    return 0;
-}
-
 typedef struct {
     tkr_jwt_t jwt;
     tkr_token_info_t info;
     body_t body;
-    strlist_t roles, ips;
     char token[TKR_JWT_MAX + 1];
     char csr[TKR_STORE_PEM_MAX];     /* a pending request keeps it whole */
     char name[TKR_STORE_NAME_MAX], type[TKR_STORE_SHORT_MAX];
@@ -214,35 +181,33 @@ typedef struct {
     tkr_store_pending_t pending;
 } enroll_ws_t;
 
-/* Signature under the CA key's algorithm, then the claims an enrollment
- * token must carry. *why names the problem for the client. */
+/* The token against the CA (tkr_token_verify: signature under the CA key's
+ * algorithm, iss, exp), then the claims an enrollment token must carry.
+ * diag->msg says what is wrong, for the client. */
 static int verify_token(const tkr_service_t *svc, enroll_ws_t *ws, int64_t now,
-                        const char **why)
+                        tkr_diag_t *diag)
 {
-    tkr_jwt_rules_t rules;
     int rc;
 
-    memset(&rules, 0, sizeof(rules));
-    rules.required = TKR_CLAIM_EXP | TKR_CLAIM_IAT | TKR_CLAIM_JTI | TKR_CLAIM_SUB;
-    rules.iss = svc->ca_cn;
-    rules.leeway = svc->leeway;
+    tkr_diag_clear(diag);
     rc = tkr_jwt_parse(&ws->jwt, ws->token, strlen(ws->token));
     if (rc == 0)
-        rc = tkr_jwt_verify(&ws->jwt, svc->alg, &svc->ca->pk, &rules, now);
+        rc = tkr_token_verify(&ws->jwt, svc->ca, now, diag);
     if (rc == 0)
         rc = tkr_token_read(&ws->info, &ws->jwt);
     if (rc != 0) {
-        *why = tkr_strerror(rc);
+        if (diag->msg[0] == '\0')
+            tkr_diag(diag, rc, NULL, tkr_strerror(rc));
         return rc;
     }
-    if (!ws->info.has_type) {
-        *why = "claim subject_type is missing";
-        return TKR_E_CLAIM_MISSING;
-    }
-    if (ws->info.policy < 0) {
-        *why = "claim policy is missing";
-        return TKR_E_CLAIM_MISSING;
-    }
+    if (!ws->info.has_iat || tkr_jwt_claim(&ws->jwt, "jti") < 0)
+        return tkr_diag(diag, TKR_E_CLAIM_MISSING, NULL, "claims iat and jti are required");
+    if (ws->info.iat > now + svc->leeway)
+        return tkr_diag(diag, TKR_E_IAT_FUTURE, NULL, "token issued in the future (iat)");
+    if (!ws->info.has_type)
+        return tkr_diag(diag, TKR_E_CLAIM_MISSING, NULL, "claim subject_type is missing");
+    if (ws->info.policy < 0)
+        return tkr_diag(diag, TKR_E_CLAIM_MISSING, NULL, "claim policy is missing");
     return 0;
 }
 
@@ -422,7 +387,7 @@ static int issue_and_record(const tkr_service_t *svc, mbedtls_pk_context *ca_key
     ir.type = type;
     ir.now = now;
     ir.days = svc->cert_days;
-    rc = tkr_issue_cert(ws->cert, sizeof(ws->cert), &len, &is, &ir, svc->ca, ca_key,
+    rc = tkr_issue_cert(ws->cert, sizeof(ws->cert), &len, &is, &ir, &svc->ca->cert, ca_key,
                         svc->port);
     if (rc != 0)
         return rc;
@@ -458,7 +423,7 @@ static int enroll(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     tkr_policy_t pol;
     tkr_policy_request_t pr;
     tkr_policy_decision_t d;
-    tkr_yaml_err_t yerr;
+    tkr_diag_t diag;
     mbedtls_x509_csr csr;
     tkr_store_use_t use;
     const char *why = NULL, *ip = req->client_ip;
@@ -488,19 +453,20 @@ static int enroll(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     snprintf(ws->type, sizeof(ws->type), "%s", tkr_subject_type_name(type));
 
     /* 1. The token: nothing about the name's state before it passes. */
-    if (verify_token(svc, ws, now, &why) != 0)
-        return fail(resp, 401, "invalid token: %s", why);
+    if (verify_token(svc, ws, now, &diag) != 0)
+        return fail(resp, 401, "invalid token: %s", diag.msg);
     tok_type = ws->info.type;
-    /* 2. Name and type. */
-    if (tok_type == TKR_SUBJECT_PATTERN) {
-        if (type == TKR_SUBJECT_ADMIN || !tkr_glob_match(ws->info.subject, ws->name))
+    /* 2. Name and type (a pattern token admits the clients its glob
+     * matches). */
+    tkr_diag_clear(&diag);
+    if (tkr_token_admits(&ws->info, ws->name, type, &diag) != 0) {
+        if (strcmp(diag.name, "subject_type") == 0)
+            return fail(resp, 403, "token is for a %s, not a %s",
+                        tkr_subject_type_name(tok_type), ws->type);
+        if (tok_type == TKR_SUBJECT_PATTERN)
             return fail(resp, 403, "token does not allow %s (pattern %s)", ws->name,
                         ws->info.subject);
-    } else if (strcmp(ws->info.subject, ws->name) != 0) {
         return fail(resp, 403, "token is for %s, not %s", ws->info.subject, ws->name);
-    } else if (tok_type != type) {
-        return fail(resp, 403, "token is for a %s, not a %s", tkr_subject_type_name(tok_type),
-                    ws->type);
     }
     /* The request's key proves possession before anything is decided. */
     mbedtls_x509_csr_init(&csr);
@@ -516,24 +482,21 @@ static int enroll(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     }
     /* 3, 4. The token's source_ips and roles, then the policy it carries. */
     tkr_policy_init(&pol);
-    if (claim_list(&ws->roles, &ws->jwt, "roles") != 0 ||
-        claim_list(&ws->ips, &ws->jwt, "source_ips") != 0) {
-        rc = fail(resp, 401, "invalid token: roles and source_ips must be lists of strings");
-        goto out;
-    }
-    if (tkr_policy_load_json(&pol, &ws->jwt.doc, ws->info.policy, &yerr) != 0) {
-        rc = fail(resp, 401, "invalid token: its policy is invalid: %s", yerr.msg);
-        goto out;
-    }
     memset(&pr, 0, sizeof(pr));
+    tkr_diag_clear(&diag);
+    if (tkr_policy_request_from_token(&pr, &ws->jwt, &diag) != 0) {
+        rc = fail(resp, 401, "invalid token: %s %s", diag.name, diag.msg);
+        goto out;
+    }
+    tkr_diag_clear(&diag);
+    if (tkr_policy_load_json(&pol, &ws->jwt.doc, ws->info.policy, &diag) != 0) {
+        rc = fail(resp, 401, "invalid token: its policy is invalid: %s", diag.msg);
+        goto out;
+    }
     pr.name = ws->name;
-    pr.type = ws->type;
+    pr.type = type;
     pr.ip = ip;
     pr.role = ws->role[0] != '\0' ? ws->role : NULL;
-    pr.token_roles = ws->roles.present ? ws->roles.v : NULL;
-    pr.n_token_roles = ws->roles.n;
-    pr.token_source_ips = ws->ips.present ? ws->ips.v : NULL;
-    pr.n_token_source_ips = ws->ips.n;
     if (tkr_policy_eval(&pol, &pr, &d) != 0) {
         rc = fail(resp, 400, "cannot evaluate the enrollment policy");
         goto out;
@@ -590,6 +553,7 @@ static int enroll(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
           ws->entity.serial);
     rc = answer_cert(svc, resp, ws->cert);
 out:
+    tkr_policy_request_free(&pr);
     tkr_policy_free(&pol);
     mbedtls_x509_csr_free(&csr);
     return rc;
@@ -940,46 +904,34 @@ typedef struct {
     const tkr_service_t *svc;
     mbedtls_pk_context *ca_key;
     enroll_ws_t *ws;
-    tkr_subject_type_t type;
-    int64_t validity;
+    tkr_mint_request_t mr;
     int names;                   /* array token, or -1 for "name" */
     int rc;
-    const char *why;
+    tkr_diag_t diag;
 } mint_t;
 
-static int mint_one(mint_t *m, const char *name, char *out, size_t size,
-                    int64_t *exp)
+/* One token under the service's policy, with the rules `token generate`
+ * keeps (tkr_policy_mint_subject, tkr_policy_mint_claims). */
+static int mint_one(mint_t *m, const char *name, char *out, size_t size, int64_t *exp)
 {
-    const tkr_policy_t *pol = m->svc->policy;
     tkr_token_claims_t c;
-    const char *role = m->ws->role[0] ? m->ws->role : pol->default_role;
-    const char *roles[1];
+    tkr_mint_request_t r = m->mr;
     size_t len = 0;
-    size_t i;
+    int rc;
 
     memset(&c, 0, sizeof(c));
+    tkr_diag_clear(&m->diag);
+    if ((rc = tkr_policy_mint_subject(m->svc->policy, r.type, name, &m->diag)) != 0 ||
+        (rc = tkr_policy_mint_claims(&c, &r, m->svc->policy, &m->diag)) != 0)
+        return rc;
     c.subject = name;
     c.issued_at = tkr_port_time(m->svc->port);
-    c.validity = m->validity;
-    c.issuer = m->svc->ca_cn;
-    c.type = m->type;
-    c.policy = pol->json;
-    c.policy_len = pol->json_len;
-    c.max_uses = pol->max_uses;
-    if (m->type == TKR_SUBJECT_ADMIN) {
-        for (i = 0; i < pol->n_allowed_roles; i++)
-            if (role != NULL && strcmp(pol->allowed_roles[i], role) == 0)
-                break;
-        if (role == NULL || i == pol->n_allowed_roles) {
-            m->why = "role is not one of the policy's allowed_roles";
-            return TKR_E_POLICY;
-        }
-        roles[0] = role;
-        c.roles = roles;
-        c.n_roles = 1;
-    }
+    c.issuer = m->svc->ca->cn;
     *exp = c.issued_at + c.validity;
-    return tkr_token_mint(out, size, &len, m->ca_key, &c, m->svc->port, NULL);
+    rc = tkr_token_mint(out, size, &len, NULL, m->ca_key, &c, m->svc->port);
+    if (rc != 0)
+        tkr_diag(&m->diag, rc, NULL, tkr_strerror(rc));
+    return rc;
 }
 
 static int write_minted(tkr_jsonw_t *w, void *arg)
@@ -1012,7 +964,7 @@ static int write_minted(tkr_jsonw_t *w, void *arg)
         int e = tkr_json_child(doc, m->names, i);
         if (tkr_json_get_str(doc, m->ws->name, sizeof(m->ws->name), NULL, e) != 0 ||
             !name_ok(m->ws->name)) {
-            m->why = "names must be a list of names";
+            tkr_diag(&m->diag, 0, "names", "must be a list of names");
             return m->rc = TKR_E_INVALID_ARG;
         }
         m->rc = mint_one(m, m->ws->name, tok, sizeof(m->ws->token), &exp);
@@ -1060,24 +1012,26 @@ static int mint(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     if (m.names < 0)
         set_name(resp, ws->name);
     if (opt_str(doc, 0, "entity_type", ws->type, sizeof(ws->type)) < 0 ||
-        (ws->type[0] != '\0' && tkr_subject_type_parse(ws->type, &m.type) != 0))
+        (ws->type[0] != '\0' && tkr_subject_type_parse(ws->type, &m.mr.type) != 0))
         return fail(resp, 400, "entity_type must be client, admin, relay, server or pattern");
     if (opt_str(doc, 0, "role", ws->role, sizeof(ws->role)) < 0)
         return fail(resp, 400, "role must be a string");
-    m.validity = svc->policy->validity;
+    m.mr.role = ws->role[0] != '\0' ? ws->role : NULL;
     t = tkr_json_find(doc, 0, "valid_days");
     if (t >= 0 && tkr_json_type(doc, t) != TKR_JSON_NULL) {
         if (tkr_json_get_i64(doc, &days, t) != 0 || days < 1 || days > 3650)
             return fail(resp, 400, "valid_days must be an integer from 1 to 3650");
-        m.validity = days * DAY;
+        m.mr.validity = days * DAY;
     }
     rc = respond(resp, 200, write_minted, &m);
-    if (rc != 0 && m.rc != 0)
-        return fail(resp, m.why != NULL ? 400 : 500, "cannot mint: %s",
-                    m.why != NULL ? m.why : tkr_strerror(m.rc));
+    if (rc != 0 && m.rc != 0) {
+        int client = m.rc == TKR_E_POLICY || m.rc == TKR_E_INVALID_ARG;
+        return fail(resp, client ? 400 : 500, "cannot mint: %s%s%s", m.diag.name,
+                    m.diag.name[0] ? " " : "", m.diag.msg[0] ? m.diag.msg : tkr_strerror(m.rc));
+    }
     if (rc == 0)
-        audit(svc, "token", m.names < 0 ? ws->name : "(batch)", tkr_subject_type_name(m.type),
-              "minted", NULL, NULL, req->client_ip, NULL);
+        audit(svc, "token", m.names < 0 ? ws->name : "(batch)",
+              tkr_subject_type_name(m.mr.type), "minted", NULL, NULL, req->client_ip, NULL);
     return rc;
 }
 
@@ -1100,16 +1054,17 @@ static int write_ca_info(tkr_jsonw_t *w, void *arg)
     const tkr_service_t *svc = arg;
     char dn[512];
     tkr_issued_t is;
+    tkr_jwt_alg_t alg;
 
     memset(&is, 0, sizeof(is));
-    if (mbedtls_x509_dn_gets(dn, sizeof(dn), &svc->ca->subject) < 0)
+    if (mbedtls_x509_dn_gets(dn, sizeof(dn), &svc->ca->cert.subject) < 0)
         dn[0] = '\0';
     (void)tkr_issued_describe(&is, (const uint8_t *)svc->ca_pem, strlen(svc->ca_pem) + 1);
     tkr_jsonw_obj_begin(w);
     tkr_jsonw_key(w, "subject");
     tkr_jsonw_str(w, dn);
     tkr_jsonw_key(w, "common_name");
-    tkr_jsonw_str(w, svc->ca_cn);
+    tkr_jsonw_str(w, svc->ca->cn);
     tkr_jsonw_key(w, "serial");
     tkr_jsonw_str(w, is.serial);
     tkr_jsonw_key(w, "fingerprint_sha256");
@@ -1117,7 +1072,10 @@ static int write_ca_info(tkr_jsonw_t *w, void *arg)
     tkr_jsonw_key(w, "not_after");
     tkr_jsonw_i64(w, is.not_after);
     tkr_jsonw_key(w, "token_alg");
-    tkr_jsonw_str(w, tkr_jwt_alg_name(svc->alg));
+    if (tkr_key_default_alg(&svc->ca->cert.pk, &alg) == 0)
+        tkr_jsonw_str(w, tkr_jwt_alg_name(alg));
+    else
+        tkr_jsonw_null(w);
     {
         char id[9];
         issuer_id(svc, id);
@@ -1137,8 +1095,8 @@ static void issuer_id(const tkr_service_t *svc, char out[9])
     int i;
 
     memset(h, 0, sizeof(h));
-    (void)mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), svc->ca->raw.p,
-                     svc->ca->raw.len, h);
+    (void)mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), svc->ca->cert.raw.p,
+                     svc->ca->cert.raw.len, h);
     for (i = 0; i < 4; i++) {
         out[2 * i] = digits[h[i] >> 4];
         out[2 * i + 1] = digits[h[i] & 15];

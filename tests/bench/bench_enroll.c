@@ -20,6 +20,7 @@
 #include "../store_mem.h"
 #include "serve.h"
 #include "tkr_port_posix.h"
+#include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
 #include "tokenroll/csr.h"
 #include "tokenroll/issue.h"
@@ -48,7 +49,7 @@ static void die(const char *what)
 typedef struct {
     const char *label;
     mbedtls_pk_context ca_key;
-    mbedtls_x509_crt ca;
+    tkr_ca_t ca;
     char ca_pem[4096];
     char token[4096];            /* one pattern token, many uses */
     tkr_jwt_alg_t alg;
@@ -85,9 +86,14 @@ static void make_ca(ca_t *c, tkr_key_type_t kt, const char *label)
     spec.usage = TKR_CERT_CA;
     if (tkr_cert_write_pem(c->ca_pem, sizeof(c->ca_pem), &len, &spec, &port) != 0)
         die("CA certificate");
-    mbedtls_x509_crt_init(&c->ca);
-    if (mbedtls_x509_crt_parse(&c->ca, (const uint8_t *)c->ca_pem, len + 1) != 0)
-        die("CA parse");
+    {
+        static char key_pem[4096];
+        size_t kl;
+        tkr_ca_init(&c->ca);
+        if (tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &c->ca_key) != 0 ||
+            tkr_ca_load_pem(&c->ca, c->ca_pem, len, key_pem, kl, &port, NULL) != 0)
+            die("CA load");
+    }
     if (tkr_key_default_alg(&c->ca_key, &c->alg) != 0)
         die("CA alg");
     tkr_policy_init(&pol);
@@ -100,7 +106,7 @@ static void make_ca(ca_t *c, tkr_key_type_t kt, const char *label)
     cl.policy = policy_json;
     cl.policy_len = strlen(policy_json);
     cl.max_uses = 1000000000;
-    if (tkr_token_mint(c->token, sizeof(c->token), &len, &c->ca_key, &cl, &port, NULL) != 0)
+    if (tkr_token_mint(c->token, sizeof(c->token), &len, NULL, &c->ca_key, &cl, &port) != 0)
         die("token mint");
 }
 
@@ -113,7 +119,7 @@ static void bench_token_verify(ca_t *c)
 
     do {
         if (tkr_jwt_parse(&jwt, c->token, strlen(c->token)) != 0 ||
-            tkr_jwt_verify(&jwt, c->alg, &c->ca.pk, &rules, time(NULL)) != 0)
+            tkr_jwt_verify(&jwt, c->alg, &c->ca.cert.pk, &rules, time(NULL), NULL) != 0)
             die("token verify");
         n++;
     } while ((t = cpu_now() - t0) < seconds);
@@ -153,7 +159,7 @@ static void bench_issue(ca_t *c)
     req.now = time(NULL);
     t0 = cpu_now();
     do {
-        if (tkr_issue_cert(pem, sizeof(pem), &len, &is, &req, &c->ca, &c->ca_key, &port) != 0)
+        if (tkr_issue_cert(pem, sizeof(pem), &len, &is, &req, &c->ca.cert, &c->ca_key, &port) != 0)
             die("issue");
         n++;
     } while ((t = cpu_now() - t0) < seconds);
@@ -173,8 +179,6 @@ static void bench_handler(ca_t *c, const tkr_csr_verifier_t *v, const char *what
     memset(&svc, 0, sizeof(svc));
     svc.ca = &c->ca;
     svc.ca_pem = c->ca_pem;
-    svc.ca_cn = "bench-ca";
-    svc.alg = c->alg;
     svc.store = &store;
     svc.port = &port;
     svc.cert_days = 365;

@@ -146,7 +146,7 @@ static int ca_setup(void **state)
     static char scratch[2 * TKR_CERTJSON_MAX];
     (void)state;
     tkr_ca_init(&ca);
-    return tkr_certjson_load(&ca, scratch, sizeof(scratch), "tests/vectors/flare", &port);
+    return tkr_certjson_load(&ca, scratch, sizeof(scratch), "tests/vectors/flare", &port, NULL);
 }
 
 static int ca_teardown(void **state)

@@ -46,7 +46,7 @@ static int setup(void **state)
     port_ctx.fixed_now = NOW;
     tkr_port_posix_init(&port, &port_ctx);
     tkr_ca_init(&ca);
-    if (tkr_certjson_load(&ca, scratch, sizeof(scratch), "tests/vectors/flare", &port) != 0)
+    if (tkr_certjson_load(&ca, scratch, sizeof(scratch), "tests/vectors/flare", &port, NULL) != 0)
         return -1;
     read_file("tests/vectors/flare/rootCA.pem", ca_pem, sizeof(ca_pem));
     read_file("tests/vectors/csr/p256.csr", csr, sizeof(csr));
@@ -61,10 +61,8 @@ static int setup(void **state)
     tkr_policy_init(&policy);
     if (tkr_policy_load_default(&policy) != 0)
         return -1;
-    svc.ca = &ca.cert;
+    svc.ca = &ca;
     svc.ca_pem = ca_pem;
-    svc.ca_cn = ca.cn;
-    svc.alg = TKR_JWT_RS256;
     svc.store = &store;
     svc.port = &port;
     svc.api_key = "k";
@@ -109,7 +107,7 @@ static void mint(char *out, size_t size, const char *sub, tkr_subject_type_t typ
     c.policy = policy_json ? policy_json : policy.json;
     c.policy_len = strlen(c.policy);
     c.max_uses = 1;
-    assert_int_equal(tkr_token_mint(out, size, &len, &ca.key, &c, &port, NULL), 0);
+    assert_int_equal(tkr_token_mint(out, size, &len, NULL, &ca.key, &c, &port), 0);
 }
 
 /* One request; returns the status, the body in resp (freed by the caller). */

@@ -35,6 +35,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "certjson.h"
 #include "config.h"
 #include "issue.h"
 #include "jwt.h"
@@ -43,10 +44,10 @@
 #include "store.h"
 
 typedef struct {
-    mbedtls_x509_crt *ca;        /* the root certificate (first in chain) */
-    const char *ca_pem;          /* the same, PEM, for responses */
-    const char *ca_cn;           /* its subject CN: tokens' iss */
-    tkr_jwt_alg_t alg;           /* the CA key's JWS algorithm */
+    tkr_ca_t *ca;                /* the root CA: its certificate and CN
+                                    (tokens' iss); the private key is not
+                                    used from here */
+    const char *ca_pem;          /* the certificate, PEM, for responses */
     tkr_store_t *store;
     const tkr_port_t *port;
     const char *api_key;         /* NULL or "": admin routes answer 403 */
