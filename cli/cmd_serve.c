@@ -347,7 +347,7 @@ static int load_ca(serve_t *sv, const settings_t *s)
         return cli_fail("cannot read %s: %s", key, cli_io_error());
     }
     tkr_diag_clear(&diag);
-    rc = tkr_ca_load_pem(&sv->ca, c, cl, k, kl, cli_port(), &diag);
+    rc = tkr_ca_load_pem(&sv->ca, c, cl + 1, k, kl + 1, cli_port(), &diag);
     mbedtls_platform_zeroize(k, kl);
     free(c);
     free(k);

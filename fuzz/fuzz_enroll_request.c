@@ -103,7 +103,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         size_t kl;
         tkr_ca_init(&ca);
         CHECK(tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &ca_key) == 0);
-        CHECK(tkr_ca_load_pem(&ca, ca_pem, len, key_pem, kl, &port, NULL) == 0);
+        CHECK(tkr_ca_load_pem(&ca, ca_pem, len + 1, key_pem, kl + 1, &port, NULL) == 0);
     }
 
     mbedtls_x509write_csr_init(&w);

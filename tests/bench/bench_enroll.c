@@ -91,7 +91,7 @@ static void make_ca(ca_t *c, tkr_key_type_t kt, const char *label)
         size_t kl;
         tkr_ca_init(&c->ca);
         if (tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &c->ca_key) != 0 ||
-            tkr_ca_load_pem(&c->ca, c->ca_pem, len, key_pem, kl, &port, NULL) != 0)
+            tkr_ca_load_pem(&c->ca, c->ca_pem, len + 1, key_pem, kl + 1, &port, NULL) != 0)
             die("CA load");
     }
     if (tkr_key_default_alg(&c->ca_key, &c->alg) != 0)
