@@ -233,7 +233,7 @@ static void check_cert(const char *body, size_t len)
     size_t n;
     int t;
 
-    CHECK(tkr_json_parse(&doc, toks, 64, body, len) == 0);
+    CHECK(tkr_json_parse(&doc, toks, 64, body, len, NULL) == 0);
     t = tkr_json_find(&doc, 0, "certificate");
     CHECK(t >= 0 && tkr_json_get_str(&doc, pem, sizeof(pem), &n, t) == 0);
     mbedtls_x509_crt_init(&crt);
@@ -275,7 +275,7 @@ static void run(const char *method, const char *path, const char *query, const c
           resp.status == 405 || resp.status == 409 || resp.status == 410 ||
           resp.status == 413);
     if (strcmp(resp.content_type, "application/json") == 0) {
-        CHECK(tkr_json_parse(&doc, toks, 256, resp.body, resp.len) == 0);
+        CHECK(tkr_json_parse(&doc, toks, 256, resp.body, resp.len, NULL) == 0);
         if (resp.status >= 400) {
             int e = tkr_json_find(&doc, 0, "error");
             CHECK(e >= 0 && tkr_json_type(&doc, e) == TKR_JSON_STRING);
