@@ -300,9 +300,9 @@ static int first_start_ca(const settings_t *s, const char *cert, const char *key
     spec.not_before = now;
     spec.not_after = now + (s->ca_days > 0 ? s->ca_days : 3650) * (int64_t)DAY;
     spec.usage = TKR_CERT_CA;
-    if (tkr_key_generate(&pk, TKR_KEY_RSA_2048, cli_port()) != 0 ||
-        tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port()) != 0 ||
-        tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &pk) != 0)
+    if (tkr_key_generate(&pk, TKR_KEY_RSA_2048, cli_port(), NULL) != 0 ||
+        tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port(), NULL) != 0 ||
+        tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &pk, NULL) != 0)
         rc = cli_fail("cannot create the root CA");
     else if ((rc = cli_out_write(key, key_pem, kl, CLI_OUT_SECRET)) == 0)
         rc = cli_out_write(cert, cert_pem, cl, 0);
@@ -406,7 +406,7 @@ static mbedtls_pk_context *thread_key(serve_t *sv)
     if ((pk = malloc(sizeof(*pk))) == NULL)
         return NULL;
     mbedtls_pk_init(pk);
-    if (tkr_key_parse_private(pk, (const uint8_t *)sv->key_pem, sv->key_len + 1, cli_port()) != 0 ||
+    if (tkr_key_parse_private(pk, (const uint8_t *)sv->key_pem, sv->key_len + 1, cli_port(), NULL) != 0 ||
         pthread_setspecific(sv->tls, pk) != 0) {
         free_thread_key(pk);
         return NULL;
@@ -610,7 +610,7 @@ static int setup(serve_t *sv, const settings_t *s)
     if (tkr_key_default_alg(&sv->ca.key, &alg) != 0)
         return cli_fail("the root CA key cannot sign tokens (RSA >= 2048, P-256, P-384)");
     if (cli_cert_pem(sv->ca_pem, sizeof(sv->ca_pem), &sv->ca.cert) != 0 ||
-        tkr_key_write_pem(sv->key_pem, sizeof(sv->key_pem), &sv->key_len, &sv->ca.key) != 0)
+        tkr_key_write_pem(sv->key_pem, sizeof(sv->key_pem), &sv->key_len, &sv->ca.key, NULL) != 0)
         return cli_fail("cannot encode the root CA");
     if ((rc = load_policy(&sv->policy, s->policy)) != 0)
         return rc;

@@ -89,20 +89,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     port.entropy = fixed_entropy;
     mbedtls_pk_init(&ca_key);
     mbedtls_pk_init(&dev_key);
-    CHECK(tkr_key_generate(&ca_key, TKR_KEY_EC_P256, &port) == 0);
-    CHECK(tkr_key_generate(&dev_key, TKR_KEY_EC_P256, &port) == 0);
+    CHECK(tkr_key_generate(&ca_key, TKR_KEY_EC_P256, &port, NULL) == 0);
+    CHECK(tkr_key_generate(&dev_key, TKR_KEY_EC_P256, &port, NULL) == 0);
     memset(&spec, 0, sizeof(spec));
     spec.subject_key = spec.issuer_key = &ca_key;
     spec.cn = "fuzz-ca";
     spec.not_before = 1767225600 - 86400;
     spec.not_after = 1767225600 + 3650 * 86400LL;
     spec.usage = TKR_CERT_CA;
-    CHECK(tkr_cert_write_pem(ca_pem, sizeof(ca_pem), &len, &spec, &port) == 0);
+    CHECK(tkr_cert_write_pem(ca_pem, sizeof(ca_pem), &len, &spec, &port, NULL) == 0);
     {
         static char key_pem[2048];
         size_t kl;
         tkr_ca_init(&ca);
-        CHECK(tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &ca_key) == 0);
+        CHECK(tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &ca_key, NULL) == 0);
         CHECK(tkr_ca_load_pem(&ca, ca_pem, len + 1, key_pem, kl + 1, &port, NULL) == 0);
     }
 

@@ -192,7 +192,7 @@ int tkr_issue_cert(char *out, size_t out_size, size_t *out_len,
     spec.usage = TKR_CERT_CLIENT;
     if (req->type == TKR_SUBJECT_SERVER || req->type == TKR_SUBJECT_RELAY)
         spec.usage |= TKR_CERT_SERVER;
-    rc = tkr_cert_write_pem(out, out_size, out_len, &spec, port);
+    rc = tkr_cert_write_pem(out, out_size, out_len, &spec, port, NULL);
     if (rc == 0)
         rc = tkr_issued_describe(issued, (const uint8_t *)out, *out_len + 1);
     return rc;

@@ -190,7 +190,7 @@ static int verify_token(const tkr_service_t *svc, enroll_ws_t *ws, int64_t now,
     int rc;
 
     tkr_diag_clear(diag);
-    rc = tkr_jwt_parse(&ws->jwt, ws->token, strlen(ws->token));
+    rc = tkr_jwt_parse(&ws->jwt, ws->token, strlen(ws->token), diag);
     if (rc == 0)
         rc = tkr_token_verify(&ws->jwt, svc->ca, now, diag);
     if (rc == 0)

@@ -76,7 +76,7 @@ static void make_ca(ca_t *c, tkr_key_type_t kt, const char *label)
 
     c->label = label;
     mbedtls_pk_init(&c->ca_key);
-    if (tkr_key_generate(&c->ca_key, kt, &port) != 0)
+    if (tkr_key_generate(&c->ca_key, kt, &port, NULL) != 0)
         die("CA key generation");
     memset(&spec, 0, sizeof(spec));
     spec.subject_key = spec.issuer_key = &c->ca_key;
@@ -84,13 +84,13 @@ static void make_ca(ca_t *c, tkr_key_type_t kt, const char *label)
     spec.not_before = time(NULL) - 3600;
     spec.not_after = time(NULL) + 3650 * 86400L;
     spec.usage = TKR_CERT_CA;
-    if (tkr_cert_write_pem(c->ca_pem, sizeof(c->ca_pem), &len, &spec, &port) != 0)
+    if (tkr_cert_write_pem(c->ca_pem, sizeof(c->ca_pem), &len, &spec, &port, NULL) != 0)
         die("CA certificate");
     {
         static char key_pem[4096];
         size_t kl;
         tkr_ca_init(&c->ca);
-        if (tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &c->ca_key) != 0 ||
+        if (tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &c->ca_key, NULL) != 0 ||
             tkr_ca_load_pem(&c->ca, c->ca_pem, len + 1, key_pem, kl + 1, &port, NULL) != 0)
             die("CA load");
     }
@@ -118,7 +118,7 @@ static void bench_token_verify(ca_t *c)
     long n = 0;
 
     do {
-        if (tkr_jwt_parse(&jwt, c->token, strlen(c->token)) != 0 ||
+        if (tkr_jwt_parse(&jwt, c->token, strlen(c->token), NULL) != 0 ||
             tkr_jwt_verify(&jwt, c->alg, &c->ca.cert.pk, &rules, time(NULL), NULL) != 0)
             die("token verify");
         n++;
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
     tkr_port_posix_init(&port, &posix);
     mbedtls_pk_init(&dev);
     mbedtls_x509write_csr_init(&w);
-    if (tkr_key_generate(&dev, TKR_KEY_EC_P256, &port) != 0)
+    if (tkr_key_generate(&dev, TKR_KEY_EC_P256, &port, NULL) != 0)
         die("device key");
     mbedtls_x509write_csr_set_key(&w, &dev);
     mbedtls_x509write_csr_set_md_alg(&w, MBEDTLS_MD_SHA256);

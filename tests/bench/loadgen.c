@@ -63,7 +63,7 @@ static char *device_body(const char *name, const char *token, const tkr_port_t *
 
     mbedtls_pk_init(&key);
     mbedtls_x509write_csr_init(&w);
-    if (out == NULL || tkr_key_generate(&key, TKR_KEY_EC_P256, port) != 0)
+    if (out == NULL || tkr_key_generate(&key, TKR_KEY_EC_P256, port, NULL) != 0)
         goto fail;
     mbedtls_x509write_csr_set_key(&w, &key);
     mbedtls_x509write_csr_set_md_alg(&w, MBEDTLS_MD_SHA256);
