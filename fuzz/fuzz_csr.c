@@ -23,14 +23,15 @@
 static void one(const uint8_t *buf, size_t len)
 {
     mbedtls_x509_csr csr, again;
-    const char *why = NULL;
+    tkr_diag_t why;
     char fp[65];
     int rc;
 
     mbedtls_x509_csr_init(&csr);
+    tkr_diag_clear(&why);
     rc = tkr_csr_check(&csr, buf, len, &why);
     if (rc != 0) {
-        CHECK(why != NULL && why[0] != '\0');
+        CHECK(why.msg[0] != '\0' && strcmp(why.name, "csr") == 0);
         CHECK(rc == TKR_E_CERT || rc == TKR_E_KEY_ALG || rc == TKR_E_UNSUPPORTED ||
               rc == TKR_E_SIGNATURE || rc == TKR_E_TOO_LARGE || rc == TKR_E_CRYPTO);
     } else {
@@ -39,6 +40,7 @@ static void one(const uint8_t *buf, size_t len)
         mbedtls_ecp_group_id g = tkr_compat_pk_curve(&csr.pk);
         CHECK((t == MBEDTLS_PK_RSA && bits >= 2048 && bits <= 4096) ||
               g == MBEDTLS_ECP_DP_SECP256R1 || g == MBEDTLS_ECP_DP_SECP384R1);
+        CHECK(why.msg[0] == '\0');
         CHECK(tkr_pubkey_fingerprint(fp, &csr.pk) == 0 && strlen(fp) == 64);
         mbedtls_x509_csr_init(&again);
         CHECK(tkr_csr_check(&again, csr.raw.p, csr.raw.len, NULL) == 0);

@@ -24,16 +24,15 @@ static void hex(char *out, const uint8_t *in, size_t n)
     out[2 * n] = '\0';
 }
 
-static int set_why(const char **why, const char *msg, int rc)
+/* The request's problems all concern one input, the CSR. */
+static int set_why(tkr_diag_t *d, const char *msg, int rc)
 {
-    if (why != NULL)
-        *why = msg;
-    return rc;
+    return tkr_diag(d, rc, "csr", msg);
 }
 
 /* The keys a device may enroll: what FLARE's clients generate and what
  * every TLS stack the project talks to accepts. */
-static int key_allowed(const mbedtls_pk_context *pk, const char **why)
+static int key_allowed(const mbedtls_pk_context *pk, tkr_diag_t *why)
 {
     mbedtls_pk_type_t t = mbedtls_pk_get_type(pk);
     size_t bits = mbedtls_pk_get_bitlen(pk);
@@ -66,13 +65,13 @@ static int verify_with(const tkr_csr_verifier_t *v, mbedtls_x509_csr *csr,
 }
 
 int tkr_csr_check(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
-                  const char **why)
+                  tkr_diag_t *why)
 {
     return tkr_csr_check_with(csr, buf, len, NULL, why);
 }
 
 int tkr_csr_check_with(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
-                       const tkr_csr_verifier_t *v, const char **why)
+                       const tkr_csr_verifier_t *v, tkr_diag_t *why)
 {
     uint8_t hash[MBEDTLS_MD_MAX_SIZE];
     const mbedtls_md_info_t *md;
@@ -84,8 +83,11 @@ int tkr_csr_check_with(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
         return set_why(why, "no request", TKR_E_INVALID_ARG);
     if (len > TKR_ISSUE_CSR_MAX + 1) /* PEM counts its NUL */
         return set_why(why, "request too large", TKR_E_TOO_LARGE);
-    if (mbedtls_x509_csr_parse(csr, buf, len) != 0)
+    if ((rc = mbedtls_x509_csr_parse(csr, buf, len)) != 0) {
+        if (why != NULL)
+            why->mbedtls = rc;
         return set_why(why, "not a PKCS#10 certification request", TKR_E_CERT);
+    }
     if ((rc = key_allowed(&csr->pk, why)) != 0)
         return rc;
     md_type = csr->TKR_PRIV(sig_md);

@@ -426,7 +426,7 @@ static int enroll(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     tkr_diag_t diag;
     mbedtls_x509_csr csr;
     tkr_store_use_t use;
-    const char *why = NULL, *ip = req->client_ip;
+    const char *ip = req->client_ip;
     int meta, rc, store_rc = 0;
 
     if (parse_body(&ws->body, req, resp) != 0)
@@ -470,11 +470,12 @@ static int enroll(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     }
     /* The request's key proves possession before anything is decided. */
     mbedtls_x509_csr_init(&csr);
+    tkr_diag_clear(&diag);
     rc = tkr_csr_check_with(&csr, (const uint8_t *)ws->csr, strlen(ws->csr) + 1,
-                            svc->csr_verifier, &why);
+                            svc->csr_verifier, &diag);
     if (rc != 0) {
         mbedtls_x509_csr_free(&csr);
-        return fail(resp, 400, "invalid CSR: %s", why);
+        return fail(resp, 400, "invalid CSR: %s", diag.msg);
     }
     if (tkr_pubkey_fingerprint(ws->key_fp, &csr.pk) != 0) {
         mbedtls_x509_csr_free(&csr);
@@ -744,7 +745,7 @@ static int decide(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
     (void)tkr_subject_type_parse(p->type, &type);
     mbedtls_x509_csr_init(&csr);
     r = tkr_csr_check_with(&csr, (const uint8_t *)p->csr, strlen(p->csr) + 1,
-                           svc->csr_verifier, why);
+                           svc->csr_verifier, NULL);
     if (r == 0)
         r = issue_and_record(svc, ca_key, ws, &csr, type, NULL, p->request_id, now, &store_rc);
     mbedtls_x509_csr_free(&csr);

@@ -15,6 +15,7 @@
 #include <mbedtls/x509_csr.h>
 
 #include "config.h"
+#include "error.h"
 #include "port.h"
 #include "token.h"
 
@@ -33,10 +34,10 @@
  * TKR_E_TOO_LARGE over TKR_ISSUE_CSR_MAX, TKR_E_CERT when it does not parse,
  * TKR_E_KEY_ALG for another key type or size, or a signature algorithm
  * that is not the key's, TKR_E_UNSUPPORTED for a hash other than SHA-2,
- * TKR_E_SIGNATURE when the signature does not verify. *why (may be NULL)
- * gets a short English reason (static text). */
+ * TKR_E_SIGNATURE when the signature does not verify. diag (may be NULL):
+ * name "csr", msg the reason, mbedtls the parser's code. */
 int tkr_csr_check(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
-                  const char **why);
+                  tkr_diag_t *diag);
 
 /* A faster signature check a host can plug in for the proof of possession
  * (the tokenroll program uses OpenSSL's libcrypto, about ten times
@@ -55,7 +56,7 @@ typedef struct {
 /* tkr_csr_check with the signature checked by v (NULL: mbedTLS). Every
  * other rule is the same. */
 int tkr_csr_check_with(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
-                       const tkr_csr_verifier_t *v, const char **why);
+                       const tkr_csr_verifier_t *v, tkr_diag_t *diag);
 
 /* SHA-256 of a public key's SubjectPublicKeyInfo DER, as 64 lowercase hex
  * characters: how a pending request remembers the key it is for. */
