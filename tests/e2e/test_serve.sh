@@ -169,6 +169,8 @@ suite() {
   head -c 70000 /dev/zero | tr '\0' a > big.json
   post /api/v1/enroll big.json
   expect_code "$label: a body over 64 KiB is 413" 413 "over 65536"; unchanged "a body too large"
+  post /api/v1/enroll big.json -H "Transfer-Encoding: chunked"
+  expect_code "$label: a chunked body over 64 KiB is 413 too" 413 "over 65536"; unchanged "a chunked body too large"
   printf '{"token": "x", "csr": ' > bad.json
   post /api/v1/enroll bad.json
   expect_code "$label: malformed JSON is 400" 400 "malformed JSON"; unchanged "malformed JSON"
