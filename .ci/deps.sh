@@ -11,7 +11,8 @@ PKGS=(
   clang libclang-rt-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   dpkg-dev bzip2 xz-utils ca-certificates
-  openssl curl libcurl4-openssl-dev python3 python3-jwt python3-yaml
+  openssl libssl-dev libp11-kit-dev softhsm2 opensc
+  curl libcurl4-openssl-dev python3 python3-jwt python3-yaml
   sqlite3 postgresql
 )
 

@@ -20,6 +20,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "cli.h"
+#include "cli_ca.h"
 #include "http.h"
 #include "serve.h"
 #include "store.h"
@@ -61,12 +62,18 @@ typedef struct {
 typedef struct {
     tkr_service_t svc;
     tkr_store_t store;
-    tkr_ca_t ca;
+    cli_ca_key_t key;                    /* where the CA key is; its text is
+                                            wiped once the signers hold it */
+    tkr_ca_t ca;                         /* ca.cert/ca.key of a configuration */
     tkr_policy_t policy;
     char ca_pem[PEM_MAX];
-    char key_pem[PEM_MAX];               /* parsed again by each thread */
-    size_t key_len;
-    pthread_key_t tls;
+    /* One signer per worker (a signer serves one thread at a time):
+     * borrowed for a request, given back after it. */
+    tkr_signer_t *signers;
+    int *idle;
+    int nsigners, nidle;
+    pthread_mutex_t signer_mu;
+    pthread_cond_t signer_cv;
     FILE *audit;
     pthread_mutex_t audit_mu;
 } serve_t;
@@ -286,48 +293,75 @@ static int first_start_ca(const settings_t *s, const char *cert, const char *key
 {
     static char cert_pem[PEM_MAX], key_pem[PEM_MAX];
     mbedtls_pk_context pk;
+    tkr_signer_t signer;
     tkr_cert_spec_t spec;
     int64_t now = tkr_port_time(cli_port());
     size_t cl = 0, kl = 0;
+    tkr_diag_t d;
     int rc;
 
     if (cli_mkdirs(s->data_dir, 0700) != 0)
         return cli_fail("cannot create %s: %s", s->data_dir, strerror(errno));
     mbedtls_pk_init(&pk);
+    tkr_signer_init(&signer);
+    tkr_diag_clear(&d);
     memset(&spec, 0, sizeof(spec));
-    spec.subject_key = spec.issuer_key = &pk;
+    spec.signer = &signer; /* subject_key NULL: self-signed */
     spec.cn = s->project_name[0] ? s->project_name : "NVFlare";
     spec.not_before = now;
     spec.not_after = now + (s->ca_days > 0 ? s->ca_days : 3650) * (int64_t)DAY;
     spec.usage = TKR_CERT_CA;
-    if (tkr_key_generate(&pk, TKR_KEY_RSA_2048, cli_port(), NULL) != 0 ||
-        tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port(), NULL) != 0 ||
-        tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &pk, NULL) != 0)
-        rc = cli_fail("cannot create the root CA");
+    if (tkr_key_generate(&pk, TKR_KEY_RSA_2048, cli_port(), &d) != 0 ||
+        tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &pk, &d) != 0 ||
+        tkr_signer_load_mbedtls(&signer, (const uint8_t *)key_pem, kl + 1, cli_port()) != 0 ||
+        tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port(), &d) != 0)
+        rc = cli_fail("cannot create the root CA%s%s", d.msg[0] ? ": " : "", d.msg);
     else if ((rc = cli_out_write(key, key_pem, kl, CLI_OUT_SECRET)) == 0)
         rc = cli_out_write(cert, cert_pem, cl, 0);
     mbedtls_platform_zeroize(key_pem, sizeof(key_pem));
+    tkr_signer_free(&signer);
     mbedtls_pk_free(&pk);
     if (rc == 0)
         fprintf(stderr, "Created root CA \"%s\" in %s\n", spec.cn, s->data_dir);
     return rc;
 }
 
-static int load_ca(serve_t *sv, const settings_t *s)
+/* The root certificate and a signer per worker. The key comes from
+ * --ca-key / TOKENROLL_CA_KEY (a file or a PKCS#11 URI), else from the
+ * workspace (--ca-path), else from the configuration's ca.key or
+ * data_dir's rootCA.key; every signer is checked against the certificate,
+ * and the key's text is wiped once they are loaded. */
+static int load_ca(serve_t *sv, const settings_t *s, const cli_args_t *a)
 {
     char cert[TEXT + 16], key[TEXT + 16];
-    tkr_diag_t diag;
-    char *c = NULL, *k = NULL;
-    size_t cl = 0, kl = 0;
-    int rc;
+    const char *dir = NULL;
+    int i, rc;
 
-    if (s->ca_path[0] != '\0')
-        return cli_load_ca(&sv->ca, s->ca_path);
-    if (s->ca_cert[0] != '\0' || s->ca_key[0] != '\0') {
+    if (s->ca_path[0] != '\0') {
+        dir = s->ca_path;
+    } else if (s->ca_cert[0] != '\0' || s->ca_key[0] != '\0') {
+        char *c;
+        size_t cl;
+        tkr_diag_t d;
+
         if (s->ca_cert[0] == '\0' || s->ca_key[0] == '\0')
             return cli_fail("ca.cert and ca.key go together");
-        snprintf(cert, sizeof(cert), "%s", s->ca_cert);
-        snprintf(key, sizeof(key), "%s", s->ca_key);
+        if ((c = cli_read_file(s->ca_cert, PEM_MAX, &cl)) == NULL)
+            return cli_fail("cannot read %s: %s", s->ca_cert, cli_io_error());
+        char none[8];
+        tkr_diag_clear(&d);
+        /* The certificate only: the key is the signers' to read. */
+        sv->ca.key_text = none;
+        sv->ca.key_text_size = sizeof(none);
+        rc = tkr_ca_load_pem(&sv->ca, c, cl + 1, NULL, 0, cli_port(), &d);
+        sv->ca.key_text = NULL;
+        free(c);
+        if (rc != 0)
+            return cli_fail("%s: %s", s->ca_cert, d.msg[0] ? d.msg : tkr_strerror(rc));
+        /* The configuration names the key where --ca-key would. */
+        if ((cli_get(a, "ca-key") == NULL || cli_get(a, "ca-key")[0] == '\0') &&
+            setenv("TOKENROLL_CA_KEY", s->ca_key, 0) != 0)
+            return cli_fail("cannot pass ca.key on");
     } else if (s->data_dir[0] != '\0') {
         struct stat st;
         snprintf(cert, sizeof(cert), "%s/rootCA.pem", s->data_dir);
@@ -335,24 +369,28 @@ static int load_ca(serve_t *sv, const settings_t *s)
         if (stat(cert, &st) != 0 && stat(key, &st) != 0 &&
             (rc = first_start_ca(s, cert, key)) != 0)
             return rc;
+        dir = s->data_dir;
     } else {
         return cli_fail("no root CA: pass --ca-path (a provisioned workspace), or set "
                         "data_dir or ca.cert/ca.key in the configuration.\n%s", cli_ca_hint);
     }
-    tkr_ca_init(&sv->ca);
-    if ((c = cli_read_file(cert, PEM_MAX, &cl)) == NULL)
-        return cli_fail("cannot read %s: %s", cert, cli_io_error());
-    if ((k = cli_read_file(key, PEM_MAX, &kl)) == NULL) {
-        free(c);
-        return cli_fail("cannot read %s: %s", key, cli_io_error());
+    if ((rc = cli_ca_key_open(&sv->key, a, dir)) != 0)
+        return rc;
+    sv->svc.ca = dir != NULL ? &sv->key.ca : &sv->ca;
+    sv->nsigners = (int)s->threads;
+    sv->signers = calloc((size_t)sv->nsigners, sizeof(*sv->signers));
+    sv->idle = calloc((size_t)sv->nsigners, sizeof(*sv->idle));
+    if (sv->signers == NULL || sv->idle == NULL)
+        return cli_fail("out of memory");
+    for (i = 0; i < sv->nsigners; i++) {
+        if ((rc = cli_ca_key_signer(&sv->key, &sv->signers[i])) != 0)
+            return rc;
+        if (dir == NULL &&
+            tkr_signer_check_cert(&sv->signers[i], &sv->ca.cert, cli_port()) != 0)
+            return cli_fail("%s is not the key of %s", s->ca_key, s->ca_cert);
+        sv->idle[sv->nidle++] = i;
     }
-    tkr_diag_clear(&diag);
-    rc = tkr_ca_load_pem(&sv->ca, c, cl + 1, k, kl + 1, cli_port(), &diag);
-    mbedtls_platform_zeroize(k, kl);
-    free(c);
-    free(k);
-    if (rc != 0)
-        return cli_fail("%s: %s", cert, diag.msg[0] ? diag.msg : tkr_strerror(rc));
+    cli_ca_key_forget(&sv->key);
     return 0;
 }
 
@@ -389,39 +427,34 @@ static int find_server_kit(const char *ws, char *cert, char *key, size_t size)
 
 /* ---- running ---- */
 
-static void free_thread_key(void *p)
+static tkr_signer_t *borrow_signer(serve_t *sv)
 {
-    mbedtls_pk_free(p);
-    free(p);
+    tkr_signer_t *sg;
+
+    pthread_mutex_lock(&sv->signer_mu);
+    while (sv->nidle == 0)
+        pthread_cond_wait(&sv->signer_cv, &sv->signer_mu);
+    sg = &sv->signers[sv->idle[--sv->nidle]];
+    pthread_mutex_unlock(&sv->signer_mu);
+    return sg;
 }
 
-/* This thread's own copy of the CA key: mbedTLS key contexts carry RSA
- * blinding state and are not shared between threads. */
-static mbedtls_pk_context *thread_key(serve_t *sv)
+static void return_signer(serve_t *sv, tkr_signer_t *sg)
 {
-    mbedtls_pk_context *pk = pthread_getspecific(sv->tls);
-
-    if (pk != NULL)
-        return pk;
-    if ((pk = malloc(sizeof(*pk))) == NULL)
-        return NULL;
-    mbedtls_pk_init(pk);
-    if (tkr_key_parse_private(pk, (const uint8_t *)sv->key_pem, sv->key_len + 1, cli_port(), NULL) != 0 ||
-        pthread_setspecific(sv->tls, pk) != 0) {
-        free_thread_key(pk);
-        return NULL;
-    }
-    return pk;
+    pthread_mutex_lock(&sv->signer_mu);
+    sv->idle[sv->nidle++] = (int)(sg - sv->signers);
+    pthread_cond_signal(&sv->signer_cv);
+    pthread_mutex_unlock(&sv->signer_mu);
 }
 
 static int handle(void *arg, const tkr_service_req_t *req, tkr_service_resp_t *resp)
 {
     serve_t *sv = arg;
-    mbedtls_pk_context *pk = thread_key(sv);
+    tkr_signer_t *sg = borrow_signer(sv);
+    int rc = tkr_service_handle(&sv->svc, sg, req, resp);
 
-    if (pk == NULL)
-        return TKR_E_KEY;
-    return tkr_service_handle(&sv->svc, pk, req, resp);
+    return_signer(sv, sg);
+    return rc;
 }
 
 static void audit_line(void *arg, const char *line)
@@ -498,7 +531,8 @@ static const char serve_usage[] =
     "  --pending-timeout S  seconds a pending request waits (default 604800)\n"
     "  --threads N        worker threads (default: the number of cores)\n"
     "  --audit-log FILE   also append each decision as a JSON line here\n"
-    "  --insecure-http    serve plain HTTP (only behind a TLS-terminating proxy)\n";
+    "  --insecure-http    serve plain HTTP (only behind a TLS-terminating proxy)\n"
+    CLI_CA_KEY_USAGE;
 
 static int settings_from_args(settings_t *s, const cli_args_t *a)
 {
@@ -599,18 +633,14 @@ static int settings_complete(settings_t *s)
     return 0;
 }
 
-static int setup(serve_t *sv, const settings_t *s)
+static int setup(serve_t *sv, const settings_t *s, const cli_args_t *a)
 {
     char err[512];
-    tkr_jwt_alg_t alg;
     int rc;
 
-    if ((rc = load_ca(sv, s)) != 0)
+    if ((rc = load_ca(sv, s, a)) != 0)
         return rc;
-    if (tkr_key_default_alg(&sv->ca.key, &alg) != 0)
-        return cli_fail("the root CA key cannot sign tokens (RSA >= 2048, P-256, P-384)");
-    if (cli_cert_pem(sv->ca_pem, sizeof(sv->ca_pem), &sv->ca.cert) != 0 ||
-        tkr_key_write_pem(sv->key_pem, sizeof(sv->key_pem), &sv->key_len, &sv->ca.key, NULL) != 0)
+    if (cli_cert_pem(sv->ca_pem, sizeof(sv->ca_pem), &sv->svc.ca->cert) != 0)
         return cli_fail("cannot encode the root CA");
     if ((rc = load_policy(&sv->policy, s->policy)) != 0)
         return rc;
@@ -618,7 +648,6 @@ static int setup(serve_t *sv, const settings_t *s)
         return cli_fail("%s", err);
     if (s->audit_log[0] != '\0' && (sv->audit = fopen(s->audit_log, "a")) == NULL)
         return cli_fail("cannot open audit log %s: %s", s->audit_log, strerror(errno));
-    sv->svc.ca = &sv->ca;
     sv->svc.ca_pem = sv->ca_pem;
     sv->svc.store = &sv->store;
     sv->svc.port = cli_port();
@@ -721,10 +750,12 @@ int cmd_serve(int argc, char **argv)
         {"policy", 'p', OPT_VALUE, NULL},      {"cert-days", 0, OPT_VALUE, NULL},
         {"pending-timeout", 0, OPT_VALUE, NULL}, {"threads", 0, OPT_VALUE, NULL},
         {"audit-log", 0, OPT_VALUE, NULL},     {"insecure-http", 0, OPT_FLAG, NULL},
-        {"now", 0, OPT_VALUE, NULL},           {NULL, 0, 0, NULL}};
+        {"now", 0, OPT_VALUE, NULL},           CLI_CA_KEY_OPTS,
+        {NULL, 0, 0, NULL}};
     static serve_t sv;
     settings_t s;
     cli_args_t a;
+    int i;
     int rc = cli_parse(&a, opts, serve_usage, argc, argv);
 
     if (rc != 0)
@@ -735,18 +766,25 @@ int cmd_serve(int argc, char **argv)
         return rc;
     memset(&sv, 0, sizeof(sv));
     tkr_ca_init(&sv.ca);
+    cli_ca_key_init(&sv.key);
     tkr_policy_init(&sv.policy);
     pthread_mutex_init(&sv.audit_mu, NULL);
-    pthread_key_create(&sv.tls, free_thread_key);
-    rc = setup(&sv, &s);
+    pthread_mutex_init(&sv.signer_mu, NULL);
+    pthread_cond_init(&sv.signer_cv, NULL);
+    rc = setup(&sv, &s, &a);
     if (rc == 0)
         rc = run(&sv, &s);
     cli_store_close(&sv.store);
     if (sv.audit != NULL)
         fclose(sv.audit);
     tkr_policy_free(&sv.policy);
+    if (sv.signers != NULL)
+        for (i = 0; i < sv.nsigners; i++)
+            tkr_signer_free(&sv.signers[i]);
+    free(sv.signers);
+    free(sv.idle);
+    cli_ca_key_free(&sv.key);
     tkr_ca_free(&sv.ca);
-    mbedtls_platform_zeroize(sv.key_pem, sizeof(sv.key_pem));
     mbedtls_platform_zeroize(&s, sizeof(s));
     return rc;
 }

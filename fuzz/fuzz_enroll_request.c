@@ -31,6 +31,7 @@
 #include "tokenroll/json.h"
 #include "tokenroll/policy.h"
 #include "tokenroll/service.h"
+#include "tokenroll/signer.h"
 #include "tokenroll/token.h"
 
 #include "../tests/store_mem.h"
@@ -39,6 +40,7 @@
 static tkr_port_t port;
 static tkr_posix_t posix;
 static mbedtls_pk_context ca_key, dev_key;
+static tkr_signer_t signer;
 static tkr_ca_t ca;
 static char ca_pem[4096], csr_json[2048];
 static char tok[4][4096];
@@ -69,7 +71,7 @@ static void mint(int i, const char *sub, tkr_subject_type_t type, const char *po
         c.roles = roles;
         c.n_roles = 1;
     }
-    CHECK(tkr_token_mint(tok[i], sizeof(tok[i]), &len, NULL, &ca_key, &c, &port) == 0);
+    CHECK(tkr_token_mint(tok[i], sizeof(tok[i]), &len, NULL, &signer, &c, &port) == 0);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -91,8 +93,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     mbedtls_pk_init(&dev_key);
     CHECK(tkr_key_generate(&ca_key, TKR_KEY_EC_P256, &port, NULL) == 0);
     CHECK(tkr_key_generate(&dev_key, TKR_KEY_EC_P256, &port, NULL) == 0);
+    {
+        static char pem[2048];
+        size_t pl;
+        tkr_signer_init(&signer);
+        CHECK(tkr_key_write_pem(pem, sizeof(pem), &pl, &ca_key, NULL) == 0);
+        CHECK(tkr_signer_load_mbedtls(&signer, (const uint8_t *)pem, pl + 1, &port) == 0);
+    }
     memset(&spec, 0, sizeof(spec));
-    spec.subject_key = spec.issuer_key = &ca_key;
+    spec.signer = &signer; /* self-signed */
     spec.cn = "fuzz-ca";
     spec.not_before = 1767225600 - 86400;
     spec.not_after = 1767225600 + 3650 * 86400LL;
@@ -267,7 +276,7 @@ static void run(const char *method, const char *path, const char *query, const c
     req.client_ip = "192.0.2.7";
     snap(&before);
     tkr_service_resp_init(&resp);
-    rc = tkr_service_handle(&svc, &ca_key, &req, &resp);
+    rc = tkr_service_handle(&svc, &signer, &req, &resp);
     CHECK(rc == 0);
     CHECK(resp.body != NULL && resp.len == strlen(resp.body));
     CHECK(resp.status == 200 || resp.status == 202 || resp.status == 400 ||

@@ -169,19 +169,19 @@ out:
 
 int tkr_issue_cert(char *out, size_t out_size, size_t *out_len,
                    tkr_issued_t *issued, const tkr_issue_req_t *req,
-                   const mbedtls_x509_crt *ca, mbedtls_pk_context *ca_key,
+                   const mbedtls_x509_crt *ca, tkr_signer_t *signer,
                    const tkr_port_t *port)
 {
     tkr_cert_spec_t spec;
     int rc;
 
     if (out == NULL || out_len == NULL || issued == NULL || req == NULL ||
-        req->key == NULL || req->name == NULL || ca == NULL || ca_key == NULL ||
+        req->key == NULL || req->name == NULL || ca == NULL || signer == NULL ||
         req->days <= 0 || req->type == TKR_SUBJECT_PATTERN)
         return TKR_E_INVALID_ARG;
     memset(&spec, 0, sizeof(spec));
     spec.subject_key = req->key;
-    spec.issuer_key = ca_key;
+    spec.signer = signer;
     spec.issuer = ca;
     spec.cn = req->name;
     spec.org = req->org != NULL && req->org[0] != '\0' ? req->org : NULL;

@@ -368,7 +368,7 @@ static int store_failure(tkr_service_resp_t *resp, int r, const char *name)
 
 /* Sign for csr's key and record the entity (spending a use of `use` when
  * not NULL, deciding `request_id` when not NULL). */
-static int issue_and_record(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
+static int issue_and_record(const tkr_service_t *svc, tkr_signer_t *ca_key,
                             enroll_ws_t *ws, mbedtls_x509_csr *csr,
                             tkr_subject_type_t type, const tkr_store_use_t *use,
                             const char *request_id, int64_t now, int *store_rc)
@@ -413,7 +413,7 @@ static int request_id(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
     return tkr_uuid_v4(out, port);
 }
 
-static int enroll(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
+static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
                   const tkr_service_req_t *req, tkr_service_resp_t *resp,
                   enroll_ws_t *ws)
 {
@@ -709,7 +709,7 @@ static int entity_type(const tkr_service_req_t *req, const tkr_json_t *doc,
 
 /* Approve or reject the waiting request of name/type. 0 done; else an
  * HTTP status with *why. */
-static int decide(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
+static int decide(const tkr_service_t *svc, tkr_signer_t *ca_key,
                   enroll_ws_t *ws, int approve, const char **why)
 {
     tkr_store_pending_t *p = &ws->pending;
@@ -787,7 +787,7 @@ static int write_decided(tkr_jsonw_t *w, void *arg)
 
 typedef struct {
     const tkr_service_t *svc;
-    mbedtls_pk_context *ca_key;
+    tkr_signer_t *ca_key;
     enroll_ws_t *ws;
     int approve, names;
 } batch_t;
@@ -830,7 +830,7 @@ static int write_batch(tkr_jsonw_t *w, void *arg)
     return 0;
 }
 
-static int pending_route(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
+static int pending_route(const tkr_service_t *svc, tkr_signer_t *ca_key,
                          const tkr_service_req_t *req, tkr_service_resp_t *resp,
                          enroll_ws_t *ws, const char *rest)
 {
@@ -903,7 +903,7 @@ static int pending_route(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
 
 typedef struct {
     const tkr_service_t *svc;
-    mbedtls_pk_context *ca_key;
+    tkr_signer_t *ca_key;
     enroll_ws_t *ws;
     tkr_mint_request_t mr;
     int names;                   /* array token, or -1 for "name" */
@@ -983,7 +983,7 @@ static int write_minted(tkr_jsonw_t *w, void *arg)
     return 0;
 }
 
-static int mint(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
+static int mint(const tkr_service_t *svc, tkr_signer_t *ca_key,
                 const tkr_service_req_t *req, tkr_service_resp_t *resp,
                 enroll_ws_t *ws)
 {
@@ -1190,7 +1190,7 @@ static int text(tkr_service_resp_t *resp, const char *s, const char *type)
     return 0;
 }
 
-static int route(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
+static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
                  const tkr_service_req_t *req, tkr_service_resp_t *resp,
                  enroll_ws_t *ws)
 {
@@ -1253,7 +1253,7 @@ static int route(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
 #undef ROUTE
 }
 
-int tkr_service_handle(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
+int tkr_service_handle(const tkr_service_t *svc, tkr_signer_t *ca_key,
                        const tkr_service_req_t *req, tkr_service_resp_t *resp)
 {
     enroll_ws_t *ws;

@@ -27,6 +27,7 @@
 #include "tokenroll/key.h"
 #include "tokenroll/policy.h"
 #include "tokenroll/service.h"
+#include "tokenroll/signer.h"
 #include "tokenroll/token.h"
 
 static tkr_port_t port;
@@ -49,6 +50,8 @@ static void die(const char *what)
 typedef struct {
     const char *label;
     mbedtls_pk_context ca_key;
+    tkr_signer_t mbed, fast;     /* fast: OpenSSL where built in */
+    int have_fast;
     tkr_ca_t ca;
     char ca_pem[4096];
     char token[4096];            /* one pattern token, many uses */
@@ -78,8 +81,20 @@ static void make_ca(ca_t *c, tkr_key_type_t kt, const char *label)
     mbedtls_pk_init(&c->ca_key);
     if (tkr_key_generate(&c->ca_key, kt, &port, NULL) != 0)
         die("CA key generation");
+    {
+        static char pem[4096];
+        size_t pl;
+        tkr_signer_init(&c->mbed);
+        tkr_signer_init(&c->fast);
+        if (tkr_key_write_pem(pem, sizeof(pem), &pl, &c->ca_key, NULL) != 0 ||
+            tkr_signer_load_mbedtls(&c->mbed, (const uint8_t *)pem, pl + 1, &port) != 0)
+            die("mbedTLS signer");
+#if defined(TKR_WITH_OPENSSL)
+        c->have_fast = tkr_signer_load_openssl(&c->fast, (const uint8_t *)pem, pl + 1) == 0;
+#endif
+    }
     memset(&spec, 0, sizeof(spec));
-    spec.subject_key = spec.issuer_key = &c->ca_key;
+    spec.signer = &c->mbed; /* self-signed */
     spec.cn = "bench-ca";
     spec.not_before = time(NULL) - 3600;
     spec.not_after = time(NULL) + 3650 * 86400L;
@@ -106,7 +121,7 @@ static void make_ca(ca_t *c, tkr_key_type_t kt, const char *label)
     cl.policy = policy_json;
     cl.policy_len = strlen(policy_json);
     cl.max_uses = 1000000000;
-    if (tkr_token_mint(c->token, sizeof(c->token), &len, NULL, &c->ca_key, &cl, &port) != 0)
+    if (tkr_token_mint(c->token, sizeof(c->token), &len, NULL, &c->mbed, &cl, &port) != 0)
         die("token mint");
 }
 
@@ -142,7 +157,7 @@ static void bench_csr_verify(const tkr_csr_verifier_t *v, const char *what)
     report(what, "-", n, t);
 }
 
-static void bench_issue(ca_t *c)
+static void bench_issue(ca_t *c, tkr_signer_t *sg, const char *what)
 {
     static char pem[TKR_ISSUE_PEM_MAX];
     mbedtls_x509_csr csr;
@@ -159,15 +174,16 @@ static void bench_issue(ca_t *c)
     req.now = time(NULL);
     t0 = cpu_now();
     do {
-        if (tkr_issue_cert(pem, sizeof(pem), &len, &is, &req, &c->ca.cert, &c->ca_key, &port) != 0)
+        if (tkr_issue_cert(pem, sizeof(pem), &len, &is, &req, &c->ca.cert, sg, &port) != 0)
             die("issue");
         n++;
     } while ((t = cpu_now() - t0) < seconds);
     mbedtls_x509_csr_free(&csr);
-    report("certificate (sign+encode)", c->label, n, t);
+    report(what, c->label, n, t);
 }
 
-static void bench_handler(ca_t *c, const tkr_csr_verifier_t *v, const char *what)
+static void bench_handler(ca_t *c, tkr_signer_t *sg, const tkr_csr_verifier_t *v,
+                          const char *what)
 {
     static mem_store_t mem;
     tkr_store_t store = {&mem_store_ops, &mem};
@@ -202,7 +218,7 @@ static void bench_handler(ca_t *c, const tkr_csr_verifier_t *v, const char *what
             mem_store_reset(&mem);
         req.body_len = strlen(body);
         tkr_service_resp_init(&resp);
-        if (tkr_service_handle(&svc, &c->ca_key, &req, &resp) != 0 || resp.status != 200) {
+        if (tkr_service_handle(&svc, sg, &req, &resp) != 0 || resp.status != 200) {
             fprintf(stderr, "%s\n", resp.body ? resp.body : "");
             die("enroll handler");
         }
@@ -255,11 +271,17 @@ int main(int argc, char **argv)
     bench_token_verify(&ec);
     bench_csr_verify(NULL, "CSR verify (P-256, mbedTLS)");
     bench_csr_verify(cli_csr_verifier(), "CSR verify (P-256, libcrypto)");
-    bench_issue(&rsa);
-    bench_issue(&ec);
-    bench_handler(&rsa, NULL, "enroll handler, mbedTLS only");
-    bench_handler(&ec, NULL, "enroll handler, mbedTLS only");
-    bench_handler(&rsa, cli_csr_verifier(), "enroll handler as served");
-    bench_handler(&ec, cli_csr_verifier(), "enroll handler as served");
+    bench_issue(&rsa, &rsa.mbed, "certificate, mbedTLS signer");
+    bench_issue(&ec, &ec.mbed, "certificate, mbedTLS signer");
+    if (rsa.have_fast && ec.have_fast) {
+        bench_issue(&rsa, &rsa.fast, "certificate, OpenSSL signer");
+        bench_issue(&ec, &ec.fast, "certificate, OpenSSL signer");
+    }
+    bench_handler(&rsa, &rsa.mbed, NULL, "enroll handler, mbedTLS only");
+    bench_handler(&ec, &ec.mbed, NULL, "enroll handler, mbedTLS only");
+    bench_handler(&rsa, rsa.have_fast ? &rsa.fast : &rsa.mbed, cli_csr_verifier(),
+                  "enroll handler as served");
+    bench_handler(&ec, ec.have_fast ? &ec.fast : &ec.mbed, cli_csr_verifier(),
+                  "enroll handler as served");
     return 0;
 }

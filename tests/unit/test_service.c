@@ -20,7 +20,9 @@
 #include "tokenroll/certjson.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
+#include "tokenroll/csr.h"
 #include "tokenroll/key.h"
+#include "tokenroll/signer.h"
 #include "tokenroll/policy.h"
 #include "tokenroll/service.h"
 #include "tokenroll/token.h"
@@ -30,6 +32,7 @@
 static tkr_posix_t port_ctx = {TKR_LOG_ERROR, -1};
 static tkr_port_t port;
 static tkr_ca_t ca;
+static tkr_signer_t signer;
 static char ca_pem[4096], csr_json[4096];
 static tkr_policy_t policy;
 static mem_store_t mem;
@@ -46,8 +49,16 @@ static int setup(void **state)
     port_ctx.fixed_now = NOW;
     tkr_port_posix_init(&port, &port_ctx);
     tkr_ca_init(&ca);
+    tkr_signer_init(&signer);
     if (tkr_certjson_load(&ca, scratch, sizeof(scratch), "tests/vectors/flare", &port, NULL) != 0)
         return -1;
+    {
+        static char pem[4096];
+        size_t len;
+        if (tkr_key_write_pem(pem, sizeof(pem), &len, &ca.key, NULL) != 0 ||
+            tkr_signer_load_mbedtls(&signer, (const uint8_t *)pem, len + 1, &port) != 0)
+            return -1;
+    }
     read_file("tests/vectors/flare/rootCA.pem", ca_pem, sizeof(ca_pem));
     read_file("tests/vectors/csr/p256.csr", csr, sizeof(csr));
     for (i = 0; csr[i] != '\0'; i++) {
@@ -79,6 +90,7 @@ static int teardown(void **state)
     (void)state;
     mem_store_reset(&mem);
     tkr_policy_free(&policy);
+    tkr_signer_free(&signer);
     tkr_ca_free(&ca);
     return 0;
 }
@@ -107,7 +119,7 @@ static void mint(char *out, size_t size, const char *sub, tkr_subject_type_t typ
     c.policy = policy_json ? policy_json : policy.json;
     c.policy_len = strlen(c.policy);
     c.max_uses = 1;
-    assert_int_equal(tkr_token_mint(out, size, &len, NULL, &ca.key, &c, &port), 0);
+    assert_int_equal(tkr_token_mint(out, size, &len, NULL, &signer, &c, &port), 0);
 }
 
 /* One request; returns the status, the body in resp (freed by the caller). */
@@ -124,7 +136,7 @@ static int call(tkr_service_resp_t *resp, const char *method, const char *path,
     req.authorization = auth;
     req.client_ip = "192.0.2.1";
     tkr_service_resp_init(resp);
-    assert_int_equal(tkr_service_handle(&svc, &ca.key, &req, resp), 0);
+    assert_int_equal(tkr_service_handle(&svc, &signer, &req, resp), 0);
     assert_non_null(resp->body);
     return resp->status;
 }

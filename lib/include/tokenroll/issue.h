@@ -17,6 +17,7 @@
 #include "config.h"
 #include "error.h"
 #include "port.h"
+#include "signer.h"
 #include "token.h"
 
 /* Largest issued certificate, PEM. */
@@ -81,8 +82,8 @@ typedef struct {
     int64_t not_after;
 } tkr_issued_t;
 
-/* Issue a certificate for req, signed by ca_key under ca (the root
- * certificate): CN = name, O = org, the role in unstructuredName for
+/* Issue a certificate for req, signed through signer (the CA key, checked
+ * against ca, the root certificate, with tkr_signer_check_cert): CN = name, O = org, the role in unstructuredName for
  * admins; basicConstraints CA:FALSE critical; keyUsage digitalSignature
  * (+ keyEncipherment for RSA keys); extendedKeyUsage clientAuth
  * (+ serverAuth for server and relay); SKI, AKI; a SAN for the name; a
@@ -90,7 +91,7 @@ typedef struct {
  * for `days`, never past the CA's own expiry. PEM into out. */
 int tkr_issue_cert(char *out, size_t out_size, size_t *out_len,
                    tkr_issued_t *issued, const tkr_issue_req_t *req,
-                   const mbedtls_x509_crt *ca, mbedtls_pk_context *ca_key,
+                   const mbedtls_x509_crt *ca, tkr_signer_t *signer,
                    const tkr_port_t *port);
 
 /* Serial, fingerprint and expiry of a PEM certificate (NUL counted in

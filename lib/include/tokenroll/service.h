@@ -24,7 +24,7 @@
  * issued certificate or a recorded pending request.
  *
  * Host side: allocates (the response body, per-request work space). One
- * tkr_service_t serves every thread; the CA private key is per thread (see
+ * tkr_service_t serves every thread; the CA signer is per call (see
  * tkr_service_handle). */
 #ifndef TOKENROLL_SERVICE_H
 #define TOKENROLL_SERVICE_H
@@ -41,6 +41,7 @@
 #include "jwt.h"
 #include "policy.h"
 #include "port.h"
+#include "signer.h"
 #include "store.h"
 
 typedef struct {
@@ -89,12 +90,12 @@ typedef struct {
 void tkr_service_resp_init(tkr_service_resp_t *resp);
 void tkr_service_resp_free(tkr_service_resp_t *resp);
 
-/* Answer one request. ca_key is the CA's private key for this thread's
- * use only (mbedTLS contexts are not shared between threads). Returns 0
+/* Answer one request. ca_key is a CA signer for this call's use only
+ * (tokenroll/signer.h: one context per thread). Returns 0
  * with resp filled (every failure the client caused or the service met is
  * a response: 4xx/5xx with {"error": "..."}), or TKR_E_NO_MEMORY when not
  * even an error response could be built. */
-int tkr_service_handle(const tkr_service_t *svc, mbedtls_pk_context *ca_key,
+int tkr_service_handle(const tkr_service_t *svc, tkr_signer_t *ca_key,
                        const tkr_service_req_t *req, tkr_service_resp_t *resp);
 
 #endif
