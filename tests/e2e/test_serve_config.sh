@@ -98,3 +98,22 @@ expect_fail "a non-numeric port is an error" "badport.yaml:2:9: server.port must
 printf 'data_dir: %s/d3\n' "$W" > notls.yaml
 expect_fail "no TLS and no --insecure-http is refused" "no TLS certificate.*--insecure-http" "$T" serve -c notls.yaml
 expect_fail "a missing configuration file" "cannot read configuration nope.yaml" "$T" serve -c nope.yaml
+
+# ---- the CA key through the signer options ----
+P=ws/my_fl_project
+for sg in mbedtls openssl; do
+  start_serve "serve-$sg.log" --ca-path "$P" --api-key k --signer "$sg" || continue
+  printf '{"name":"via-%s"}' "$sg" > mint.json
+  call POST "https://server.example.com:$SERVE_PORT/api/v1/token" mint.json --cacert "$CA" \
+    --resolve "server.example.com:$SERVE_PORT:127.0.0.1" -H "Authorization: Bearer k"
+  tok=$(jget '["token"]')
+  "$PY" -c 'import json,sys; print(json.dumps({"token":sys.argv[1],"csr":open("dev.csr").read(),"metadata":{"name":sys.argv[2]}}))' "$tok" "via-$sg" > req.json
+  call POST "https://server.example.com:$SERVE_PORT/api/v1/enroll" req.json --cacert "$CA" \
+    --resolve "server.example.com:$SERVE_PORT:127.0.0.1"
+  jget '["certificate"]' > "via-$sg.crt"
+  check "--signer $sg: the service's certificate verifies" openssl verify -CAfile "$CA" "via-$sg.crt"
+  stop_serve "$SERVE_PID"
+done
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.key 2>/dev/null
+expect_fail "a --ca-key that is not the root's key is refused at start" "does not belong to the root certificate" \
+  "$T" serve --ca-path "$P" --ca-key other.key --listen 127.0.0.1:1
