@@ -102,6 +102,10 @@ expect_fail "a missing configuration file" "cannot read configuration nope.yaml"
 # ---- the CA key through the signer options ----
 P=ws/my_fl_project
 for sg in mbedtls openssl; do
+  # An unresolvable address stops serve right after it loaded its signers.
+  if "$T" serve --ca-path "$P" --signer "$sg" --listen 256.256.256.256:1 2>&1 | grep -q "built without OpenSSL"; then
+    echo "SKIP: --signer $sg (built with OPENSSL=0)"; continue
+  fi
   start_serve "serve-$sg.log" --ca-path "$P" --api-key k --signer "$sg" || continue
   printf '{"name":"via-%s"}' "$sg" > mint.json
   call POST "https://server.example.com:$SERVE_PORT/api/v1/token" mint.json --cacert "$CA" \
