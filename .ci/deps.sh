@@ -12,7 +12,7 @@ PKGS=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   dpkg-dev bzip2 xz-utils ca-certificates
   openssl libssl-dev libp11-kit-dev softhsm2 opensc
-  curl python3 python3-jwt python3-yaml python3-flask
+  curl libcurl4-openssl-dev python3 python3-jwt python3-yaml python3-flask
   sqlite3 postgresql
 )
 

@@ -171,5 +171,6 @@ int cmd_token(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_package(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const char usage[] =
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
     "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
     "  cert info FILE            a certificate's or a PVXS keychain's details\n"
+    "  serve                     the certificate service (HTTPS; SQLite or PostgreSQL)\n"
     "  version                   print the version\n"
     "\n"
     "Run 'tokenroll <command> --help' for a command's options.\n";
@@ -30,6 +31,7 @@ static const struct {
     {"provision", cmd_provision},
     {"package", cmd_package},
     {"cert", cmd_cert},
+    {"serve", cmd_serve},
 };
 
 static int run(int argc, char **argv)

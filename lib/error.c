@@ -45,6 +45,8 @@ static const char *const names[] = {
     "invalid policy",
     "YAML syntax error",
     "out of memory",
+    "token already used",
+    "already enrolled or pending",
     "does not match the expected format",
     "refused by the verifier",
 };

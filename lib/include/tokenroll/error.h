@@ -50,10 +50,12 @@
 #define TKR_E_YAML             -38  /* YAML syntax error */
 #define TKR_E_NO_MEMORY        -39  /* an allocation failed (a fault of the
                                        host, not of the input) */
-#define TKR_E_NO_MATCH         -40  /* text does not have the expected format */
-#define TKR_E_DENIED           -41  /* a verifier said the token is not valid */
+#define TKR_E_SPENT            -40  /* the token has no use left (max_uses) */
+#define TKR_E_CONFLICT         -41  /* already enrolled, or already waiting */
+#define TKR_E_NO_MATCH         -42  /* text does not have the expected format */
+#define TKR_E_DENIED           -43  /* a verifier said the token is not valid */
 
-#define TKR_E_LAST             -41
+#define TKR_E_LAST             -43
 
 /* A short, fixed English name for rc; never NULL, "unknown error" for
  * codes outside the table. */
