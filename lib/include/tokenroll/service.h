@@ -11,8 +11,11 @@
  *   POST /api/v1/pending/<name>/approve|reject, /approve_batch, /reject_batch
  *   GET  /api/v1/enrolled                API key
  *   GET  /api/v1/ca-cert, /api/v1/ca-info, /health
- *   GET  /api/v1/cert/<issuer-id>:<serial>   VALID or EXPIRED; the issuer id
- *        is the first 8 hex digits of the SHA-256 of the CA certificate
+ *   GET  /api/v1/cert/<issuer-id>:<serial>   VALID or EXPIRED; the id as
+ *        PVXS prints it (tkr_authjwt_cert_id: the issuer's Name hashed,
+ *        the serial in decimal)
+ *   POST /api/v1/authn/jwt               an identity provider's JWT and a
+ *        CSR: the JWT authenticator (tokenroll/authjwt.h)
  *
  * Enrollment checks, in this order, and nothing about enrollment state is
  * revealed before the token passes: the token's signature (algorithm pinned
@@ -37,6 +40,7 @@
 
 #include "certjson.h"
 #include "config.h"
+#include "authjwt.h"
 #include "issue.h"
 #include "jwt.h"
 #include "policy.h"
@@ -63,6 +67,8 @@ typedef struct {
      * it; NULL: the store only. */
     void (*audit)(void *arg, const char *line);
     void *audit_arg;
+    /* The JWT authenticator (POST /api/v1/authn/jwt); NULL: 501. */
+    const tkr_authjwt_cfg_t *jwt;
 } tkr_service_t;
 
 typedef struct {
