@@ -656,11 +656,12 @@ int tkr_authjwt_verify_local(const tkr_jwt_t *jwt,
 
 /* ---- claims and the certificate ---- */
 
-/* sub as a Common Name: 1..64 characters, none of them a control
- * character (C0, DEL, C1), so what is printed is what was certified. */
+/* sub as a Common Name: 1..64 bytes (the caller's buffer bounds it), none
+ * of them part of a control character (C0, DEL, C1), so what is printed is
+ * what was certified. */
 static int printable_name(const char *s, size_t n)
 {
-    size_t i = 0, chars = 0;
+    size_t i = 0;
     uint32_t cp;
 
     if (n == 0)
@@ -670,9 +671,8 @@ static int printable_name(const char *s, size_t n)
             return 0;
         if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
             return 0;
-        chars++;
     }
-    return chars <= TKR_AUTHJWT_CN_CHARS;
+    return 1;
 }
 
 static int host_char(char ch)
@@ -818,7 +818,7 @@ int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
     if (t < 0 || tkr_json_get_str(&jwt->doc, id->cn, sizeof(id->cn), &n, t) != 0 ||
         !printable_name(id->cn, n)) {
         memset(id, 0, sizeof(*id));
-        say(diag, "sub", "the token's sub must be 1 to 64 printable characters");
+        say(diag, "sub", "the token's sub must be 1 to 64 bytes of printable text");
         return TKR_E_SUB;
     }
     /* exp is an integer here (checked above); nbf and iat when present. */

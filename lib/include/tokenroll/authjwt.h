@@ -29,10 +29,9 @@
 #include "jwks.h"
 #include "jwt.h"
 
-/* Longest sub accepted as a Common Name: RFC 5280's ub-common-name is 64
- * characters, and at most 255 bytes of UTF-8 (a store's name field). */
-#define TKR_AUTHJWT_CN_CHARS 64
-#define TKR_AUTHJWT_CN_MAX 256
+/* Longest sub accepted as a Common Name: X.520's ub-common-name, 64, counted
+ * in bytes of UTF-8 as the service counts enrollment names, with NUL. */
+#define TKR_AUTHJWT_CN_MAX 65
 /* Host of iss (RFC 1035: 253 characters), with NUL. */
 #define TKR_AUTHJWT_HOST_MAX 256
 
@@ -158,8 +157,8 @@ typedef struct {
 
 /* Check jwt's claims at time now and map them to the certificate: exp, iss
  * and sub required; exp/nbf within leeway; iss as rules say; aud when
- * configured; sub 1..64 characters (at most 255 bytes) without control
- * characters; iss an URL
+ * configured; sub 1..64 bytes of UTF-8 without control characters; iss an
+ * URL
  * with a host (or a bare host name). TKR_E_EXPIRED, TKR_E_NOT_YET_VALID,
  * TKR_E_ISS, TKR_E_AUD, TKR_E_SUB, TKR_E_CLAIM_MISSING, TKR_E_CLAIM_TYPE;
  * TKR_E_INVALID_ARG for rules without an issuer or a trusted URI. */
