@@ -210,9 +210,9 @@ $(B)/bench/floor: tests/bench/floor.c $(FLOOR_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(FLOOR_OBJ) $(TKR_LIBS) $(LDLIBS_ALL)
 
-$(B)/bench/bench_enroll: tests/bench/bench_enroll.c $(B)/obj/cli/csr_openssl.o $(LIBPOL) $(LIB) $(LIBPORT)
+$(B)/bench/bench_enroll: tests/bench/bench_enroll.c $(B)/obj/cli/verify_openssl.o $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(B)/obj/cli/csr_openssl.o $(TKR_LIBS) $(LDLIBS_ALL)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(B)/obj/cli/verify_openssl.o $(TKR_LIBS) $(LDLIBS_ALL)
 
 bench-one: deps-quiet $(BENCHES) $(BIN) $(BENCH_TOOLS)
 	@bash tests/bench/run.sh $(B)

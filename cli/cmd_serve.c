@@ -657,7 +657,7 @@ static int setup(serve_t *sv, const settings_t *s, const cli_args_t *a)
     sv->svc.pending_timeout = s->pending_timeout;
     sv->svc.retry_after = 60;
     sv->svc.leeway = 60;
-    sv->svc.csr_verifier = cli_csr_verifier();
+    sv->svc.verifier = cli_sig_verifier();
     if (sv->audit != NULL) {
         sv->svc.audit = audit_line;
         sv->svc.audit_arg = sv;

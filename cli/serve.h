@@ -4,8 +4,8 @@
 
 #include "tokenroll/issue.h"
 
-/* The fastest CSR signature check this build has (OpenSSL's libcrypto),
- * or NULL for mbedTLS's. */
-const tkr_csr_verifier_t *cli_csr_verifier(void);
+/* The fastest signature check this build has for tokens and requests
+ * (OpenSSL's libcrypto), or NULL for mbedTLS's. */
+const tkr_sig_verifier_t *cli_sig_verifier(void);
 
 #endif

@@ -192,7 +192,7 @@ static int verify_token(const tkr_service_t *svc, enroll_ws_t *ws, int64_t now,
     tkr_diag_clear(diag);
     rc = tkr_jwt_parse(&ws->jwt, ws->token, strlen(ws->token), diag);
     if (rc == 0)
-        rc = tkr_token_verify(&ws->jwt, svc->ca, now, diag);
+        rc = tkr_token_verify_with(&ws->jwt, svc->ca, svc->verifier, now, diag);
     if (rc == 0)
         rc = tkr_token_read(&ws->info, &ws->jwt);
     if (rc != 0) {
@@ -472,7 +472,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     mbedtls_x509_csr_init(&csr);
     tkr_diag_clear(&diag);
     rc = tkr_csr_check_with(&csr, (const uint8_t *)ws->csr, strlen(ws->csr) + 1,
-                            svc->csr_verifier, &diag);
+                            svc->verifier, &diag);
     if (rc != 0) {
         mbedtls_x509_csr_free(&csr);
         return fail(resp, 400, "invalid CSR: %s", diag.msg);
@@ -745,7 +745,7 @@ static int decide(const tkr_service_t *svc, tkr_signer_t *ca_key,
     (void)tkr_subject_type_parse(p->type, &type);
     mbedtls_x509_csr_init(&csr);
     r = tkr_csr_check_with(&csr, (const uint8_t *)p->csr, strlen(p->csr) + 1,
-                           svc->csr_verifier, NULL);
+                           svc->verifier, NULL);
     if (r == 0)
         r = issue_and_record(svc, ca_key, ws, &csr, type, NULL, p->request_id, now, &store_rc);
     mbedtls_x509_csr_free(&csr);

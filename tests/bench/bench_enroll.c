@@ -141,7 +141,7 @@ static void bench_token_verify(ca_t *c)
     report("token verify (parse+sig)", c->label, n, t);
 }
 
-static void bench_csr_verify(const tkr_csr_verifier_t *v, const char *what)
+static void bench_csr_verify(const tkr_sig_verifier_t *v, const char *what)
 {
     double t0 = cpu_now(), t;
     long n = 0;
@@ -182,7 +182,7 @@ static void bench_issue(ca_t *c, tkr_signer_t *sg, const char *what)
     report(what, c->label, n, t);
 }
 
-static void bench_handler(ca_t *c, tkr_signer_t *sg, const tkr_csr_verifier_t *v,
+static void bench_handler(ca_t *c, tkr_signer_t *sg, const tkr_sig_verifier_t *v,
                           const char *what)
 {
     static mem_store_t mem;
@@ -201,7 +201,7 @@ static void bench_handler(ca_t *c, tkr_signer_t *sg, const tkr_csr_verifier_t *v
     svc.pending_timeout = 3600;
     svc.retry_after = 60;
     svc.leeway = 60;
-    svc.csr_verifier = v;
+    svc.verifier = v;
     memset(&req, 0, sizeof(req));
     req.method = "POST";
     req.path = "/api/v1/enroll";
@@ -270,7 +270,7 @@ int main(int argc, char **argv)
     bench_token_verify(&rsa);
     bench_token_verify(&ec);
     bench_csr_verify(NULL, "CSR verify (P-256, mbedTLS)");
-    bench_csr_verify(cli_csr_verifier(), "CSR verify (P-256, libcrypto)");
+    bench_csr_verify(cli_sig_verifier(), "CSR verify (P-256, libcrypto)");
     bench_issue(&rsa, &rsa.mbed, "certificate, mbedTLS signer");
     bench_issue(&ec, &ec.mbed, "certificate, mbedTLS signer");
     if (rsa.have_fast && ec.have_fast) {
@@ -279,9 +279,9 @@ int main(int argc, char **argv)
     }
     bench_handler(&rsa, &rsa.mbed, NULL, "enroll handler, mbedTLS only");
     bench_handler(&ec, &ec.mbed, NULL, "enroll handler, mbedTLS only");
-    bench_handler(&rsa, rsa.have_fast ? &rsa.fast : &rsa.mbed, cli_csr_verifier(),
+    bench_handler(&rsa, rsa.have_fast ? &rsa.fast : &rsa.mbed, cli_sig_verifier(),
                   "enroll handler as served");
-    bench_handler(&ec, ec.have_fast ? &ec.fast : &ec.mbed, cli_csr_verifier(),
+    bench_handler(&ec, ec.have_fast ? &ec.fast : &ec.mbed, cli_sig_verifier(),
                   "enroll handler as served");
     return 0;
 }
