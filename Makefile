@@ -141,6 +141,11 @@ $(B)/tests/test_store: $(B)/obj/tests/unit/test_store.o $(STORE_OBJ) $(LIBPOL) $
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(STORE_OBJ) $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
 
+# The service's signature verifier is the program's.
+$(B)/tests/test_verify: $(B)/obj/tests/unit/test_verify.o $(B)/obj/cli/verify_openssl.o $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(B)/obj/cli/verify_openssl.o $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
+
 # The bare-metal port's flash store under other program units than its
 # default 8 (test_port_baremetal includes the port's source).
 BM_UNITS := 1 2 32
