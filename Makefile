@@ -141,6 +141,11 @@ $(B)/tests/test_store: $(B)/obj/tests/unit/test_store.o $(STORE_OBJ) $(LIBPOL) $
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(STORE_OBJ) $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
 
+# The service's signature verifier is the program's.
+$(B)/tests/test_verify: $(B)/obj/tests/unit/test_verify.o $(B)/obj/cli/verify_openssl.o $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(B)/obj/cli/verify_openssl.o $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
+
 # The bare-metal port's flash store under other program units than its
 # default 8 (test_port_baremetal includes the port's source).
 BM_UNITS := 1 2 32
@@ -210,9 +215,9 @@ $(B)/bench/floor: tests/bench/floor.c $(FLOOR_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(FLOOR_OBJ) $(TKR_LIBS) $(LDLIBS_ALL)
 
-$(B)/bench/bench_enroll: tests/bench/bench_enroll.c $(B)/obj/cli/csr_openssl.o $(LIBPOL) $(LIB) $(LIBPORT)
+$(B)/bench/bench_enroll: tests/bench/bench_enroll.c $(B)/obj/cli/verify_openssl.o $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(B)/obj/cli/csr_openssl.o $(TKR_LIBS) $(LDLIBS_ALL)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(B)/obj/cli/verify_openssl.o $(TKR_LIBS) $(LDLIBS_ALL)
 
 bench-one: deps-quiet $(BENCHES) $(BIN) $(BENCH_TOOLS)
 	@bash tests/bench/run.sh $(B)

@@ -66,6 +66,7 @@ typedef struct {
                                             wiped once the signers hold it */
     tkr_ca_t ca;                         /* ca.cert/ca.key of a configuration */
     tkr_policy_t policy;
+    cli_verifier_t verifier;             /* tokens' and requests' signatures */
     char ca_pem[PEM_MAX];
     /* One signer per worker (a signer serves one thread at a time):
      * borrowed for a request, given back after it. */
@@ -657,7 +658,10 @@ static int setup(serve_t *sv, const settings_t *s, const cli_args_t *a)
     sv->svc.pending_timeout = s->pending_timeout;
     sv->svc.retry_after = 60;
     sv->svc.leeway = 60;
-    sv->svc.csr_verifier = cli_csr_verifier();
+    /* Every token is checked under the CA's key: decoded once. */
+    if (cli_verifier_init(&sv->verifier, &sv->svc.ca->cert.pk) != 0)
+        return cli_fail("cannot load the root CA's public key");
+    sv->svc.verifier = &sv->verifier.v;
     if (sv->audit != NULL) {
         sv->svc.audit = audit_line;
         sv->svc.audit_arg = sv;
@@ -778,6 +782,7 @@ int cmd_serve(int argc, char **argv)
     if (sv.audit != NULL)
         fclose(sv.audit);
     tkr_policy_free(&sv.policy);
+    cli_verifier_free(&sv.verifier);
     if (sv.signers != NULL)
         for (i = 0; i < sv.nsigners; i++)
             tkr_signer_free(&sv.signers[i]);

@@ -222,6 +222,17 @@ static void i64_text(char out[24], int64_t v)
     snprintf(out, 24, "%lld", (long long)v);
 }
 
+/* One audit line at time t, on connection c (inside a transaction or
+ * on its own). */
+static int add_audit(sql_store_t *s, void *c, int64_t t, const char *line)
+{
+    char tt[24];
+    const char *p[2] = {tt, line};
+
+    i64_text(tt, t);
+    return s->drv->exec(c, "INSERT INTO audit (t, line) VALUES ($1, $2)", p, 2, NULL, NULL);
+}
+
 /* ---- operations ---- */
 
 /* One use of the token: TKR_E_SPENT when none is left. */
@@ -285,6 +296,8 @@ static int st_enroll(void *ctx, const tkr_store_use_t *use,
         rc = spend(s, c, use, e->created);
     if (rc == 0)
         rc = insert_entity(s, c, e, use != NULL ? use->jti : "");
+    if (rc == 0 && use != NULL && use->audit != NULL)
+        rc = add_audit(s, c, e->created, use->audit);
     rc = finish(s, c, rc);
     release(s, c);
     return rc;
@@ -322,6 +335,8 @@ static int st_pending_add(void *ctx, const tkr_store_use_t *use,
                           "INSERT INTO pending (" PENDING_COLS ") VALUES ($1, $2, "
                           "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                           p, 14, NULL, NULL);
+    if (rc == 0 && use != NULL && use->audit != NULL)
+        rc = add_audit(s, c, pd->created, use->audit);
     rc = finish(s, c, rc);
     release(s, c);
     return rc;
@@ -519,13 +534,9 @@ static int st_token_uses(void *ctx, const char *jti, int64_t *uses)
 static int st_audit(void *ctx, int64_t t, const char *line)
 {
     sql_store_t *s = ctx;
-    char tt[24];
-    const char *p[2] = {tt, line};
     void *c = acquire(s);
-    int rc;
+    int rc = add_audit(s, c, t, line);
 
-    i64_text(tt, t);
-    rc = s->drv->exec(c, "INSERT INTO audit (t, line) VALUES ($1, $2)", p, 2, NULL, NULL);
     release(s, c);
     return rc;
 }

@@ -4,8 +4,13 @@
  * statement, so store.c's SQL serves SQLite and PostgreSQL alike. Read
  * committed isolation is enough: a token's use count is changed by one
  * INSERT ... ON CONFLICT DO UPDATE, which locks the row, and PostgreSQL
- * re-checks its WHERE against the committed value. */
+ * re-checks its WHERE against the committed value.
+ *
+ * Each connection prepares a statement the first time it runs its text
+ * and executes it by name afterwards: the server parses and plans each of
+ * the store's few SQL texts once per connection. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -15,10 +20,20 @@
 
 /* SQLSTATE unique_violation */
 #define PG_UNIQUE_VIOLATION "23505"
+/* More than the store's distinct statements; past it, statements are sent
+ * whole per call as before. */
+#define STMT_CACHE 48
+
+typedef struct {
+    PGconn *pg;
+    const char *sql[STMT_CACHE]; /* prepared as "s<index>" */
+    int ncache;
+} pg_conn_t;
 
 static int pg_connect(void **conn, const char *uri, char *err, size_t err_size)
 {
     PGconn *c = PQconnectdb(uri);
+    pg_conn_t *pc;
     PGresult *r;
 
     if (c == NULL || PQstatus(c) != CONNECTION_OK) {
@@ -31,19 +46,57 @@ static int pg_connect(void **conn, const char *uri, char *err, size_t err_size)
     /* Quiet NOTICEs ("relation already exists") off stderr. */
     r = PQexec(c, "SET client_min_messages TO WARNING");
     PQclear(r);
-    *conn = c;
+    if ((pc = calloc(1, sizeof(*pc))) == NULL) {
+        snprintf(err, err_size, "out of memory");
+        PQfinish(c);
+        return TKR_E_NO_MEMORY;
+    }
+    pc->pg = c;
+    *conn = pc;
     return 0;
 }
 
 static void pg_disconnect(void *conn)
 {
-    PQfinish(conn);
+    pg_conn_t *pc = conn;
+
+    if (pc == NULL)
+        return;
+    PQfinish(pc->pg);
+    free(pc);
+}
+
+/* Run sql: by the name of its prepared statement, preparing it the first
+ * time while there is room; sent whole when it cannot be prepared. */
+static PGresult *run(pg_conn_t *pc, const char *sql, const char *const *params, int n)
+{
+    char name[16];
+    PGresult *r;
+    int i;
+
+    for (i = 0; i < pc->ncache; i++)
+        if (pc->sql[i] == sql || strcmp(pc->sql[i], sql) == 0)
+            break;
+    if (i == pc->ncache) {
+        if (i == STMT_CACHE)
+            return PQexecParams(pc->pg, sql, n, NULL, params, NULL, NULL, 0);
+        snprintf(name, sizeof(name), "s%d", i);
+        r = PQprepare(pc->pg, name, sql, n, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            PQclear(r);
+            return PQexecParams(pc->pg, sql, n, NULL, params, NULL, NULL, 0);
+        }
+        PQclear(r);
+        pc->sql[pc->ncache++] = sql;
+    }
+    snprintf(name, sizeof(name), "s%d", i);
+    return PQexecPrepared(pc->pg, name, n, params, NULL, NULL, 0);
 }
 
 static int pg_exec(void *conn, const char *sql, const char *const *params,
                    int n, db_row_fn fn, void *arg)
 {
-    PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+    PGresult *r = run(conn, sql, params, n);
     ExecStatusType st = PQresultStatus(r);
     const char *cols[32];
     int rc = 0, row, i, ncol;
@@ -72,7 +125,7 @@ static int pg_exec(void *conn, const char *sql, const char *const *params,
 
 static const char *pg_last_error(void *conn)
 {
-    return PQerrorMessage(conn);
+    return PQerrorMessage(((pg_conn_t *)conn)->pg);
 }
 
 const db_driver_t db_postgres = {

@@ -49,21 +49,6 @@ static int key_allowed(const mbedtls_pk_context *pk, tkr_diag_t *why)
                    TKR_E_KEY_ALG);
 }
 
-/* The request's signature through the host's verifier. */
-static int verify_with(const tkr_csr_verifier_t *v, mbedtls_x509_csr *csr,
-                       mbedtls_md_type_t md)
-{
-    uint8_t der[1200];
-    int n = mbedtls_pk_write_pubkey_der(&csr->pk, der, sizeof(der));
-
-    if (n <= 0)
-        return TKR_E_KEY;
-    return v->verify(v->ctx, md, der + sizeof(der) - (size_t)n, (size_t)n, csr->cri.p,
-                     csr->cri.len, csr->TKR_PRIV(sig).p, csr->TKR_PRIV(sig).len) == 0
-               ? 0
-               : TKR_E_SIGNATURE;
-}
-
 int tkr_csr_check(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
                   tkr_diag_t *why)
 {
@@ -71,7 +56,7 @@ int tkr_csr_check(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
 }
 
 int tkr_csr_check_with(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
-                       const tkr_csr_verifier_t *v, tkr_diag_t *why)
+                       const tkr_sig_verifier_t *v, tkr_diag_t *why)
 {
     uint8_t hash[MBEDTLS_MD_MAX_SIZE];
     const mbedtls_md_info_t *md;
@@ -102,15 +87,15 @@ int tkr_csr_check_with(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
         (sig_pk != MBEDTLS_PK_ECDSA && sig_pk != MBEDTLS_PK_RSA))
         return set_why(why, "request signature algorithm does not match its key",
                        TKR_E_KEY_ALG);
-    if (v != NULL && v->verify != NULL) {
-        rc = verify_with(v, csr, md_type);
-    } else {
-        md = mbedtls_md_info_from_type(md_type);
-        if (md == NULL || mbedtls_md(md, csr->cri.p, csr->cri.len, hash) != 0)
-            return set_why(why, "hashing the request failed", TKR_E_CRYPTO);
+    md = mbedtls_md_info_from_type(md_type);
+    if (md == NULL || mbedtls_md(md, csr->cri.p, csr->cri.len, hash) != 0)
+        return set_why(why, "hashing the request failed", TKR_E_CRYPTO);
+    if (v != NULL && v->verify != NULL)
+        rc = tkr_sig_verify_with(v, &csr->pk, md_type, hash, mbedtls_md_get_size(md),
+                                 csr->TKR_PRIV(sig).p, csr->TKR_PRIV(sig).len);
+    else
         rc = mbedtls_pk_verify(&csr->pk, md_type, hash, mbedtls_md_get_size(md),
                                csr->TKR_PRIV(sig).p, csr->TKR_PRIV(sig).len);
-    }
     if (rc != 0)
         return set_why(why, "request signature does not verify with its own key "
                             "(no proof of possession)", TKR_E_SIGNATURE);

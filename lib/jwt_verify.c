@@ -38,7 +38,8 @@ static int in_range(const mbedtls_mpi *v, const mbedtls_mpi *n)
 /* Raw r||s (JWS form) to the DER SEQUENCE mbedTLS verifies; refuses
  * scalars outside (0, n) so r = s = 0 and r = n tricks never reach it. */
 static int ec_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
-                     mbedtls_pk_context *pk, const uint8_t *hash, size_t hlen)
+                     mbedtls_pk_context *pk, const uint8_t *hash, size_t hlen,
+                     const tkr_sig_verifier_t *v)
 {
     size_t n = tkr_jwt_ec_len(alg);
     unsigned char der[2 * 49 + 16], *p = der + sizeof(der);
@@ -72,8 +73,10 @@ static int ec_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
                                                  MBEDTLS_ASN1_SEQUENCE)) < 0)
         goto out;
     len += w;
-    if (mbedtls_pk_verify(pk, tkr_jwt_md(alg, &n), hash, hlen, p,
-                          (size_t)len) == 0)
+    if (v != NULL)
+        rc = tkr_sig_verify_with(v, pk, tkr_jwt_md(alg, &n), hash, hlen, p, (size_t)len);
+    else if (mbedtls_pk_verify(pk, tkr_jwt_md(alg, &n), hash, hlen, p,
+                               (size_t)len) == 0)
         rc = 0;
 out:
     mbedtls_mpi_free(&r);
@@ -83,7 +86,8 @@ out:
 }
 
 static int rsa_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
-                      mbedtls_pk_context *pk, const uint8_t *hash, size_t hlen)
+                      mbedtls_pk_context *pk, const uint8_t *hash, size_t hlen,
+                      const tkr_sig_verifier_t *v)
 {
     size_t ignored;
     mbedtls_md_type_t md = tkr_jwt_md(alg, &ignored);
@@ -97,19 +101,49 @@ static int rsa_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
             return TKR_E_SIGNATURE;
         return 0;
     }
+    if (v != NULL)
+        return tkr_sig_verify_with(v, pk, md, hash, hlen, jwt->sig, jwt->sig_len);
     if (mbedtls_pk_verify(pk, md, hash, hlen, jwt->sig, jwt->sig_len) != 0)
         return TKR_E_SIGNATURE;
     return 0;
 }
 
+int tkr_sig_verify_with(const tkr_sig_verifier_t *v, mbedtls_pk_context *pk,
+                        mbedtls_md_type_t md, const uint8_t *hash,
+                        size_t hash_len, const uint8_t *sig, size_t sig_len)
+{
+    /* Sized for RSA-4096, the largest key a token or request may carry. */
+    uint8_t der[600];
+    int n;
+
+    if (v == NULL || v->verify == NULL || pk == NULL)
+        return TKR_E_INVALID_ARG;
+    /* mbedTLS writes DER backwards, from the end of the buffer. */
+    n = mbedtls_pk_write_pubkey_der(pk, der, sizeof(der));
+    if (n <= 0)
+        return TKR_E_KEY;
+    return v->verify(v->ctx, md, der + sizeof(der) - (size_t)n, (size_t)n, hash,
+                     hash_len, sig, sig_len) == 0
+               ? 0
+               : TKR_E_SIGNATURE;
+}
+
 int tkr_jwt_verify_sig(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
                        mbedtls_pk_context *pk)
+{
+    return tkr_jwt_verify_sig_with(jwt, alg, pk, NULL);
+}
+
+int tkr_jwt_verify_sig_with(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
+                            mbedtls_pk_context *pk, const tkr_sig_verifier_t *v)
 {
     size_t hlen;
     int rc;
 
     if (jwt == NULL || pk == NULL || jwt->signing_input_len == 0)
         return TKR_E_INVALID_ARG;
+    if (v != NULL && v->verify == NULL)
+        v = NULL;
     /* The pin decides; the header only has to agree with it exactly. */
     if (alg == TKR_JWT_ALG_UNKNOWN || jwt->alg != alg)
         return TKR_E_JWT_ALG;
@@ -118,8 +152,8 @@ int tkr_jwt_verify_sig(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
         return rc;
     (void)tkr_jwt_md(alg, &hlen);
     if (alg == TKR_JWT_ES256 || alg == TKR_JWT_ES384)
-        return ec_verify(jwt, alg, pk, jwt->digest, hlen);
-    return rsa_verify(jwt, alg, pk, jwt->digest, hlen);
+        return ec_verify(jwt, alg, pk, jwt->digest, hlen, v);
+    return rsa_verify(jwt, alg, pk, jwt->digest, hlen, v);
 }
 
 /* ---- claims ---- */

@@ -170,6 +170,8 @@ static int name_ok(const char *s)
 
 /* ---- the token ---- */
 
+#define AUDIT_LINE_MAX 1024
+
 typedef struct {
     tkr_jwt_t jwt;
     tkr_token_info_t info;
@@ -182,6 +184,7 @@ typedef struct {
     char cert[TKR_STORE_PEM_MAX];
     tkr_store_entity_t entity;
     tkr_store_pending_t pending;
+    char audit[AUDIT_LINE_MAX];      /* the decision's line, for the store */
 } enroll_ws_t;
 
 /* The token against the CA (tkr_token_verify: signature under the CA key's
@@ -195,7 +198,7 @@ static int verify_token(const tkr_service_t *svc, enroll_ws_t *ws, int64_t now,
     tkr_diag_clear(diag);
     rc = tkr_jwt_parse(&ws->jwt, ws->token, strlen(ws->token), diag);
     if (rc == 0)
-        rc = tkr_token_verify(&ws->jwt, svc->ca, now, diag);
+        rc = tkr_token_verify_with(&ws->jwt, svc->ca, svc->verifier, now, diag);
     if (rc == 0)
         rc = tkr_token_read(&ws->info, &ws->jwt);
     if (rc != 0) {
@@ -214,15 +217,16 @@ static int verify_token(const tkr_service_t *svc, enroll_ws_t *ws, int64_t now,
     return 0;
 }
 
-static void audit(const tkr_service_t *svc, const char *event, const char *name,
-                  const char *type, const char *decision, const char *rule,
-                  const char *jti, const char *ip, const char *serial)
+/* One decision's audit line (JSON, no newline) into line; 0, or -1 when
+ * it does not fit. */
+static int audit_line(char line[AUDIT_LINE_MAX], int64_t now, const char *event,
+                      const char *name, const char *type, const char *decision,
+                      const char *rule, const char *jti, const char *ip,
+                      const char *serial)
 {
-    char line[1024];
     tkr_jsonw_t w;
-    int64_t now = tkr_port_time(svc->port);
 
-    tkr_jsonw_init(&w, line, sizeof(line), 0);
+    tkr_jsonw_init(&w, line, AUDIT_LINE_MAX, 0);
     tkr_jsonw_obj_begin(&w);
     tkr_jsonw_key(&w, "time");
     tkr_jsonw_i64(&w, now);
@@ -251,7 +255,25 @@ static void audit(const tkr_service_t *svc, const char *event, const char *name,
         tkr_jsonw_str(&w, serial);
     }
     tkr_jsonw_obj_end(&w);
-    if (tkr_jsonw_finish(&w, NULL) != 0)
+    return tkr_jsonw_finish(&w, NULL) != 0 ? -1 : 0;
+}
+
+/* A line the store has already recorded, to the host's hook. */
+static void audit_hook(const tkr_service_t *svc, const char *line)
+{
+    if (line != NULL && svc->audit != NULL)
+        svc->audit(svc->audit_arg, line);
+}
+
+/* A decision's audit line to the store and the host's hook. */
+static void audit(const tkr_service_t *svc, const char *event, const char *name,
+                  const char *type, const char *decision, const char *rule,
+                  const char *jti, const char *ip, const char *serial)
+{
+    char line[AUDIT_LINE_MAX];
+    int64_t now = tkr_port_time(svc->port);
+
+    if (audit_line(line, now, event, name, type, decision, rule, jti, ip, serial) != 0)
         return;
     svc->store->ops->audit(svc->store->ctx, now, line);
     if (svc->audit != NULL)
@@ -369,12 +391,9 @@ static int store_failure(tkr_service_resp_t *resp, int r, const char *name)
     return fail(resp, 500, "store failure");
 }
 
-/* Sign for csr's key and record the entity (spending a use of `use` when
- * not NULL, deciding `request_id` when not NULL). */
-static int issue_and_record(const tkr_service_t *svc, tkr_signer_t *ca_key,
-                            enroll_ws_t *ws, mbedtls_x509_csr *csr,
-                            tkr_subject_type_t type, const tkr_store_use_t *use,
-                            const char *request_id, int64_t now, int *store_rc)
+/* Sign for csr's key into ws->entity, for the store. */
+static int issue_entity(const tkr_service_t *svc, tkr_signer_t *ca_key, enroll_ws_t *ws,
+                        mbedtls_x509_csr *csr, tkr_subject_type_t type, int64_t now)
 {
     tkr_issue_req_t ir;
     tkr_issued_t is;
@@ -404,10 +423,6 @@ static int issue_and_record(const tkr_service_t *svc, tkr_signer_t *ca_key,
     e->not_after = is.not_after;
     e->created = now;
     memcpy(e->cert, ws->cert, len + 1);
-    if (request_id != NULL)
-        *store_rc = svc->store->ops->pending_decide(svc->store->ctx, request_id, e);
-    else
-        *store_rc = svc->store->ops->enroll(svc->store->ctx, use, e);
     return 0;
 }
 
@@ -475,7 +490,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     mbedtls_x509_csr_init(&csr);
     tkr_diag_clear(&diag);
     rc = tkr_csr_check_with(&csr, (const uint8_t *)ws->csr, strlen(ws->csr) + 1,
-                            svc->csr_verifier, &diag);
+                            svc->verifier, &diag);
     if (rc != 0) {
         mbedtls_x509_csr_free(&csr);
         return fail(resp, 400, "invalid CSR: %s", diag.msg);
@@ -518,6 +533,8 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         goto out;
     use.jti = ws->info.jti;
     use.max_uses = ws->info.max_uses;
+    /* The decision's audit line goes in with what it decided. */
+    use.audit = ws->audit;
     if (d.action == TKR_ACTION_PENDING) {
         tkr_store_pending_t *p = &ws->pending;
         memset(p, 0, sizeof(*p));
@@ -536,25 +553,31 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         snprintf(p->csr, sizeof(p->csr), "%s", ws->csr);
         p->created = now;
         p->expires = now + svc->pending_timeout;
+        if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "pending", d.rule,
+                       ws->info.jti, ip, NULL) != 0)
+            use.audit = NULL;
         store_rc = svc->store->ops->pending_add(svc->store->ctx, &use, p);
         if (store_rc != 0) {
             rc = store_failure(resp, store_rc, ws->name);
             goto out;
         }
-        audit(svc, "enroll", ws->name, ws->type, "pending", d.rule, ws->info.jti, ip, NULL);
+        audit_hook(svc, use.audit);
         rc = answer_pending(svc, resp, p->request_id, d.message);
         goto out;
     }
-    if (issue_and_record(svc, ca_key, ws, &csr, type, &use, NULL, now, &store_rc) != 0) {
+    if (issue_entity(svc, ca_key, ws, &csr, type, now) != 0) {
         rc = fail(resp, 500, "signing the certificate failed");
         goto out;
     }
+    if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "approve", d.rule,
+                   ws->info.jti, ip, ws->entity.serial) != 0)
+        use.audit = NULL;
+    store_rc = svc->store->ops->enroll(svc->store->ctx, &use, &ws->entity);
     if (store_rc != 0) {
         rc = store_failure(resp, store_rc, ws->name);
         goto out;
     }
-    audit(svc, "enroll", ws->name, ws->type, "approve", d.rule, ws->info.jti, ip,
-          ws->entity.serial);
+    audit_hook(svc, use.audit);
     rc = answer_cert(svc, resp, ws->cert);
 out:
     tkr_policy_request_free(&pr);
@@ -748,9 +771,12 @@ static int decide(const tkr_service_t *svc, tkr_signer_t *ca_key,
     (void)tkr_subject_type_parse(p->type, &type);
     mbedtls_x509_csr_init(&csr);
     r = tkr_csr_check_with(&csr, (const uint8_t *)p->csr, strlen(p->csr) + 1,
-                           svc->csr_verifier, NULL);
+                           svc->verifier, NULL);
     if (r == 0)
-        r = issue_and_record(svc, ca_key, ws, &csr, type, NULL, p->request_id, now, &store_rc);
+        r = issue_entity(svc, ca_key, ws, &csr, type, now);
+    if (r == 0)
+        store_rc = svc->store->ops->pending_decide(svc->store->ctx, p->request_id,
+                                                   &ws->entity);
     mbedtls_x509_csr_free(&csr);
     if (r != 0) {
         *why = "signing the certificate failed";
@@ -1261,7 +1287,7 @@ static int authn_jwt(const tkr_service_t *svc, tkr_signer_t *ca_key,
     mbedtls_x509_csr_init(&csr);
     tkr_diag_clear(&d);
     rc = tkr_csr_check_with(&csr, (const uint8_t *)ws->csr, strlen(ws->csr) + 1,
-                            svc->csr_verifier, &d);
+                            svc->verifier, &d);
     if (rc != 0) {
         mbedtls_x509_csr_free(&csr);
         return fail(resp, 400, "invalid CSR: %s", d.msg[0] ? d.msg : tkr_strerror(rc));

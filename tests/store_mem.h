@@ -87,8 +87,11 @@ static int mem_enroll(void *ctx, const tkr_store_use_t *use, const tkr_store_ent
         rc = TKR_E_CONFLICT;
     if (rc == 0)
         rc = mem_add_ent(m, e, use ? use->jti : "");
-    if (rc == 0)
+    if (rc == 0) {
         mem_spend(m, use, 1);
+        if (use != NULL && use->audit != NULL)
+            m->audits++;
+    }
     return rc;
 }
 
@@ -110,6 +113,8 @@ static int mem_pending_add(void *ctx, const tkr_store_use_t *use, const tkr_stor
     snprintf(m->pend[m->npend]->status, TKR_STORE_SHORT_MAX, "%s", TKR_PENDING_WAITING);
     m->pend[m->npend++]->cert[0] = '\0';
     mem_spend(m, use, 1);
+    if (use != NULL && use->audit != NULL)
+        m->audits++;
     return 0;
 }
 

@@ -321,3 +321,31 @@ suite() {
 suite sqlite "sqlite:$W/service.db"
 start_postgres
 suite postgresql "$PG_URL"
+
+# ---- a P-256 CA: ES256 tokens through the service's libcrypto verifier ----
+"$T" provision -p "$ROOT/tests/vectors/project/token_doc.yml" -w ws-ec --key-type ec >/dev/null 2>&1 ||
+  fail "provision --key-type ec"
+P=$W/ws-ec/my_fl_project
+CA=$P/prod_00/server.example.com/startup/rootCA.pem
+start_serve serve-ec.log --ca-path "$P" --db "sqlite:$W/service-ec.db" && {
+  good=$(mint -s ec-site-1)
+  enroll "$(tamper "$good")" dev.csr ec-site-1
+  expect_code "ec: a bad ES256 signature is 401" 401 "signature"
+  enroll "$good" dev.csr ec-site-1
+  expect_code "ec: a client enrolls under an ES256 token (200)" 200 certificate
+  jget '["certificate"]' > ec-site-1.crt
+  check "ec: openssl verifies the certificate against the P-256 root" openssl verify -CAfile "$CA" ec-site-1.crt
+  # The handshake: ECDHE over X25519, AES-128-GCM first (the server's
+  # order), AEAD suites only.
+  tls() { echo | openssl s_client -connect "127.0.0.1:$SERVE_PORT" -servername server.example.com "$@" 2>&1; }
+  out=$(tls -tls1_3)
+  printf '%s' "$out" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" && printf '%s' "$out" | grep -q "Temp Key: X25519" &&
+    pass "ec: TLS 1.3 with TLS_AES_128_GCM_SHA256 over X25519" || fail "ec: TLS 1.3 with TLS_AES_128_GCM_SHA256 over X25519" "$out"
+  out=$(tls -tls1_2)
+  printf '%s' "$out" | grep -q "Cipher is ECDHE-ECDSA-AES128-GCM-SHA256" &&
+    pass "ec: TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256" || fail "ec: TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256" "$out"
+  out=$(tls -tls1_2 -cipher 'AES128-SHA:ECDHE-ECDSA-AES128-SHA:DHE-RSA-AES128-GCM-SHA256')
+  printf '%s' "$out" | grep -q "Cipher is (NONE)\|handshake failure\|no cipher" &&
+    pass "ec: no static-RSA, CBC or DHE suite is accepted" || fail "ec: no static-RSA, CBC or DHE suite is accepted" "$out"
+  stop_serve "$SERVE_PID"
+}

@@ -519,6 +519,103 @@ static void test_sign_verify_round_trip_es384(void **state)
                "{\"alg\":\"ES384\",\"kid\":\"k1\",\"typ\":\"JWT\"}", 96);
 }
 
+/* ---- a host's signature verifier (tkr_sig_verifier_t) ---- */
+
+/* A real verifier built on mbedTLS from what the hook hands over (the key's
+ * SubjectPublicKeyInfo, the hash, the X.509-form signature), which also
+ * records its calls; `refuse` makes it say no to anything. */
+typedef struct {
+    int calls, refuse;
+    mbedtls_md_type_t md;
+    uint8_t hash[64];
+    size_t hash_len;
+} host_t;
+
+static int host_verify(void *ctx, mbedtls_md_type_t md, const uint8_t *spki,
+                       size_t spki_len, const uint8_t *hash, size_t hash_len,
+                       const uint8_t *sig, size_t sig_len)
+{
+    host_t *h = ctx;
+    mbedtls_pk_context pk;
+    int rc;
+
+    h->calls++;
+    h->md = md;
+    h->hash_len = hash_len < sizeof(h->hash) ? hash_len : sizeof(h->hash);
+    memcpy(h->hash, hash, h->hash_len);
+    mbedtls_pk_init(&pk);
+    rc = mbedtls_pk_parse_public_key(&pk, spki, spki_len);
+    if (rc == 0)
+        rc = mbedtls_pk_verify(&pk, md, hash, hash_len, sig, sig_len);
+    mbedtls_pk_free(&pk);
+    return h->refuse ? -1 : rc;
+}
+
+static void host_case(mbedtls_pk_context *key, mbedtls_pk_context *other,
+                      tkr_jwt_alg_t alg, mbedtls_md_type_t md)
+{
+    host_t h;
+    tkr_sig_verifier_t v = {host_verify, &h};
+    size_t n = 0;
+
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(tkr_jwt_sign(tok, sizeof(tok), &n, key, alg, NULL, claims_ok,
+                                  strlen(claims_ok), &port),
+                     0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
+    assert_int_equal(tkr_jwt_verify_sig_with(&jwt, alg, key, &v), 0);
+    assert_int_equal(h.calls, 1);
+    assert_int_equal(h.md, md);
+    assert_int_equal(h.hash_len, mbedtls_md_get_size(mbedtls_md_info_from_type(md)));
+    assert_memory_equal(h.hash, jwt.digest, h.hash_len);
+    /* The host decides: a wrong key, or a host that says no, fails. */
+    assert_int_equal(tkr_jwt_verify_sig_with(&jwt, alg, other, &v), TKR_E_SIGNATURE);
+    h.refuse = 1;
+    assert_int_equal(tkr_jwt_verify_sig_with(&jwt, alg, key, &v), TKR_E_SIGNATURE);
+    assert_int_equal(h.calls, 3);
+    /* The pin is checked before any signature work. */
+    assert_int_equal(tkr_jwt_verify_sig_with(&jwt, alg == TKR_JWT_RS256 ? TKR_JWT_PS256
+                                                                        : TKR_JWT_RS256,
+                                             key, &v),
+                     TKR_E_JWT_ALG);
+    assert_int_equal(h.calls, 3);
+}
+
+static void test_verify_with_host_verifier(void **state)
+{
+    (void)state;
+    host_case(&rsa_a, &rsa_b, TKR_JWT_RS256, MBEDTLS_MD_SHA256);
+    host_case(&p256_a, &p256_b, TKR_JWT_ES256, MBEDTLS_MD_SHA256);
+    host_case(&p384, &p384_b, TKR_JWT_ES384, MBEDTLS_MD_SHA384);
+}
+
+/* ES256 scalars outside (0, n) are refused before the host sees them, and
+ * PS256 stays with mbedTLS (the hook takes PKCS#1 v1.5 only). */
+static void test_verify_with_host_verifier_limits(void **state)
+{
+    host_t h;
+    tkr_sig_verifier_t v = {host_verify, &h};
+    uint8_t zero[64];
+    size_t n = 0;
+
+    (void)state;
+    memset(&h, 0, sizeof(h));
+    memset(zero, 0, sizeof(zero));
+    n = with_sig(tok, sizeof(tok), "{\"alg\":\"ES256\"}", claims_ok, zero, sizeof(zero));
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
+    assert_int_equal(tkr_jwt_verify_sig_with(&jwt, TKR_JWT_ES256, &p256_a, &v),
+                     TKR_E_SIGNATURE);
+    assert_int_equal(h.calls, 0);
+    assert_int_equal(tkr_jwt_sign(tok, sizeof(tok), &n, &rsa_a, TKR_JWT_PS256, NULL,
+                                  claims_ok, strlen(claims_ok), &port),
+                     0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
+    assert_int_equal(tkr_jwt_verify_sig_with(&jwt, TKR_JWT_PS256, &rsa_a, &v), 0);
+    assert_int_equal(tkr_jwt_verify_sig_with(&jwt, TKR_JWT_PS256, &rsa_b, &v),
+                     TKR_E_SIGNATURE);
+    assert_int_equal(h.calls, 0);
+}
+
 /* The signatures tkr_jwt_sign makes verify with mbedTLS's plain API:
  * PKCS#1 v1.5 for RS256, DER-wrapped r||s for ES256/ES384. */
 static void test_sign_output_verifies_with_plain_mbedtls(void **state)
@@ -1705,6 +1802,8 @@ int main(void)
         cmocka_unit_test(test_sign_verify_round_trip_ps256),
         cmocka_unit_test(test_sign_verify_round_trip_es256),
         cmocka_unit_test(test_sign_verify_round_trip_es384),
+        cmocka_unit_test(test_verify_with_host_verifier),
+        cmocka_unit_test(test_verify_with_host_verifier_limits),
         cmocka_unit_test(test_sign_output_verifies_with_plain_mbedtls),
         cmocka_unit_test(test_sign_ps256_es256_verify_with_openssl),
         cmocka_unit_test(test_sign_rejects_key_alg_mismatch),

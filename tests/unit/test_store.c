@@ -120,7 +120,7 @@ static void test_enroll_records_entity_and_spends_one_use(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e, got;
-    tkr_store_use_t use = {"jti-1", 1};
+    tkr_store_use_t use = {"jti-1", 1, NULL};
 
     (void)state;
     open_store(&s);
@@ -174,7 +174,7 @@ static void test_spent_token_records_nothing(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e;
-    tkr_store_use_t use = {"jti-1", 1};
+    tkr_store_use_t use = {"jti-1", 1, NULL};
 
     (void)state;
     open_store(&s);
@@ -192,7 +192,7 @@ static void test_max_uses_three_grants_exactly_three(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e;
-    tkr_store_use_t use = {"jti-3", 3};
+    tkr_store_use_t use = {"jti-3", 3, NULL};
     char name[32], serial[32];
     int i, ok = 0;
 
@@ -214,7 +214,7 @@ static void test_enrolled_name_conflicts_without_spending(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e;
-    tkr_store_use_t a = {"jti-a", 1}, b = {"jti-b", 1};
+    tkr_store_use_t a = {"jti-a", 1, NULL}, b = {"jti-b", 1, NULL};
 
     (void)state;
     open_store(&s);
@@ -233,7 +233,7 @@ static void test_pending_add_get_and_one_waiting_per_name(void **state)
 {
     tkr_store_t s;
     tkr_store_pending_t p, got;
-    tkr_store_use_t use = {"jti-p", 2};
+    tkr_store_use_t use = {"jti-p", 2, NULL};
 
     (void)state;
     open_store(&s);
@@ -258,7 +258,7 @@ static void test_approve_keeps_certificate_and_enrolls_once(void **state)
     tkr_store_t s;
     tkr_store_pending_t p, got;
     tkr_store_entity_t e, en;
-    tkr_store_use_t use = {"jti-p", 1};
+    tkr_store_use_t use = {"jti-p", 1, NULL};
 
     (void)state;
     open_store(&s);
@@ -283,7 +283,7 @@ static void test_reject_enrolls_nothing_and_frees_the_name(void **state)
 {
     tkr_store_t s;
     tkr_store_pending_t p, got;
-    tkr_store_use_t use = {"jti-p", 2};
+    tkr_store_use_t use = {"jti-p", 2, NULL};
 
     (void)state;
     open_store(&s);
@@ -305,7 +305,7 @@ static void test_pending_list_and_expiry(void **state)
 {
     tkr_store_t s;
     tkr_store_pending_t p, got;
-    tkr_store_use_t use = {"jti-p", 5};
+    tkr_store_use_t use = {"jti-p", 5, NULL};
     int64_t n = -1;
     int count = 0;
 
@@ -329,14 +329,72 @@ static void test_pending_list_and_expiry(void **state)
     cli_store_close(&s);
 }
 
+static int row_text(void *arg, int ncol, const char *const *col)
+{
+    char *out = arg;
+    size_t n = strlen(out);
+    assert_int_equal(ncol, 1);
+    snprintf(out + n, 512 - n, "%s;", col[0]);
+    return 0;
+}
+
+/* The audit table's lines in order, each followed by ';'. */
+static void audit_lines(char out[512])
+{
+    const db_driver_t *drv = strncmp(db_url, "postgres", 8) == 0 ? &db_postgres : &db_sqlite;
+    const char *target = drv == &db_sqlite ? db_url + 7 : db_url;
+    char err[256];
+    void *c;
+
+    out[0] = '\0';
+    assert_int_equal(drv->connect(&c, target, err, sizeof(err)), 0);
+    assert_int_equal(drv->exec(c, "SELECT line FROM audit ORDER BY t", NULL, 0, row_text, out), 0);
+    drv->disconnect(c);
+}
+
 static void test_audit_appends(void **state)
 {
     tkr_store_t s;
+    char lines[512];
 
     (void)state;
     open_store(&s);
     assert_int_equal(s.ops->audit(s.ctx, 1, "{\"decision\":\"approve\"}"), 0);
     assert_int_equal(s.ops->audit(s.ctx, 2, "{\"decision\":\"reject\"}"), 0);
+    audit_lines(lines);
+    assert_string_equal(lines, "{\"decision\":\"approve\"};{\"decision\":\"reject\"};");
+    cli_store_close(&s);
+}
+
+/* A use's audit line is written with what it pays for, and not at all
+ * when the use is refused. */
+static void test_audit_line_with_the_use(void **state)
+{
+    tkr_store_t s;
+    tkr_store_entity_t e;
+    tkr_store_pending_t p;
+    tkr_store_use_t use = {"jti-1", 1, "enrolled site-1"};
+    tkr_store_use_t two = {"jti-2", 1, "pending site-2"};
+    char lines[512];
+
+    (void)state;
+    open_store(&s);
+    entity(&e, "site-1", "01");
+    e.created = 10;
+    assert_int_equal(s.ops->enroll(s.ctx, &use, &e), 0);
+    entity(&e, "site-1b", "02");
+    e.created = 11;
+    use.audit = "never";
+    assert_int_equal(s.ops->enroll(s.ctx, &use, &e), TKR_E_SPENT);
+    memset(&p, 0, sizeof(p));
+    snprintf(p.request_id, sizeof(p.request_id), "req-2");
+    snprintf(p.name, sizeof(p.name), "site-2");
+    snprintf(p.type, sizeof(p.type), "client");
+    p.created = 12;
+    p.expires = 100;
+    assert_int_equal(s.ops->pending_add(s.ctx, &two, &p), 0);
+    audit_lines(lines);
+    assert_string_equal(lines, "enrolled site-1;pending site-2;");
     cli_store_close(&s);
 }
 
@@ -344,7 +402,7 @@ static void test_reopen_keeps_data_and_schema(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e;
-    tkr_store_use_t use = {"jti-1", 1};
+    tkr_store_use_t use = {"jti-1", 1, NULL};
 
     (void)state;
     open_store(&s);
@@ -408,7 +466,7 @@ static void test_one_use_token_wins_once_across_processes(void **state)
         if (pid[i] == 0) {
             tkr_store_t c;
             tkr_store_entity_t e;
-            tkr_store_use_t use = {"jti-race", 1};
+            tkr_store_use_t use = {"jti-race", 1, NULL};
             char err[256], name[64], serial[32];
             int k, won = 0;
             if (cli_store_open(&c, db_url, 2, err, sizeof(err)) != 0)
@@ -455,6 +513,7 @@ int main(void)
         cmocka_unit_test_setup(test_pending_list_and_expiry, setup),
         cmocka_unit_test_setup(test_audit_appends, setup),
         cmocka_unit_test_setup(test_cert_add_keeps_several_per_name_by_serial, setup),
+        cmocka_unit_test_setup(test_audit_line_with_the_use, setup),
         cmocka_unit_test_setup(test_reopen_keeps_data_and_schema, setup),
         cmocka_unit_test_setup(test_newer_schema_is_refused, setup),
         cmocka_unit_test_setup(test_unknown_url_is_refused, setup),

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "jwt.h"
 #include "port.h"
 #include "signer.h"
 #include "token.h"
@@ -40,24 +41,10 @@
 int tkr_csr_check(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
                   tkr_diag_t *diag);
 
-/* A faster signature check a host can plug in for the proof of possession
- * (the tokenroll program uses OpenSSL's libcrypto, about ten times
- * mbedTLS's speed for P-256). verify gets the request's
- * SubjectPublicKeyInfo (DER), the signed CertificationRequestInfo, and the
- * signature as the request holds it (DER Ecdsa-Sig-Value, or PKCS#1 v1.5),
- * with md one of SHA-256/384/512; it returns 0 only when the signature
- * verifies. */
-typedef struct {
-    int (*verify)(void *ctx, mbedtls_md_type_t md, const uint8_t *spki,
-                  size_t spki_len, const uint8_t *tbs, size_t tbs_len,
-                  const uint8_t *sig, size_t sig_len);
-    void *ctx;
-} tkr_csr_verifier_t;
-
-/* tkr_csr_check with the signature checked by v (NULL: mbedTLS). Every
- * other rule is the same. */
+/* tkr_csr_check with the signature checked by v (jwt.h; NULL: mbedTLS).
+ * Every other rule is the same. */
 int tkr_csr_check_with(mbedtls_x509_csr *csr, const uint8_t *buf, size_t len,
-                       const tkr_csr_verifier_t *v, tkr_diag_t *diag);
+                       const tkr_sig_verifier_t *v, tkr_diag_t *diag);
 
 /* SHA-256 of a public key's SubjectPublicKeyInfo DER, as 64 lowercase hex
  * characters: how a pending request remembers the key it is for. */

@@ -99,6 +99,32 @@ int tkr_jwt_parse(tkr_jwt_t *jwt, const char *token, size_t len,
 int tkr_jwt_verify_sig(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
                        mbedtls_pk_context *pk);
 
+/* A faster signature check a host can plug in where it verifies many
+ * signatures (the certificate service: every enrollment checks a token and
+ * a certificate request; the tokenroll program uses OpenSSL's libcrypto,
+ * about ten times mbedTLS's speed for P-256). verify gets the key's
+ * SubjectPublicKeyInfo (DER), the hash of the signed data (md one of
+ * SHA-256/384/512) and the signature in X.509's form (DER Ecdsa-Sig-Value,
+ * or PKCS#1 v1.5); it returns 0 only when the signature verifies. */
+typedef struct {
+    int (*verify)(void *ctx, mbedtls_md_type_t md, const uint8_t *spki,
+                  size_t spki_len, const uint8_t *hash, size_t hash_len,
+                  const uint8_t *sig, size_t sig_len);
+    void *ctx;
+} tkr_sig_verifier_t;
+
+/* The key's SubjectPublicKeyInfo and v->verify; TKR_E_SIGNATURE when it
+ * refuses, TKR_E_KEY when the key does not encode. */
+int tkr_sig_verify_with(const tkr_sig_verifier_t *v, mbedtls_pk_context *pk,
+                        mbedtls_md_type_t md, const uint8_t *hash,
+                        size_t hash_len, const uint8_t *sig, size_t sig_len);
+
+/* tkr_jwt_verify_sig with RS256, ES256 and ES384 signatures checked by v
+ * (NULL: mbedTLS); every rule before the signature itself is the same, and
+ * PS256 stays with mbedTLS. */
+int tkr_jwt_verify_sig_with(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
+                            mbedtls_pk_context *pk, const tkr_sig_verifier_t *v);
+
 /* Registered claims against rules at time now (seconds since the epoch).
  * exp/nbf/iat must be integers when present (TKR_E_CLAIM_TYPE). Valid iff
  * now < exp + leeway, now >= nbf - leeway, iat <= now + leeway. A failure

@@ -61,8 +61,9 @@ typedef struct {
     int64_t pending_timeout;     /* seconds a pending request waits */
     int64_t retry_after;         /* seconds, in a 202's Retry-After */
     int64_t leeway;              /* clock skew tolerated on tokens, s */
-    /* Checks CSR signatures faster than mbedTLS (issue.h); NULL: mbedTLS. */
-    const tkr_csr_verifier_t *csr_verifier;
+    /* Checks token and CSR signatures faster than mbedTLS (jwt.h); NULL:
+     * mbedTLS. */
+    const tkr_sig_verifier_t *verifier;
     /* Called with each audit line (JSON, no newline) after the store has
      * it; NULL: the store only. */
     void (*audit)(void *arg, const char *line);

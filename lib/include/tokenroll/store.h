@@ -25,10 +25,14 @@
 #define TKR_STORE_IP_MAX 64
 #define TKR_STORE_PEM_MAX 8192      /* a certificate or CSR, PEM */
 
-/* One token use: the token's id and how many uses it allows. */
+/* One token use: the token's id and how many uses it allows, and the
+ * audit line of the decision it pays for (NULL: none), written in the
+ * same transaction: one commit per enrollment, and no decision without
+ * its line. */
 typedef struct {
     const char *jti;
     int64_t max_uses;
+    const char *audit;
 } tkr_store_use_t;
 
 /* An issued certificate. */
@@ -78,10 +82,12 @@ typedef int (*tkr_store_pending_fn)(void *arg, const tkr_store_pending_t *p);
  * the database fails. After a failure nothing has changed. Implementations
  * are safe to call from several threads at once. */
 typedef struct tkr_store_ops {
-    /* Spend one use of `use` (when not NULL) and record e. */
+    /* Spend one use of `use` (when not NULL) and record e, and use->audit
+     * when there is one. */
     int (*enroll)(void *ctx, const tkr_store_use_t *use,
                   const tkr_store_entity_t *e);
-    /* Spend one use of `use` and record p (status "pending"). */
+    /* Spend one use of `use` and record p (status "pending"), and
+     * use->audit when there is one. */
     int (*pending_add)(void *ctx, const tkr_store_use_t *use,
                        const tkr_store_pending_t *p);
     /* The latest request for name and type (any status). */

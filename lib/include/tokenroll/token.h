@@ -94,6 +94,10 @@ int tkr_token_str_array(const tkr_jwt_t *jwt, const char *name, int *out,
  * tkr_jwt_verify's; diag->name names the claim at fault. */
 int tkr_token_verify(const tkr_jwt_t *jwt, tkr_ca_t *ca, int64_t now,
                      tkr_diag_t *diag);
+/* The same with the signature checked by v (jwt.h; NULL: mbedTLS). */
+int tkr_token_verify_with(const tkr_jwt_t *jwt, tkr_ca_t *ca,
+                          const tkr_sig_verifier_t *v, int64_t now,
+                          tkr_diag_t *diag);
 
 /* Whether a token admits participant `name` of type `type` (never
  * pattern): a pattern token any client whose name its glob matches; any
