@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_jwt.h"
+#include "tokenroll/envref.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "tokenroll/jwt.h"
@@ -83,6 +84,37 @@ static int load_token(tkr_policy_t *p, const char *arg)
     memset(&err, 0, sizeof(err));
     rc = tkr_policy_load_json(p, &jwt.doc, t, &err);
     return rc == 0 ? 0 : report("token policy claim", rc, &err);
+}
+
+/* ---- environment references ---- */
+
+/* The process environment, for ${NAME} references (the library reads
+ * none itself). */
+static const char *env_get(void *ctx, const char *name)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+static void env_warn(void *ctx, const tkr_yaml_err_t *w)
+{
+    const char *file = ctx;
+
+    if (w->line > 0)
+        fprintf(stderr, "Warning: %s:%d:%d: %s\n", file, w->line, w->column, w->msg);
+    else
+        fprintf(stderr, "Warning: %s: %s\n", file, w->msg);
+}
+
+/* Unset variables and references that stay text: warnings; an expanded
+ * value that would be invalid written literally: an error. */
+static int check_env(const tkr_policy_t *p, const char *file)
+{
+    const tkr_envref_env_t env = {env_get, NULL};
+    tkr_yaml_err_t err;
+    int rc = tkr_policy_check_env(p, &env, file, env_warn, (void *)file, &err);
+
+    return rc == 0 ? 0 : report(file, rc, &err);
 }
 
 /* ---- check ---- */
@@ -218,8 +250,13 @@ static const char check_usage[] =
     "\n"
     "Validate an enrollment policy completely (unknown keys, types, durations,\n"
     "glob patterns, CIDRs, actions, roles). Exit 0 and print the policy's model\n"
-    "with every default filled in, as JSON; exit 1 with\n"
-    "\"Error: FILE:LINE:COLUMN: message\" at the first problem.\n"
+    "with every default filled in (approval.method included), as JSON; exit 1\n"
+    "with \"Error: FILE:LINE:COLUMN: message\" at the first problem.\n"
+    "${NAME} references in the notification settings are checked with this\n"
+    "environment, expanded as the service will expand them: an expanded value\n"
+    "must be valid as if written literally; a variable that is not set is a\n"
+    "\"Warning: FILE:LINE:COLUMN: ...\" and the check still succeeds. The\n"
+    "token's claim (--json-claim) keeps the text as written.\n"
     "  --json-claim      print instead the policy as a token's \"policy\" claim\n"
     "                    carries it: compact ASCII JSON, keys in file order,\n"
     "                    byte-identical to Python's\n"
@@ -244,6 +281,8 @@ static int policy_check(int argc, char **argv)
     tkr_policy_init(&p);
     rc = cli_get(&a, "token") != NULL ? load_token(&p, cli_get(&a, "token"))
                                       : load_file(&p, a.pos[0]);
+    if (rc == 0)
+        rc = check_env(&p, cli_get(&a, "token") != NULL ? "token policy claim" : a.pos[0]);
     if (rc == 0) {
         if (cli_has(&a, "json-claim")) {
             fwrite(p.json, 1, p.json_len, stdout);

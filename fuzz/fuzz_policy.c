@@ -9,7 +9,11 @@
  *     with the strict JSON reader, loads again through
  *     tkr_policy_load_json, and gives back the same JSON bytes and the same
  *     model: the service evaluates exactly what the admin's file said;
- *   - both models decide a set of requests identically.
+ *   - both models decide a set of requests identically, and their
+ *     ${NAME} references check alike under the same environment;
+ *   - tkr_envref_expand on the raw text: its size query agrees with the
+ *     text written, it refuses exactly what tkr_envref_next calls
+ *     malformed, and with every variable set it never reports one unset.
  * The text is copied to a heap buffer of its exact size (no terminator)
  * so ASan sees any read past its end. */
 #include <stdint.h>
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenroll/envref.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "tokenroll/policy.h"
@@ -112,6 +117,45 @@ static void same_decisions(const tkr_policy_t *a, const tkr_policy_t *b)
             }
 }
 
+/* Every variable set, by its name's length: a URL, a URL holding a
+ * ${...} of its own (copied, never expanded again), a non-URL, or empty,
+ * so the checks of expanded values both pass and fail. */
+static const char *env_all(void *ctx, const char *name)
+{
+    static const char *const v[] = {"https://hooks.example.com/x", "https://h/${X}",
+                                    "ftp://x", ""};
+    (void)ctx;
+    return v[strlen(name) % 4];
+}
+
+static const tkr_envref_env_t full_env = {env_all, NULL};
+
+static void envref_side(const char *text, size_t size)
+{
+    tkr_envref_t ref;
+    size_t pos = 0, need = 0, len = 0;
+    int syntax, rc;
+    char *out;
+
+    while ((syntax = tkr_envref_next(text, size, &pos, &ref)) == 1)
+        CHECK(ref.start < ref.end && ref.end <= size && ref.name_len <= TKR_ENVREF_NAME_MAX);
+    CHECK(syntax == 0 || syntax == TKR_E_POLICY);
+    CHECK(syntax == 0 || (ref.why != NULL && ref.start < size));
+    rc = tkr_envref_expand(NULL, 0, &need, text, size, &full_env, &ref);
+    if (syntax != 0) {
+        CHECK(rc == TKR_E_POLICY);
+        return;
+    }
+    CHECK(rc == TKR_E_BUFFER_TOO_SMALL);
+    out = malloc(need + 1);
+    CHECK(out != NULL);
+    CHECK(tkr_envref_expand(out, need + 1, &len, text, size, &full_env, NULL) == 0);
+    CHECK(len == need && out[len] == '\0');
+    free(out);
+    rc = tkr_envref_expand(NULL, 0, &need, text, size, NULL, &ref);
+    CHECK(rc == TKR_E_BUFFER_TOO_SMALL || rc == TKR_E_NOT_FOUND);
+}
+
 static void policy_side(const char *text, size_t size)
 {
     tkr_policy_t p, q;
@@ -164,6 +208,14 @@ static void policy_side(const char *text, size_t size)
     }
     CHECK(q.notifications_enabled == p.notifications_enabled);
     same_decisions(&p, &q);
+    {
+        tkr_yaml_err_t e1, e2;
+        int r1 = tkr_policy_check_env(&p, &full_env, "fuzz.yaml", NULL, NULL, &e1);
+        int r2 = tkr_policy_check_env(&q, &full_env, NULL, NULL, NULL, &e2);
+        CHECK(r1 == r2 && (r1 == 0 || r1 == TKR_E_POLICY));
+        CHECK(r1 == 0 || (e1.msg[0] != '\0' && strcmp(e1.msg, e2.msg) == 0));
+        CHECK(tkr_policy_check_env(&p, NULL, "fuzz.yaml", NULL, NULL, &e1) == 0);
+    }
     tkr_policy_free(&q);
     free(toks);
     tkr_policy_free(&p);
@@ -181,6 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(text, data, size);
     yaml_side(text, size);
     policy_side(text, size);
+    envref_side(text, size);
     free(text);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy_int.h"
 #include "tokenroll/error.h"
 #include "tokenroll/policy.h"
 #include "yaml_int.h"
@@ -113,8 +114,6 @@ static int get_str(vctx_t *v, const tkr_yaml_node_t *map, const char *key, const
         return 0;
     if (n->kind != TKR_YAML_STR)
         return bad(v, n, "%s.%s: expected a string, found %s", path, key, tkr_yaml_kind_name(n));
-    if (strlen(n->str) != n->len)
-        return bad(v, n, "%s.%s: the string holds a NUL character", path, key);
     *out = n->str;
     return 0;
 }
@@ -147,8 +146,8 @@ static int get_str_list(vctx_t *v, const tkr_yaml_node_t *n, const char *path, c
         const tkr_yaml_node_t *s = n->items[i];
         if (s->kind != TKR_YAML_STR)
             return bad(v, s, "%s[%zu]: expected a string, found %s", path, i, tkr_yaml_kind_name(s));
-        if (s->len == 0 || strlen(s->str) != s->len)
-            return bad(v, s, "%s[%zu]: expected a non-empty string without NUL characters", path, i);
+        if (s->len == 0)
+            return bad(v, s, "%s[%zu]: expected a non-empty string", path, i);
         (*out)[i] = s->str;
     }
     *count = n->n;
@@ -182,8 +181,6 @@ static int metadata(vctx_t *v, const tkr_yaml_node_t *m)
     if (ver->kind != TKR_YAML_STR && ver->kind != TKR_YAML_INT && ver->kind != TKR_YAML_FLOAT)
         return bad(v, ver, "metadata.version: expected a string or a number, found %s",
                    tkr_yaml_kind_name(ver));
-    if (strlen(ver->str) != ver->len)
-        return bad(v, ver, "metadata.version: the string holds a NUL character");
     v->p->version = ver->str;
     return 0;
 }
@@ -367,9 +364,13 @@ static int approval(vctx_t *v, const tkr_yaml_node_t *m)
         char what[80];
         if ((rc = get_str(v, m, "method", "approval", &v->p->approval_method)) != 0)
             return rc;
-        if (strcmp(v->p->approval_method, "policy") != 0) {
+        /* FLARE's files use both; its service lets the rules decide
+         * either way (a manual policy's rules say pending). */
+        if (strcmp(v->p->approval_method, "policy") != 0 &&
+            strcmp(v->p->approval_method, "manual") != 0) {
             show_node(what, sizeof(what), n);
-            return bad(v, n, "approval.method: unknown method %s (expected policy)", what);
+            return bad(v, n, "approval.method: unknown method %s (expected policy or manual)",
+                       what);
         }
     }
     if ((n = tkr_yaml_get(m, "rules")) == NULL)
@@ -434,6 +435,7 @@ static int notifications(vctx_t *v, const tkr_yaml_node_t *m)
             return rc;
         if ((s = tkr_yaml_get(n, "smtp_config")) != NULL && (rc = smtp_config(v, s)) != 0)
             return rc;
+        v->p->smtp_config = s;
     }
     if ((n = tkr_yaml_get(ch, "webhook")) != NULL) {
         const char *path = "notifications.channels.webhook";
@@ -442,9 +444,8 @@ static int notifications(vctx_t *v, const tkr_yaml_node_t *m)
             (rc = get_bool(v, n, "enabled", path, &v->p->webhook_enabled)) != 0 ||
             (rc = get_str(v, n, "url", path, &v->p->webhook_url)) != 0)
             return rc;
-        if (v->p->webhook_url != NULL && strncmp(v->p->webhook_url, "https://", 8) != 0 &&
-            strncmp(v->p->webhook_url, "http://", 7) != 0) {
-            s = tkr_yaml_get(n, "url");
+        s = tkr_yaml_get(n, "url");
+        if (s != NULL && !tkr_policy_url_ok(s->str, s->len, 1)) {
             show_node(what, sizeof(what), s);
             return bad(v, s, "%s.url: %s is not an http:// or https:// URL", path, what);
         }
@@ -485,8 +486,13 @@ static int build(vctx_t *v, const tkr_yaml_node_t *root)
     if (root->kind != TKR_YAML_MAP)
         return bad(v, root, "the policy must be a mapping (metadata, token, site, user, "
                             "approval, notifications), found %s", tkr_yaml_kind_name(root));
-    if ((rc = check_keys(v, root, "policy", keys)) != 0)
+    /* One rule for every string, from a file or from a claim: no NUL, and
+     * every ${...} well formed. */
+    if ((rc = tkr_yaml_check_strings(root, TKR_YAML_NO_NUL | TKR_YAML_ENVREFS, v->file,
+                                     v->err)) != 0 ||
+        (rc = check_keys(v, root, "policy", keys)) != 0)
         return rc;
+    p->doc = root;
 
     p->validity = DEFAULT_VALIDITY;
     p->max_uses = 1;

@@ -108,8 +108,6 @@ static int get_str(pctx_t *c, const tkr_yaml_node_t *map, const char *key, const
     if (n->kind != TKR_YAML_STR || n->len == 0)
         return bad(c, n, "%s.%s: expected a non-empty string, found %s", path, key,
                    n->kind == TKR_YAML_STR ? "an empty string" : tkr_yaml_kind_name(n));
-    if (strlen(n->str) != n->len)
-        return bad(c, n, "%s.%s: the string holds a NUL character", path, key);
     *out = n->str;
     return 0;
 }
@@ -245,6 +243,9 @@ static int build(pctx_t *c, const tkr_yaml_node_t *root)
     if (root->kind != TKR_YAML_MAP)
         return bad(c, root, "the project file must be a mapping (api_version, name, "
                             "participants, ...), found %s", tkr_yaml_kind_name(root));
+    /* Names become paths and certificate fields: no NUL anywhere. */
+    if ((rc = tkr_yaml_check_strings(root, TKR_YAML_NO_NUL, c->file, c->err)) != 0)
+        return rc;
     for (i = 0; i < root->n; i++) {
         const tkr_yaml_node_t *k = root->keys[i];
         if (k->kind != TKR_YAML_STR || !in(k->str, k->len, keys))

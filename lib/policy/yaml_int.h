@@ -76,6 +76,15 @@ const char *tkr_yaml_kind_name(const tkr_yaml_node_t *n);
 /* s[0..n) for a message: quoted, escaped, cut at max bytes. */
 void tkr_yaml_show(char *out, size_t size, const char *s, size_t n, size_t max);
 
+/* Call fn on every string of the tree (keys too, is_key 1; aliases as
+ * often as they are used), depth first in document order, with the key
+ * path of the value ("approval.rules[0].notify[1]"; a key's path is its
+ * mapping's). The first non-zero return stops the walk and is returned. */
+#define TKR_YAML_PATH_MAX 200
+typedef int (*tkr_yaml_str_fn)(void *ctx, const tkr_yaml_node_t *n, const char *path,
+                               int is_key);
+int tkr_yaml_walk_strings(const tkr_yaml_node_t *root, tkr_yaml_str_fn fn, void *ctx);
+
 /* Build a tree from JSON value t of doc (a token's policy claim). */
 int tkr_yaml_from_json(tkr_arena_t *a, const tkr_json_t *doc, int t,
                        tkr_yaml_node_t **out, tkr_yaml_err_t *err);

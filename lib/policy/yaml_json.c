@@ -172,11 +172,13 @@ int tkr_yaml_to_json(char *out, size_t out_size, size_t *out_len,
 
 /* ---- JSON -> tree ---- */
 
+/* path: the member path so far ("approval.rules[0].name"), for messages;
+ * each level appends to it and cuts it back. */
 static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned depth,
-                     tkr_yaml_node_t **out, tkr_yaml_err_t *err)
+                     char path[TKR_YAML_PATH_MAX], tkr_yaml_node_t **out, tkr_yaml_err_t *err)
 {
     tkr_ynode_t *y;
-    size_t raw_len, i, cnt;
+    size_t raw_len, i, cnt, was;
     const char *raw;
     const char *why;
     int rc, c;
@@ -203,8 +205,14 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         if (y->n.str == NULL)
             return TKR_E_TOO_LARGE;
         rc = tkr_json_get_str(doc, y->n.str, raw_len + 1, &y->n.len, t);
-        if (rc != 0)
-            tkr_yaml_set_err(err, NULL, 0, 0, "a string holds \\u0000 or invalid UTF-8");
+        /* The reader refuses \u0000 as the YAML side refuses "\0"
+         * (tkr_yaml_check_strings): no policy string holds NUL. */
+        if (rc == TKR_E_UTF8) {
+            tkr_yaml_set_err(err, NULL, 0, 0, "%s: the string holds \\u0000 (NUL) or a lone "
+                             "surrogate, which no string here may hold",
+                             path[0] ? path : "the document");
+            return TKR_E_POLICY;
+        }
         return rc;
     case TKR_JSON_NUMBER:
         raw = tkr_json_raw(doc, t, &raw_len);
@@ -221,7 +229,8 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         }
         y->n.kind = TKR_YAML_INT;
         if (tkr_yaml_set_int(a, y, raw, raw_len, &why) != 0) {
-            tkr_yaml_set_err(err, NULL, 0, 0, "number %.40s: %s", y->n.str, why);
+            tkr_yaml_set_err(err, NULL, 0, 0, "%s: number %.40s: %s",
+                             path[0] ? path : "the document", y->n.str, why);
             return TKR_E_POLICY;
         }
         return 0;
@@ -235,13 +244,21 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         if (y->n.items == NULL || (y->n.kind == TKR_YAML_MAP && y->n.keys == NULL))
             return TKR_E_TOO_LARGE;
         c = t + 1;
+        was = strlen(path);
         for (i = 0; i < cnt; i++) {
             if (y->n.kind == TKR_YAML_MAP) {
-                if ((rc = from_json(a, doc, c, depth + 1, &y->n.keys[i], err)) != 0)
+                if ((rc = from_json(a, doc, c, depth + 1, path, &y->n.keys[i], err)) != 0)
                     return rc;
+                snprintf(path + was, TKR_YAML_PATH_MAX - was, "%s%.*s", was ? "." : "",
+                         (int)(y->n.keys[i]->len > 60 ? 60 : y->n.keys[i]->len),
+                         y->n.keys[i]->str);
                 c++;
+            } else {
+                snprintf(path + was, TKR_YAML_PATH_MAX - was, "[%zu]", i);
             }
-            if ((rc = from_json(a, doc, c, depth + 1, &y->n.items[i], err)) != 0)
+            rc = from_json(a, doc, c, depth + 1, path, &y->n.items[i], err);
+            path[was] = '\0';
+            if (rc != 0)
                 return rc;
             c = tkr_json_skip(doc, c);
         }
@@ -255,7 +272,9 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
 int tkr_yaml_from_json(tkr_arena_t *a, const tkr_json_t *doc, int t,
                        tkr_yaml_node_t **out, tkr_yaml_err_t *err)
 {
+    char path[TKR_YAML_PATH_MAX] = "";
+
     if (a == NULL || doc == NULL || out == NULL || t < 0 || t >= doc->ntok)
         return TKR_E_INVALID_ARG;
-    return from_json(a, doc, t, 0, out, err);
+    return from_json(a, doc, t, 0, path, out, err);
 }

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "tokenroll/envref.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "tokenroll/jwt.h"
@@ -275,7 +276,6 @@ static void test_wrong_types_are_errors(void **state)
     refused("notifications:\n  enabled: \"yes\"\n", TKR_E_POLICY, 2, 12, "expected true or false");
     refused("approval:\n  rules: {}\n", TKR_E_POLICY, 2, 10, "expected a list of rules");
     refused("approval:\n  rules:\n    - approve\n", TKR_E_POLICY, 3, 7, "expected a mapping");
-    refused("approval:\n  method: manual\n", TKR_E_POLICY, 2, 11, "unknown method \"manual\"");
     refused("approval:\n  rules:\n    - action: pending\n      notify: admin@example.com\n",
             TKR_E_POLICY, 4, 15, "notify: expected a list of strings");
     refused("notifications:\n  channels:\n    webhook:\n      url: ftp://x\n", TKR_E_POLICY, 4, 12,
@@ -579,6 +579,471 @@ static void test_eval_token_roles_and_source_ips_claims(void **state)
     tkr_policy_free(&p);
 }
 
+/* ---- FLARE's own example policies (tests/vectors/flare/policies) ---- */
+
+#define FP "tests/vectors/flare/policies/"
+
+static void load_file(tkr_policy_t *p, const char *path)
+{
+    char *text = read_vector(path);
+    tkr_yaml_err_t err;
+    int rc;
+
+    tkr_policy_init(p);
+    rc = tkr_policy_load_yaml(p, text, strlen(text), path, &err);
+    if (rc != 0)
+        fail_msg("%s refused (%d) at %d:%d: %s", path, rc, err.line, err.column, err.msg);
+    free(text);
+}
+
+/* The token's policy claim, loaded as the service loads it. */
+static void load_claim(tkr_policy_t *p, const char *token_path, const char **raw, size_t *len)
+{
+    char *tok = read_vector(token_path);
+    tkr_yaml_err_t err;
+    int t;
+
+    tkr_jwt_init(&jwt);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok)), 0);
+    free(tok);
+    t = tkr_jwt_claim(&jwt, "policy");
+    assert_true(t > 0);
+    *raw = tkr_json_raw(&jwt.doc, t, len);
+    tkr_policy_init(p);
+    if (tkr_policy_load_json(p, &jwt.doc, t, &err) != 0)
+        fail_msg("%s: claim refused: %s", token_path, err.msg);
+}
+
+static void test_flare_example_policies_load_unchanged(void **state)
+{
+    tkr_policy_t p;
+
+    (void)state;
+    load_file(&p, FP "auto_approve.yaml");
+    assert_string_equal(p.approval_method, "policy");
+    assert_string_equal(p.default_role, "researcher");
+    assert_int_equal(p.n_rules, 1);
+    assert_null(p.smtp_config);
+    tkr_policy_free(&p);
+
+    load_file(&p, FP "hospital_network.yaml");
+    assert_true(p.validity == 14 * 86400);
+    assert_int_equal(p.n_allowed_roles, 3);
+    assert_int_equal(p.n_rules, 5);
+    assert_string_equal(p.rules[3].notify[0], "network-admin@healthcare.org");
+    /* references kept as written: expanded only where used */
+    assert_string_equal(p.webhook_url, "${SLACK_WEBHOOK_URL}");
+    assert_non_null(p.smtp_config);
+    assert_int_equal(p.smtp_config->kind, TKR_YAML_STR);
+    assert_string_equal(p.smtp_config->str, "${SMTP_CONFIG_PATH}");
+    assert_int_equal(p.smtp_config->line, 69);
+    assert_int_equal(p.smtp_config->column, 20);
+    assert_int_equal(p.webhook_enabled, 1);
+    tkr_policy_free(&p);
+
+    load_file(&p, FP "ip_whitelist.yaml");
+    assert_string_equal(p.webhook_url, "${WEBHOOK_URL}");
+    assert_int_equal(p.webhook_enabled, 0);
+    assert_int_equal(p.rules[0].n_source_ips, 3);
+    assert_int_equal(p.rules[1].n_source_ips, 2);
+    assert_null(p.rules[2].source_ips);
+    tkr_policy_free(&p);
+
+    load_file(&p, FP "manual_approval.yaml");
+    assert_string_equal(p.approval_method, "manual");
+    assert_true(p.validity == 30 * 86400);
+    assert_int_equal(p.rules[0].action, TKR_ACTION_PENDING);
+    assert_null(p.webhook_url);
+    tkr_policy_free(&p);
+}
+
+/* FLARE's TokenService signed json.dumps(yaml.safe_load(file)): the same
+ * bytes, ${...} and all, and the claim loads back to the same model. */
+static void test_flare_tokens_carry_our_claim_byte_for_byte(void **state)
+{
+    static const char *const pairs[][2] = {
+        {FP "ip_whitelist.yaml", FP "fixed_ip_whitelist_dc-01.jwt"},
+        {FP "hospital_network.yaml", FP "fixed_hospital_network_hospital-7.jwt"},
+        {FP "manual_approval.yaml", FP "fixed_manual_approval_admin.jwt"},
+    };
+    tkr_policy_t p, q;
+    const char *raw;
+    size_t i, len;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        load_file(&p, pairs[i][0]);
+        load_claim(&q, pairs[i][1], &raw, &len);
+        if (p.json_len != len || memcmp(p.json, raw, len) != 0)
+            fail_msg("%s: claim differs from %s\nours:  %s\nFLARE: %.*s", pairs[i][0],
+                     pairs[i][1], p.json, (int)len, raw);
+        assert_int_equal(q.json_len, len);
+        assert_string_equal(q.approval_method, p.approval_method);
+        assert_int_equal(q.n_rules, p.n_rules);
+        if (p.webhook_url != NULL)
+            assert_string_equal(q.webhook_url, p.webhook_url);
+        tkr_policy_free(&p);
+        tkr_policy_free(&q);
+    }
+}
+
+static const char *dash(const char *s) { return strcmp(s, "-") == 0 ? NULL : s; }
+
+static void expect_row(const tkr_policy_t *p, const char *where, char *const *f)
+{
+    tkr_policy_request_t req;
+    tkr_policy_decision_t d;
+    const char *msg = dash(f[7]);
+
+    memset(&req, 0, sizeof(req));
+    req.name = f[1];
+    req.type = f[2];
+    req.ip = dash(f[3]);
+    req.role = dash(f[4]);
+    assert_int_equal(tkr_policy_eval(p, &req, &d), 0);
+    if (strcmp(tkr_policy_action_name(d.action), f[5]) != 0 || strcmp(d.rule, f[6]) != 0 ||
+        (strcmp(f[7], "*") != 0 &&
+         (msg == NULL ? d.message != NULL : d.message == NULL || strcmp(d.message, msg) != 0)))
+        fail_msg("%s: %s %s %s %s: got %s/%s/%s, want %s/%s/%s", where, f[1], f[2], f[3], f[4],
+                 tkr_policy_action_name(d.action), d.rule, d.message ? d.message : "-", f[5],
+                 f[6], f[7]);
+}
+
+/* tests/vectors/policy/flare_decisions.tsv: expected decisions written
+ * from the rules; each evaluated on the file and, where FLARE minted a
+ * token from it, on that token's claim. */
+static void test_flare_policies_decide_as_their_rules_say(void **state)
+{
+    static const char *const tokens[][2] = {
+        {"ip_whitelist", FP "fixed_ip_whitelist_dc-01.jwt"},
+        {"hospital_network", FP "fixed_hospital_network_hospital-7.jwt"},
+        {"manual_approval", FP "fixed_manual_approval_admin.jwt"},
+    };
+    FILE *f = fopen("tests/vectors/policy/flare_decisions.tsv", "r");
+    char line[512], path[128], *fld[8], *s;
+    size_t i, rows = 0, on_claims = 0, k;
+    tkr_policy_t p, q;
+    const char *raw;
+    size_t len;
+
+    (void)state;
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        line[strcspn(line, "\r\n")] = '\0';
+        for (k = 0, s = line; k < 8; k++) {
+            fld[k] = s;
+            s = strchr(s, '\t');
+            if (s == NULL && k < 7)
+                fail_msg("row %zu has %zu columns", rows + 1, k + 1);
+            if (s != NULL)
+                *s++ = '\0';
+        }
+        snprintf(path, sizeof(path), FP "%s.yaml", fld[0]);
+        load_file(&p, path);
+        expect_row(&p, path, fld);
+        tkr_policy_free(&p);
+        for (i = 0; i < 3; i++)
+            if (strcmp(tokens[i][0], fld[0]) == 0) {
+                load_claim(&q, tokens[i][1], &raw, &len);
+                expect_row(&q, tokens[i][1], fld);
+                tkr_policy_free(&q);
+                on_claims++;
+            }
+        rows++;
+    }
+    fclose(f);
+    assert_true(rows >= 50);
+    assert_true(on_claims >= 40);
+}
+
+static void test_approval_method_policy_or_manual(void **state)
+{
+    tkr_policy_t p;
+
+    (void)state;
+    load(&p, "approval:\n  method: manual\n  rules:\n    - {name: r, action: approve}\n");
+    assert_string_equal(p.approval_method, "manual");
+    /* the rules decide, whatever the method */
+    {
+        static const case_t c[] = {{"site-1", NULL, NULL, NULL, TKR_ACTION_APPROVE, "r"}};
+        decide_all(&p, c, 1);
+    }
+    tkr_policy_free(&p);
+    load(&p, "approval:\n  method: policy\n");
+    assert_string_equal(p.approval_method, "policy");
+    tkr_policy_free(&p);
+    refused("approval:\n  method: automatic\n", TKR_E_POLICY, 2, 11,
+            "approval.method: unknown method \"automatic\" (expected policy or manual)");
+    refused("approval:\n  method: Manual\n", TKR_E_POLICY, 2, 11, "unknown method \"Manual\"");
+    refused("approval:\n  method: 1\n", TKR_E_POLICY, 2, 11, "expected a string");
+    refused("approval:\n  methods: manual\n", TKR_E_POLICY, 2, 3, "unknown key \"methods\"");
+}
+
+/* ---- NUL: never in a policy string, from YAML or from JSON ---- */
+
+static void claim_refused(const char *json, int rc, const char *what)
+{
+    static tkr_json_tok_t toks[128];
+    tkr_policy_t p;
+    tkr_json_t doc;
+    tkr_yaml_err_t err;
+    int got;
+
+    tkr_policy_init(&p);
+    assert_int_equal(tkr_json_parse(&doc, toks, 128, json, strlen(json)), 0);
+    got = tkr_policy_load_json(&p, &doc, 0, &err);
+    if (got != rc || strstr(err.msg, what) == NULL)
+        fail_msg("claim %s: got %d \"%s\", want %d with \"%s\"", json, got, err.msg, rc, what);
+    assert_int_equal(err.line, 0);
+    assert_null(p.arena);
+}
+
+static void test_nul_is_refused_in_every_string_from_yaml_and_json(void **state)
+{
+    char *seed;
+    tkr_policy_t p;
+    tkr_yaml_err_t err;
+
+    (void)state;
+    refused("metadata:\n  description: \"a\\0b\"\n", TKR_E_POLICY, 2, 16,
+            "metadata.description: the string value holds a NUL character");
+    refused("metadata:\n  \"proj\\0ect\": x\n", TKR_E_POLICY, 2, 3, "the key name holds a NUL");
+    refused("notifications:\n  channels:\n    email:\n      smtp_config:\n        from: \"x\\0\"\n",
+            TKR_E_POLICY, 5, 15, "notifications.channels.email.smtp_config.from: the string");
+    refused("approval:\n  rules:\n    - action: pending\n      notify: [a, \"\\0\"]\n",
+            TKR_E_POLICY, 4, 19, "approval.rules[0].notify[1]: the string");
+    refused("site:\n  name_pattern: \"h\\x00*\"\n", TKR_E_POLICY, 2, 17, "NUL");
+    refused("metadata:\n  version: !!str \"1\\0\"\n", TKR_E_POLICY, 2, 12, "NUL");
+
+    /* The same documents as claims: refused with the member path. */
+    claim_refused("{\"metadata\":{\"description\":\"a\\u0000b\"}}", TKR_E_POLICY,
+                  "metadata.description: the string holds \\u0000 (NUL)");
+    claim_refused("{\"metadata\":{\"proj\\u0000ect\":\"x\"}}", TKR_E_POLICY, "metadata: ");
+    claim_refused("{\"approval\":{\"rules\":[{\"action\":\"pending\",\"notify\":[\"a\",\"\\u0000\"]}]}}",
+                  TKR_E_POLICY, "approval.rules[0].notify[1]: ");
+
+    /* The regression seed: "\0" inside smtp_config's from_address. */
+    seed = read_vector("fuzz/corpus/policy/regress-nul_roundtrip.yaml");
+    tkr_policy_init(&p);
+    assert_int_equal(tkr_policy_load_yaml(&p, seed, strlen(seed), "seed.yaml", &err), TKR_E_POLICY);
+    assert_int_equal(err.line, 13);
+    assert_int_equal(err.column, 23);
+    assert_non_null(strstr(err.msg, "smtp_config.from_address"));
+    assert_null(p.arena);
+    free(seed);
+}
+
+/* Every other control character is fine on both sides: what loads from
+ * YAML loads back from its claim, byte for byte. */
+static void test_control_characters_round_trip_through_the_claim(void **state)
+{
+    static tkr_json_tok_t toks[64];
+    tkr_policy_t a, b;
+    tkr_json_t doc;
+    tkr_yaml_err_t err;
+
+    (void)state;
+    load(&a, "metadata:\n  description: \"\\x01\\t\\e\\x7f\\u2028 \\U0001F600\"\n");
+    assert_int_equal(tkr_json_parse(&doc, toks, 64, a.json, a.json_len), 0);
+    tkr_policy_init(&b);
+    assert_int_equal(tkr_policy_load_json(&b, &doc, 0, &err), 0);
+    assert_string_equal(a.description, b.description);
+    assert_memory_equal(a.json, b.json, a.json_len);
+    tkr_policy_free(&a);
+    tkr_policy_free(&b);
+}
+
+/* ---- ${NAME} environment references ---- */
+
+typedef struct {
+    const char *const *kv; /* name, value, name, value, ..., NULL */
+    int calls;
+} table_env_t;
+
+static const char *table_get(void *ctx, const char *name)
+{
+    table_env_t *t = ctx;
+    size_t i;
+
+    t->calls++;
+    for (i = 0; t->kv[i] != NULL; i += 2)
+        if (strcmp(t->kv[i], name) == 0)
+            return t->kv[i + 1];
+    return NULL;
+}
+
+typedef struct {
+    int n;
+    tkr_yaml_err_t w[8];
+} warns_t;
+
+static void collect(void *ctx, const tkr_yaml_err_t *w)
+{
+    warns_t *ws = ctx;
+    if (ws->n < 8)
+        ws->w[ws->n] = *w;
+    ws->n++;
+}
+
+static const char env_policy[] =
+    "metadata:\n"
+    "  description: \"built by ${USER}\"\n"                     /* 2:16, never expanded */
+    "approval:\n"
+    "  rules:\n"
+    "    - name: r\n"
+    "      action: pending\n"
+    "      notify: [\"${ADMIN}\", ops@example.com]\n"            /* 7:16 */
+    "notifications:\n"
+    "  enabled: true\n"
+    "  channels:\n"
+    "    email:\n"
+    "      smtp_config:\n"
+    "        host: \"${SMTP_HOST}\"\n"                             /* 13:15 */
+    "        port: 587\n"
+    "    webhook:\n"
+    "      url: \"${HOOK}\"\n";                                    /* 16:12 */
+
+static int check_with(const tkr_policy_t *p, const char *const *kv, warns_t *ws,
+                      tkr_yaml_err_t *err)
+{
+    table_env_t t = {kv, 0};
+    tkr_envref_env_t env = {table_get, &t};
+
+    memset(ws, 0, sizeof(*ws));
+    return tkr_policy_check_env(p, &env, "env.yaml", collect, ws, err);
+}
+
+static void test_env_references_checked_expanded_and_warned(void **state)
+{
+    static const char *const all[] = {"ADMIN", "sec@example.com", "SMTP_HOST", "smtp.example.com",
+                                      "HOOK", "https://hooks.example.com/T0/B1", "USER", "x", NULL};
+    static const char *const no_hook[] = {"ADMIN", "a@b.c", "SMTP_HOST", "h", NULL};
+    static const char *const ftp_hook[] = {"ADMIN", "a@b.c", "SMTP_HOST", "h", "HOOK",
+                                           "ftp://hooks.example.com", NULL};
+    static const char *const empty_admin[] = {"ADMIN", "", "SMTP_HOST", "h", "HOOK", "http://h",
+                                              NULL};
+    tkr_policy_t p;
+    tkr_yaml_err_t err;
+    warns_t ws;
+
+    (void)state;
+    load(&p, env_policy);
+    /* The claim and the model keep the text as written. */
+    assert_non_null(strstr(p.json, "\"url\":\"${HOOK}\""));
+    assert_non_null(strstr(p.json, "\"notify\":[\"${ADMIN}\",\"ops@example.com\"]"));
+    assert_string_equal(p.webhook_url, "${HOOK}");
+    assert_string_equal(p.rules[0].notify[0], "${ADMIN}");
+
+    /* All set and valid: only the reference that stays text is a warning. */
+    assert_int_equal(check_with(&p, all, &ws, &err), 0);
+    assert_int_equal(ws.n, 1);
+    assert_int_equal(ws.w[0].line, 2);
+    assert_int_equal(ws.w[0].column, 16);
+    assert_string_equal(ws.w[0].file, "env.yaml");
+    assert_non_null(strstr(ws.w[0].msg, "metadata.description: ${USER} is not expanded here"));
+
+    /* Unset: a warning at the value, and still 0. */
+    assert_int_equal(check_with(&p, no_hook, &ws, &err), 0);
+    assert_int_equal(ws.n, 2);
+    assert_int_equal(ws.w[1].line, 16);
+    assert_int_equal(ws.w[1].column, 12);
+    assert_non_null(strstr(ws.w[1].msg,
+                           "notifications.channels.webhook.url: ${HOOK} is not set in the environment"));
+    /* No environment at all: every expanded reference is unset. */
+    memset(&ws, 0, sizeof(ws));
+    assert_int_equal(tkr_policy_check_env(&p, NULL, "env.yaml", collect, &ws, &err), 0);
+    assert_int_equal(ws.n, 4);
+    assert_int_equal(ws.w[1].line, 7);
+    assert_non_null(strstr(ws.w[1].msg, "approval.rules[0].notify[0]: ${ADMIN} is not set"));
+    assert_int_equal(ws.w[2].line, 13);
+    assert_non_null(strstr(ws.w[2].msg, "smtp_config.host: ${SMTP_HOST} is not set"));
+
+    /* Set, but invalid once expanded: an error at the value. */
+    assert_int_equal(check_with(&p, ftp_hook, &ws, &err), TKR_E_POLICY);
+    assert_int_equal(err.line, 16);
+    assert_int_equal(err.column, 12);
+    assert_non_null(strstr(err.msg, "expands to \"ftp://hooks.example.com\", which is not an http"));
+    assert_int_equal(check_with(&p, empty_admin, &ws, &err), TKR_E_POLICY);
+    assert_int_equal(err.line, 7);
+    assert_non_null(strstr(err.msg, "approval.rules[0].notify[0]: expands to an empty string"));
+    tkr_policy_free(&p);
+}
+
+static void test_env_webhook_url_as_the_service_sends_it(void **state)
+{
+    static const char *const set[] = {"HOST", "hooks.example.com", "PATH_", "${HOST}", NULL};
+    static const char *const ftp[] = {"HOST", "x", "SCHEME", "ftp", NULL};
+    table_env_t t = {set, 0};
+    tkr_envref_env_t env = {table_get, &t};
+    tkr_policy_t p;
+    tkr_yaml_err_t err;
+    char url[64];
+    size_t len;
+
+    (void)state;
+    load(&p, "notifications:\n  channels:\n    webhook:\n      url: https://${HOST}/a/${PATH_}\n");
+    assert_int_equal(tkr_policy_webhook_url(&p, &env, url, sizeof(url), &len, &err), 0);
+    /* one pass: a value holding ${...} is not expanded again */
+    assert_string_equal(url, "https://hooks.example.com/a/${HOST}");
+    assert_int_equal(len, strlen(url));
+    assert_int_equal(tkr_policy_webhook_url(&p, &env, url, 10, &len, &err), TKR_E_BUFFER_TOO_SMALL);
+    assert_int_equal(len, strlen("https://hooks.example.com/a/${HOST}"));
+    assert_int_equal(tkr_policy_webhook_url(&p, NULL, url, sizeof(url), &len, &err), TKR_E_NOT_FOUND);
+    assert_int_equal(err.line, 4);
+    assert_int_equal(err.column, 12);
+    assert_non_null(strstr(err.msg, "${HOST} is not set in the environment"));
+    tkr_policy_free(&p);
+
+    load(&p, "notifications:\n  channels:\n    webhook:\n      url: \"${SCHEME}://${HOST}\"\n");
+    t.kv = ftp;
+    assert_int_equal(tkr_policy_webhook_url(&p, &env, url, sizeof(url), &len, &err), TKR_E_POLICY);
+    assert_non_null(strstr(err.msg, "expands to \"ftp://x\""));
+    tkr_policy_free(&p);
+
+    load(&p, "notifications:\n  enabled: false\n");
+    assert_int_equal(tkr_policy_webhook_url(&p, &env, url, sizeof(url), &len, &err), TKR_E_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "no webhook URL"));
+    tkr_policy_free(&p);
+}
+
+static void test_env_malformed_references_are_errors_everywhere(void **state)
+{
+    static const char *const bad[][2] = {
+        {"\"${HOOK\"", "without a closing"}, {"\"${}\"", "name is empty"},
+        {"\"${1X}\"", "not starting with a digit"}, {"\"${A-B}\"", "letters, digits and '_'"},
+        {"\"${URL:-https://x}\"", "no default values"}, {"\"https://${ HOST}\"", "letters"},
+    };
+    char yaml[256];
+    size_t i;
+    tkr_policy_t p;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(yaml, sizeof(yaml), "notifications:\n  channels:\n    webhook:\n      url: %s\n",
+                 bad[i][0]);
+        refused(yaml, TKR_E_POLICY, 4, 12, bad[i][1]);
+        snprintf(yaml, sizeof(yaml), "metadata:\n  description: %s\n", bad[i][0]);
+        refused(yaml, TKR_E_POLICY, 2, 16, "metadata.description: malformed environment reference");
+    }
+    refused("approval:\n  rules:\n    - action: pending\n      notify: [\"${}\"]\n", TKR_E_POLICY,
+            4, 16, "approval.rules[0].notify[0]: malformed environment reference \"${}\"");
+    /* What can be judged before expansion still is. */
+    refused("notifications:\n  channels:\n    webhook:\n      url: \"ftp://${HOST}\"\n",
+            TKR_E_POLICY, 4, 12, "not an http:// or https:// URL");
+    refused("notifications:\n  channels:\n    webhook:\n      url: \"https//${HOST}\"\n",
+            TKR_E_POLICY, 4, 12, "not an http:// or https:// URL");
+    load(&p, "notifications:\n  channels:\n    webhook:\n      url: \"http${S}://${HOST}\"\n");
+    tkr_policy_free(&p);
+    /* A '$' without '{' is text. */
+    load(&p, "notifications:\n  channels:\n    email:\n      smtp_config: {password: \"pa$$w$rd\"}\n");
+    tkr_policy_free(&p);
+    /* The claim side agrees. */
+    claim_refused("{\"notifications\":{\"channels\":{\"webhook\":{\"url\":\"${HOOK\"}}}}", TKR_E_POLICY,
+                  "notifications.channels.webhook.url: malformed environment reference");
+}
+
 /* ---- helpers ---- */
 
 static void test_duration(void **state)
@@ -710,6 +1175,15 @@ int main(void)
         cmocka_unit_test(test_eval_ip_ranges_v4_v6_and_cgnat),
         cmocka_unit_test(test_eval_roles_for_users_only),
         cmocka_unit_test(test_eval_token_roles_and_source_ips_claims),
+        cmocka_unit_test(test_flare_example_policies_load_unchanged),
+        cmocka_unit_test(test_flare_tokens_carry_our_claim_byte_for_byte),
+        cmocka_unit_test(test_flare_policies_decide_as_their_rules_say),
+        cmocka_unit_test(test_approval_method_policy_or_manual),
+        cmocka_unit_test(test_nul_is_refused_in_every_string_from_yaml_and_json),
+        cmocka_unit_test(test_control_characters_round_trip_through_the_claim),
+        cmocka_unit_test(test_env_references_checked_expanded_and_warned),
+        cmocka_unit_test(test_env_webhook_url_as_the_service_sends_it),
+        cmocka_unit_test(test_env_malformed_references_are_errors_everywhere),
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_cidr_parse_and_format),
         cmocka_unit_test(test_glob_match_and_check),

@@ -241,6 +241,23 @@ static void test_participant_names_roles_and_types(void **state)
                  4, 11, "not a valid server name");
 }
 
+/* No string of the file holds NUL, not even where provision ignores the
+ * value (a builder's args): one rule for every schema document. */
+static void test_nul_is_refused_everywhere(void **state)
+{
+    char p[1024];
+
+    (void)state;
+    snprintf(p, sizeof(p), "%s  - name: \"site-1\\0x\"\n    type: client\n    org: a\n", server);
+    refused_with(p, 9, 11, "participants[1].name: the string value holds a NUL character");
+    snprintf(p, sizeof(p), "api_version: 3\nname: proj\nparticipants:\n%sbuilders:\n"
+             "  - path: a.B\n    args: {x: [\"\\0\"]}\n", server);
+    refused(p, TKR_E_POLICY, 11, 16, "builders[0].args.x[0]: the string value holds a NUL");
+    snprintf(p, sizeof(p), "api_version: 3\nname: proj\ndescription: \"a\\x00\"\n"
+             "participants:\n%s", server);
+    refused(p, TKR_E_POLICY, 3, 14, "description: the string value holds a NUL");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_unknown_keys_are_errors_with_position),
         cmocka_unit_test(test_header_fields),
         cmocka_unit_test(test_participant_names_roles_and_types),
+        cmocka_unit_test(test_nul_is_refused_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -350,6 +350,56 @@ static void test_to_json_buffer_rules(void **state)
     assert_int_equal(tkr_yaml_load(&doc, NULL, 1, "x", NULL), TKR_E_INVALID_ARG);
 }
 
+/* tkr_yaml_load keeps "\0" (PyYAML does; yaml2json shows it); the schema
+ * loaders refuse it with tkr_yaml_check_strings, keys and values, at any
+ * depth, through aliases, with the key path. */
+static void test_check_strings_nul_and_references(void **state)
+{
+    static const char y[] =
+        "a:\n"
+        "  - ok\n"
+        "  - {b: \"x\\0y\"}\n"
+        "c: 1\n";
+    static const char key[] = "m:\n  \"k\\0\": 1\n";
+    static const char alias[] = "x: &v \"\\0\"\ny: [*v]\n";
+    static const char refs[] = "u: \"${A}-${B_2}\"\nv: \"$HOME and pa$$\"\nw: [\"${x\"]\n";
+    tkr_yaml_doc_t doc;
+    tkr_yaml_err_t err;
+
+    (void)state;
+    expect_json(y, "{\"a\":[\"ok\",{\"b\":\"x\\u0000y\"}],\"c\":1}");
+    tkr_yaml_init(&doc);
+    assert_int_equal(tkr_yaml_load(&doc, y, strlen(y), "t.yaml", &err), 0);
+    assert_int_equal(tkr_yaml_check_strings(doc.root, 0, "t.yaml", &err), 0);
+    assert_int_equal(tkr_yaml_check_strings(doc.root, TKR_YAML_NO_NUL, "t.yaml", &err), TKR_E_POLICY);
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 9);
+    assert_string_equal(err.file, "t.yaml");
+    assert_non_null(strstr(err.msg, "a[1].b: the string value holds a NUL character"));
+    tkr_yaml_free(&doc);
+
+    assert_int_equal(tkr_yaml_load(&doc, key, strlen(key), "t.yaml", &err), 0);
+    assert_int_equal(tkr_yaml_check_strings(doc.root, TKR_YAML_NO_NUL, "t.yaml", &err), TKR_E_POLICY);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 3);
+    assert_non_null(strstr(err.msg, "m: the key name holds a NUL"));
+    tkr_yaml_free(&doc);
+
+    assert_int_equal(tkr_yaml_load(&doc, alias, strlen(alias), "t.yaml", &err), 0);
+    assert_int_equal(tkr_yaml_check_strings(doc.root, TKR_YAML_NO_NUL, "t.yaml", &err), TKR_E_POLICY);
+    assert_non_null(strstr(err.msg, "x: "));
+    tkr_yaml_free(&doc);
+
+    assert_int_equal(tkr_yaml_load(&doc, refs, strlen(refs), "t.yaml", &err), 0);
+    assert_int_equal(tkr_yaml_check_strings(doc.root, TKR_YAML_NO_NUL, "t.yaml", &err), 0);
+    assert_int_equal(tkr_yaml_check_strings(doc.root, TKR_YAML_ENVREFS, "t.yaml", &err), TKR_E_POLICY);
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 5);
+    assert_non_null(strstr(err.msg, "w[0]: malformed environment reference \"${x\""));
+    tkr_yaml_free(&doc);
+    assert_int_equal(tkr_yaml_check_strings(NULL, TKR_YAML_NO_NUL, "t.yaml", &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_utf16_and_bom_inputs),
         cmocka_unit_test(test_limits_depth_size_and_expansion),
         cmocka_unit_test(test_to_json_buffer_rules),
+        cmocka_unit_test(test_check_strings_nul_and_references),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

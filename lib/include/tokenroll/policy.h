@@ -12,7 +12,8 @@
  *   site:          name_pattern (glob)
  *   user:          allowed_roles (non-empty list of strings), default_role
  *                  (one of them)
- *   approval:      method ("policy"), rules: list of
+ *   approval:      method ("policy" or "manual": FLARE's files use both,
+ *                  and in both the rules decide), rules: list of
  *                  {name, description, match (absent, null or {} match
  *                  all; else site_name_pattern (glob) and/or source_ips
  *                  (non-empty list of CIDRs)), action (approve,
@@ -21,6 +22,20 @@
  *   notifications: enabled (bool), channels: {email: {enabled,
  *                  smtp_config (a mapping of scalars, or a string)},
  *                  webhook: {enabled, url (http:// or https://)}}
+ * Every string, key or value, is free of NUL (YAML "\0", JSON \u0000),
+ * from a file and from a claim alike.
+ *
+ * Environment references (envref.h): ${NAME} in a string value names an
+ * environment variable. The notification settings a service uses when it
+ * sends (notifications.channels.email.smtp_config, its string or its
+ * values; notifications.channels.webhook.url; approval.rules[].notify)
+ * are expanded there, with the service's environment, and nowhere else:
+ * the model and the token's "policy" claim keep the text as written, so
+ * a token stays byte-identical with FLARE's and the signed rules never
+ * depend on the environment of whoever reads them. In any other value a
+ * reference is text (tkr_policy_check_env warns). A malformed reference is
+ * an error in every value.
+ *
  * A missing section takes the built-in default policy's values, except
  * approval: without rules every request is approved (rule "default"), as
  * FLARE evaluates it. Every key of the document must be a string.
@@ -32,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "envref.h"
 #include "json.h"
 #include "yaml.h"
 
@@ -81,7 +97,12 @@ typedef struct {
     int notifications_enabled;   /* notifications.enabled (default 0) */
     int email_enabled;           /* notifications.channels.email.enabled */
     int webhook_enabled;         /* notifications.channels.webhook.enabled */
-    char *webhook_url;           /* NULL when absent */
+    char *webhook_url;           /* NULL when absent; as written (may hold
+                                    ${...}: tkr_policy_webhook_url) */
+    /* notifications.channels.email.smtp_config as written (a string or a
+     * mapping of scalars); NULL when absent. */
+    const tkr_yaml_node_t *smtp_config;
+    const tkr_yaml_node_t *doc;  /* the whole document, as written */
     /* The document itself as compact ASCII JSON (what a token signs):
      * byte-identical to FLARE's json.dumps(yaml.safe_load(file)). */
     char *json;
@@ -144,6 +165,32 @@ int tkr_policy_load_default(tkr_policy_t *p);
 /* The default policy's YAML text (as the token-command document prints
  * it; tests/vectors/flare/default_policy.yaml). */
 extern const char tkr_policy_default_yaml[];
+
+/* A warning: where (file, line, column; 0 from a claim) and what. */
+typedef void (*tkr_policy_warn_fn)(void *ctx, const tkr_yaml_err_t *w);
+
+/* Check the environment references of a loaded policy against env (NULL:
+ * nothing is set), as the service will expand them. A value the service
+ * expands is validated expanded, as if written literally: a webhook URL
+ * must be http:// or https://, a notify recipient non-empty; when invalid,
+ * TKR_E_POLICY with err at the value's position. A variable that is not
+ * set is a warning (the value cannot be used until it is), and so is a
+ * reference in a value that is never expanded (the text is used as
+ * written); warn (may be NULL) is called for each, in document order.
+ * file names the policy in messages (NULL from a claim). 0 otherwise. */
+int tkr_policy_check_env(const tkr_policy_t *p, const tkr_envref_env_t *env,
+                         const char *file, tkr_policy_warn_fn warn, void *ctx,
+                         tkr_yaml_err_t *err);
+
+/* The webhook URL as a service sends to it: notifications.channels.
+ * webhook.url with env's values in, NUL-terminated, checked to be http://
+ * or https://. TKR_E_NOT_FOUND when the policy has no URL or a variable is
+ * not set, TKR_E_POLICY when the expanded URL is not http(s),
+ * TKR_E_BUFFER_TOO_SMALL (*out_len: the length needed); err says which.
+ * err may be NULL. */
+int tkr_policy_webhook_url(const tkr_policy_t *p, const tkr_envref_env_t *env,
+                           char *out, size_t out_size, size_t *out_len,
+                           tkr_yaml_err_t *err);
 
 /* Decide a request. Roles first (admin type: requested role, or the
  * policy's default role, must be in allowed_roles, else reject

@@ -100,4 +100,21 @@ const tkr_yaml_node_t *tkr_yaml_get(const tkr_yaml_node_t *map, const char *key)
 int tkr_yaml_to_json(char *out, size_t out_size, size_t *out_len,
                      const tkr_yaml_node_t *node);
 
+/* What tkr_yaml_check_strings refuses. */
+#define TKR_YAML_NO_NUL  0x1u   /* a NUL in any key or string value */
+#define TKR_YAML_ENVREFS 0x2u   /* a malformed ${...} in a string value
+                                   (envref.h) */
+
+/* Walk the whole tree (aliases included) and check every string against
+ * flags: TKR_E_POLICY at the first offender, with its line, column and key
+ * path ("notifications.channels.email.smtp_config.from_address") in err.
+ * tkr_yaml_load keeps a "\0" escape as PyYAML does (yaml2json shows it as
+ * \u0000); every loader of a document with a schema (policy, project,
+ * service configuration) calls this with TKR_YAML_NO_NUL, so no string of
+ * such a document ever holds NUL: the C strings of the model would cut it
+ * short, and the strict JSON reader refuses \u0000, so a token's policy
+ * claim holding one could never be read back. */
+int tkr_yaml_check_strings(const tkr_yaml_node_t *root, unsigned flags,
+                           const char *file, tkr_yaml_err_t *err);
+
 #endif
