@@ -114,5 +114,6 @@ int cmd_policy(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_package(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
 
 #endif

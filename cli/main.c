@@ -14,6 +14,7 @@ static const char usage[] =
     "  provision -p project.yml  create the root CA and server/admin startup kits\n"
     "  token generate|batch|info mint and inspect enrollment tokens\n"
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
+    "  enroll [--startup DIR]    enroll this participant with its token (device)\n"
     "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
     "  version                   print the version\n"
     "\n"
@@ -28,6 +29,7 @@ static const struct {
     {"token", cmd_token},
     {"provision", cmd_provision},
     {"package", cmd_package},
+    {"enroll", cmd_enroll},
 };
 
 int main(int argc, char **argv)
