@@ -41,6 +41,8 @@ CFLAGS_COMMON := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) $(MB_CFLAGS) -Ilib/include 
 LIB_CFLAGS := $(CFLAGS_COMMON)
 POL_CFLAGS := $(CFLAGS_COMMON)
 APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli
+# The service (lib/) calls the policy library, which calls lib/: one group.
+TKR_LIBS = -Wl,--start-group $(LIBPOL) $(LIB) $(LIBPORT) -Wl,--end-group
 LDLIBS_ALL := $(MB_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread
 
 # Device-side library objects: what cross-m4 compiles for the MCU.
@@ -108,11 +110,11 @@ $(LIBPORT): $(PORT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(BIN): $(CLI_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
-	$(CC) $(SAN_FLAGS) -o $@ $(CLI_OBJ) $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL)
+	$(CC) $(SAN_FLAGS) -o $@ $(CLI_OBJ) $(TKR_LIBS) $(LDLIBS_ALL)
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL) -lcmocka
+	$(CC) $(SAN_FLAGS) -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
 
 # The bare-metal port's flash store under other program units than its
 # default 8 (test_port_baremetal includes the port's source).

@@ -347,8 +347,10 @@ int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
     mbedtls_platform_zeroize(e->body, sizeof(e->body));
     if (rc != 0)
         return rc;
-    if (port->store_remove(port->ctx, path_of(e, dir, COMMIT_NAME)) != 0 ||
-        port->store_remove(port->ctx, path_of(e, dir, PENDING_NAME)) != 0)
+    /* The pending key before the blob: once the blob is gone nothing
+     * would remove it. */
+    if (port->store_remove(port->ctx, path_of(e, dir, PENDING_NAME)) != 0 ||
+        port->store_remove(port->ctx, path_of(e, dir, COMMIT_NAME)) != 0)
         return TKR_E_IO;
     return 0;
 }
@@ -648,12 +650,24 @@ static int wait_next(const tkr_port_t *port, uint64_t deadline,
         ms = 300000u;
     if (now >= deadline)
         return 0;
+    /* A wait that would pass the deadline ends at it, for one last try. */
     if (now + ms > deadline)
         ms = deadline - now;
     port->sleep_ms(port->ctx, (uint32_t)ms);
     if (*backoff_s < 60)
         *backoff_s *= 2;
-    return mono(port) < deadline;
+    return 1;
+}
+
+/* A key made by this run that no service ever answered for goes again, so
+ * a run that reached nobody leaves the folder as it found it. A key some
+ * service answered for stays: its request may be waiting for approval. */
+static void drop_unsent_key(tkr_enroll_t *e, const tkr_enroll_result_t *res,
+                            const tkr_enroll_cfg_t *cfg, const tkr_port_t *port,
+                            int reused)
+{
+    if (!reused && res->http_status == 0)
+        (void)port->store_remove(port->ctx, path_of(e, cfg->dir, PENDING_NAME));
 }
 
 static int store_answer(tkr_enroll_t *e, tkr_enroll_result_t *res,
@@ -825,6 +839,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
             res->tls_problem = tkr_tls_problem(&e->tls);
             set_msg(res, "TLS: ", res->tls_problem);
             say(e, port, TKR_LOG_ERROR, "Enrollment failed: ", res->message, "");
+            drop_unsent_key(e, res, cfg, port, reused);
             return rc;
         }
         if (rc == 0) {
@@ -875,12 +890,14 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
             res->last_error = rc;
             if (rc == TKR_E_TLS)
                 res->tls_problem = tkr_tls_problem(&e->tls);
-            set_msg(res, "cannot reach the certificate service: ",
+            set_msg(res, res->tls_problem ? "TLS: " : "",
                     res->tls_problem ? res->tls_problem : tkr_strerror(rc));
         }
         res->outcome = TKR_ENROLL_UNREACHABLE;
         say(e, port, TKR_LOG_WARN, "Enrollment attempt failed: ", res->message, "");
-        if (!wait_next(port, deadline, -1, &backoff))
+        if (!wait_next(port, deadline, -1, &backoff)) {
+            drop_unsent_key(e, res, cfg, port, reused);
             return rc == TKR_E_TIMEOUT ? TKR_E_TIMEOUT : TKR_E_NET;
+        }
     }
 }
