@@ -121,9 +121,16 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBPOL) $(LIB) $(LIBPORT)
 BM_UNITS := 1 2 32
 UNITS    += $(BM_UNITS:%=$(B)/tests/test_port_baremetal_u%)
 $(B)/tests/test_port_baremetal_u%: tests/unit/test_port_baremetal.c port/baremetal/port_baremetal.c \
-                                   port/baremetal/tkr_port_baremetal.h $(MB_DEP) | deps-quiet
+                                   port/baremetal/tkr_port_baremetal.h $(wildcard tests/unit/*.h) $(MB_DEP) | deps-quiet
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -Wno-conversion -DTKR_BM_FLASH_UNIT=$* -o $@ $< -lcmocka
+# ... and its lwIP TCP transport, over a shim onto the host's sockets.
+UNITS    += $(B)/tests/test_port_baremetal_lwip
+$(B)/tests/test_port_baremetal_lwip: tests/unit/test_port_baremetal.c port/baremetal/port_baremetal.c \
+                                     port/baremetal/tkr_port_baremetal.h $(wildcard tests/unit/*.h tests/unit/lwip/lwip/*.h) \
+                                     $(LIB) $(MB_DEP) | deps-quiet
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -Wno-conversion -DTKR_PORT_LWIP -Itests/unit/lwip -o $@ $< $(LIB) -lcmocka
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include <mbedtls/asn1write.h>
-#include <mbedtls/base64.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
@@ -316,14 +315,10 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
         rc = TKR_E_CRYPTO;
         goto out;
     }
-    rc = mbedtls_x509write_crt_pem(&crt, (unsigned char *)out, out_size,
-                                   tkr_port_rng, (void *)port);
-    if (rc == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL || rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
-        rc = TKR_E_BUFFER_TOO_SMALL;
-    else if (rc != 0)
-        rc = TKR_E_CRYPTO;
-    else
-        *out_len = strlen(out);
+    rc = tkr_x509_pem_result(
+        mbedtls_x509write_crt_pem(&crt, (unsigned char *)out, out_size,
+                                  tkr_port_rng, (void *)port),
+        out, out_len);
 out:
     mbedtls_x509write_crt_free(&crt);
     return rc;

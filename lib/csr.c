@@ -69,8 +69,18 @@ int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
 {
     if (out == NULL || out_len == NULL || pk == NULL)
         return TKR_E_INVALID_ARG;
-    if (mbedtls_pk_write_key_pem(pk, (unsigned char *)out, out_size) != 0)
+    return tkr_x509_pem_result(
+        mbedtls_pk_write_key_pem(pk, (unsigned char *)out, out_size), out,
+        out_len);
+}
+
+int tkr_x509_pem_result(int mbedtls_rc, const char *out, size_t *out_len)
+{
+    if (mbedtls_rc == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ||
+        mbedtls_rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
         return TKR_E_BUFFER_TOO_SMALL;
+    if (mbedtls_rc != 0)
+        return TKR_E_CRYPTO;
     *out_len = strlen(out);
     return 0;
 }
@@ -149,15 +159,10 @@ int tkr_csr_write_pem(char *out, size_t out_size, size_t *out_len,
     mbedtls_x509write_csr_set_key(&req, key);
     if ((rc = set_subject(&req, subject)) != 0)
         goto out;
-    rc = mbedtls_x509write_csr_pem(&req, (unsigned char *)out, out_size,
-                                   tkr_port_rng, (void *)port);
-    if (rc == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ||
-        rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
-        rc = TKR_E_BUFFER_TOO_SMALL;
-    else if (rc != 0)
-        rc = TKR_E_CRYPTO;
-    else
-        *out_len = strlen(out);
+    rc = tkr_x509_pem_result(
+        mbedtls_x509write_csr_pem(&req, (unsigned char *)out, out_size,
+                                  tkr_port_rng, (void *)port),
+        out, out_len);
 out:
     mbedtls_x509write_csr_free(&req);
     if (rc != 0 && out_size > 0)

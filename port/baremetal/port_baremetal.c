@@ -292,6 +292,8 @@ static int bm_read(void *ctx, const char *name, uint8_t *buf, size_t size,
     return 0;
 }
 
+static void bm_log(void *ctx, int level, const char *msg);
+
 static int bm_write(void *ctx, const char *name, const uint8_t *data,
                     size_t len, unsigned flags)
 {
@@ -318,7 +320,7 @@ static int bm_write(void *ctx, const char *name, const uint8_t *data,
      * INTEGRATOR: TKR_STORE_SECRET cannot restrict readers on an MCU;
      * keep the blob area under the chip's read-out protection. */
     if ((flags & TKR_STORE_SECRET) && slot_erase(a, (unsigned)cur) != 0)
-        board_log(TKR_LOG_WARN, "flash: stale copy of a secret not erased");
+        bm_log(ctx, TKR_LOG_WARN, "flash: stale copy of a secret not erased");
     return 0;
 }
 

@@ -15,7 +15,10 @@
  *
  * The port is compiled into this test (it is a template, not part of the
  * library); the Makefile builds it once per program unit: 8 (default),
- * and 1, 2 and 32 (test_port_baremetal_uN). */
+ * and 1, 2 and 32 (test_port_baremetal_uN), and once with TKR_PORT_LWIP
+ * over a shim that maps lwIP's socket names onto the host's
+ * (tests/unit/lwip/), so the lwIP TCP transport runs against a loopback
+ * peer (test_port_baremetal_lwip). */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -408,6 +411,28 @@ static void test_power_cut_at_every_step(void **state)
     assert_true(cuts > 1000);
 }
 
+#if defined(TKR_PORT_LWIP)
+#include "test_net.h"
+
+static void test_lwip_tcp_transport_contract(void **state)
+{
+    tkr_bm_tcp_t conn;
+    tkr_transport_t t;
+    (void)state;
+    tkr_bm_tcp_init(&t, &conn);
+    check_tcp_transport(&t, &conn.fd);
+}
+
+static void test_lwip_tcp_refused_and_unresolvable(void **state)
+{
+    tkr_bm_tcp_t conn;
+    tkr_transport_t t;
+    (void)state;
+    tkr_bm_tcp_init(&t, &conn);
+    check_tcp_refused(&t, &conn.fd);
+}
+#endif
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, NULL)
 
 int main(void)
@@ -421,6 +446,10 @@ int main(void)
         T(test_corrupt_data_is_refused),
         T(test_clocks_and_entropy),
         T(test_power_cut_at_every_step),
+#if defined(TKR_PORT_LWIP)
+        T(test_lwip_tcp_transport_contract),
+        T(test_lwip_tcp_refused_and_unresolvable),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,11 @@
 #define TKR_ARENA_MAX 67108864
 #endif
 
+/* Longest ${NAME} variable name in a policy or configuration (bytes). */
+#ifndef TKR_ENVREF_NAME_MAX
+#define TKR_ENVREF_NAME_MAX 128
+#endif
+
 /* ---- link-time guard ----
  *
  * The library defines one symbol whose name spells every limit above
@@ -121,10 +126,10 @@
  * symbol its own limits spell. Built with other limits, the application
  * asks for a symbol the library does not have, and the link fails naming
  * the limits it was built with. */
-#define TKR_CONFIG_NAME_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) \
+#define TKR_CONFIG_NAME_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q) \
     tkr_config_jwt##a##_hdr##b##_ctok##c##_htok##d##_depth##e##_json##f## \
     _sig##g##_kid##h##_leeway##i##_jwks##j##_cj##k##_path##l##_yaml##m## \
-    _ydepth##n##_yexp##o##_arena##p
+    _ydepth##n##_yexp##o##_arena##p##_env##q
 #define TKR_CONFIG_NAME(...) TKR_CONFIG_NAME_(__VA_ARGS__)
 #define TKR_CONFIG_GUARD                                                  \
     TKR_CONFIG_NAME(TKR_JWT_MAX, TKR_JWT_HEADER_MAX, TKR_JWT_CLAIM_TOKENS, \
@@ -132,7 +137,8 @@
                     TKR_JSON_LEN_MAX, TKR_JWT_SIG_MAX, TKR_KID_MAX,        \
                     TKR_JWT_LEEWAY_MAX, TKR_JWKS_TOKENS, TKR_CERTJSON_MAX, \
                     TKR_PATH_MAX, TKR_YAML_LEN_MAX, TKR_YAML_DEPTH_MAX,    \
-                    TKR_YAML_EXPANDED_MAX, TKR_ARENA_MAX)
+                    TKR_YAML_EXPANDED_MAX, TKR_ARENA_MAX,                  \
+                    TKR_ENVREF_NAME_MAX)
 
 extern const char TKR_CONFIG_GUARD;
 #if defined(__GNUC__)

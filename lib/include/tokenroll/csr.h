@@ -39,7 +39,9 @@ int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
                      const tkr_port_t *port);
 
 /* Private key as PEM (PKCS#1 for RSA, SEC1 for EC, as FLARE writes them),
- * NUL-terminated; *out_len excludes the NUL. */
+ * NUL-terminated; *out_len excludes the NUL. TKR_E_BUFFER_TOO_SMALL when
+ * out is short (TKR_KEY_PEM_MAX always fits), TKR_E_CRYPTO otherwise (an
+ * empty or unsupported key). */
 int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
                       mbedtls_pk_context *pk);
 

@@ -19,12 +19,10 @@
 
 #include <stddef.h>
 
+#include "config.h"
 #include "yaml.h"
 
-/* Longest variable name accepted (bytes). */
-#ifndef TKR_ENVREF_NAME_MAX
-#define TKR_ENVREF_NAME_MAX 128
-#endif
+/* Longest variable name accepted: TKR_ENVREF_NAME_MAX (config.h). */
 
 /* The caller's environment: get(ctx, name) returns the value of the
  * variable name (NUL-terminated), or NULL when it is not set. The value
