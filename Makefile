@@ -45,11 +45,13 @@ APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli
 TKR_LIBS = -Wl,--start-group $(LIBPOL) $(LIB) $(LIBPORT) -Wl,--end-group
 LDLIBS_ALL := $(MB_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread
 
-# Device-side library objects: what cross-m4 compiles for the MCU.
+# Device-side library objects: what cross-m4 compiles for the MCU. glob.c
+# (pattern tokens) is the policy library's one device-side file.
 DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
             lib/json_write.c lib/jwt_parse.c lib/jwt_verify.c lib/jwt_sign.c \
             lib/key.c lib/jwks.c lib/csr.c lib/json_tok.c \
-            lib/config.c
+            lib/config.c lib/token.c lib/policy/glob.c lib/tls.c lib/http.c \
+            lib/enroll.c
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 POL_SRC  := $(sort $(wildcard lib/policy/*.c))
 PORT_SRC := port/posix/port_posix.c

@@ -523,7 +523,7 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
                      const tkr_enroll_cfg_t *cfg, int64_t now,
                      const char **name, const char **type)
 {
-    tkr_token_info_t info;
+    tkr_token_info_t *info = &e->info;
     tkr_jwt_rules_t rules;
     tkr_subject_type_t ours;
     int rc;
@@ -536,7 +536,7 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
         set_msg(res, "the enrollment token does not decode: ", tkr_strerror(rc));
         return rc;
     }
-    if ((rc = tkr_token_read(&info, &e->jwt)) != 0) {
+    if ((rc = tkr_token_read(info, &e->jwt)) != 0) {
         set_msg(res, "the enrollment token's claims are not a FLARE token's: ",
                 tkr_strerror(rc));
         return rc;
@@ -557,11 +557,11 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
     /* Name: ours, or the token's subject. */
     if (cfg->name != NULL) {
         *name = cfg->name;
-    } else if (info.has_type && info.type == TKR_SUBJECT_PATTERN) {
+    } else if (info->has_type && info->type == TKR_SUBJECT_PATTERN) {
         set_msg(res, "a pattern token needs the participant's name", "");
         return TKR_E_INVALID_ARG;
     } else {
-        memcpy(res->name, info.subject, sizeof(res->name) - 1);
+        memcpy(res->name, info->subject, sizeof(res->name) - 1);
         *name = res->name;
     }
     if (*name != res->name) {
@@ -572,12 +572,12 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
         }
         memcpy(res->name, *name, n + 1);
     }
-    if (info.has_type && info.type == TKR_SUBJECT_PATTERN) {
-        if (!tkr_glob_match(info.subject, *name)) {
+    if (info->has_type && info->type == TKR_SUBJECT_PATTERN) {
+        if (!tkr_glob_match(info->subject, *name)) {
             set_msg(res, "the enrollment token's pattern does not match ", *name);
             return TKR_E_SUB;
         }
-    } else if (strcmp(info.subject, *name) != 0) {
+    } else if (strcmp(info->subject, *name) != 0) {
         set_msg(res, "the enrollment token is for another participant than ", *name);
         return TKR_E_SUB;
     }
@@ -588,13 +588,13 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
             set_msg(res, "unknown participant type ", cfg->type);
             return TKR_E_INVALID_ARG;
         }
-        if (info.has_type && info.type != TKR_SUBJECT_PATTERN && info.type != ours) {
+        if (info->has_type && info->type != TKR_SUBJECT_PATTERN && info->type != ours) {
             set_msg(res, "the enrollment token is for a ",
-                    tkr_subject_type_name(info.type));
+                    tkr_subject_type_name(info->type));
             return TKR_E_SUB;
         }
     } else {
-        ours = info.has_type && info.type != TKR_SUBJECT_PATTERN ? info.type
+        ours = info->has_type && info->type != TKR_SUBJECT_PATTERN ? info->type
                                                                  : TKR_SUBJECT_CLIENT;
     }
     *type = tkr_subject_type_name(ours);
@@ -718,7 +718,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
     tkr_http_t h;
     tkr_http_req_t req;
     tkr_http_response_t r;
-    tkr_enroll_answer_t ans;
+    tkr_enroll_answer_t *ans = &e->ans;
     uint64_t deadline;
     uint32_t backoff = 2;
     size_t body_len = 0;
@@ -758,15 +758,15 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
     type = cfg->type;
     if ((name == NULL || type == NULL) && cfg->token != NULL &&
         tkr_jwt_parse(&e->jwt, cfg->token, cfg->token_len) == 0) {
-        tkr_token_info_t info;
-        if (tkr_token_read(&info, &e->jwt) == 0 &&
-            !(info.has_type && info.type == TKR_SUBJECT_PATTERN)) {
+        tkr_token_info_t *info = &e->info;
+        if (tkr_token_read(info, &e->jwt) == 0 &&
+            !(info->has_type && info->type == TKR_SUBJECT_PATTERN)) {
             if (name == NULL) {
-                memcpy(res->name, info.subject, sizeof(res->name) - 1);
+                memcpy(res->name, info->subject, sizeof(res->name) - 1);
                 name = res->name;
             }
-            if (type == NULL && info.has_type)
-                type = tkr_subject_type_name(info.type);
+            if (type == NULL && info->has_type)
+                type = tkr_subject_type_name(info->type);
         }
     }
     base = base_of(type);
@@ -844,7 +844,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
         }
         if (rc == 0) {
             res->http_status = r.status;
-            rc = tkr_enroll_parse_answer(&ans, e->cert_pem, e->resp_ca, e->tok,
+            rc = tkr_enroll_parse_answer(ans, e->cert_pem, e->resp_ca, e->tok,
                                          sizeof(e->tok) / sizeof(e->tok[0]),
                                          r.status, r.body, r.body_len);
             if (r.status == 200) {
@@ -864,17 +864,17 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
                 return 0;
             }
             if (r.status == 202) {
-                memcpy(res->message, ans.message, sizeof(res->message));
-                memcpy(res->request_id, ans.request_id, sizeof(res->request_id));
+                memcpy(res->message, ans->message, sizeof(res->message));
+                memcpy(res->request_id, ans->request_id, sizeof(res->request_id));
                 res->outcome = TKR_ENROLL_PENDING;
                 say(e, port, TKR_LOG_INFO, "Enrollment pending approval: ",
-                    ans.message[0] ? ans.message : "waiting for an administrator", "");
+                    ans->message[0] ? ans->message : "waiting for an administrator", "");
                 if (!wait_next(port, deadline, r.retry_after, &backoff))
                     return TKR_E_PENDING;
                 continue;
             }
             if (r.status >= 400 && r.status < 500) {
-                memcpy(res->message, ans.message, sizeof(res->message));
+                memcpy(res->message, ans->message, sizeof(res->message));
                 if (res->message[0] == '\0')
                     set_msg(res, "the service refused the request", "");
                 res->outcome = TKR_ENROLL_REJECTED;

@@ -52,6 +52,7 @@
 #include "jwt.h"
 #include "port.h"
 #include "tls.h"
+#include "token.h"
 #include "transport.h"
 
 /* A certificate or CA as PEM (an RSA-4096 certificate is about 2 KB). */
@@ -102,6 +103,16 @@ typedef struct {
     const char *tls_problem;         /* why TLS failed, or NULL */
 } tkr_enroll_result_t;
 
+/* A parsed answer of POST /api/v1/enroll. */
+typedef struct {
+    int status;
+    const char *certificate;  /* 200: unescaped into cert, NUL-terminated */
+    const char *ca_cert;      /* 200: into ca */
+    char message[TKR_ENROLL_MSG_MAX];  /* "error" (4xx/5xx) or "message" (202),
+                                          control characters replaced */
+    char request_id[64];      /* 202 */
+} tkr_enroll_answer_t;
+
 /* The whole workspace of one enrollment: keep it static or on a large
  * stack (it is about TKR_JWT_MAX * 2 + 40 KB with the defaults). */
 typedef struct {
@@ -120,6 +131,8 @@ typedef struct {
     uint8_t body[TKR_ENROLL_BODY_MAX];    /* request; then the commit blob */
     uint8_t resp[TKR_HTTP_RESPONSE_MAX];
     tkr_json_tok_t tok[32];
+    tkr_token_info_t info;                /* the token's claims */
+    tkr_enroll_answer_t ans;              /* the last answer */
 } tkr_enroll_t;
 
 void tkr_enroll_init(tkr_enroll_t *e);
@@ -146,15 +159,6 @@ int tkr_enroll_request_body(char *out, size_t out_size, size_t *out_len,
                             const char *type, const char *org,
                             const char *role);
 
-/* A parsed answer of POST /api/v1/enroll. */
-typedef struct {
-    int status;
-    const char *certificate;  /* 200: unescaped into cert, NUL-terminated */
-    const char *ca_cert;      /* 200: into ca */
-    char message[TKR_ENROLL_MSG_MAX];  /* "error" (4xx/5xx) or "message" (202),
-                                          control characters replaced */
-    char request_id[64];      /* 202 */
-} tkr_enroll_answer_t;
 
 /* Read body[0..len) as the service's answer for status into ans; for 200
  * the two PEMs are unescaped into cert and ca (each TKR_ENROLL_PEM_MAX).
