@@ -115,5 +115,7 @@ int cmd_token(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_package(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
+int cmd_enrollment(int argc, char **argv);
+int cmd_cert_api_key(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const char usage[] =
     "  token generate|batch|info mint and inspect enrollment tokens\n"
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
     "  enroll [--startup DIR]    enroll this participant with its token (device)\n"
+    "  enrollment list|info|approve|reject|enrolled  the service's requests (admin)\n"
     "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
     "  version                   print the version\n"
     "\n"
@@ -30,6 +31,7 @@ static const struct {
     {"provision", cmd_provision},
     {"package", cmd_package},
     {"enroll", cmd_enroll},
+    {"enrollment", cmd_enrollment},
 };
 
 int main(int argc, char **argv)
