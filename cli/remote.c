@@ -149,3 +149,96 @@ int cli_remote_call(cli_remote_t *r, const char *method, const char *path,
     tkr_tls_free(&tls);
     return rc;
 }
+
+/* ---- tokens minted by the service (token generate|batch remote mode) ---- */
+
+int cli_remote_tokens(cli_remote_t *r, const char *type, const char *role,
+                      int64_t validity_s, char *const *names, size_t n,
+                      char **tokens)
+{
+    size_t size = 256 + (role ? strlen(role) * 6 : 0), i, len;
+    uint8_t *answer = NULL;
+    tkr_json_tok_t *tok = NULL;
+    tkr_http_response_t resp;
+    tkr_jsonw_t w;
+    tkr_json_t doc;
+    char *body;
+    int rc, arr, t;
+
+    for (i = 0; i < n; i++)
+        size += strlen(names[i]) * 6 + 4;
+    if ((body = malloc(size)) == NULL)
+        return cli_fail("out of memory");
+    tkr_jsonw_init(&w, body, size - 1, 0);
+    tkr_jsonw_obj_begin(&w);
+    if (n == 1) {
+        tkr_jsonw_key(&w, "name");
+        tkr_jsonw_str(&w, names[0]);
+    } else {
+        tkr_jsonw_key(&w, "names");
+        tkr_jsonw_arr_begin(&w);
+        for (i = 0; i < n; i++)
+            tkr_jsonw_str(&w, names[i]);
+        tkr_jsonw_arr_end(&w);
+    }
+    tkr_jsonw_key(&w, "entity_type");
+    tkr_jsonw_str(&w, type);
+    if (validity_s > 0) {
+        /* The API counts whole days; a shorter lifetime is one day. */
+        tkr_jsonw_key(&w, "valid_days");
+        tkr_jsonw_i64(&w, (validity_s + 86399) / 86400);
+    }
+    if (role != NULL) {
+        tkr_jsonw_key(&w, "role");
+        tkr_jsonw_str(&w, role);
+    }
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, &len) != 0) {
+        free(body);
+        return cli_fail("a name is not valid UTF-8");
+    }
+    size = 4096 + n * (TKR_JWT_MAX + 512);
+    answer = malloc(size);
+    tok = malloc((8 + 6 * n) * sizeof(*tok));
+    if (answer == NULL || tok == NULL) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    if ((rc = cli_remote_call(r, "POST", "/api/v1/token", body, answer, size, &resp)) != 0)
+        goto out;
+    rc = -1; /* until every token is read */
+    if (tkr_json_parse(&doc, tok, 8 + 6 * n, (const char *)resp.body, resp.body_len) != 0 ||
+        tkr_json_type(&doc, 0) != TKR_JSON_OBJECT)
+        goto out;
+    if (n == 1) {
+        t = tkr_json_find(&doc, 0, "token");
+        if (t < 0 || (tokens[0] = malloc(TKR_JWT_MAX + 1)) == NULL ||
+            tkr_json_get_str(&doc, tokens[0], TKR_JWT_MAX + 1, NULL, t) != 0)
+            goto out;
+    } else {
+        arr = tkr_json_find(&doc, 0, "tokens");
+        if (arr < 0 || tkr_json_type(&doc, arr) != TKR_JSON_ARRAY ||
+            tkr_json_count(&doc, arr) != (int)n)
+            goto out;
+        for (i = 0; i < n; i++) {
+            int o = tkr_json_child(&doc, arr, (int)i);
+            int nm = tkr_json_find(&doc, o, "name");
+            t = tkr_json_find(&doc, o, "token");
+            /* In the order asked for, each under its own name. */
+            if (nm < 0 || t < 0 || !tkr_json_str_eq(&doc, nm, names[i]) ||
+                (tokens[i] = malloc(TKR_JWT_MAX + 1)) == NULL ||
+                tkr_json_get_str(&doc, tokens[i], TKR_JWT_MAX + 1, NULL, t) != 0)
+                goto out;
+        }
+    }
+    rc = 0;
+out:
+    if (rc < 0)
+        rc = cli_fail("the certificate service's answer does not hold the tokens asked for");
+    if (answer != NULL)
+        mbedtls_platform_zeroize(answer, size);
+    free(answer);
+    free(tok);
+    free(body);
+    return rc;
+}

@@ -34,4 +34,12 @@ int cli_remote_call(cli_remote_t *r, const char *method, const char *path,
                     const char *body, uint8_t *buf, size_t size,
                     tkr_http_response_t *resp);
 
+/* POST /api/v1/token for names[0..n) (one "name", or "names"), of type
+ * type, validity_s seconds (0: the service's default), role (NULL: the
+ * policy's). tokens[i] get heap copies in the order of names. Prints the
+ * error; CLI_EXIT_FAIL. */
+int cli_remote_tokens(cli_remote_t *r, const char *type, const char *role,
+                      int64_t validity_s, char *const *names, size_t n,
+                      char **tokens);
+
 #endif
