@@ -218,7 +218,7 @@ AB   := build/aarch64
 A_MB_SRC := $(sort $(wildcard build/mbedtls-3.6/library/*.c))
 A_MB_OBJ := $(A_MB_SRC:build/mbedtls-3.6/library/%.c=$(AB)/mbedtls/%.o)
 A_SRC    := $(LIB_SRC) lib/policy/glob.c port/posix/port_posix.c \
-            cli/cmd_enroll.c cli/util.c cli/opts.c cli/ca.c cli/device_main.c
+            cli/cmd_enroll.c cli/util.c cli/opts.c cli/out.c cli/ca.c cli/device/main.c
 A_OBJ    := $(A_SRC:%.c=$(AB)/obj/%.o)
 A_FLAGS  := -std=c11 $(WARN) -O2 -Ibuild/mbedtls-3.6/include -Ilib/include -Ilib -Iport/posix \
             -Icli -I$(AB)/inc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L

@@ -1,7 +1,12 @@
 /* ca.c — the project's root CA for every command that signs or ships it,
  * with one set of messages for what can be wrong with it. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <mbedtls/x509_crt.h>
 
 #include "cli.h"
 #include "tokenroll/error.h"
@@ -9,6 +14,29 @@
 const char cli_ca_hint[] =
     "Set NVFLARE_CA_PATH or pass -c to point to the provisioned workspace,\n"
     "e.g. export NVFLARE_CA_PATH=/path/to/workspace/my_project";
+
+/* -c given the workspace instead of <workspace>/<project>: the first
+ * sub-folder holding state/cert.json, to name in the message. */
+static int find_project(char *out, size_t size, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    struct stat st;
+    char path[4096];
+    int rc = -1;
+
+    if (d == NULL)
+        return -1;
+    while (rc != 0 && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || cli_join(out, size, dir, e->d_name) != 0 ||
+            cli_join(path, sizeof(path), out, "state/cert.json") != 0)
+            continue;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            rc = 0;
+    }
+    closedir(d);
+    return rc;
+}
 
 int cli_load_ca(tkr_ca_t *ca, const char *dir)
 {
@@ -21,11 +49,49 @@ int cli_load_ca(tkr_ca_t *ca, const char *dir)
         return cli_fail("out of memory");
     rc = tkr_certjson_load(ca, buf, size, dir, cli_port());
     free(buf);
-    if (rc == TKR_E_NOT_FOUND && ca->what != NULL && strncmp(ca->what, "no state", 8) == 0)
+    if (rc == TKR_E_NOT_FOUND && ca->what != NULL && strncmp(ca->what, "no state", 8) == 0) {
+        char project[4096];
+        if (find_project(project, sizeof(project), dir) == 0)
+            return cli_fail("Root CA not found in %s: it is a workspace; -c wants the "
+                            "project folder inside it, <workspace>/<project name>: -c %s",
+                            dir, project);
         return cli_fail("Root CA not found in %s: no state/cert.json (written by "
                         "provisioning), cert.json or rootCA.pem + rootCA.key.\n%s",
                         dir, cli_ca_hint);
+    }
     if (rc != 0)
         return cli_fail("%s: %s", ca->source, ca->what ? ca->what : tkr_strerror(rc));
+    cli_protect_ca_files(dir);
+    return 0;
+}
+
+static int64_t x509_time(const mbedtls_x509_time *t)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = t->year - 1900;
+    tm.tm_mon = t->mon - 1;
+    tm.tm_mday = t->day;
+    tm.tm_hour = t->hour;
+    tm.tm_min = t->min;
+    tm.tm_sec = t->sec;
+    return (int64_t)timegm(&tm);
+}
+
+int cli_check_validity(const tkr_ca_t *ca, int64_t start, int64_t validity,
+                       const char *what)
+{
+    int64_t ca_end = x509_time(&ca->cert.valid_to);
+    char iso[32];
+
+    if (validity <= 0 || validity > CLI_MAX_VALIDITY)
+        return cli_fail("%s must be at most 10 years (3653d), not %lld seconds", what,
+                        (long long)validity);
+    if (start + validity > ca_end) {
+        cli_iso_time(iso, ca_end);
+        return cli_fail("%s would outlast the root CA, which expires at %s; choose a shorter "
+                        "validity", what, iso);
+    }
     return 0;
 }

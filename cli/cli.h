@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tokenroll/certjson.h"
 #include "tokenroll/port.h"
 
 /* Exit codes: 1 for a failed operation, 2 for a usage mistake (as Python's
@@ -69,15 +70,48 @@ const char *cli_io_error(void);
  * is stripped. Returns a heap copy or NULL (message already printed). */
 char *cli_read_token(const char *arg, const char *what);
 
-/* Write atomically through the port (temp + fsync + rename). */
-int cli_write_file(const char *path, const void *data, size_t len, int secret);
+/* ---- output (out.c) ---- */
+
+#define CLI_OUT_SECRET 1u   /* mode 0600 */
+#define CLI_OUT_FORCE 2u    /* an existing regular file may be replaced */
+
+/* Write data to path: "-" is stdout, a new or (with CLI_OUT_FORCE) existing
+ * regular file is replaced atomically, a character device or FIFO is
+ * written in place; symbolic links, other files, existing files without
+ * --force and the loaded CA's files are refused. 0, or the message is
+ * printed and CLI_EXIT_FAIL returned. */
+int cli_out_write(const char *path, const void *data, size_t len, unsigned flags);
+/* The same checks without writing: run them before expensive work. */
+int cli_out_check(const char *path, unsigned flags);
+/* Record the CA files of dir so that no output replaces them. */
+void cli_protect_ca_files(const char *dir);
+/* A path for a message: cut in the middle when very long. */
+const char *cli_show(const char *path);
+
+/* Flush and close stdout; 0, or CLI_EXIT_FAIL with the message printed. */
+int cli_finish_stdout(void);
+/* Hold closed descriptors 0..2 so no file opened later takes their place. */
+void cli_guard_std_fds(void);
+
+/* SIGINT/SIGTERM/SIGHUP only set a flag; cli_interrupted() returns 0, or
+ * prints the message and returns 128 + the signal: the caller cleans up. */
+void cli_catch_signals(void);
+int cli_interrupted(void);
+/* Refuse dir/<prefix>[NN].tmp.<PID> left by a dead process. */
+int cli_check_leftovers(const char *dir, const char *prefix);
+/* Create the new folder dir/.<name>.tmp.<PID> (mode 0700) into out. */
+int cli_make_tmpdir(char *out, size_t size, const char *dir, const char *name);
+/* rc == 0 and not interrupted: make tmp 0755 and rename it to final. Else,
+ * or when that fails, remove tmp. Returns the outcome. */
+int cli_commit_tmpdir(const char *tmp, const char *final, int rc);
 
 /* out = a/b; -1 (and an empty out) when it does not fit. */
 int cli_join(char *out, size_t size, const char *a, const char *b);
 
 /* mkdir -p; 0 or -1 with errno. */
 int cli_mkdirs(const char *path, unsigned mode);
-/* Remove a folder tree we created (failure cleanup); best effort. */
+/* Remove a folder tree we created (failure cleanup); best effort. Does not
+ * follow symbolic links; skips names too long to join. */
 void cli_rmtree(const char *path);
 
 /* ---- process ---- */
@@ -98,7 +132,11 @@ int cli_cert_pem(char *out, size_t size, const struct mbedtls_x509_crt *crt);
 
 /* ---- the root CA ---- */
 
-#include "tokenroll/certjson.h"
+/* The lifetime of what a CA signs: at most ten years, and not past the
+ * CA's own expiry. 0, or the message printed and CLI_EXIT_FAIL. */
+#define CLI_MAX_VALIDITY (3653LL * 86400)
+int cli_check_validity(const tkr_ca_t *ca, int64_t start, int64_t validity,
+                       const char *what);
 
 /* How to point the commands at a CA (printed under CA errors). */
 extern const char cli_ca_hint[];

@@ -36,22 +36,87 @@ int cli_jwt_load(tkr_jwt_t *out, const char *arg, const char *what)
     return 0;
 }
 
+/* JSON text keeps its own line breaks (the indentation); a string's
+ * are already escaped by the writer. */
+static void put_escaped(FILE *f, const char *s, int keep_newlines)
+{
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+
+    for (; *p != '\0'; p++) {
+        unsigned cp;
+        if (*p == '\n' && keep_newlines)
+            continue;
+        if (*p < 0x20 || *p == 0x7f)
+            cp = *p;
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            cp = p[1]; /* C1 controls, U+0080..U+009F in UTF-8 */
+        else
+            continue;
+        fwrite(run, 1, (size_t)(p - run), f);
+        fprintf(f, "\\u%04x", cp);
+        if (cp >= 0x80)
+            p++;
+        run = p + 1;
+    }
+    fwrite(run, 1, (size_t)(p - run), f);
+}
+
+void cli_put_text(FILE *f, const char *s)
+{
+    put_escaped(f, s, 0);
+}
+
+int cli_emit_json(FILE *f, unsigned flags, void (*fill)(tkr_jsonw_t *w, const void *arg),
+                  const void *arg, const char *end)
+{
+    size_t size = 4 * TKR_JWT_MAX;
+    tkr_jsonw_t w;
+    char *buf;
+    int rc;
+
+    for (;;) {
+        if ((buf = malloc(size)) == NULL)
+            return cli_fail("out of memory");
+        tkr_jsonw_init(&w, buf, size, flags);
+        fill(&w, arg);
+        if ((rc = tkr_jsonw_finish(&w, NULL)) == 0 || size >= (64u << 20))
+            break;
+        free(buf);
+        size *= 4;
+    }
+    if (rc == 0) {
+        put_escaped(f, buf, 1);
+        fputs(end, f);
+    }
+    free(buf);
+    return rc == 0 ? 0 : cli_fail("the token's JSON does not fit in %zu bytes", size);
+}
+
+typedef struct {
+    const tkr_json_t *doc;
+    int t;
+} json_value_t;
+
+static void fill_value(tkr_jsonw_t *w, const void *arg)
+{
+    const json_value_t *v = arg;
+
+    tkr_jsonw_value(w, v->doc, v->t);
+}
+
 /* Print a JSON value: strings unquoted when `bare`, everything else as
  * compact JSON. */
 void cli_print_json(FILE *f, const tkr_json_t *doc, int t, int bare, unsigned flags)
 {
-    static char buf[TKR_JWT_PAYLOAD_MAX * 2];
-    tkr_jsonw_t w;
+    static char buf[TKR_JWT_PAYLOAD_MAX + 1];
+    json_value_t v = {doc, t};
 
     if (bare && tkr_json_type(doc, t) == TKR_JSON_STRING &&
         tkr_json_get_str(doc, buf, sizeof(buf), NULL, t) == 0) {
-        fputs(buf, f);
+        cli_put_text(f, buf);
         return;
     }
-    tkr_jsonw_init(&w, buf, sizeof(buf), flags);
-    tkr_jsonw_value(&w, doc, t);
-    if (tkr_jsonw_finish(&w, NULL) == 0)
-        fputs(buf, f);
+    cli_emit_json(f, flags, fill_value, &v, "");
 }
 
 static int is_date_claim(const tkr_json_t *doc, int key)
@@ -80,32 +145,41 @@ static void print_members(const tkr_json_t *doc)
     }
 }
 
-static void print_json_doc(const tkr_jwt_t *j, int with_valid)
-{
-    static char buf[TKR_JWT_MAX * 3];
-    tkr_jsonw_t w;
+typedef struct {
+    const tkr_jwt_t *jwt;
+    int with_valid;
+} jwt_doc_t;
 
-    tkr_jsonw_init(&w, buf, sizeof(buf), TKR_JSONW_PRETTY);
-    tkr_jsonw_obj_begin(&w);
-    if (with_valid) {
-        tkr_jsonw_key(&w, "valid");
-        tkr_jsonw_bool(&w, 1);
+static void fill_jwt_doc(tkr_jsonw_t *w, const void *arg)
+{
+    const jwt_doc_t *d = arg;
+
+    tkr_jsonw_obj_begin(w);
+    if (d->with_valid) {
+        tkr_jsonw_key(w, "valid");
+        tkr_jsonw_bool(w, 1);
     }
-    tkr_jsonw_key(&w, "header");
-    tkr_jsonw_value(&w, &j->hdr, 0);
-    tkr_jsonw_key(&w, "claims");
-    tkr_jsonw_value(&w, &j->doc, 0);
-    tkr_jsonw_key(&w, "signature_bytes");
-    tkr_jsonw_i64(&w, (int64_t)j->sig_len);
-    tkr_jsonw_obj_end(&w);
-    if (tkr_jsonw_finish(&w, NULL) == 0)
-        puts(buf);
+    tkr_jsonw_key(w, "header");
+    tkr_jsonw_value(w, &d->jwt->hdr, 0);
+    tkr_jsonw_key(w, "claims");
+    tkr_jsonw_value(w, &d->jwt->doc, 0);
+    tkr_jsonw_key(w, "signature_bytes");
+    tkr_jsonw_i64(w, (int64_t)d->jwt->sig_len);
+    tkr_jsonw_obj_end(w);
+}
+
+static int print_json_doc(const tkr_jwt_t *j, int with_valid)
+{
+    jwt_doc_t d = {j, with_valid};
+
+    return cli_emit_json(stdout, TKR_JSONW_PRETTY, fill_jwt_doc, &d, "\n");
 }
 
 static const char inspect_usage[] =
     "usage: tokenroll jwt inspect TOKEN|FILE [--json]\n"
     "\n"
     "Show a token's header and claims WITHOUT verifying its signature.\n"
+    "Control characters in claims are printed escaped (\\u001b), never raw.\n"
     "  --json    print {\"header\", \"claims\", \"signature_bytes\"} as JSON\n";
 
 static int jwt_inspect(int argc, char **argv)
@@ -120,10 +194,8 @@ static int jwt_inspect(int argc, char **argv)
         return cli_usage_fail(&a, "expected one TOKEN or FILE");
     if ((rc = cli_jwt_load(&jwt, a.pos[0], "token")) != 0)
         return rc;
-    if (cli_has(&a, "json")) {
-        print_json_doc(&jwt, 0);
-        return 0;
-    }
+    if (cli_has(&a, "json"))
+        return print_json_doc(&jwt, 0);
     puts("Header");
     print_members(&jwt.hdr);
     puts("Claims");
@@ -148,7 +220,11 @@ static const char verify_usage[] =
     "  --iss/--sub/--aud X   claims that must match exactly\n"
     "  --leeway N      seconds of clock skew allowed (default 0)\n"
     "  --require LIST  claims that must be present: exp,nbf,iat,iss,sub,aud,jti\n"
-    "  --now EPOCH     check times against this instant instead of the clock\n";
+    "  --now EPOCH     check times against this instant instead of the clock\n"
+    "  --json          print {\"valid\": true, \"header\", \"claims\",\n"
+    "                  \"signature_bytes\"} when valid, {\"valid\": false, \"error\"}\n"
+    "                  (and the one-line error on stderr) when not\n"
+    "Control characters in claims are printed escaped (\\u001b), never raw.\n";
 
 static int parse_required(const char *list, unsigned *mask)
 {
@@ -335,9 +411,9 @@ static int verify_run(const cli_args_t *a, mbedtls_pk_context *pk)
         return explain(rc, alg, &rules, now);
     }
     if (cli_has(a, "json"))
-        print_json_doc(&jwt, 1);
-    else
-        cli_print_json(stdout, &jwt.doc, 0, 0, TKR_JSONW_PRETTY), putchar('\n');
+        return print_json_doc(&jwt, 1);
+    cli_print_json(stdout, &jwt.doc, 0, 0, TKR_JSONW_PRETTY);
+    putchar('\n');
     return 0;
 }
 
@@ -443,7 +519,11 @@ static int jwt_sign(int argc, char **argv)
     if (rc == 0) {
         int src = tkr_jwt_sign(out, sizeof(out), &out_len, &pk, alg, cli_get(&a, "kid"),
                                claims, len, cli_port());
-        if (src == TKR_E_KEY_ALG)
+        if (src == TKR_E_KEY_ALG && mbedtls_pk_get_type(&pk) == MBEDTLS_PK_RSA &&
+            mbedtls_pk_get_bitlen(&pk) < 2048)
+            rc = cli_fail("the RSA key in %s is too small: %zu bits, %s needs at least 2048",
+                          cli_get(&a, "key"), mbedtls_pk_get_bitlen(&pk), tkr_jwt_alg_name(alg));
+        else if (src == TKR_E_KEY_ALG)
             rc = cli_fail("a %s key cannot sign %s", mbedtls_pk_get_name(&pk),
                           tkr_jwt_alg_name(alg));
         else if (src != 0)

@@ -13,46 +13,73 @@
 #include "tokenroll/certjson.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
+#include "tokenroll/jwt.h"
+#include "tokenroll/policy.h"
+#include "tokenroll/token.h"
 
 typedef struct {
     char scheme[16];
-    char host[256];
+    char host[256];          /* without brackets: identity, admin_host */
+    char addr[260];          /* host as it goes before ":port": [v6] bracketed */
     long port, admin_port;   /* admin_port 0 when not given */
 } endpoint_t;
 
 typedef struct {
-    const char *name, *type, *org, *role, *listen_host, *service, *token, *ca_path;
+    const char *name, *type, *org, *role, *listen_host, *service, *ca_path;
+    char *token;             /* checked enrollment token (heap), or NULL */
     long listen_port;
     endpoint_t ep;
 } pkg_t;
 
+/* A DNS name or IPv4 address: letters, digits, '-', '.', '_'; not starting
+ * with '-' (it would read as an option wherever it is passed on). */
 static int valid_host(const char *h)
 {
     size_t i, n = strlen(h);
 
-    if (n == 0 || n > 253)
+    if (n == 0 || n > 253 || h[0] == '-')
         return 0;
     for (i = 0; i < n; i++) {
         char c = h[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.' || c == '_' || c == ':'))
+              c == '-' || c == '.' || c == '_'))
             return 0;
     }
     return 1;
 }
 
+/* The inside of [...]: hex digits, ':' and '.' (IPv4-mapped), with a ':'. */
+static int valid_ipv6(const char *h)
+{
+    size_t i, n = strlen(h);
+
+    if (n < 2 || n > 45 || strchr(h, ':') == NULL)
+        return 0;
+    for (i = 0; i < n; i++) {
+        char c = h[i];
+        if (!((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') ||
+              c == ':' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Digits only: strtol would also take " 1" and "+1". */
 static int parse_port(const char *s, size_t n, long *out)
 {
-    char buf[8];
-    int64_t v;
+    long v = 0;
+    size_t i;
 
-    if (n == 0 || n >= sizeof(buf))
+    if (n == 0 || n > 5)
         return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    if (cli_parse_i64(buf, 1, 65535, &v) != 0)
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < 1 || v > 65535)
         return -1;
-    *out = (long)v;
+    *out = v;
     return 0;
 }
 
@@ -61,6 +88,7 @@ static int parse_endpoint(endpoint_t *ep, const char *s)
 {
     const char *p = strstr(s, "://"), *h, *colon, *second;
     size_t n;
+    int v6 = 0;
 
     memset(ep, 0, sizeof(*ep));
     if (p == NULL || p == s || (size_t)(p - s) >= sizeof(ep->scheme))
@@ -77,6 +105,7 @@ static int parse_endpoint(endpoint_t *ep, const char *s)
         n = (size_t)(end - h - 1);
         colon = end + 1;
         h++;
+        v6 = 1;
     } else {
         colon = strchr(h, ':');
         if (colon == NULL)
@@ -86,8 +115,9 @@ static int parse_endpoint(endpoint_t *ep, const char *s)
     if (n == 0 || n >= sizeof(ep->host))
         return -1;
     memcpy(ep->host, h, n);
-    if (!valid_host(ep->host))
+    if (v6 ? !valid_ipv6(ep->host) : !valid_host(ep->host))
         return -1;
+    snprintf(ep->addr, sizeof(ep->addr), v6 ? "[%s]" : "%s", ep->host);
     second = strchr(colon + 1, ':');
     if (parse_port(colon + 1, second ? (size_t)(second - colon - 1) : strlen(colon + 1),
                    &ep->port) != 0)
@@ -97,15 +127,36 @@ static int parse_endpoint(endpoint_t *ep, const char *s)
     return 0;
 }
 
+/* Names end up in JSON files, a readme, folder names and certificates:
+ * printable, no leading '-', from a plain set of characters. */
+static int check_name(const char *opt, const char *s, size_t max, const char *extra)
+{
+    size_t i, n = strlen(s);
+
+    if (n == 0 || n > max)
+        return cli_fail("%s must be 1..%zu characters", opt, max);
+    if (s[0] == '-')
+        return cli_fail("%s \"%s\" starts with '-'", opt, cli_show(s));
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f)
+            return cli_fail("%s holds a control or non-ASCII character (byte %zu)", opt, i + 1);
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("-._@+", c) != NULL || (extra != NULL && strchr(extra, c) != NULL)))
+            return cli_fail("%s \"%s\": '%c' is not allowed (letters, digits and -._@+%s)",
+                            opt, cli_show(s), c, extra != NULL ? extra : "");
+    }
+    return 0;
+}
+
 static int put_file(const char *dir, const char *name, const char *text, size_t len,
                     int secret)
 {
-    char path[1400];
-    int rc;
+    char path[4096];
 
-    cli_join(path, sizeof(path), dir, name);
-    rc = cli_write_file(path, text, len, secret);
-    return rc == 0 ? 0 : cli_fail("cannot write %s: %s", path, tkr_strerror(rc));
+    if (cli_join(path, sizeof(path), dir, name) != 0)
+        return cli_fail("cannot write %s/%s: %s", cli_show(dir), name, strerror(ENAMETOOLONG));
+    return cli_out_write(path, text, len, secret ? CLI_OUT_SECRET : 0);
 }
 
 static int put_json(const char *dir, const char *name, tkr_jsonw_t *w)
@@ -122,7 +173,7 @@ static void overseer(tkr_jsonw_t *w, const pkg_t *k)
 {
     char sp[300];
 
-    snprintf(sp, sizeof(sp), "%s:%ld:%ld", k->ep.host, k->ep.port,
+    snprintf(sp, sizeof(sp), "%s:%ld:%ld", k->ep.addr, k->ep.port,
              k->ep.admin_port ? k->ep.admin_port : k->ep.port);
     tkr_jsonw_key(w, "overseer_agent");
     tkr_jsonw_obj_begin(w);
@@ -202,7 +253,7 @@ static int fed_json(const char *startup, const pkg_t *k)
         tkr_jsonw_str(&w, "transfer");
         tkr_jsonw_obj_end(&w);
     } else if (strcmp(k->type, "server") == 0) {
-        snprintf(target, sizeof(target), "%s:%ld", k->ep.host, k->ep.port);
+        snprintf(target, sizeof(target), "%s:%ld", k->ep.addr, k->ep.port);
         tkr_jsonw_key(&w, "servers");
         tkr_jsonw_arr_begin(&w);
         tkr_jsonw_obj_begin(&w);
@@ -265,15 +316,56 @@ static int enrollment_files(const char *startup, const pkg_t *k)
         tkr_jsonw_obj_end(&w);
         rc = put_json(startup, "enrollment.json", &w);
     }
-    if (rc == 0 && k->token != NULL) {
-        char *tok = cli_read_token(k->token, "token");
-        if (tok == NULL)
-            return CLI_EXIT_FAIL;
-        rc = put_file(startup, "enrollment_token", tok, strlen(tok), 1);
+    if (rc == 0 && k->token != NULL)
+        rc = put_file(startup, "enrollment_token", k->token, strlen(k->token), 1);
+    return rc;
+}
+
+/* The kit's token must be one enrollment token for this participant: a
+ * wrong file (a CA's cert.json, a whole tokens.csv) must never be copied
+ * into a kit that is handed out. Returns a heap copy in *out. */
+static int kit_token(char **out, const char *arg, const char *name, const char *type)
+{
+    static tkr_jwt_t jwt;
+    tkr_token_info_t ti;
+    tkr_subject_type_t want = TKR_SUBJECT_CLIENT;
+    char *tok = cli_read_token(arg, "token");
+    int rc, ok;
+
+    if (tok == NULL)
+        return CLI_EXIT_FAIL;
+    tkr_jwt_init(&jwt);
+    rc = tkr_jwt_parse(&jwt, tok, strlen(tok));
+    if (rc != 0) {
+        rc = cli_fail("--token %s is not one enrollment token (a compact JWT): %s",
+                      cli_show(arg), tkr_strerror(rc));
+    } else if ((rc = tkr_token_read(&ti, &jwt)) != 0 || !ti.has_type) {
+        rc = cli_fail("--token %s is a JWT but not an enrollment token: %s", cli_show(arg),
+                      rc ? tkr_strerror(rc) : "no subject_type claim");
+    } else {
+        tkr_subject_type_parse(type, &want);
+        ok = ti.type == want || (ti.type == TKR_SUBJECT_PATTERN && want == TKR_SUBJECT_CLIENT);
+        if (!ok)
+            rc = cli_fail("--token is a %s token, but this is a %s kit",
+                          tkr_subject_type_name(ti.type), type);
+        else if (ti.type == TKR_SUBJECT_PATTERN ? !tkr_glob_match(ti.subject, name)
+                                                : strcmp(ti.subject, name) != 0)
+            rc = cli_fail("--token is for \"%s\", not for \"%s\"", cli_show(ti.subject), name);
+        else if (ti.has_exp && ti.exp <= tkr_port_time(cli_port())) {
+            char iso[32];
+            cli_iso_time(iso, ti.exp);
+            fprintf(stderr, "Warning: the token expired at %s; the site cannot enroll with it\n",
+                    iso);
+        }
+    }
+    tkr_jwt_free(&jwt);
+    if (rc != 0) {
         mbedtls_platform_zeroize(tok, strlen(tok));
         free(tok);
+        return rc;
     }
-    return rc;
+    *out = tok;
+    return 0;
 }
 
 static int root_cert(const char *startup, const char *ca_path)
@@ -303,11 +395,12 @@ static int scripts(const char *dir, const char *startup, const pkg_t *k)
         "  exec tokenroll enroll --startup \"$DIR\" \"$@\"\n"
         "fi\n"
         "echo \"certificate present in $DIR\"\n";
-    char readme[2048], path[1400];
+    char readme[2048], path[4096];
     int n, rc;
 
     rc = put_file(startup, "start.sh", start_sh, sizeof(start_sh) - 1, 0);
-    cli_join(path, sizeof(path), startup, "start.sh");
+    if (rc == 0 && cli_join(path, sizeof(path), startup, "start.sh") != 0)
+        rc = cli_fail("cannot write %s/start.sh: %s", cli_show(startup), strerror(ENAMETOOLONG));
     if (rc == 0 && chmod(path, 0755) != 0)
         rc = cli_fail("cannot chmod %s: %s", path, strerror(errno));
     n = snprintf(readme, sizeof(readme),
@@ -320,10 +413,12 @@ static int scripts(const char *dir, const char *startup, const pkg_t *k)
                  "  trust:   startup/rootCA.pem (copy it from the provisioned workspace\n"
                  "           if this kit was made without -c)\n\n"
                  "Server endpoint: %s://%s:%ld\n%s%s%s",
-                 k->type, k->name, k->org, k->ep.scheme, k->ep.host, k->ep.port,
+                 k->type, k->name, k->org, k->ep.scheme, k->ep.addr, k->ep.port,
                  strcmp(k->type, "admin") == 0 ? "Role: " : "",
                  strcmp(k->type, "admin") == 0 ? k->role : "",
                  strcmp(k->type, "admin") == 0 ? "\n" : "");
+    if (rc == 0 && (n < 0 || (size_t)n >= sizeof(readme)))
+        rc = cli_fail("readme.txt does not fit in %zu bytes", sizeof(readme));
     if (rc == 0)
         rc = put_file(dir, "readme.txt", readme, (size_t)n, 0);
     return rc;
@@ -337,13 +432,12 @@ static int local_defaults(const char *dir)
         {"privacy.json.sample", "{\n  \"scopes\": [],\n  \"default_scope\": \"public\"\n}\n"},
         {"resources.json.default", "{\n  \"format_version\": 2,\n  \"components\": []\n}\n"},
     };
-    char local[1400];
+    char local[4096];
     size_t i;
     int rc = 0;
 
-    cli_join(local, sizeof(local), dir, "local");
-    if (cli_mkdirs(local, 0755) != 0)
-        return cli_fail("cannot create %s: %s", local, strerror(errno));
+    if (cli_join(local, sizeof(local), dir, "local") != 0 || cli_mkdirs(local, 0755) != 0)
+        return cli_fail("cannot create %s/local: %s", cli_show(dir), strerror(errno));
     for (i = 0; rc == 0 && i < sizeof(files) / sizeof(files[0]); i++)
         rc = put_file(local, files[i].name, files[i].text, strlen(files[i].text), 0);
     return rc;
@@ -351,13 +445,14 @@ static int local_defaults(const char *dir)
 
 static int build(const char *dir, const pkg_t *k)
 {
-    char startup[1400], transfer[1400];
+    char startup[4096], transfer[4096];
     int rc;
 
-    cli_join(startup, sizeof(startup), dir, "startup");
-    cli_join(transfer, sizeof(transfer), dir, "transfer");
+    if (cli_join(startup, sizeof(startup), dir, "startup") != 0 ||
+        cli_join(transfer, sizeof(transfer), dir, "transfer") != 0)
+        return cli_fail("cannot create %s/startup: %s", cli_show(dir), strerror(ENAMETOOLONG));
     if (cli_mkdirs(startup, 0755) != 0 || cli_mkdirs(transfer, 0755) != 0)
-        return cli_fail("cannot create %s: %s", startup, strerror(errno));
+        return cli_fail("cannot create %s: %s", cli_show(startup), strerror(errno));
     if ((rc = fed_json(startup, k)) != 0 || (rc = enrollment_files(startup, k)) != 0 ||
         (k->ca_path != NULL && (rc = root_cert(startup, k->ca_path)) != 0) ||
         (rc = scripts(dir, startup, k)) != 0 || (rc = local_defaults(dir)) != 0)
@@ -372,8 +467,11 @@ static const char package_usage[] =
     "                         [--cert-service URL] [--token T] [-c CA_PATH]\n"
     "\n"
     "Create a generic startup kit (no key, no certificate) for one participant.\n"
-    "  -n, --name         site name, relay name or user e-mail\n"
-    "  -e, --endpoint     scheme://host:port or scheme://host:fl_port:admin_port\n"
+    "  -n, --name         site name, relay name or user e-mail (letters, digits,\n"
+    "                     -._@+; not starting with '-')\n"
+    "  -e, --endpoint     scheme://host:port or scheme://host:fl_port:admin_port;\n"
+    "                     scheme grpc, tcp, http or https; host a name, an IPv4\n"
+    "                     address or [IPv6]; ports 1..65535, digits only\n"
     "  -t, --type         client (default), relay, admin, server\n"
     "  -o, --output       output folder (default: ./NAME); must not exist\n"
     "  --org              organization (default: org)\n"
@@ -381,55 +479,97 @@ static const char package_usage[] =
     "  --listening_host   relay listening host (default: localhost)\n"
     "  --listening_port   relay listening port (default: 8002)\n"
     "  --cert-service     certificate service URL -> startup/enrollment.json\n"
-    "  --token            enrollment token (or file) -> startup/enrollment_token\n"
-    "  -c, --ca_path      provisioned workspace: its rootCA.pem goes into startup/\n";
+    "  --token            the participant's enrollment token (string or file holding\n"
+    "                     exactly one) -> startup/enrollment_token; its subject and\n"
+    "                     type must match -n and -t (a pattern token's glob must match)\n"
+    "  -c, --ca_path      provisioned workspace: its rootCA.pem goes into startup/\n"
+    "  -p, --project_file not supported: package makes one kit from the options\n"
+    "                     above (use 'tokenroll provision' for a project file)\n";
 
-static int package_run(const cli_args_t *a)
+/* The kit is built in a new hidden folder beside the target and renamed:
+ * never a half-made kit, and a failure removes only that folder. */
+static int package_build(const char *out, const pkg_t *k)
 {
-    const char *ep = cli_get(a, "endpoint"), *out = cli_get(a, "output"), *lp;
-    char tmp[1300];
-    struct stat st;
-    int64_t port = 8002;
-    pkg_t k;
+    char parent[4096], base[256], tmp[4096];
+    const char *slash = strrchr(out, '/');
     int rc;
 
-    memset(&k, 0, sizeof(k));
-    k.name = cli_get(a, "name");
-    k.type = cli_get(a, "type") ? cli_get(a, "type") : "client";
-    k.org = cli_get(a, "org") ? cli_get(a, "org") : "org";
-    k.role = cli_get(a, "role") ? cli_get(a, "role") : "lead";
-    k.listen_host = cli_get(a, "listening_host") ? cli_get(a, "listening_host") : "localhost";
-    k.service = cli_get(a, "cert-service");
-    k.token = cli_get(a, "token");
-    k.ca_path = cli_get(a, "ca_path");
-    if (k.name == NULL || ep == NULL)
-        return cli_usage_fail(a, "the following arguments are required: -n/--name, -e/--endpoint");
-    if (strcmp(k.type, "client") && strcmp(k.type, "relay") && strcmp(k.type, "admin") &&
-        strcmp(k.type, "server"))
-        return cli_usage_fail(a, "-t must be client, relay, admin or server, not %s", k.type);
-    if (k.name[0] == '\0' || strchr(k.name, '/') != NULL || strcmp(k.name, "..") == 0 ||
-        strcmp(k.name, ".") == 0)
-        return cli_fail("name \"%s\" cannot be a folder name", k.name);
-    if (parse_endpoint(&k.ep, ep) != 0)
-        return cli_fail("invalid endpoint \"%s\": expected scheme://host:port[:admin_port] "
-                        "(scheme grpc, tcp, http or https; port 1..65535)", ep);
-    if ((lp = cli_get(a, "listening_port")) != NULL && cli_parse_i64(lp, 1, 65535, &port) != 0)
-        return cli_usage_fail(a, "--listening_port must be 1..65535, not %s", lp);
-    k.listen_port = (long)port;
-    if (out == NULL)
-        out = k.name;
-    if (stat(out, &st) == 0)
-        return cli_fail("%s already exists; remove it or choose another -o", out);
-    /* Built beside the target and renamed: never a half-made kit. */
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", out, (long)getpid());
-    rc = build(tmp, &k);
-    if (rc == 0 && rename(tmp, out) != 0)
-        rc = cli_fail("cannot rename %s to %s: %s", tmp, out, strerror(errno));
-    if (rc != 0) {
-        cli_rmtree(tmp);
-        return rc;
+    if (slash != NULL && slash[1] == '\0')
+        return cli_fail("-o %s must name the kit folder, not end with '/'", cli_show(out));
+    if (slash == NULL) {
+        strcpy(parent, ".");
+        slash = out - 1;
+    } else if ((size_t)(slash - out) >= sizeof(parent)) {
+        return cli_fail("cannot create %s: %s", cli_show(out), strerror(ENAMETOOLONG));
+    } else {
+        memcpy(parent, out, (size_t)(slash - out));
+        parent[slash == out ? 1 : slash - out] = '\0';
     }
-    printf("Generic %s kit for %s in %s\n", k.type, k.name, out);
+    if (strlen(slash + 1) >= sizeof(base))
+        return cli_fail("cannot create %s: %s", cli_show(out), strerror(ENAMETOOLONG));
+    strcpy(base, slash + 1);
+    {
+        char prefix[sizeof(base) + 1];
+        snprintf(prefix, sizeof(prefix), ".%s", base);
+        if ((rc = cli_check_leftovers(parent, prefix)) != 0)
+            return rc;
+    }
+    cli_catch_signals();
+    if ((rc = cli_make_tmpdir(tmp, sizeof(tmp), parent, base)) != 0)
+        return rc;
+    return cli_commit_tmpdir(tmp, out, build(tmp, k));
+}
+
+static int package_run(const cli_args_t *a, pkg_t *k)
+{
+    const char *ep = cli_get(a, "endpoint"), *out = cli_get(a, "output"), *lp;
+    struct stat st;
+    int64_t port = 8002;
+    int rc;
+
+    k->name = cli_get(a, "name");
+    k->type = cli_get(a, "type") ? cli_get(a, "type") : "client";
+    k->org = cli_get(a, "org") ? cli_get(a, "org") : "org";
+    k->role = cli_get(a, "role") ? cli_get(a, "role") : "lead";
+    k->listen_host = cli_get(a, "listening_host") ? cli_get(a, "listening_host") : "localhost";
+    k->service = cli_get(a, "cert-service");
+    k->ca_path = cli_get(a, "ca_path");
+    if (cli_has(a, "project_file"))
+        return cli_usage_fail(a, "-p/--project_file is not supported by package: give -n, -e, "
+                                 "-t and --org (or run 'tokenroll provision -p')");
+    if (k->name == NULL || ep == NULL)
+        return cli_usage_fail(a, "the following arguments are required: -n/--name, -e/--endpoint");
+    if (strcmp(k->type, "client") && strcmp(k->type, "relay") && strcmp(k->type, "admin") &&
+        strcmp(k->type, "server"))
+        return cli_usage_fail(a, "-t must be client, relay, admin or server, not %s", k->type);
+    if (k->name[0] == '\0' || strchr(k->name, '/') != NULL || strcmp(k->name, "..") == 0 ||
+        strcmp(k->name, ".") == 0)
+        return cli_fail("name \"%s\" cannot be a folder name", cli_show(k->name));
+    if ((rc = check_name("-n/--name", k->name, 255, NULL)) != 0 ||
+        (rc = check_name("--org", k->org, 64, " ")) != 0 ||
+        (rc = check_name("--role", k->role, 64, NULL)) != 0)
+        return rc;
+    if (!valid_host(k->listen_host))
+        return cli_fail("--listening_host \"%s\" is not a host name or address",
+                        cli_show(k->listen_host));
+    if (parse_endpoint(&k->ep, ep) != 0)
+        return cli_fail("invalid endpoint \"%s\": expected scheme://host:port[:admin_port] "
+                        "(scheme grpc, tcp, http or https; port 1..65535)", cli_show(ep));
+    if ((lp = cli_get(a, "listening_port")) != NULL &&
+        parse_port(lp, strlen(lp), &k->listen_port) != 0)
+        return cli_usage_fail(a, "--listening_port must be 1..65535, not %s", lp);
+    if (lp == NULL)
+        k->listen_port = (long)port;
+    if (out == NULL)
+        out = k->name;
+    if (lstat(out, &st) == 0)
+        return cli_fail("%s already exists; remove it or choose another -o", cli_show(out));
+    if (cli_get(a, "token") != NULL &&
+        (rc = kit_token(&k->token, cli_get(a, "token"), k->name, k->type)) != 0)
+        return rc;
+    if ((rc = package_build(out, k)) != 0)
+        return rc;
+    printf("Generic %s kit for %s in %s\n", k->type, k->name, out);
     return 0;
 }
 
@@ -445,11 +585,18 @@ int cmd_package(int argc, char **argv)
         {"ca_path", 'c', OPT_VALUE, "ca-path"}, {"project_file", 'p', OPT_VALUE, NULL},
         {NULL, 0, 0, NULL}};
     cli_args_t a;
+    pkg_t k;
     int rc = cli_parse(&a, opts, package_usage, argc, argv);
 
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (a.npos != 0)
         return cli_usage_fail(&a, "unexpected argument %s", a.pos[0]);
-    return package_run(&a);
+    memset(&k, 0, sizeof(k));
+    rc = package_run(&a, &k);
+    if (k.token != NULL) {
+        mbedtls_platform_zeroize(k.token, strlen(k.token));
+        free(k.token);
+    }
+    return rc;
 }

@@ -28,27 +28,24 @@ typedef struct {
     int64_t now, ca_days, cert_days;
     tkr_ca_t ca;
     char root_pem[PEM_MAX];
-    char dir[1024];          /* <workspace>/<name> */
+    char dir[4096];          /* <workspace>/<name> */
 } prov_t;
 
 static int write_in(const char *dir, const char *name, const char *data,
                     size_t len, int secret)
 {
-    char path[1200];
-    int rc;
+    char path[4096];
 
-    cli_join(path, sizeof(path), dir, name);
-    rc = cli_write_file(path, data, len, secret);
-    if (rc != 0)
-        return cli_fail("cannot write %s: %s", path, tkr_strerror(rc));
-    return 0;
+    if (cli_join(path, sizeof(path), dir, name) != 0)
+        return cli_fail("cannot write %s/%s: %s", cli_show(dir), name, strerror(ENAMETOOLONG));
+    return cli_out_write(path, data, len, secret ? CLI_OUT_SECRET : 0);
 }
 
 /* cert.json as FLARE writes it: {"root_cert": PEM, "root_pri_key": PEM}. */
 static int write_cert_json(prov_t *pv, const char *cert, const char *key)
 {
     static char buf[3 * PEM_MAX];
-    char state[1100];
+    char state[4096];
     tkr_jsonw_t w;
     size_t len;
     int rc;
@@ -62,9 +59,8 @@ static int write_cert_json(prov_t *pv, const char *cert, const char *key)
     tkr_jsonw_obj_end(&w);
     if (tkr_jsonw_finish(&w, &len) != 0)
         return cli_fail("cert.json does not fit in memory");
-    snprintf(state, sizeof(state), "%s/state", pv->dir);
-    if (cli_mkdirs(state, 0700) != 0)
-        return cli_fail("cannot create %s: %s", state, strerror(errno));
+    if (cli_join(state, sizeof(state), pv->dir, "state") != 0 || cli_mkdirs(state, 0700) != 0)
+        return cli_fail("cannot create %s/state: %s", cli_show(pv->dir), strerror(errno));
     rc = write_in(state, "cert.json", buf, len, 1);
     mbedtls_platform_zeroize(buf, sizeof(buf));
     return rc;
@@ -99,11 +95,13 @@ static int new_root(prov_t *pv)
 /* The existing root CA, or a new one; pv->ca loaded either way. */
 static int root_ca(prov_t *pv)
 {
-    char path[1100];
+    char path[4096];
     struct stat st;
     int rc, fresh = 0;
 
-    snprintf(path, sizeof(path), "%s/state/cert.json", pv->dir);
+    if (cli_join(path, sizeof(path), pv->dir, "state/cert.json") != 0)
+        return cli_fail("cannot read %s/state/cert.json: %s", cli_show(pv->dir),
+                        strerror(ENAMETOOLONG));
     if (stat(path, &st) != 0) {
         if ((rc = new_root(pv)) != 0)
             return rc;
@@ -126,13 +124,14 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
     int admin = strcmp(p->type, "admin") == 0;
     mbedtls_pk_context key;
     tkr_cert_spec_t spec;
-    char startup[1200];
+    char startup[4096];
     size_t cl = 0, kl = 0;
     int rc;
 
-    cli_join(startup, sizeof(startup), dir, "startup");
+    if (cli_join(startup, sizeof(startup), dir, "startup") != 0)
+        return cli_fail("cannot create %s/startup: %s", cli_show(dir), strerror(ENAMETOOLONG));
     if (cli_mkdirs(startup, 0755) != 0)
-        return cli_fail("cannot create %s: %s", startup, strerror(errno));
+        return cli_fail("cannot create %s: %s", cli_show(startup), strerror(errno));
     mbedtls_pk_init(&key);
     memset(&spec, 0, sizeof(spec));
     spec.subject_key = &key;
@@ -171,32 +170,33 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
  * run never leaves a half-made prod_NN behind. */
 static int build_prod(prov_t *pv)
 {
-    char prod[1100], tmp[1200], kit[1500];
+    char prod[4096], tmp[4096], kit[4096], name[24];
     size_t i;
     int n, rc = 0;
 
     for (n = 0; n < 100; n++) {
         struct stat st;
-        snprintf(prod, sizeof(prod), "%s/prod_%02d", pv->dir, n);
-        if (stat(prod, &st) != 0)
+        snprintf(name, sizeof(name), "prod_%02d", n);
+        if (cli_join(prod, sizeof(prod), pv->dir, name) != 0)
+            return cli_fail("cannot create %s/%s: %s", cli_show(pv->dir), name,
+                            strerror(ENAMETOOLONG));
+        if (lstat(prod, &st) != 0)
             break;
     }
     if (n == 100)
-        return cli_fail("%s already holds prod_00 .. prod_99", pv->dir);
-    snprintf(tmp, sizeof(tmp), "%s/.prod_%02d.tmp.%ld", pv->dir, n, (long)getpid());
-    if (cli_mkdirs(tmp, 0755) != 0)
-        return cli_fail("cannot create %s: %s", tmp, strerror(errno));
+        return cli_fail("%s already holds prod_00 .. prod_99", cli_show(pv->dir));
+    if ((rc = cli_make_tmpdir(tmp, sizeof(tmp), pv->dir, name)) != 0)
+        return rc;
     for (i = 0; rc == 0 && i < pv->proj->n_participants; i++) {
         const tkr_participant_t *p = &pv->proj->participants[i];
-        cli_join(kit, sizeof(kit), tmp, p->name);
-        rc = participant_kit(pv, p, kit);
+        if (cli_join(kit, sizeof(kit), tmp, p->name) != 0)
+            rc = cli_fail("cannot create the kit of %s in %s: %s", cli_show(p->name),
+                          cli_show(tmp), strerror(ENAMETOOLONG));
+        else
+            rc = participant_kit(pv, p, kit);
     }
-    if (rc == 0 && rename(tmp, prod) != 0)
-        rc = cli_fail("cannot rename %s to %s: %s", tmp, prod, strerror(errno));
-    if (rc != 0) {
-        cli_rmtree(tmp);
+    if ((rc = cli_commit_tmpdir(tmp, prod, rc)) != 0)
         return rc;
-    }
     for (i = 0; i < pv->proj->n_participants; i++)
         printf("  %s/%s/startup  (%s)\n", prod, pv->proj->participants[i].name,
                pv->proj->participants[i].type);
@@ -207,14 +207,17 @@ static const char provision_usage[] =
     "usage: tokenroll provision -p PROJECT_FILE [-w WORKSPACE] [--key-type rsa|ec]\n"
     "                           [--ca-days N] [--cert-days N]\n"
     "\n"
-    "Create the project's root CA (state/cert.json) and startup kits for the\n"
-    "server and admin users (prod_NN/<name>/startup). Running it again reuses\n"
-    "the root CA and writes the next prod_NN.\n"
+    "Create the project's root CA (state/cert.json) and a startup kit with key\n"
+    "and certificate for every participant: server, clients, relays and admin\n"
+    "users (prod_NN/<name>/startup). Running it again reuses the root CA and\n"
+    "writes the next prod_NN. Tokens then take -c WORKSPACE/<project name>.\n"
     "  -p, --project_file  project.yml (api_version, name, participants, ...)\n"
     "  -w, --workspace     output folder (default: workspace)\n"
     "  --key-type          rsa (RSA-2048, default, as FLARE) or ec (P-256)\n"
     "  --ca-days           root CA validity in days (default 3650)\n"
-    "  --cert-days         server/admin certificate validity in days (default 365)\n";
+    "  --cert-days         participant certificate validity in days (default 365)\n"
+    "Interrupted (SIGINT/SIGTERM), it removes the unfinished prod_NN; a folder\n"
+    "left by a run that was killed is refused until it is removed.\n";
 
 static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
 {
@@ -249,9 +252,14 @@ static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
     pv->proj = proj;
     pv->now = tkr_port_time(cli_port()) - 60; /* a minute of clock skew */
     if (cli_join(pv->dir, sizeof(pv->dir), ws ? ws : "workspace", proj->name) != 0)
-        return cli_fail("workspace path too long");
+        return cli_fail("cannot create %s/%s: %s", cli_show(ws ? ws : "workspace"),
+                        cli_show(proj->name), strerror(ENAMETOOLONG));
     if (cli_mkdirs(pv->dir, 0755) != 0)
-        return cli_fail("cannot create %s: %s", pv->dir, strerror(errno));
+        return cli_fail("cannot create %s: %s", cli_show(pv->dir), strerror(errno));
+    /* A dead run's kits hold private keys: have them removed, not reused. */
+    if ((rc = cli_check_leftovers(pv->dir, ".prod_")) != 0)
+        return rc;
+    cli_catch_signals();
     if ((rc = root_ca(pv)) != 0 || (rc = build_prod(pv)) != 0)
         return rc;
     if (proj->n_builders > 0)

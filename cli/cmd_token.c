@@ -28,6 +28,7 @@ typedef struct {
     const char *role;
     char **source_ips;
     int n_source_ips;
+    const char *validity_from;  /* for messages: -v, the policy, the default */
 } mint_setup_t;
 
 /* ---- shared option handling ---- */
@@ -172,6 +173,9 @@ static int check_times(mint_setup_t *m, const cli_args_t *a)
     const char *v = cli_get(a, "validity"), *iat = cli_get(a, "issued-at");
 
     m->claims.validity = m->policy.validity > 0 ? m->policy.validity : DEFAULT_VALIDITY;
+    m->validity_from = v != NULL ? "-v/--validity"
+                       : m->policy.validity > 0 ? "the policy's token.validity"
+                                                : "the default validity";
     if (v != NULL && (m->claims.validity = tkr_policy_duration(v, strlen(v))) <= 0)
         return cli_usage_fail(a, "-v must be a duration like 30m, 24h, 7d or 2w, not %s", v);
     m->claims.issued_at = -1;
@@ -228,20 +232,50 @@ static int check_site_pattern(const tkr_policy_t *p, const char *s,
                     s, p->site_name_pattern);
 }
 
-static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
-                    tkr_token_claims_t *c, const char *subject)
+/* The token's lifetime against the signing CA (see cli_check_validity). */
+static int check_mint_validity(const mint_setup_t *m, const tkr_ca_t *ca)
 {
-    int rc;
+    int64_t start = m->claims.issued_at >= 0 ? m->claims.issued_at
+                                             : tkr_port_time(cli_port());
+
+    return cli_check_validity(ca, start, m->claims.validity,
+                              m->validity_from);
+}
+
+static unsigned out_flags(const cli_args_t *a)
+{
+    return CLI_OUT_SECRET | (cli_has(a, "force") ? CLI_OUT_FORCE : 0u);
+}
+
+/* failed: NULL for one token; for a batch, the flag shared by the workers
+ * under lock, so that only the first failure is reported (one message,
+ * not one per thread). */
+static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
+                    tkr_token_claims_t *c, const char *subject,
+                    pthread_mutex_t *lock, int *failed)
+{
+    char why[200];
+    int rc, first = 1;
 
     c->subject = subject;
     c->issuer = ca->cn;
     rc = tkr_token_mint(out, size, len, &ca->key, c, cli_port(), NULL);
+    if (rc == 0)
+        return 0;
     if (rc == TKR_E_TOO_LARGE || rc == TKR_E_BUFFER_TOO_SMALL)
-        return cli_fail("the token for %s would exceed %d bytes (is the policy that large?)",
-                        subject, TKR_JWT_MAX);
-    if (rc != 0)
-        return cli_fail("cannot mint a token for %s: %s", subject, tkr_strerror(rc));
-    return 0;
+        snprintf(why, sizeof(why), "would exceed %d bytes (is the policy that large?)",
+                 TKR_JWT_MAX);
+    else
+        snprintf(why, sizeof(why), "cannot be minted: %s", tkr_strerror(rc));
+    if (failed != NULL) {
+        pthread_mutex_lock(lock);
+        first = !*failed;
+        *failed = 1;
+        pthread_mutex_unlock(lock);
+    }
+    if (first)
+        cli_fail("the token for %s %s", subject, why);
+    return CLI_EXIT_FAIL;
 }
 
 #define COMMON_OPTS                                                              \
@@ -251,14 +285,14 @@ static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
     {"validity", 'v', OPT_VALUE, NULL}, {"source-ips", 0, OPT_LIST, "source_ips"}, \
     {"issued-at", 0, OPT_VALUE, NULL}, {"output", 'o', OPT_VALUE, NULL},         \
     {"cert-service", 0, OPT_VALUE, NULL}, {"api-key", 0, OPT_VALUE, "api_key"},  \
-    {"ca-cert", 0, OPT_VALUE, "ca_cert"}
+    {"ca-cert", 0, OPT_VALUE, "ca_cert"}, {"force", 0, OPT_FLAG, NULL}
 
 /* ---- generate ---- */
 
 static const char generate_usage[] =
     "usage: tokenroll token generate -s SUBJECT [--user | --relay | -t TYPE]\n"
     "                                [-c CA_PATH] [-p POLICY] [-r ROLE] [-o OUTPUT]\n"
-    "                                [-v VALIDITY] [--source-ips CIDR ...]\n"
+    "                                [-v VALIDITY] [--source-ips CIDR ...] [--force]\n"
     "                                [--jti UUID --issued-at EPOCH]\n"
     "                                [--cert-service URL] [--api-key KEY]\n"
     "\n"
@@ -270,8 +304,14 @@ static const char generate_usage[] =
     "  -c, --ca_path     provisioned workspace (or NVFLARE_CA_PATH)\n"
     "  -p, --policy      policy YAML (or NVFLARE_ENROLLMENT_POLICY; else built-in)\n"
     "  -r, --role        role for user tokens (default: the policy's default_role)\n"
-    "  -o, --output      write the token to this file (mode 0600, no newline)\n"
-    "  -v, --validity    lifetime, e.g. 24h, 7d, 2w (default: policy, else 7d)\n"
+    "  -o, --output      write the token to this file (mode 0600, no newline);\n"
+    "                    '-' is standard output; an existing file is refused\n"
+    "                    without --force (the CA's own files always); a device or\n"
+    "                    FIFO is written in place; a symbolic link is refused\n"
+    "                    unless it leads to one (/dev/stdout on a pipe)\n"
+    "  --force           replace an existing regular file\n"
+    "  -v, --validity    lifetime, e.g. 24h, 7d, 2w (default: policy, else 7d);\n"
+    "                    at most 10 years and not past the root CA's expiry\n"
     "  --source-ips      CIDRs the enrollment must come from (enforced by the service)\n"
     "  --jti, --issued-at  fix the token id and issue time (reproducible output)\n"
     "  --ca-cert FILE    remote mode: root CA for TLS (default: -c's, else\n"
@@ -292,6 +332,7 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
         char *remote = NULL;
         if ((rc = pick_type(a, &m->claims.type)) != 0 ||
             (rc = check_subject(subject, m->claims.type)) != 0 ||
+            (out != NULL && (rc = cli_out_check(out, out_flags(a))) != 0) ||
             (rc = remote_mint(a, (char *const *)&subject, 1, &remote)) != 0) {
             free(remote);
             return rc;
@@ -308,20 +349,20 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
     m->claims.jti = cli_get(a, "jti");
     if (m->claims.jti != NULL && !tkr_uuid_valid(m->claims.jti))
         return cli_usage_fail(a, "--jti must be a UUID like 00000000-0000-4000-8000-000000000001");
-    if ((rc = cli_load_ca(ca, m->ca_path)) != 0 ||
-        (rc = mint_one(tok, sizeof(tok), &len, ca, &m->claims, subject)) != 0)
+    if ((rc = cli_load_ca(ca, m->ca_path)) != 0 || (rc = check_mint_validity(m, ca)) != 0 ||
+        (out != NULL && (rc = cli_out_check(out, out_flags(a))) != 0) ||
+        (rc = mint_one(tok, sizeof(tok), &len, ca, &m->claims, subject, NULL, NULL)) != 0)
         return rc;
 print:
     if (out == NULL) {
         puts(tok);
     } else {
-        rc = cli_write_file(out, tok, len, 1);
-        if (rc != 0)
-            return cli_fail("cannot write %s: %s", out, tkr_strerror(rc));
-        fprintf(stderr, "Token for %s saved to %s\n", subject, out);
+        rc = cli_out_write(out, tok, len, out_flags(a));
+        if (rc == 0 && strcmp(out, "-") != 0)
+            fprintf(stderr, "Token for %s saved to %s\n", subject, out);
     }
     mbedtls_platform_zeroize(tok, sizeof(tok));
-    return 0;
+    return rc;
 }
 
 static int token_generate(int argc, char **argv)
@@ -384,7 +425,7 @@ static void *batch_worker(void *arg)
     int rc = tok == NULL ? cli_fail("out of memory") : cli_load_ca(&ca, b->m->ca_path);
 
     while (rc == 0 && claim_index(b, &i)) {
-        rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &ca, &c, b->names[i]);
+        rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &ca, &c, b->names[i], &b->lock, &b->failed);
         if (rc == 0 && (b->tokens[i] = strdup(tok)) == NULL)
             rc = cli_fail("out of memory");
         pthread_mutex_lock(&b->lock);
@@ -460,7 +501,27 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static int write_batch(const char *path, const batch_t *b)
+/* One CSV field per RFC 4180: quoted when it holds a comma, a quote or a
+ * line break, quotes doubled. Returns the bytes written (size is enough). */
+static size_t csv_field(char *out, const char *s)
+{
+    size_t o = 0;
+
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        memcpy(out, s, strlen(s));
+        return strlen(s);
+    }
+    out[o++] = '"';
+    for (; *s != '\0'; s++) {
+        if (*s == '"')
+            out[o++] = '"';
+        out[o++] = *s;
+    }
+    out[o++] = '"';
+    return o;
+}
+
+static int write_batch(const char *path, const batch_t *b, unsigned flags)
 {
     int csv = ends_with(path, ".csv");
     size_t i, size = 16, o = 0;
@@ -468,20 +529,25 @@ static int write_batch(const char *path, const batch_t *b)
     int rc;
 
     for (i = 0; i < b->n; i++)
-        size += strlen(b->names[i]) + strlen(b->tokens[i]) + 4;
+        size += 2 * strlen(b->names[i]) + strlen(b->tokens[i]) + 8;
     if ((buf = malloc(size)) == NULL)
         return cli_fail("out of memory");
     if (csv)
         o += (size_t)snprintf(buf, size, "name,token\n");
-    for (i = 0; i < b->n; i++)
-        o += (size_t)snprintf(buf + o, size - o, csv ? "%s,%s\n" : "%s: %s\n",
-                              b->names[i], b->tokens[i]);
-    rc = cli_write_file(path, buf, o, 1);
+    for (i = 0; i < b->n; i++) {
+        if (csv) {
+            o += csv_field(buf + o, b->names[i]);
+            buf[o++] = ',';
+            o += csv_field(buf + o, b->tokens[i]);
+            buf[o++] = '\n';
+        } else {
+            o += (size_t)snprintf(buf + o, size - o, "%s: %s\n", b->names[i], b->tokens[i]);
+        }
+    }
+    rc = cli_out_write(path, buf, o, flags);
     mbedtls_platform_zeroize(buf, size);
     free(buf);
-    if (rc != 0)
-        return cli_fail("cannot write %s: %s", path, tkr_strerror(rc));
-    return 0;
+    return rc;
 }
 
 /* <prefix>-NNN, zero-padded to max(3, digits of the count). */
@@ -508,10 +574,11 @@ static const char batch_usage[] =
     "                             [-c CA_PATH] [-p POLICY] [--prefix PREFIX]\n"
     "                             [--user | --relay | -t TYPE] [-r ROLE] [-v VALIDITY]\n"
     "                             [--source-ips CIDR ...] [--issued-at EPOCH]\n"
-    "                             [--cert-service URL] [--api-key KEY]\n"
+    "                             [--cert-service URL] [--api-key KEY] [--force]\n"
     "\n"
     "Generate many tokens. OUTPUT ending in .csv gets \"name,token\" rows with a\n"
-    "header; any other name gets \"name: token\" lines. Written with mode 0600.\n"
+    "header (RFC 4180 quoting); any other name (or '-', standard output) gets\n"
+    "\"name: token\" lines. Written with mode 0600; an existing file needs --force.\n"
     "  -n, --count   number of tokens, named PREFIX-001, PREFIX-002, ...\n"
     "  --names       explicit subject names\n"
     "  --prefix      prefix for -n (default: client)\n"
@@ -556,22 +623,29 @@ static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, char ***o
     if ((b->tokens = calloc(b->n, sizeof(char *))) == NULL)
         return cli_fail("out of memory");
     if (remote_url(a) != NULL) {
-        if ((rc = remote_mint(a, names, b->n, b->tokens)) != 0 || (rc = write_batch(out, b)) != 0)
+        if ((rc = cli_out_check(out, out_flags(a))) != 0 ||
+            (rc = remote_mint(a, names, b->n, b->tokens)) != 0 ||
+            (rc = write_batch(out, b, out_flags(a))) != 0)
             return rc;
-        fprintf(stderr, "Generated %zu tokens in %s\n", b->n, out);
+        if (strcmp(out, "-") != 0)
+            fprintf(stderr, "Generated %zu tokens in %s\n", b->n, out);
         return 0;
     }
     {
-        /* One load up front gives one clear error instead of one per worker. */
+        /* One load up front gives one clear error instead of one per
+         * worker, and the output is checked before anything is signed. */
         tkr_ca_t ca;
         rc = cli_load_ca(&ca, m->ca_path);
+        if (rc == 0)
+            rc = check_mint_validity(m, &ca);
         tkr_ca_free(&ca);
-        if (rc != 0)
+        if (rc != 0 || (rc = cli_out_check(out, out_flags(a))) != 0)
             return rc;
     }
-    if ((rc = run_workers(b)) != 0 || (rc = write_batch(out, b)) != 0)
+    if ((rc = run_workers(b)) != 0 || (rc = write_batch(out, b, out_flags(a))) != 0)
         return rc;
-    fprintf(stderr, "Generated %zu tokens in %s\n", b->n, out);
+    if (strcmp(out, "-") != 0)
+        fprintf(stderr, "Generated %zu tokens in %s\n", b->n, out);
     return 0;
 }
 
@@ -633,11 +707,13 @@ static void info_text(const tkr_token_info_t *ti)
     char iso[32];
 
     printf("\nToken Information:\n----------------------------------------\n");
-    printf("  token_id: %s\n  subject: %s\n", ti->jti, ti->subject);
+    /* Claims of an unverified token: never raw to the terminal. */
+    fputs("  token_id: ", stdout), cli_put_text(stdout, ti->jti);
+    fputs("\n  subject: ", stdout), cli_put_text(stdout, ti->subject), putchar('\n');
     if (ti->has_type)
         printf("  subject_type: %s\n", tkr_subject_type_name(ti->type));
     if (ti->issuer[0] != '\0')
-        printf("  issuer: %s\n", ti->issuer);
+        fputs("  issuer: ", stdout), cli_put_text(stdout, ti->issuer), putchar('\n');
     if (ti->has_iat)
         cli_iso_time(iso, ti->iat), printf("  issued_at: %s\n", iso);
     if (ti->has_exp)
@@ -677,39 +753,51 @@ static void json_time(tkr_jsonw_t *w, const char *key, int has, int64_t t)
     tkr_jsonw_str(w, iso);
 }
 
-/* The document FLARE prints: json.dumps(info, indent=2). */
-static void info_json(const tkr_token_info_t *ti, int verified, const char *verdict)
-{
-    static char buf[TKR_JWT_MAX * 2];
-    tkr_jsonw_t w;
+typedef struct {
+    const tkr_token_info_t *ti;
+    int verified;
+    const char *verdict;
+} info_doc_t;
 
-    tkr_jsonw_init(&w, buf, sizeof(buf), TKR_JSONW_PRETTY | TKR_JSONW_ASCII);
-    tkr_jsonw_obj_begin(&w);
-    tkr_jsonw_key(&w, "token_id");
-    tkr_jsonw_str(&w, ti->jti);
-    tkr_jsonw_key(&w, "subject");
-    tkr_jsonw_str(&w, ti->subject);
-    tkr_jsonw_key(&w, "subject_type");
-    tkr_jsonw_str(&w, ti->has_type ? tkr_subject_type_name(ti->type) : NULL);
-    tkr_jsonw_key(&w, "issuer");
-    tkr_jsonw_str(&w, ti->issuer[0] ? ti->issuer : NULL);
-    json_time(&w, "issued_at", ti->has_iat, ti->iat);
-    json_time(&w, "expires_at", ti->has_exp, ti->exp);
-    json_opt_value(&w, "roles", ti->roles);
-    json_opt_value(&w, "source_ips", ti->source_ips);
-    json_opt_value(&w, "policy_project", ti->policy_project);
-    json_opt_value(&w, "policy_version", ti->policy_version);
+/* The document FLARE prints: json.dumps(info, indent=2). */
+static void fill_info(tkr_jsonw_t *w, const void *arg)
+{
+    const info_doc_t *d = arg;
+    const tkr_token_info_t *ti = d->ti;
+    int verified = d->verified;
+    const char *verdict = d->verdict;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "token_id");
+    tkr_jsonw_str(w, ti->jti);
+    tkr_jsonw_key(w, "subject");
+    tkr_jsonw_str(w, ti->subject);
+    tkr_jsonw_key(w, "subject_type");
+    tkr_jsonw_str(w, ti->has_type ? tkr_subject_type_name(ti->type) : NULL);
+    tkr_jsonw_key(w, "issuer");
+    tkr_jsonw_str(w, ti->issuer[0] ? ti->issuer : NULL);
+    json_time(w, "issued_at", ti->has_iat, ti->iat);
+    json_time(w, "expires_at", ti->has_exp, ti->exp);
+    json_opt_value(w, "roles", ti->roles);
+    json_opt_value(w, "source_ips", ti->source_ips);
+    json_opt_value(w, "policy_project", ti->policy_project);
+    json_opt_value(w, "policy_version", ti->policy_version);
     if (verified) {
-        tkr_jsonw_key(&w, "valid");
-        tkr_jsonw_bool(&w, verdict == NULL);
+        tkr_jsonw_key(w, "valid");
+        tkr_jsonw_bool(w, verdict == NULL);
         if (verdict != NULL) {
-            tkr_jsonw_key(&w, "error");
-            tkr_jsonw_str(&w, verdict);
+            tkr_jsonw_key(w, "error");
+            tkr_jsonw_str(w, verdict);
         }
     }
-    tkr_jsonw_obj_end(&w);
-    if (tkr_jsonw_finish(&w, NULL) == 0)
-        puts(buf);
+    tkr_jsonw_obj_end(w);
+}
+
+static int info_json(const tkr_token_info_t *ti, int verified, const char *verdict)
+{
+    info_doc_t d = {ti, verified, verdict};
+
+    return cli_emit_json(stdout, TKR_JSONW_PRETTY | TKR_JSONW_ASCII, fill_info, &d, "\n");
 }
 
 /* --verify: signature by the CA, then expiry. NULL when valid. */
@@ -783,7 +871,8 @@ static int token_info(int argc, char **argv)
     if (ca != NULL && (verdict = info_verify(ca, &rc)) == NULL && rc != 0)
         return rc;
     if (cli_has(&a, "json")) {
-        info_json(&ti, ca != NULL, verdict);
+        if ((rc = info_json(&ti, ca != NULL, verdict)) != 0)
+            return rc;
     } else {
         info_text(&ti);
         if (ca != NULL)

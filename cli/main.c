@@ -11,7 +11,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  jwt inspect|verify|sign   JOSE tool: look into, check and make JWTs\n"
-    "  provision -p project.yml  create the root CA and server/admin startup kits\n"
+    "  provision -p project.yml  create the root CA and startup kits (server, clients, admins)\n"
     "  token generate|batch|info mint and inspect enrollment tokens\n"
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
     "  enroll [--startup DIR]    enroll this participant with its token (device)\n"
@@ -34,7 +34,7 @@ static const struct {
     {"enrollment", cmd_enrollment},
 };
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     size_t i;
 
@@ -56,4 +56,15 @@ int main(int argc, char **argv)
             return commands[i].run(argc - 2, argv + 2);
     fprintf(stderr, "Error: unknown command '%s'\n%s", argv[1], usage);
     return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    int rc, out;
+
+    cli_guard_std_fds();
+    rc = run(argc, argv);
+    /* Output lost on a full disk or a closed stdout is a failure too. */
+    out = cli_finish_stdout();
+    return rc != 0 ? rc : out;
 }

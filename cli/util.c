@@ -139,6 +139,23 @@ static char *strip(char *s)
     return s;
 }
 
+/* Three base64url parts: what a compact JWS looks like, as opposed to a
+ * file name. */
+static int looks_like_jws(const char *s)
+{
+    int dots = 0;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '.')
+            dots++;
+        else if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                   (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+                   *s == '\n' || *s == '\r' || *s == ' ' || *s == '\t'))
+            return 0;
+    }
+    return dots == 2;
+}
+
 char *cli_read_token(const char *arg, const char *what)
 {
     char *buf, *s, *out;
@@ -150,6 +167,11 @@ char *cli_read_token(const char *arg, const char *what)
     }
     if (strcmp(arg, "-") == 0) {
         buf = cli_read_file("/dev/stdin", 1u << 20, NULL);
+    } else if (stat(arg, &st) != 0 && !looks_like_jws(arg)) {
+        /* Not a token: it was meant as a file, so say what is wrong with it. */
+        cli_fail("cannot read %s %s: %s (and it is not a compact JWT)", what, cli_show(arg),
+                 errno == ENOENT ? "no such file" : strerror(errno));
+        return NULL;
     } else if (stat(arg, &st) == 0) {
         buf = cli_read_file(arg, 1u << 20, NULL);
         if (buf == NULL) {
@@ -172,12 +194,6 @@ char *cli_read_token(const char *arg, const char *what)
         return NULL;
     }
     return out;
-}
-
-int cli_write_file(const char *path, const void *data, size_t len, int secret)
-{
-    const tkr_port_t *p = cli_port();
-    return p->store_write(p->ctx, path, data, len, secret ? TKR_STORE_SECRET : 0);
 }
 
 void cli_iso_time(char out[32], int64_t t)
@@ -242,7 +258,8 @@ void cli_rmtree(const char *path)
             struct stat st;
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;
-            snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+            if (cli_join(sub, sizeof(sub), path, e->d_name) != 0)
+                continue;
             if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
                 cli_rmtree(sub);
             else

@@ -110,8 +110,11 @@ static int write_all(int fd, const uint8_t *data, size_t len)
         ssize_t n = write(fd, data, len);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
             return -1;
+        }
         data += n;
         len -= (size_t)n;
     }
@@ -147,14 +150,19 @@ static int posix_write(void *ctx, const char *name, const uint8_t *data,
     fd = mkstemp(tmp); /* created 0600 */
     if (fd < 0)
         return TKR_E_IO;
+    /* errno is kept across the cleanup: callers name the cause. */
     if ((!(flags & TKR_STORE_SECRET) && fchmod(fd, 0644) != 0) ||
         write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
         close(fd);
         unlink(tmp);
+        errno = e;
         return TKR_E_IO;
     }
     if (close(fd) != 0 || rename(tmp, name) != 0) {
+        int e = errno;
         unlink(tmp);
+        errno = e;
         return TKR_E_IO;
     }
     return sync_dir(name) == 0 ? 0 : TKR_E_IO;

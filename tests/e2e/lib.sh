@@ -59,3 +59,86 @@ need() {
 free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# needs_root WHAT: 0 when running as root; otherwise a SKIP line (a FAIL
+# under CI=true, where the checks must run) and 1.
+needs_root() {
+  [ "$(id -u)" = 0 ] && return 0
+  if [ "${CI:-}" = true ]; then fail "$1" "needs root (mknod) under CI"; else echo "SKIP: $1 (needs root)"; fi
+  return 1
+}
+
+# check_outputs KIND NAME CMD...: run a command that writes its output to
+# the path given in place of the word @OUT@, with that path being in turn
+#   a character device (/dev/null's and /dev/full's numbers, mknod),
+#   a symbolic link to a regular file, a FIFO with a reader,
+#   a path of 4,096 characters, an existing regular file,
+# and with standard output closed (>&-) and full (>/dev/full) for '-o -'.
+# KIND "file": a device or FIFO is written in place, a link and an existing
+# file are refused. KIND "dir" (package, provision -w): every existing
+# target is refused. Every case checks the exit code, the message and that
+# nothing was replaced.
+check_outputs() {
+  local kind=$1 name=$2; shift 2
+  local d="$W/out.$RANDOM$RANDOM" out rc
+  mkdir -p "$d"
+  _run_out() { local tgt=$1; shift; local a args=(); for a in "$@"; do args+=("${a//@OUT@/$tgt}"); done; "${args[@]}"; }
+  if needs_root "$name: -o character device"; then
+    mknod "$d/null" c 1 3 && mknod "$d/full" c 1 7
+    out=$(_run_out "$d/null" "$@" 2>&1); rc=$?
+    if [ $kind = file ]; then
+      [ $rc -eq 0 ] && [ -c "$d/null" ] && pass "$name: -o a character device writes to it in place" \
+        || fail "$name: -o a character device writes to it in place" "exit $rc, $(stat -c %F "$d/null" 2>&1): $(printf '%s' "$out" | head -c 300)"
+      out=$(_run_out "$d/full" "$@" 2>&1); rc=$?
+      [ $rc -eq 1 ] && [ -c "$d/full" ] && printf '%s' "$out" | grep -q "$d/full: No space left on device" \
+        && pass "$name: -o /dev/full's device fails with the path and ENOSPC, device kept" \
+        || fail "$name: -o /dev/full's device fails with the path and ENOSPC, device kept" "exit $rc, $(stat -c %F "$d/full" 2>&1): $(printf '%s' "$out" | head -c 300)"
+    else
+      [ $rc -eq 1 ] && [ -c "$d/null" ] && printf '%s' "$out" | grep -Eq "exists|Not a directory" \
+        && pass "$name: an existing character device is refused and kept" \
+        || fail "$name: an existing character device is refused and kept" "exit $rc: $(printf '%s' "$out" | head -c 300)"
+    fi
+  fi
+  echo ORIGINAL > "$d/real"
+  ln -s real "$d/link"
+  out=$(_run_out "$d/link" "$@" 2>&1); rc=$?
+  [ $rc -eq 1 ] && [ -L "$d/link" ] && [ "$(cat "$d/real")" = ORIGINAL ] && printf '%s' "$out" | grep -Eq "symbolic link|exists|Not a directory" \
+    && pass "$name: a symbolic link target is refused, link and file kept" \
+    || fail "$name: a symbolic link target is refused, link and file kept" "exit $rc: $(printf '%s' "$out" | head -c 300)"
+  mkfifo "$d/fifo"
+  if [ $kind = file ]; then
+    # The reader gives up after a while: a command that replaced the FIFO
+    # never opens it, and must not hang the test.
+    timeout 10 cat "$d/fifo" > "$d/fifo.got" & local reader=$!
+    out=$(_run_out "$d/fifo" "$@" 2>&1); rc=$?
+    wait $reader 2>/dev/null
+    [ $rc -eq 0 ] && [ -p "$d/fifo" ] && [ -s "$d/fifo.got" ] && pass "$name: -o a FIFO writes into the pipe, FIFO kept" \
+      || fail "$name: -o a FIFO writes into the pipe, FIFO kept" "exit $rc: $(printf '%s' "$out" | head -c 300)"
+    _run_out "$d/real" "$@" >/dev/null 2>&1; rc=$?
+    [ $rc -eq 1 ] && [ "$(cat "$d/real")" = ORIGINAL ] && pass "$name: an existing file is not overwritten" \
+      || fail "$name: an existing file is not overwritten" "exit $rc, now: $(head -c 100 "$d/real")"
+  else
+    out=$(_run_out "$d/fifo" "$@" 2>&1); rc=$?
+    [ $rc -eq 1 ] && [ -p "$d/fifo" ] && pass "$name: an existing FIFO is refused and kept" \
+      || fail "$name: an existing FIFO is refused and kept" "exit $rc: $(printf '%s' "$out" | head -c 300)"
+  fi
+  local long="$d/$(head -c 4000 /dev/zero | tr '\0' a)"
+  long="$long$(head -c $((4096 - ${#long})) /dev/zero | tr '\0' b)"
+  out=$(_run_out "$long" "$@" 2>&1); rc=$?
+  [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "File name too long" && [ -z "$(ls -A "$d" | grep -v -e '^real$' -e '^link$' -e '^fifo' -e '^null$' -e '^full$')" ] \
+    && pass "$name: a 4,096-character path fails cleanly (ENAMETOOLONG), nothing left" \
+    || fail "$name: a 4,096-character path fails cleanly (ENAMETOOLONG), nothing left" "exit $rc: $(printf '%s' "$out" | head -c 300) $(ls -A "$d" | head -c 200)"
+}
+
+# check_stdout NAME CMD...: the command's standard output closed (>&-) and
+# full (/dev/full) must give exit 1 and "Error: cannot write standard output".
+check_stdout() {
+  local name=$1; shift
+  local out rc
+  out=$("$@" 2>&1 >&-); rc=$?
+  [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "cannot write standard output: Bad file descriptor" \
+    && pass "$name: stdout closed is an error" || fail "$name: stdout closed is an error" "exit $rc: $(printf '%s' "$out" | head -c 300)"
+  out=$("$@" 2>&1 >/dev/full); rc=$?
+  [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "No space left on device" \
+    && pass "$name: stdout full is an error" || fail "$name: stdout full is an error" "exit $rc: $(printf '%s' "$out" | head -c 300)"
+}

@@ -175,7 +175,8 @@ expect_fail "batch without -o" "required: -o/--output" "$T" token batch -n 2 -c 
 expect_fail "batch with -n and --names" "exactly one of -n COUNT and --names" "$T" token batch -n 2 --names a -c $CA -o x.csv
 expect_fail "batch -n 0" "-n must be 1..1000000" "$T" token batch -n 0 -c $CA -o x.csv
 [ ! -e x.csv ] && pass "failed batches write nothing" || fail "failed batches write nothing"
-expect_fail "info on garbage" "not a valid JWT" "$T" token info -t garbage
+expect_fail "info on garbage (neither a file nor a JWT)" "garbage: no such file" "$T" token info -t garbage
+expect_fail "info on a malformed JWT" "not a valid JWT" "$T" token info -t "a.b.c"
 expect_fail "info on a file that is not a token" "not a valid JWT" "$T" token info -t project.yml
 expect_fail "info --verify with another CA" "token is not valid: signature verification failed" "$T" token info -t "$V/fixed_site-1.jwt" --verify -c $CA --now 1767300000
 expect_fail "unknown token command" "unknown token command" "$T" token frobnicate

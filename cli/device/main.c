@@ -1,4 +1,4 @@
-/* device_main.c — the device program of a cross-compiled build (make
+/* device/main.c — the device program of a cross-compiled build (make
  * cross-aarch64): `tokenroll enroll` alone, linked without the policy
  * library, libyaml, libmicrohttpd or a database. */
 #include <string.h>
