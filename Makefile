@@ -60,6 +60,9 @@ PORT_SRC := port/posix/port_posix.c
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+# mbedTLS 3.6's sources, compiled by the cross builds with their own
+# configuration.
+MB3_SRC  := $(sort $(wildcard build/mbedtls-3.6/library/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 POL_OBJ  := $(POL_SRC:%.c=$(B)/obj/%.o)
@@ -204,8 +207,31 @@ $(XB)/%.o: %.c Makefile build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
 
 -include $(shell find $(XB) -name '*.d' 2>/dev/null)
 
-cross-m4: deps-quiet $(X_OBJ)
+# One complete enrollment firmware image for QEMU's mps2-an386: the device
+# objects, port/baremetal over a QEMU board (semihosting console and clock,
+# RAM-backed NOR flash), and mbedTLS 3.6 compiled with the device
+# configuration; --gc-sections keeps what the flow reaches. cross-m4 prints
+# its size (tokenroll's own share from the link map) and runs the offline
+# flow in QEMU.
+XQ   := port/baremetal/qemu
+X_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(XB)/mbedtls/%.o)
+X_FW_OBJ := $(XB)/$(XQ)/fw_main.o $(XB)/$(XQ)/board_qemu.o $(XB)/$(XQ)/vectors.o
+X_FW := $(XB)/enroll-fw.elf
+$(XB)/mbedtls/%.o: build/mbedtls-3.6/library/%.c port/baremetal/tkr_mbedtls_device.h build/mbedtls-3.6/.built
+	@mkdir -p $(@D)
+	@$(XCC) -std=c11 -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections \
+	  -Ibuild/mbedtls-3.6/include -Ibuild/mbedtls-3.6/library -Iport/baremetal \
+	  -DMBEDTLS_CONFIG_FILE='"tkr_mbedtls_device.h"' -c $< -o $@
+$(XB)/$(XQ)/vectors.o: $(XQ)/vectors.S $(wildcard tests/vectors/device/*)
+	@mkdir -p $(@D)
+	$(XCC) -mcpu=cortex-m4 -mthumb -c $< -o $@
+$(X_FW): $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ) $(XQ)/mps2_an386.ld
+	$(XCC) -mcpu=cortex-m4 -mthumb -nostartfiles --specs=nano.specs -T $(XQ)/mps2_an386.ld \
+	  -Wl,--gc-sections -Wl,-Map=$(XB)/enroll-fw.map -o $@ $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ)
+
+cross-m4: deps-quiet $(X_OBJ) $(X_FW)
 	@bash port/baremetal/size_table.sh $(X_OBJ)
+	@bash $(XQ)/image.sh $(X_FW) $(XB)/enroll-fw.map
 
 # ---- aarch64 Linux device program (static, under qemu-aarch64 in tests) ----
 #
@@ -215,8 +241,7 @@ cross-m4: deps-quiet $(X_OBJ)
 
 AXCC := aarch64-linux-gnu-gcc
 AB   := build/aarch64
-A_MB_SRC := $(sort $(wildcard build/mbedtls-3.6/library/*.c))
-A_MB_OBJ := $(A_MB_SRC:build/mbedtls-3.6/library/%.c=$(AB)/mbedtls/%.o)
+A_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(AB)/mbedtls/%.o)
 A_SRC    := $(LIB_SRC) lib/policy/glob.c port/posix/port_posix.c \
             cli/cmd_enroll.c cli/util.c cli/opts.c cli/out.c cli/ca.c cli/device/main.c
 A_OBJ    := $(A_SRC:%.c=$(AB)/obj/%.o)
