@@ -177,7 +177,7 @@ BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
 BENCHES := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 $(B)/bench/%: tests/bench/%.c $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(LIBPOL) $(LIB) $(LIBPORT) $(LDLIBS_ALL)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL)
 
 bench-one: deps-quiet $(BENCHES) $(BIN)
 	@bash tests/bench/run.sh $(B)
