@@ -114,9 +114,15 @@ typedef struct {
 } tkr_enroll_answer_t;
 
 /* The whole workspace of one enrollment: keep it static or on a large
- * stack (it is about TKR_JWT_MAX * 2 + 40 KB with the defaults). */
+ * stack (about 54 KB with the defaults, most of it the decoded token and
+ * the request body, which share their space). */
 typedef struct {
-    tkr_jwt_t jwt;
+    /* The token is decoded (jwt) only before the request body is written,
+     * and the commit blob is built after the request: one buffer serves. */
+    union {
+        tkr_jwt_t jwt;
+        uint8_t body[TKR_ENROLL_BODY_MAX];  /* request; then the commit blob */
+    };
     mbedtls_pk_context key;
     mbedtls_x509_crt root;
     tkr_tls_t tls;
@@ -128,7 +134,6 @@ typedef struct {
     char cert_pem[TKR_ENROLL_PEM_MAX];
     char ca_pem[TKR_ENROLL_PEM_MAX];      /* rootCA.pem as stored */
     char resp_ca[TKR_ENROLL_PEM_MAX];     /* ca_cert of the answer */
-    uint8_t body[TKR_ENROLL_BODY_MAX];    /* request; then the commit blob */
     uint8_t resp[TKR_HTTP_RESPONSE_MAX];
     tkr_json_tok_t tok[32];
     tkr_token_info_t info;                /* the token's claims */
