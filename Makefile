@@ -47,13 +47,12 @@ APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli
 TKR_LIBS = -Wl,--start-group $(LIBPOL) $(LIB) $(LIBPORT) -Wl,--end-group
 LDLIBS_ALL := $(MB_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread
 
-# Device-side library objects: what cross-m4 compiles for the MCU. glob.c
-# (pattern tokens) is the policy library's one device-side file.
+# Device-side library objects: what cross-m4 compiles for the MCU.
 DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
             lib/json_write.c lib/jwt_parse.c lib/jwt_verify.c lib/jwt_sign.c \
             lib/key.c lib/jwks.c lib/csr.c lib/json_tok.c \
-            lib/config.c lib/token.c lib/policy/glob.c lib/tls.c lib/http.c \
-            lib/enroll.c
+            lib/config.c lib/subject.c lib/cidr.c lib/glob.c lib/token.c lib/tls.c \
+            lib/http.c lib/enroll.c
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 POL_SRC  := $(sort $(wildcard lib/policy/*.c))
 PORT_SRC := port/posix/port_posix.c
@@ -242,7 +241,7 @@ cross-m4: deps-quiet $(X_OBJ) $(X_FW)
 AXCC := aarch64-linux-gnu-gcc
 AB   := build/aarch64
 A_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(AB)/mbedtls/%.o)
-A_SRC    := $(LIB_SRC) lib/policy/glob.c port/posix/port_posix.c \
+A_SRC    := $(LIB_SRC) port/posix/port_posix.c \
             cli/cmd_enroll.c cli/util.c cli/opts.c cli/out.c cli/ca.c cli/device/main.c
 A_OBJ    := $(A_SRC:%.c=$(AB)/obj/%.o)
 A_FLAGS  := -std=c11 $(WARN) -O2 -Ibuild/mbedtls-3.6/include -Ilib/include -Ilib -Iport/posix \

@@ -42,14 +42,16 @@ int cli_load_ca(tkr_ca_t *ca, const char *dir)
 {
     size_t size = 2 * TKR_CERTJSON_MAX;
     char *buf = malloc(size);
+    tkr_diag_t d;
     int rc;
 
     tkr_ca_init(ca);
     if (buf == NULL)
         return cli_fail("out of memory");
-    rc = tkr_certjson_load(ca, buf, size, dir, cli_port());
+    tkr_diag_clear(&d);
+    rc = tkr_certjson_load(ca, buf, size, dir, cli_port(), &d);
     free(buf);
-    if (rc == TKR_E_NOT_FOUND && ca->what != NULL && strncmp(ca->what, "no state", 8) == 0) {
+    if (rc == TKR_E_NOT_FOUND && strcmp(d.name, "state/cert.json") == 0) {
         char project[4096];
         if (find_project(project, sizeof(project), dir) == 0)
             return cli_fail("Root CA not found in %s: it is a workspace; -c wants the "
@@ -60,7 +62,7 @@ int cli_load_ca(tkr_ca_t *ca, const char *dir)
                         dir, cli_ca_hint);
     }
     if (rc != 0)
-        return cli_fail("%s: %s", ca->source, ca->what ? ca->what : tkr_strerror(rc));
+        return cli_fail("%s: %s", ca->source, d.msg[0] ? d.msg : tkr_strerror(rc));
     cli_protect_ca_files(dir);
     return 0;
 }

@@ -108,7 +108,7 @@ static int service_from_kit(const char *dir, char *out, size_t size)
     if (text == NULL)
         return rc;
     len = strlen(text);
-    if (tkr_json_parse(&doc, tok, 64, text, len) == 0 &&
+    if (tkr_json_parse(&doc, tok, 64, text, len, NULL) == 0 &&
         (t = tkr_json_find(&doc, 0, "cert_service_url")) >= 0)
         rc = tkr_json_get_str(&doc, out, size, NULL, t);
     else

@@ -64,7 +64,7 @@ static int call(ctx_t *c, const char *method, const char *path, const char *body
 static int parse(ctx_t *c)
 {
     if (tkr_json_parse(&c->doc, c->tok, TOKENS_MAX, (const char *)c->resp.body,
-                       c->resp.body_len) != 0 ||
+                       c->resp.body_len, NULL) != 0 ||
         tkr_json_type(&c->doc, 0) != TKR_JSON_OBJECT)
         return cli_fail("the certificate service's answer is not a JSON object");
     return 0;
@@ -107,7 +107,7 @@ static const char *field(ctx_t *c, int obj, const char *key, char *out, size_t s
         break;
     case TKR_JSON_NUMBER:
     case TKR_JSON_BOOL:
-        raw = tkr_json_raw(&c->doc, t, &n);
+        raw = tkr_json_raw(&c->doc, &n, t);
         snprintf(out, size, "%.*s", (int)n, raw);
         break;
     default:
@@ -270,7 +270,7 @@ static int approve_pattern(ctx_t *c, const cli_args_t *a, const char *glob)
         printf("No pending enrollment request matches %s.\n", glob);
         return 0;
     }
-    if (tkr_json_parse(&names, ntok, 1100, match_doc, n) != 0 ||
+    if (tkr_json_parse(&names, ntok, 1100, match_doc, n, NULL) != 0 ||
         body_with(body, sizeof(body), a, NULL, NULL, &names, 0) != 0)
         return cli_fail("too many matching names");
     if ((rc = call(c, "POST", "/api/v1/pending/approve_batch", body)) != 0 ||

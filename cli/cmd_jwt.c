@@ -228,22 +228,16 @@ static const char verify_usage[] =
 
 static int parse_required(const char *list, unsigned *mask)
 {
-    static const struct { const char *n; unsigned bit; } names[] = {
-        {"exp", TKR_CLAIM_EXP}, {"nbf", TKR_CLAIM_NBF}, {"iat", TKR_CLAIM_IAT},
-        {"iss", TKR_CLAIM_ISS}, {"sub", TKR_CLAIM_SUB}, {"aud", TKR_CLAIM_AUD},
-        {"jti", TKR_CLAIM_JTI}};
     const char *p = list;
 
     *mask = 0;
     while (p != NULL && *p != '\0') {
         const char *c = strchr(p, ',');
-        size_t n = c ? (size_t)(c - p) : strlen(p), i;
-        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-            if (strlen(names[i].n) == n && strncmp(names[i].n, p, n) == 0)
-                break;
-        if (i == sizeof(names) / sizeof(names[0]))
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        unsigned bit = tkr_jwt_claim_bit(p, n);
+        if (bit == 0)
             return -1;
-        *mask |= names[i].bit;
+        *mask |= bit;
         p = c ? c + 1 : NULL;
     }
     return 0;
@@ -290,7 +284,7 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
     rc = tkr_jwks_parse(&jwks, jwks_text, len);
     if (rc != 0)
         return cli_fail("%s is not a JWK set: %s", path, tkr_strerror(rc));
-    rc = pinned ? tkr_jwks_select(&jwks, pk, jwt.kid, *alg)
+    rc = pinned ? tkr_jwks_select(&jwks, pk, *alg, jwt.kid)
                 : tkr_jwks_select_any(&jwks, pk, alg, jwt.kid);
     if (rc == TKR_E_NOT_FOUND && jwt.kid[0] != '\0')
         return cli_fail("token invalid: no key with kid \"%s\" in %s", jwt.kid, path);
@@ -301,30 +295,9 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
     return 0;
 }
 
-/* Which claim tkr_jwt_check_claims found missing: the first required or
- * expected one the token lacks. */
-static const char *missing_claim(const tkr_jwt_rules_t *r)
-{
-    static const struct { const char *n; unsigned bit; } names[] = {
-        {"exp", TKR_CLAIM_EXP}, {"nbf", TKR_CLAIM_NBF}, {"iat", TKR_CLAIM_IAT},
-        {"iss", TKR_CLAIM_ISS}, {"sub", TKR_CLAIM_SUB}, {"aud", TKR_CLAIM_AUD},
-        {"jti", TKR_CLAIM_JTI}};
-    size_t i;
-
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        int expected = (r->required & names[i].bit) ||
-                       (names[i].bit == TKR_CLAIM_ISS && r->iss != NULL) ||
-                       (names[i].bit == TKR_CLAIM_SUB && r->sub != NULL) ||
-                       (names[i].bit == TKR_CLAIM_AUD && r->aud != NULL);
-        if (expected && tkr_jwt_claim(&jwt, names[i].n) < 0)
-            return names[i].n;
-    }
-    return "?";
-}
-
 /* The reason for a failed check, with the values that matter. */
 static int explain(int rc, tkr_jwt_alg_t alg, const tkr_jwt_rules_t *r,
-                   int64_t now)
+                   int64_t now, const tkr_diag_t *d)
 {
     char a[32], b[32];
     int64_t v = 0;
@@ -357,8 +330,7 @@ static int explain(int rc, tkr_jwt_alg_t alg, const tkr_jwt_rules_t *r,
     case TKR_E_SUB:
         return cli_fail("token invalid: subject is not \"%s\"", r->sub);
     case TKR_E_CLAIM_MISSING:
-        return cli_fail("token invalid: required claim \"%s\" is missing",
-                        missing_claim(r));
+        return cli_fail("token invalid: required claim \"%s\" is missing", d->name);
     case TKR_E_CLAIM_TYPE:
         return cli_fail("token invalid: a registered claim has the wrong type (exp/nbf/iat must be integers; iss/sub/jti strings)");
     default:
@@ -372,6 +344,7 @@ static int verify_run(const cli_args_t *a, mbedtls_pk_context *pk)
     tkr_jwt_alg_t alg = TKR_JWT_ALG_UNKNOWN;
     const char *s;
     int64_t now, leeway = 0;
+    tkr_diag_t d;
     int rc;
 
     if ((s = cli_get(a, "alg")) != NULL &&
@@ -404,11 +377,12 @@ static int verify_run(const cli_args_t *a, mbedtls_pk_context *pk)
         return rc;
     }
     now = tkr_port_time(cli_port());
-    rc = tkr_jwt_verify(&jwt, alg, pk, &rules, now);
+    tkr_diag_clear(&d);
+    rc = tkr_jwt_verify(&jwt, alg, pk, &rules, now, &d);
     if (rc != 0) {
         if (cli_has(a, "json"))
             printf("{\n  \"valid\": false,\n  \"error\": \"%s\"\n}\n", tkr_strerror(rc));
-        return explain(rc, alg, &rules, now);
+        return explain(rc, alg, &rules, now, &d);
     }
     if (cli_has(a, "json"))
         return print_json_doc(&jwt, 1);
@@ -460,6 +434,7 @@ static int read_claims(const char *arg, char **out, size_t *len)
 {
     static tkr_json_tok_t tok[TKR_JWT_CLAIM_TOKENS];
     tkr_json_t doc;
+    tkr_diag_t d;
     char *s;
     int rc;
 
@@ -476,13 +451,14 @@ static int read_claims(const char *arg, char **out, size_t *len)
     while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r' ||
                         s[*len - 1] == ' ' || s[*len - 1] == '\t'))
         s[--*len] = '\0';
-    rc = tkr_json_parse(&doc, tok, TKR_JWT_CLAIM_TOKENS, s, *len);
+    tkr_diag_clear(&d);
+    rc = tkr_json_parse(&doc, tok, TKR_JWT_CLAIM_TOKENS, s, *len, &d);
     if (rc == 0 && tkr_json_type(&doc, 0) != TKR_JSON_OBJECT)
         rc = TKR_E_TYPE;
     if (rc != 0) {
         free(s);
         return cli_fail("claims are not a JSON object: %s at byte %zu", tkr_strerror(rc),
-                        doc.err_off);
+                        d.offset);
     }
     *out = s;
     return 0;

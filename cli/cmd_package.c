@@ -330,7 +330,8 @@ static int kit_token(char **out, const char *arg, const char *name, const char *
     tkr_token_info_t ti;
     tkr_subject_type_t want = TKR_SUBJECT_CLIENT;
     char *tok = cli_read_token(arg, "token");
-    int rc, ok;
+    tkr_diag_t d;
+    int rc;
 
     if (tok == NULL)
         return CLI_EXIT_FAIL;
@@ -343,13 +344,13 @@ static int kit_token(char **out, const char *arg, const char *name, const char *
         rc = cli_fail("--token %s is a JWT but not an enrollment token: %s", cli_show(arg),
                       rc ? tkr_strerror(rc) : "no subject_type claim");
     } else {
-        tkr_subject_type_parse(type, &want);
-        ok = ti.type == want || (ti.type == TKR_SUBJECT_PATTERN && want == TKR_SUBJECT_CLIENT);
-        if (!ok)
+        tkr_participant_type_parse(type, &want);
+        tkr_diag_clear(&d);
+        rc = tkr_token_admits(&ti, name, want, &d);
+        if (rc != 0 && strcmp(d.name, "subject_type") == 0)
             rc = cli_fail("--token is a %s token, but this is a %s kit",
                           tkr_subject_type_name(ti.type), type);
-        else if (ti.type == TKR_SUBJECT_PATTERN ? !tkr_glob_match(ti.subject, name)
-                                                : strcmp(ti.subject, name) != 0)
+        else if (rc != 0)
             rc = cli_fail("--token is for \"%s\", not for \"%s\"", cli_show(ti.subject), name);
         else if (ti.has_exp && ti.exp <= tkr_port_time(cli_port())) {
             char iso[32];
@@ -525,6 +526,7 @@ static int package_run(const cli_args_t *a, pkg_t *k)
     const char *ep = cli_get(a, "endpoint"), *out = cli_get(a, "output"), *lp;
     struct stat st;
     int64_t port = 8002;
+    tkr_subject_type_t kind;
     int rc;
 
     k->name = cli_get(a, "name");
@@ -539,8 +541,7 @@ static int package_run(const cli_args_t *a, pkg_t *k)
                                  "-t and --org (or run 'tokenroll provision -p')");
     if (k->name == NULL || ep == NULL)
         return cli_usage_fail(a, "the following arguments are required: -n/--name, -e/--endpoint");
-    if (strcmp(k->type, "client") && strcmp(k->type, "relay") && strcmp(k->type, "admin") &&
-        strcmp(k->type, "server"))
+    if (tkr_participant_type_parse(k->type, &kind) != 0)
         return cli_usage_fail(a, "-t must be client, relay, admin or server, not %s", k->type);
     if (k->name[0] == '\0' || strchr(k->name, '/') != NULL || strcmp(k->name, "..") == 0 ||
         strcmp(k->name, ".") == 0)

@@ -31,7 +31,7 @@ static const char usage[] =
 
 /* ---- loading ---- */
 
-static int report(const char *file, int rc, const tkr_yaml_err_t *err)
+static int report(const char *file, int rc, const tkr_diag_t *err)
 {
     const char *msg = err->msg[0] ? err->msg : tkr_strerror(rc);
 
@@ -51,7 +51,7 @@ static char *read_input(const char *file, size_t *len)
 
 static int load_file(tkr_policy_t *p, const char *file)
 {
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t len;
     char *text;
     int rc;
@@ -71,7 +71,7 @@ static int load_file(tkr_policy_t *p, const char *file)
 /* The policy claim of a token (signature not checked: this is a viewer). */
 static int load_token(tkr_policy_t *p, const char *arg)
 {
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int rc, t;
 
     if ((rc = cli_jwt_load(&jwt, arg, "token")) != 0)
@@ -96,7 +96,7 @@ static const char *env_get(void *ctx, const char *name)
     return getenv(name);
 }
 
-static void env_warn(void *ctx, const tkr_yaml_err_t *w)
+static void env_warn(void *ctx, const tkr_diag_t *w)
 {
     const char *file = ctx;
 
@@ -111,7 +111,7 @@ static void env_warn(void *ctx, const tkr_yaml_err_t *w)
 static int check_env(const tkr_policy_t *p, const char *file)
 {
     const tkr_envref_env_t env = {env_get, NULL};
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int rc = tkr_policy_check_env(p, &env, file, env_warn, (void *)file, &err);
 
     return rc == 0 ? 0 : report(file, rc, &err);
@@ -317,49 +317,6 @@ static const char eval_usage[] =
     "                           token's claims (signature not verified)\n"
     "  --json                   print {\"action\", \"rule\", \"message\"}\n";
 
-/* A claim that is a list of strings, copied to the heap; -1 when the claim
- * is there but is not such a list. *present = 0 when absent. */
-static int claim_strings(const char *name, char ***out, size_t *n, int *present)
-{
-    int t = tkr_jwt_claim(&jwt, name), i, cnt;
-    size_t len;
-
-    *present = 0;
-    *n = 0;
-    *out = NULL;
-    if (t < 0)
-        return 0;
-    *present = 1;
-    if (tkr_json_type(&jwt.doc, t) != TKR_JSON_ARRAY)
-        return -1;
-    cnt = tkr_json_count(&jwt.doc, t);
-    *out = calloc((size_t)cnt + 1, sizeof(char *));
-    if (*out == NULL)
-        return -1;
-    for (i = 0; i < cnt; i++) {
-        int e = tkr_json_child(&jwt.doc, t, i);
-        if (tkr_json_type(&jwt.doc, e) != TKR_JSON_STRING)
-            return -1;
-        tkr_json_raw(&jwt.doc, e, &len);
-        if (((*out)[i] = malloc(len + 1)) == NULL)
-            return -1;
-        (*n)++;
-        if (tkr_json_get_str(&jwt.doc, (*out)[i], len + 1, NULL, e) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static void free_strings(char **v, size_t n)
-{
-    size_t i;
-    if (v == NULL)
-        return;
-    for (i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static void print_decision(const tkr_policy_decision_t *d, int json)
 {
     char buf[2048];
@@ -395,16 +352,15 @@ static int policy_eval(int argc, char **argv)
                                      {"token", 0, OPT_VALUE, NULL},
                                      {"json", 0, OPT_FLAG, NULL},
                                      {NULL, 0, 0, NULL}};
-    static const char *const types[] = {"client", "admin", "user", "relay", "server"};
-    static const char *const none[1] = {NULL};
     tkr_policy_request_t req;
     tkr_policy_decision_t d;
     tkr_policy_t p;
     cli_args_t a;
-    char **troles = NULL, **tips = NULL, **list;
-    size_t nroles = 0, nips = 0, i;
-    int rc = cli_parse(&a, opts, eval_usage, argc, argv), has_roles = 0, has_ips = 0, n;
-    const char *token = NULL;
+    char **list;
+    size_t i;
+    int rc = cli_parse(&a, opts, eval_usage, argc, argv), n;
+    const char *token = NULL, *type;
+    tkr_diag_t diag;
 
     if (rc != 0)
         return rc < 0 ? 0 : rc;
@@ -415,17 +371,13 @@ static int policy_eval(int argc, char **argv)
         return cli_usage_fail(&a, "--name is required");
     memset(&req, 0, sizeof(req));
     req.name = cli_get(&a, "name");
-    req.type = cli_get(&a, "type");
+    type = cli_get(&a, "type");
     req.ip = cli_get(&a, "ip");
     req.role = cli_get(&a, "role");
-    if (req.type != NULL) {
-        for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-            if (strcmp(req.type, types[i]) == 0)
-                break;
-        if (i == sizeof(types) / sizeof(types[0]))
-            return cli_usage_fail(&a, "--type must be client, admin (or user), relay or server, not %s",
-                                  req.type);
-    }
+    if (type != NULL && (tkr_subject_type_parse(type, &req.type) != 0 ||
+                         req.type == TKR_SUBJECT_PATTERN))
+        return cli_usage_fail(&a, "--type must be client, admin (or user), relay or server, not %s",
+                              type);
     if (req.ip != NULL && !tkr_ip_valid(req.ip))
         return cli_usage_fail(&a, "--ip: \"%s\" is not an IPv4 or IPv6 address", req.ip);
     if (token != NULL && (cli_has(&a, "token-roles") || cli_has(&a, "token-source-ips")))
@@ -436,35 +388,33 @@ static int policy_eval(int argc, char **argv)
     if (rc != 0)
         goto out;
     if (token != NULL) {
-        if (claim_strings("roles", &troles, &nroles, &has_roles) != 0 ||
-            claim_strings("source_ips", &tips, &nips, &has_ips) != 0) {
+        tkr_diag_clear(&diag);
+        rc = tkr_policy_request_from_token(&req, &jwt, &diag);
+        if (rc == TKR_E_NO_MEMORY) {
+            rc = cli_fail("out of memory");
+            goto out;
+        }
+        if (rc != 0) {
             rc = cli_fail("the token's roles and source_ips claims must be lists of strings");
             goto out;
         }
     } else {
         if ((n = cli_list(&a, "token-roles", &list)) > 0) {
-            troles = list;
-            nroles = (size_t)n;
-            has_roles = 1;
+            req.token_roles = (const char *const *)list;
+            req.n_token_roles = (size_t)n;
         }
         if ((n = cli_list(&a, "token-source-ips", &list)) > 0) {
-            tips = list;
-            nips = (size_t)n;
-            has_ips = 1;
-            for (i = 0; i < nips; i++) {
+            req.token_source_ips = (const char *const *)list;
+            req.n_token_source_ips = (size_t)n;
+            for (i = 0; i < (size_t)n; i++) {
                 tkr_cidr_t c;
-                if (tkr_cidr_parse(&c, tips[i], strlen(tips[i])) != 0) {
-                    rc = cli_usage_fail(&a, "--token-source-ips: \"%s\" is not a CIDR", tips[i]);
+                if (tkr_cidr_parse(&c, list[i], strlen(list[i])) != 0) {
+                    rc = cli_usage_fail(&a, "--token-source-ips: \"%s\" is not a CIDR", list[i]);
                     goto out;
                 }
             }
         }
     }
-    /* A claim that is present but empty allows nothing: keep it non-NULL. */
-    req.token_roles = has_roles ? (nroles ? (const char *const *)troles : none) : NULL;
-    req.n_token_roles = nroles;
-    req.token_source_ips = has_ips ? (nips ? (const char *const *)tips : none) : NULL;
-    req.n_token_source_ips = nips;
     rc = tkr_policy_eval(&p, &req, &d);
     if (rc != 0) {
         rc = cli_fail("cannot evaluate: %s", tkr_strerror(rc));
@@ -472,10 +422,7 @@ static int policy_eval(int argc, char **argv)
     }
     print_decision(&d, cli_has(&a, "json"));
 out:
-    if (token != NULL) {
-        free_strings(troles, nroles);
-        free_strings(tips, nips);
-    }
+    tkr_policy_request_free(&req);
     tkr_policy_free(&p);
     return rc;
 }
@@ -498,7 +445,7 @@ static int policy_yaml2json(int argc, char **argv)
 {
     static const cli_opt_t opts[] = {{NULL, 0, 0, NULL}};
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     cli_args_t a;
     size_t len, jlen = 0;
     char *text, *json;

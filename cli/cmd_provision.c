@@ -121,7 +121,7 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
 {
     static char cert_pem[PEM_MAX], key_pem[PEM_MAX];
     int server = strcmp(p->type, "server") == 0;
-    int admin = strcmp(p->type, "admin") == 0;
+    tkr_subject_type_t type;
     mbedtls_pk_context key;
     tkr_cert_spec_t spec;
     char startup[4096];
@@ -139,13 +139,13 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
     spec.issuer = &pv->ca.cert;
     spec.cn = p->name;
     spec.org = p->org;
-    spec.role = admin ? p->role : NULL;
     spec.san = p->name;
     spec.not_before = pv->now;
     spec.not_after = pv->now + pv->cert_days * DAY;
-    spec.usage = server ? TKR_CERT_SERVER
-                        : strcmp(p->type, "relay") == 0 ? TKR_CERT_SERVER | TKR_CERT_CLIENT
-                                                        : TKR_CERT_CLIENT;
+    /* An overseer (no participant type of ours) gets a client certificate. */
+    if (tkr_participant_type_parse(p->type, &type) != 0)
+        type = TKR_SUBJECT_CLIENT;
+    tkr_cert_profile(&spec, type, p->role);
     if (tkr_key_generate(&key, pv->key_type, cli_port()) != 0 ||
         tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port()) != 0 ||
         tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &key) != 0) {
@@ -223,7 +223,7 @@ static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
 {
     const char *file = cli_get(a, "project_file"), *ws = cli_get(a, "workspace");
     const char *kt = cli_get(a, "key-type"), *s;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t len;
     char *text;
     int rc;
@@ -247,7 +247,7 @@ static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
     rc = tkr_project_load(proj, text, len, file, &err);
     free(text);
     if (rc != 0)
-        return cli_fail("%s:%d:%d: %s", err.file[0] ? err.file : file, err.line, err.column,
+        return cli_fail("%s:%d:%d: %s", err.file != NULL ? err.file : file, err.line, err.column,
                         err.msg[0] ? err.msg : tkr_strerror(rc));
     pv->proj = proj;
     pv->now = tkr_port_time(cli_port()) - 60; /* a minute of clock skew */

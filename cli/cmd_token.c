@@ -18,16 +18,12 @@
 #include "tokenroll/policy.h"
 #include "tokenroll/token.h"
 
-#define DEFAULT_VALIDITY (7 * 86400)
-
 /* Everything a mint needs, resolved once from flags and environment. */
 typedef struct {
     const char *ca_path;
     tkr_policy_t policy;
     tkr_token_claims_t claims;
-    const char *role;
-    char **source_ips;
-    int n_source_ips;
+    tkr_mint_request_t req;      /* claims.roles points at req.role */
     const char *validity_from;  /* for messages: -v, the policy, the default */
 } mint_setup_t;
 
@@ -93,7 +89,7 @@ static int pick_type(const cli_args_t *a, tkr_subject_type_t *type)
 static int load_policy(tkr_policy_t *p, const cli_args_t *a)
 {
     const char *path = cli_get(a, "policy");
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t len;
     char *text;
     int rc;
@@ -109,75 +105,52 @@ static int load_policy(tkr_policy_t *p, const cli_args_t *a)
     rc = tkr_policy_load_yaml(p, text, len, path, &err);
     free(text);
     if (rc != 0)
-        return cli_fail("%s:%d:%d: %s", err.file[0] ? err.file : path, err.line, err.column,
+        return cli_fail("%s:%d:%d: %s", err.file != NULL ? err.file : path, err.line, err.column,
                         err.msg[0] ? err.msg : tkr_strerror(rc));
     return 0;
 }
 
-static int in_list(const char *s, char *const *list, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (strcmp(s, list[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static int check_role(mint_setup_t *m, const cli_args_t *a)
+/* The policy's verdict on the flags, in the words of the flags. */
+static int mint_refused(const mint_setup_t *m, const cli_args_t *a, int rc,
+                        const tkr_diag_t *d)
 {
     const tkr_policy_t *p = &m->policy;
 
-    if (m->claims.type != TKR_SUBJECT_ADMIN) {
-        if (cli_get(a, "role") != NULL)
-            return cli_usage_fail(a, "-r/--role is for user tokens (--user)");
-        return 0;
-    }
-    m->role = cli_get(a, "role") != NULL ? cli_get(a, "role") : p->default_role;
-    if (m->role == NULL)
-        m->role = "lead";
-    /* Fail now rather than mint a token the service will refuse. */
-    if (p->n_allowed_roles > 0 && !in_list(m->role, p->allowed_roles, p->n_allowed_roles)) {
+    if (strcmp(d->name, "role") == 0 && rc == TKR_E_INVALID_ARG)
+        return cli_usage_fail(a, "-r/--role is for user tokens (--user)");
+    if (strcmp(d->name, "role") == 0) {
         char list[512] = "";
         size_t i;
         for (i = 0; i < p->n_allowed_roles; i++) {
             strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
             strncat(list, p->allowed_roles[i], sizeof(list) - strlen(list) - 1);
         }
-        return cli_fail("role \"%s\" is not allowed by the policy (allowed: %s)", m->role, list);
+        return cli_fail("role \"%s\" is not allowed by the policy (allowed: %s)", m->req.role,
+                        list);
     }
-    m->claims.roles = &m->role;
-    m->claims.n_roles = 1;
-    return 0;
+    return cli_fail("cannot mint: %s%s%s", d->name, d->name[0] ? " " : "",
+                    d->msg[0] ? d->msg : tkr_strerror(rc));
 }
 
-static int check_source_ips(mint_setup_t *m, const cli_args_t *a)
-{
-    int i;
-
-    m->n_source_ips = cli_list(a, "source-ips", &m->source_ips);
-    for (i = 0; i < m->n_source_ips; i++) {
-        tkr_cidr_t c;
-        if (tkr_cidr_parse(&c, m->source_ips[i], strlen(m->source_ips[i])) != 0)
-            return cli_fail("--source-ips: \"%s\" is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)",
-                            m->source_ips[i]);
-    }
-    if (m->n_source_ips > 0) {
-        m->claims.source_ips = (const char *const *)m->source_ips;
-        m->claims.n_source_ips = (size_t)m->n_source_ips;
-    }
-    return 0;
-}
-
-static int check_times(mint_setup_t *m, const cli_args_t *a)
+static int read_flags(mint_setup_t *m, const cli_args_t *a)
 {
     const char *v = cli_get(a, "validity"), *iat = cli_get(a, "issued-at");
+    char **ips;
+    int i, n;
 
-    m->claims.validity = m->policy.validity > 0 ? m->policy.validity : DEFAULT_VALIDITY;
+    m->req.role = cli_get(a, "role");
+    n = cli_list(a, "source-ips", &ips);
+    for (i = 0; i < n; i++)
+        if (tkr_token_source_ips_check((const char *const *)&ips[i], 1, NULL) != 0)
+            return cli_fail("--source-ips: \"%s\" is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)",
+                            ips[i]);
+    m->req.source_ips = (const char *const *)ips;
+    m->req.n_source_ips = n > 0 ? (size_t)n : 0;
+    if (v != NULL && (m->req.validity = tkr_policy_duration(v, strlen(v))) <= 0)
+        return cli_usage_fail(a, "-v must be a duration like 30m, 24h, 7d or 2w, not %s", v);
     m->validity_from = v != NULL ? "-v/--validity"
                        : m->policy.validity > 0 ? "the policy's token.validity"
                                                 : "the default validity";
-    if (v != NULL && (m->claims.validity = tkr_policy_duration(v, strlen(v))) <= 0)
-        return cli_usage_fail(a, "-v must be a duration like 30m, 24h, 7d or 2w, not %s", v);
     m->claims.issued_at = -1;
     if (iat != NULL && cli_parse_i64(iat, 0, INT64_MAX / 4, &m->claims.issued_at) != 0)
         return cli_usage_fail(a, "--issued-at must be seconds since the epoch, not %s", iat);
@@ -189,6 +162,7 @@ static int check_times(mint_setup_t *m, const cli_args_t *a)
  * (each batch worker loads its own copy). */
 static int setup(mint_setup_t *m, const cli_args_t *a)
 {
+    tkr_diag_t d;
     int rc;
 
     m->ca_path = cli_get(a, "ca_path");
@@ -196,40 +170,30 @@ static int setup(mint_setup_t *m, const cli_args_t *a)
         m->ca_path = getenv("NVFLARE_CA_PATH");
     if (m->ca_path == NULL || m->ca_path[0] == '\0')
         return cli_fail("CA path is required.\n%s", cli_ca_hint);
-    if ((rc = pick_type(a, &m->claims.type)) != 0 || (rc = load_policy(&m->policy, a)) != 0 ||
-        (rc = check_role(m, a)) != 0 || (rc = check_source_ips(m, a)) != 0 ||
-        (rc = check_times(m, a)) != 0)
+    if ((rc = pick_type(a, &m->req.type)) != 0 || (rc = load_policy(&m->policy, a)) != 0 ||
+        (rc = read_flags(m, a)) != 0)
         return rc;
-    m->claims.policy = m->policy.json;
-    m->claims.policy_len = m->policy.json_len;
-    m->claims.max_uses = m->policy.max_uses > 0 ? m->policy.max_uses : 1;
+    tkr_diag_clear(&d);
+    if ((rc = tkr_policy_mint_claims(&m->claims, &m->req, &m->policy, &d)) != 0)
+        return mint_refused(m, a, rc, &d);
     return 0;
 }
 
-static int check_subject(const char *s, tkr_subject_type_t type)
+/* The mint rules for one subject (length, characters, glob for pattern
+ * tokens, the policy's site.name_pattern). */
+static int check_subject(const tkr_policy_t *p, const char *s, tkr_subject_type_t type)
 {
-    size_t i, n = s ? strlen(s) : 0;
+    tkr_diag_t d;
+    int rc;
 
-    if (n == 0 || n > 255)
-        return cli_fail("subject must be 1..255 characters");
-    for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return cli_fail("subject contains a control character");
-    if (type == TKR_SUBJECT_PATTERN && tkr_glob_check(s) != 0)
-        return cli_fail("subject \"%s\" is not a valid glob pattern", s);
+    tkr_diag_clear(&d);
+    rc = tkr_policy_mint_subject(p, type, s, &d);
+    if (rc == TKR_E_POLICY)
+        return cli_fail("subject \"%s\" does not match the policy's site.name_pattern \"%s\"",
+                        s, p->site_name_pattern);
+    if (rc != 0)
+        return cli_fail("subject %s", d.msg[0] ? d.msg : tkr_strerror(rc));
     return 0;
-}
-
-/* site.name_pattern says which sites this policy enrolls: a token for
- * any other site could never be used, so refuse to mint it. */
-static int check_site_pattern(const tkr_policy_t *p, const char *s,
-                              tkr_subject_type_t type)
-{
-    if (type == TKR_SUBJECT_ADMIN || type == TKR_SUBJECT_PATTERN ||
-        p->site_name_pattern == NULL || tkr_glob_match(p->site_name_pattern, s))
-        return 0;
-    return cli_fail("subject \"%s\" does not match the policy's site.name_pattern \"%s\"",
-                    s, p->site_name_pattern);
 }
 
 /* The token's lifetime against the signing CA (see cli_check_validity). */
@@ -259,7 +223,7 @@ static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
 
     c->subject = subject;
     c->issuer = ca->cn;
-    rc = tkr_token_mint(out, size, len, &ca->key, c, cli_port(), NULL);
+    rc = tkr_token_mint(out, size, len, NULL, &ca->key, c, cli_port());
     if (rc == 0)
         return 0;
     if (rc == TKR_E_TOO_LARGE || rc == TKR_E_BUFFER_TOO_SMALL)
@@ -331,7 +295,7 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
     if (remote_url(a) != NULL) {
         char *remote = NULL;
         if ((rc = pick_type(a, &m->claims.type)) != 0 ||
-            (rc = check_subject(subject, m->claims.type)) != 0 ||
+            (rc = check_subject(&m->policy, subject, m->claims.type)) != 0 ||
             (out != NULL && (rc = cli_out_check(out, out_flags(a))) != 0) ||
             (rc = remote_mint(a, (char *const *)&subject, 1, &remote)) != 0) {
             free(remote);
@@ -343,8 +307,7 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
         free(remote);
         goto print;
     }
-    if ((rc = setup(m, a)) != 0 || (rc = check_subject(subject, m->claims.type)) != 0 ||
-        (rc = check_site_pattern(&m->policy, subject, m->claims.type)) != 0)
+    if ((rc = setup(m, a)) != 0 || (rc = check_subject(&m->policy, subject, m->claims.type)) != 0)
         return rc;
     m->claims.jti = cli_get(a, "jti");
     if (m->claims.jti != NULL && !tkr_uuid_valid(m->claims.jti))
@@ -616,9 +579,7 @@ static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, char ***o
     b->names = names;
     b->n = (size_t)n;
     for (k = 0; k < n; k++)
-        if ((rc = check_subject(names[k], m->claims.type)) != 0 ||
-            (remote_url(a) == NULL &&
-             (rc = check_site_pattern(&m->policy, names[k], m->claims.type)) != 0))
+        if ((rc = check_subject(&m->policy, names[k], m->claims.type)) != 0)
             return rc;
     if ((b->tokens = calloc(b->n, sizeof(char *))) == NULL)
         return cli_fail("out of memory");
@@ -804,8 +765,6 @@ static int info_json(const tkr_token_info_t *ti, int verified, const char *verdi
 static const char *info_verify(const char *ca_path, int *rc)
 {
     static char why[200];
-    tkr_jwt_rules_t rules = {TKR_CLAIM_EXP, NULL, NULL, NULL, 0};
-    tkr_jwt_alg_t alg;
     tkr_ca_t ca;
     int v;
 
@@ -814,14 +773,12 @@ static const char *info_verify(const char *ca_path, int *rc)
         tkr_ca_free(&ca);
         return NULL;
     }
-    rules.iss = ca.cn;
-    if (tkr_key_default_alg(&ca.key, &alg) != 0) {
+    v = tkr_token_verify(&info_jwt, &ca, tkr_port_time(cli_port()), NULL);
+    tkr_ca_free(&ca);
+    if (v == TKR_E_KEY_ALG) {
         *rc = cli_fail("the CA key cannot verify tokens");
-        tkr_ca_free(&ca);
         return NULL;
     }
-    v = tkr_jwt_verify(&info_jwt, alg, &ca.cert.pk, &rules, tkr_port_time(cli_port()));
-    tkr_ca_free(&ca);
     if (v == 0)
         return NULL;
     snprintf(why, sizeof(why), "%s", tkr_strerror(v));

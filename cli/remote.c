@@ -83,7 +83,7 @@ static void error_text(const tkr_http_response_t *resp, char *out, size_t size)
     int t;
 
     out[0] = '\0';
-    if (tkr_json_parse(&doc, tok, 32, (const char *)resp->body, resp->body_len) != 0 ||
+    if (tkr_json_parse(&doc, tok, 32, (const char *)resp->body, resp->body_len, NULL) != 0 ||
         (t = tkr_json_find(&doc, 0, "error")) < 0 ||
         tkr_json_get_str(&doc, out, size, NULL, t) != 0) {
         out[0] = '\0';
@@ -207,7 +207,7 @@ int cli_remote_tokens(cli_remote_t *r, const char *type, const char *role,
     if ((rc = cli_remote_call(r, "POST", "/api/v1/token", body, answer, size, &resp)) != 0)
         goto out;
     rc = -1; /* until every token is read */
-    if (tkr_json_parse(&doc, tok, 8 + 6 * n, (const char *)resp.body, resp.body_len) != 0 ||
+    if (tkr_json_parse(&doc, tok, 8 + 6 * n, (const char *)resp.body, resp.body_len, NULL) != 0 ||
         tkr_json_type(&doc, 0) != TKR_JSON_OBJECT)
         goto out;
     if (n == 1) {

@@ -9,7 +9,7 @@
  *     (wholly wiped, or untouched when it failed before using it), never
  *     writes past it (exact-size heap buffer) and, given half the room,
  *     fails only with TKR_E_BUFFER_TOO_SMALL / TKR_E_TYPE or as before;
- *   - every failure names its reason in ca->what;
+ *   - every failure names its reason in the diagnostics;
  *   - a loaded CA has a NUL-terminated CN, its key is the certificate's, and
  *     a token it signs verifies under the certificate's public key;
  *   - a parsed public key survives a DER round trip unchanged;
@@ -33,6 +33,7 @@
 #include "fuzz_check.h"
 
 static tkr_port_t port;
+static tkr_diag_t diag;
 static tkr_posix_t posix;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -122,12 +123,13 @@ static void certjson(const char *js, size_t size)
     /* "at least len bytes" of scratch: exactly that. */
     memset(scratch, FILL_A, size > 0 ? size : 1);
     tkr_ca_init(&ca);
-    rc = tkr_certjson_parse(&ca, scratch, size, js, size, &port);
+    tkr_diag_clear(&diag);
+    rc = tkr_certjson_parse(&ca, scratch, size, js, size, &port, &diag);
     CHECK(wiped_or_untouched(scratch, size, FILL_A));
     if (rc == 0) {
         check_ca(&ca);
     } else {
-        CHECK(ca.what != NULL);
+        CHECK(diag.msg[0] != '\0');
         CHECK(rc == TKR_E_JSON || rc == TKR_E_JSON_DEPTH ||
               rc == TKR_E_JSON_DUPLICATE || rc == TKR_E_JSON_TOKENS ||
               rc == TKR_E_UTF8 || rc == TKR_E_TOO_LARGE || rc == TKR_E_TYPE ||
@@ -144,7 +146,7 @@ static void certjson(const char *js, size_t size)
     CHECK(scratch != NULL);
     memset(scratch, FILL_B, half);
     tkr_ca_init(&ca);
-    rc2 = tkr_certjson_parse(&ca, scratch, half, js, size, &port);
+    rc2 = tkr_certjson_parse(&ca, scratch, half, js, size, &port, NULL);
     CHECK(wiped_or_untouched(scratch, half, FILL_B));
     /* Too small a scratch is the caller's fault and says so; a key member
      * left exactly no room is seen as an unreadable string. */
@@ -162,11 +164,12 @@ static void pem_pair(const char *pem, size_t size)
     int rc;
 
     tkr_ca_init(&ca);
-    rc = tkr_ca_load_pem(&ca, pem, size, pem, size, &port);
+    tkr_diag_clear(&diag);
+    rc = tkr_ca_load_pem(&ca, pem, size + 1, pem, size + 1, &port, &diag);
     if (rc == 0)
         check_ca(&ca);
     else
-        CHECK(ca.what != NULL);
+        CHECK(diag.msg[0] != '\0');
     tkr_ca_free(&ca);
 }
 

@@ -174,7 +174,7 @@ static void check_scalar_getters_refuse(const tkr_json_t *doc, int t)
 static void check_string(const tkr_json_t *doc, int t)
 {
     size_t rawlen = 0, olen = (size_t)-1;
-    const char *raw = tkr_json_raw(doc, t, &rawlen);
+    const char *raw = tkr_json_raw(doc, &rawlen, t);
     char *out = malloc(rawlen + 1);
     int rc;
 
@@ -219,7 +219,7 @@ static void check_string(const tkr_json_t *doc, int t)
 static void check_number(const tkr_json_t *doc, int t)
 {
     size_t rawlen = 0;
-    const char *raw = tkr_json_raw(doc, t, &rawlen);
+    const char *raw = tkr_json_raw(doc, &rawlen, t);
     char *copy = malloc(rawlen + 1), *end = NULL;
     int64_t v = 0;
     long long ref;
@@ -253,7 +253,7 @@ static int walk(const tkr_json_t *doc, int t, unsigned depth)
 {
     tkr_json_type_t ty = tkr_json_type(doc, t);
     size_t rawlen = 0;
-    const char *raw = tkr_json_raw(doc, t, &rawlen);
+    const char *raw = tkr_json_raw(doc, &rawlen, t);
     int n, i, c, b;
 
     CHECK(depth <= TKR_JSON_DEPTH_MAX);
@@ -311,7 +311,7 @@ static int walk(const tkr_json_t *doc, int t, unsigned depth)
         for (i = 0; i < n; i++) {
             int key = tkr_json_child(doc, t, i);
             size_t klen;
-            const char *kraw = tkr_json_raw(doc, key, &klen);
+            const char *kraw = tkr_json_raw(doc, &klen, key);
             char *k = malloc(klen + 1);
             CHECK(k != NULL);
             (void)kraw;
@@ -361,7 +361,7 @@ static void check_reemit(const tkr_json_t *doc, size_t size)
         if (modes[m] & TKR_JSONW_ASCII)
             for (i = 0; i < olen; i++)
                 CHECK((unsigned char)out[i] < 0x80);
-        rc = tkr_json_parse(&re, toks_re, MAX_TOK, out, olen);
+        rc = tkr_json_parse(&re, toks_re, MAX_TOK, out, olen, NULL);
         CHECK(rc == 0);
         CHECK(re.ntok == doc->ntok);
         rc = emit(&re, 0, again, cap, &alen);
@@ -385,9 +385,9 @@ static void check_token_budget(const tkr_json_t *doc, const char *js,
     int rc;
 
     CHECK(exact != NULL);
-    rc = tkr_json_parse(&d2, exact, n, js, size);
+    rc = tkr_json_parse(&d2, exact, n, js, size, NULL);
     CHECK(rc == 0 && d2.ntok == doc->ntok);
-    rc = tkr_json_parse(&d2, exact, n - 1, js, size);
+    rc = tkr_json_parse(&d2, exact, n - 1, js, size, NULL);
     CHECK(rc == TKR_E_JSON_TOKENS);
     free(exact);
 }
@@ -421,7 +421,7 @@ static void writer_props(const uint8_t *data, size_t size)
         ref[rlen++] = ']';
         CHECK(len == rlen && memcmp(out, ref, rlen) == 0);
 
-        rc = tkr_json_parse(&doc, toks_re, MAX_TOK, out, len);
+        rc = tkr_json_parse(&doc, toks_re, MAX_TOK, out, len, NULL);
         CHECK(rc == 0 && doc.ntok == 2);
         got = malloc(size + 1);
         CHECK(got != NULL);
@@ -452,7 +452,7 @@ static void writer_props(const uint8_t *data, size_t size)
         CHECK(rc == TKR_E_UTF8);
     } else {
         CHECK(rc == 0);
-        rc = tkr_json_parse(&doc, toks_re, MAX_TOK, out, len);
+        rc = tkr_json_parse(&doc, toks_re, MAX_TOK, out, len, NULL);
         CHECK(rc == 0 && doc.ntok == 3);
         t = tkr_json_find(&doc, 0, key);
         CHECK(t == 2);
@@ -549,7 +549,7 @@ static void writer_ops(const uint8_t *data, size_t size)
     if (size < 2)
         goto done;
     CHECK(out != NULL && again != NULL);
-    CHECK(tkr_json_parse(&sdoc, stoks, 8, small, sizeof(small) - 1) == 0);
+    CHECK(tkr_json_parse(&sdoc, stoks, 8, small, sizeof(small) - 1, NULL) == 0);
     flags = data[0] & (TKR_JSONW_ASCII | TKR_JSONW_PRETTY);
     tkr_jsonw_init(&w, out, cap, flags);
     memset(&r, 0, sizeof(r));
@@ -596,7 +596,7 @@ static void writer_ops(const uint8_t *data, size_t size)
         goto done;
     }
     CHECK(len < cap && out[len] == '\0');
-    rc = tkr_json_parse(&doc, toks_re, MAX_TOK, out, len);
+    rc = tkr_json_parse(&doc, toks_re, MAX_TOK, out, len, NULL);
     CHECK(rc == 0);
     tkr_jsonw_init(&w, again, cap, flags);
     tkr_jsonw_value(&w, &doc, 0);
@@ -615,7 +615,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tkr_json_t doc;
     int rc;
 
-    rc = tkr_json_parse(&doc, toks, MAX_TOK, js, size);
+    rc = tkr_json_parse(&doc, toks, MAX_TOK, js, size, NULL);
     if (rc != 0) {
         CHECK(rc == TKR_E_JSON || rc == TKR_E_JSON_DEPTH ||
               rc == TKR_E_JSON_DUPLICATE || rc == TKR_E_UTF8 ||

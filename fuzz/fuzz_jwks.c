@@ -67,7 +67,7 @@ static uint8_t *member(int k, const char *name, size_t *len)
 
     if (t < 0 || tkr_json_type(&set.doc, t) != TKR_JSON_STRING)
         return NULL;
-    raw = tkr_json_raw(&set.doc, t, &n);
+    raw = tkr_json_raw(&set.doc, &n, t);
     if (tkr_b64url_decode(NULL, 0, &need, raw, n) != 0)
         return NULL;
     out = malloc(need + 1);
@@ -199,7 +199,7 @@ static void check_select(int n, const char *kid, tkr_jwt_alg_t pin)
     int rc, i, first = -1, fits = 0, which = -1;
 
     mbedtls_pk_init(&pk);
-    rc = tkr_jwks_select(&set, &pk, kid, pin);
+    rc = tkr_jwks_select(&set, &pk, pin, kid);
     CHECK(rc == 0 || rc == TKR_E_NOT_FOUND || rc == TKR_E_KEY_ALG ||
           rc == TKR_E_KEY);
     if (rc == 0)

@@ -327,19 +327,19 @@ static void check_claims(const tkr_jwt_t *jwt)
     rules[3].required = TKR_CLAIM_EXP | TKR_CLAIM_SUB;
     rules[3].sub = "";
 
-    CHECK(tkr_jwt_check_claims(jwt, NULL, nows[0]) ==
+    CHECK(tkr_jwt_check_claims(jwt, NULL, nows[0], NULL) ==
           ref_claims(jwt, &rules[0], nows[0]));
     for (i = 0; i < sizeof(nows) / sizeof(nows[0]); i++) {
         for (k = 0; k < 4; k++) {
             rules[k].leeway = leeways[(i + k) % (sizeof(leeways) / sizeof(leeways[0]))];
-            CHECK(tkr_jwt_check_claims(jwt, &rules[k], nows[i]) ==
+            CHECK(tkr_jwt_check_claims(jwt, &rules[k], nows[i], NULL) ==
                   ref_claims(jwt, &rules[k], nows[i]));
         }
     }
     /* The token's own iss/sub/aud (when plain strings) always match. */
     rules[2].leeway = 0;
     {
-        int rc = tkr_jwt_check_claims(jwt, &rules[2], nows[0]);
+        int rc = tkr_jwt_check_claims(jwt, &rules[2], nows[0], NULL);
         CHECK(rc != TKR_E_ISS && rc != TKR_E_SUB);
         if (aud != NULL)
             CHECK(rc != TKR_E_AUD);
@@ -381,8 +381,8 @@ static void check_verify(const tkr_jwt_t *jwt)
             if (vkeys[k].no_token)
                 CHECK(rc != 0);           /* a forged signature verified */
             /* verify = verify_sig, then the claims. */
-            CHECK(tkr_jwt_verify(jwt, pin, &vkeys[k].pk, NULL, 1767225600) ==
-                  (rc != 0 ? rc : tkr_jwt_check_claims(jwt, NULL, 1767225600)));
+            CHECK(tkr_jwt_verify(jwt, pin, &vkeys[k].pk, NULL, 1767225600, NULL) ==
+                  (rc != 0 ? rc : tkr_jwt_check_claims(jwt, NULL, 1767225600, NULL)));
         }
     }
 }
@@ -481,7 +481,7 @@ static void check_reset(const tkr_jwt_t *jwt)
     CHECK(jwt->kid[0] == '\0' && jwt->alg_name[0] == '\0');
     CHECK(jwt->doc.ntok == 0 && jwt->hdr.ntok == 0);
     CHECK(tkr_jwt_claim(jwt, "sub") == TKR_E_NOT_FOUND);
-    CHECK(tkr_jwt_check_claims(jwt, NULL, 1767225600) == TKR_E_INVALID_ARG);
+    CHECK(tkr_jwt_check_claims(jwt, NULL, 1767225600, NULL) == TKR_E_INVALID_ARG);
     CHECK(tkr_jwt_verify_sig(jwt, TKR_JWT_RS256, &vkeys[0].pk) ==
           TKR_E_INVALID_ARG);
 }
@@ -524,8 +524,8 @@ static void check_resign(const tkr_jwt_t *jwt)
     CHECK(tkr_jwt_verify_sig(&back, TKR_JWT_ES256, &sign_key) == 0);
     CHECK(tkr_jwt_verify_sig(&back, TKR_JWT_ES256, &vkeys[1].pk) ==
           TKR_E_SIGNATURE);
-    CHECK(tkr_jwt_check_claims(&back, NULL, 1767225600) ==
-          tkr_jwt_check_claims(jwt, NULL, 1767225600));
+    CHECK(tkr_jwt_check_claims(&back, NULL, 1767225600, NULL) ==
+          tkr_jwt_check_claims(jwt, NULL, 1767225600, NULL));
 
     /* Flip one signature bit: the token must parse and fail to verify. */
     CHECK(segments(out, len, off, n) == 0);

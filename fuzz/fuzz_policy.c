@@ -49,7 +49,7 @@ static int json_number(const char *s)
 static void yaml_side(const char *text, size_t size)
 {
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t need = 0, len = 0;
     char *out;
     int rc;
@@ -57,7 +57,8 @@ static void yaml_side(const char *text, size_t size)
     tkr_yaml_init(&doc);
     rc = tkr_yaml_load(&doc, text, size, "fuzz.yaml", &err);
     if (rc != 0) {
-        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE);
+        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE ||
+              rc == TKR_E_NO_MEMORY);
         CHECK(err.msg[0] != '\0');
         CHECK(err.line >= 0 && err.column >= 0);
         CHECK(doc.root == NULL && doc.arena == NULL);
@@ -83,7 +84,8 @@ static void same_decisions(const tkr_policy_t *a, const tkr_policy_t *b)
 {
     static const char *const names[] = {"hospital-1", "site-prod", "admin@example.com",
                                         "relay-1", "", "hospital-*"};
-    static const char *const types[] = {NULL, "admin", "relay", "server"};
+    static const tkr_subject_type_t types[] = {TKR_SUBJECT_CLIENT, TKR_SUBJECT_ADMIN,
+                                               TKR_SUBJECT_RELAY, TKR_SUBJECT_SERVER};
     static const char *const ips[] = {NULL, "10.1.2.3", "2001:db8::1", "::ffff:172.16.0.9",
                                       "100.64.0.1", "8.8.8.8"};
     static const char *const roles[] = {NULL, "lead", "member", "researcher"};
@@ -159,7 +161,7 @@ static void envref_side(const char *text, size_t size)
 static void policy_side(const char *text, size_t size)
 {
     tkr_policy_t p, q;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     tkr_json_tok_t *toks;
     tkr_json_t doc;
     size_t i, j;
@@ -168,7 +170,8 @@ static void policy_side(const char *text, size_t size)
     tkr_policy_init(&p);
     rc = tkr_policy_load_yaml(&p, text, size, "fuzz.yaml", &err);
     if (rc != 0) {
-        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE);
+        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE ||
+              rc == TKR_E_NO_MEMORY);
         CHECK(err.msg[0] != '\0');
         CHECK(p.arena == NULL && p.json == NULL && p.rules == NULL);
         return;
@@ -180,7 +183,7 @@ static void policy_side(const char *text, size_t size)
 
     toks = malloc((p.json_len + 1) * sizeof(*toks));
     CHECK(toks != NULL);
-    rc = tkr_json_parse(&doc, toks, p.json_len + 1, p.json, p.json_len);
+    rc = tkr_json_parse(&doc, toks, p.json_len + 1, p.json, p.json_len, NULL);
     CHECK(rc == 0);
     tkr_policy_init(&q);
     rc = tkr_policy_load_json(&q, &doc, 0, &err);
@@ -209,7 +212,7 @@ static void policy_side(const char *text, size_t size)
     CHECK(q.notifications_enabled == p.notifications_enabled);
     same_decisions(&p, &q);
     {
-        tkr_yaml_err_t e1, e2;
+        tkr_diag_t e1, e2;
         int r1 = tkr_policy_check_env(&p, &full_env, "fuzz.yaml", NULL, NULL, &e1);
         int r2 = tkr_policy_check_env(&q, &full_env, NULL, NULL, NULL, &e2);
         CHECK(r1 == r2 && (r1 == 0 || r1 == TKR_E_POLICY));

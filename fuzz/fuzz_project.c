@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = malloc(size ? size : 1);
     tkr_project_t p;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     size_t i, j, servers = 0;
     int rc;
 
@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tkr_project_init(&p);
     rc = tkr_project_load(&p, text, size, "project.yml", &err);
     if (rc != 0) {
-        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE);
+        CHECK(rc == TKR_E_YAML || rc == TKR_E_POLICY || rc == TKR_E_TOO_LARGE ||
+              rc == TKR_E_NO_MEMORY);
         CHECK(err.msg[0] != '\0');
         CHECK(p.arena == NULL && p.participants == NULL && p.n_participants == 0);
         free(text);

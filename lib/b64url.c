@@ -78,7 +78,7 @@ int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
     /* One leftover character carries 6 bits: never a whole byte. */
     if (in_len % 4 == 1)
         return TKR_E_BASE64;
-    need = (in_len / 4) * 3 + (in_len % 4 ? in_len % 4 - 1 : 0);
+    need = TKR_B64URL_DECODED_LEN(in_len);
     *out_len = need;
     if (out != NULL && out_size < need)
         return TKR_E_BUFFER_TOO_SMALL;

@@ -46,70 +46,60 @@ static void subject_cn(tkr_ca_t *ca)
     }
 }
 
-/* len counts the text without terminator; text[len] must be NUL, which
- * mbedTLS requires to recognise PEM. */
 int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
                     const char *key_pem, size_t key_len,
-                    const tkr_port_t *port)
+                    const tkr_port_t *port, tkr_diag_t *diag)
 {
     int rc;
 
     if (ca == NULL || cert_pem == NULL || key_pem == NULL)
         return TKR_E_INVALID_ARG;
-    if (mbedtls_x509_crt_parse(&ca->cert, (const unsigned char *)cert_pem,
-                               cert_len + 1) != 0) {
-        ca->what = "the root certificate does not parse";
-        return TKR_E_CERT;
+    rc = mbedtls_x509_crt_parse(&ca->cert, (const unsigned char *)cert_pem, cert_len);
+    if (rc != 0) {
+        if (diag != NULL)
+            diag->mbedtls = rc;
+        return tkr_diag(diag, TKR_E_CERT, "root_cert", "the root certificate does not parse");
     }
     /* A leaf certificate would sign tokens fine, but nothing it issues
      * could ever chain: refuse it here, where the mistake is made. */
-    if (!tkr_compat_crt_is_ca(&ca->cert)) {
-        ca->what = "the root certificate is not a CA (basicConstraints CA:TRUE missing)";
-        return TKR_E_CERT;
-    }
-    rc = tkr_key_parse_private(&ca->key, (const uint8_t *)key_pem,
-                               key_len + 1, port);
-    if (rc != 0) {
-        ca->what = "the root private key does not parse (RSA or EC, PKCS#1, SEC1 or "
-                   "unencrypted PKCS#8 expected)";
-        return rc;
-    }
-    if (tkr_key_check_pair(&ca->cert.pk, &ca->key, port) != 0) {
-        ca->what = "the private key does not belong to the root certificate";
-        return TKR_E_KEY_MISMATCH;
-    }
+    if (!tkr_compat_crt_is_ca(&ca->cert))
+        return tkr_diag(diag, TKR_E_CERT, "root_cert",
+                        "the root certificate is not a CA (basicConstraints CA:TRUE missing)");
+    rc = tkr_key_parse_private(&ca->key, (const uint8_t *)key_pem, key_len, port);
+    if (rc != 0)
+        return tkr_diag(diag, rc, "root_pri_key",
+                        "the root private key does not parse (RSA or EC, PKCS#1, SEC1 or "
+                        "unencrypted PKCS#8 expected)");
+    if (tkr_key_check_pair(&ca->cert.pk, &ca->key, port) != 0)
+        return tkr_diag(diag, TKR_E_KEY_MISMATCH, "root_pri_key",
+                        "the private key does not belong to the root certificate");
     subject_cn(ca);
     return 0;
 }
 
-static int pem_member(tkr_ca_t *ca, const tkr_json_t *doc, const char *name,
-                      char *out, size_t size, size_t *len)
+static int pem_member(const tkr_json_t *doc, const char *name, char *out, size_t size,
+                      size_t *len, tkr_diag_t *diag)
 {
+    int key = strcmp(name, "root_pri_key") == 0;
     int t = tkr_json_find(doc, 0, name), rc;
 
-    if (t < 0) {
-        ca->what = strcmp(name, "root_cert") == 0
-                       ? "\"root_cert\" is missing"
-                       : "\"root_pri_key\" is missing";
-        return TKR_E_NOT_FOUND;
-    }
+    if (t < 0)
+        return tkr_diag(diag, TKR_E_NOT_FOUND, name,
+                        key ? "\"root_pri_key\" is missing" : "\"root_cert\" is missing");
     rc = tkr_json_get_str(doc, out, size, len, t);
-    if (rc == TKR_E_BUFFER_TOO_SMALL) {
-        /* the caller's scratch, not the file, is at fault */
-        ca->what = "the scratch buffer is too small for the PEM texts";
-        return rc;
-    }
-    if (rc != 0) {
-        ca->what = strcmp(name, "root_cert") == 0
-                       ? "\"root_cert\" is not a PEM string"
-                       : "\"root_pri_key\" is not a PEM string";
-        return TKR_E_TYPE;
-    }
+    /* the caller's scratch, not the file, is at fault */
+    if (rc == TKR_E_BUFFER_TOO_SMALL)
+        return tkr_diag(diag, rc, name, "the scratch buffer is too small for the PEM texts");
+    if (rc != 0)
+        return tkr_diag(diag, TKR_E_TYPE, name,
+                        key ? "\"root_pri_key\" is not a PEM string"
+                            : "\"root_cert\" is not a PEM string");
     return 0;
 }
 
 int tkr_certjson_parse(tkr_ca_t *ca, char *buf, size_t buf_size,
-                       const char *json, size_t len, const tkr_port_t *port)
+                       const char *json, size_t len, const tkr_port_t *port,
+                       tkr_diag_t *diag)
 {
     tkr_json_tok_t tok[CERTJSON_TOKENS];
     tkr_json_t doc;
@@ -118,19 +108,17 @@ int tkr_certjson_parse(tkr_ca_t *ca, char *buf, size_t buf_size,
 
     if (ca == NULL || buf == NULL || json == NULL)
         return TKR_E_INVALID_ARG;
-    rc = tkr_json_parse(&doc, tok, CERTJSON_TOKENS, json, len);
+    rc = tkr_json_parse(&doc, tok, CERTJSON_TOKENS, json, len, diag);
     if (rc == 0 && tkr_json_type(&doc, 0) != TKR_JSON_OBJECT)
         rc = TKR_E_TYPE;
-    if (rc != 0) {
-        ca->what = "not a JSON object";
-        return rc;
-    }
-    rc = pem_member(ca, &doc, "root_cert", buf, buf_size, &cl);
+    if (rc != 0)
+        return tkr_diag(diag, rc, NULL, "not a JSON object");
+    rc = pem_member(&doc, "root_cert", buf, buf_size, &cl, diag);
     if (rc == 0)
-        rc = pem_member(ca, &doc, "root_pri_key", buf + cl + 1,
-                        buf_size - cl - 1, &kl);
+        rc = pem_member(&doc, "root_pri_key", buf + cl + 1, buf_size - cl - 1, &kl, diag);
+    /* tkr_json_get_str left a NUL after each: PEM lengths count it */
     if (rc == 0)
-        rc = tkr_ca_load_pem(ca, buf, cl, buf + cl + 1, kl, port);
+        rc = tkr_ca_load_pem(ca, buf, cl + 1, buf + cl + 1, kl + 1, port, diag);
     mbedtls_platform_zeroize(buf, buf_size);
     return rc;
 }
@@ -148,8 +136,9 @@ static int read_file(const tkr_port_t *port, const char *path, char *buf,
     return rc;
 }
 
-static int load_pair(tkr_ca_t *ca, char *buf, size_t buf_size,
-                     const char *dir, const tkr_port_t *port)
+/* *none = 1 when there is no rootCA.pem either: no CA at all. */
+static int load_pair(tkr_ca_t *ca, char *buf, size_t buf_size, const char *dir,
+                     const tkr_port_t *port, int *none, tkr_diag_t *diag)
 {
     char key_path[TKR_PATH_MAX];
     size_t cl, kl, half = buf_size / 2;
@@ -158,24 +147,25 @@ static int load_pair(tkr_ca_t *ca, char *buf, size_t buf_size,
     snprintf(ca->source, sizeof(ca->source), "%s/rootCA.pem", dir);
     snprintf(key_path, sizeof(key_path), "%s/rootCA.key", dir);
     rc = read_file(port, ca->source, buf, half, &cl);
-    if (rc != 0 && rc != TKR_E_NOT_FOUND)
-        ca->what = rc == TKR_E_BUFFER_TOO_SMALL ? "file too large"
-                                                : "cannot read the file";
-    if (rc == 0) {
-        rc = read_file(port, key_path, buf + half, buf_size - half, &kl);
-        if (rc != 0) {
-            memcpy(ca->source, key_path, sizeof(ca->source));
-            ca->what = rc == TKR_E_NOT_FOUND ? "rootCA.key is missing beside rootCA.pem"
-                                             : "cannot read rootCA.key";
-            return rc;
-        }
-        rc = tkr_ca_load_pem(ca, buf, cl, buf + half, kl, port);
+    *none = rc == TKR_E_NOT_FOUND;
+    if (rc == TKR_E_NOT_FOUND)
+        return rc;
+    if (rc != 0)
+        return tkr_diag(diag, rc, "rootCA.pem",
+                        rc == TKR_E_BUFFER_TOO_SMALL ? "file too large" : "cannot read the file");
+    rc = read_file(port, key_path, buf + half, buf_size - half, &kl);
+    if (rc != 0) {
+        memcpy(ca->source, key_path, sizeof(ca->source));
+        return tkr_diag(diag, rc, "rootCA.key",
+                        rc == TKR_E_NOT_FOUND ? "rootCA.key is missing beside rootCA.pem"
+                                              : "cannot read rootCA.key");
     }
-    return rc;
+    /* read_file left a NUL after each text: PEM lengths count it */
+    return tkr_ca_load_pem(ca, buf, cl + 1, buf + half, kl + 1, port, diag);
 }
 
 int tkr_certjson_load(tkr_ca_t *ca, char *buf, size_t buf_size,
-                      const char *dir, const tkr_port_t *port)
+                      const char *dir, const tkr_port_t *port, tkr_diag_t *diag)
 {
     static const char *const names[] = {"state/cert.json", "cert.json"};
     size_t i, len;
@@ -192,21 +182,25 @@ int tkr_certjson_load(tkr_ca_t *ca, char *buf, size_t buf_size,
         if (rc == TKR_E_NOT_FOUND)
             continue;
         if (rc != 0) {
-            ca->what = rc == TKR_E_BUFFER_TOO_SMALL ? "file too large"
-                                                    : "cannot read the file";
+            tkr_diag(diag, rc, names[i],
+                     rc == TKR_E_BUFFER_TOO_SMALL ? "file too large" : "cannot read the file");
             break;
         }
         rc = tkr_certjson_parse(ca, buf, buf_size / 2, buf + buf_size / 2,
-                                len, port);
+                                len, port, diag);
         break;
     }
     if (rc == TKR_E_NOT_FOUND && i == sizeof(names) / sizeof(names[0])) {
-        rc = load_pair(ca, buf, buf_size, dir, port);
-        if (rc == TKR_E_NOT_FOUND && ca->what == NULL) {
+        int none;
+        rc = load_pair(ca, buf, buf_size, dir, port, &none, diag);
+        if (none) {
             snprintf(ca->source, sizeof(ca->source), "%s", dir);
-            ca->what = "no state/cert.json, cert.json or rootCA.pem + rootCA.key";
+            tkr_diag(diag, rc, "state/cert.json",
+                     "no state/cert.json, cert.json or rootCA.pem + rootCA.key");
         }
     }
+    if (diag != NULL && rc != 0)
+        diag->file = ca->source;
     mbedtls_platform_zeroize(buf, buf_size);
     return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "compat.h"
 #include "tokenroll/certwrite.h"
+#include "tokenroll/cidr.h"
 #include "tokenroll/error.h"
 #include "x509_int.h"
 
@@ -110,63 +111,6 @@ static int set_subject(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s,
     return 0;
 }
 
-/* Parse dotted IPv4 or IPv6 text into bytes; 4, 16, or 0 if neither. */
-static size_t ip_bytes(const char *s, uint8_t out[16])
-{
-    unsigned v[8];
-    size_t n = 0, i, gap = 8, len = strlen(s);
-    const char *p = s;
-
-    if (strchr(s, ':') == NULL) {
-        for (n = 0; n < 4; n++) {
-            unsigned x = 0, digits = 0;
-            while (*p >= '0' && *p <= '9' && digits < 4) {
-                x = x * 10 + (unsigned)(*p++ - '0');
-                digits++;
-            }
-            if (digits == 0 || x > 255 || (n < 3 && *p++ != '.'))
-                return 0;
-            out[n] = (uint8_t)x;
-        }
-        return *p == '\0' ? 4 : 0;
-    }
-    if (len < 2)
-        return 0;
-    if (p[0] == ':' && p[1] == ':') {
-        gap = 0;
-        p += 2;
-    }
-    while (*p != '\0' && n < 8) {
-        unsigned x = 0, digits = 0;
-        while (digits < 4 && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-                              (*p >= 'A' && *p <= 'F'))) {
-            x = x * 16 + (unsigned)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
-            p++;
-            digits++;
-        }
-        if (digits == 0)
-            return 0;
-        v[n++] = x;
-        if (*p == ':' && p[1] == ':' && gap == 8) {
-            gap = n;
-            p += 2;
-        } else if (*p == ':' && p[1] != '\0') {
-            p++;
-        } else if (*p != '\0') {
-            return 0;
-        }
-    }
-    if (*p != '\0' || (gap == 8 && n != 8) || (gap != 8 && n >= 8))
-        return 0;
-    memset(out, 0, 16);
-    for (i = 0; i < n; i++) {
-        size_t at = i < gap ? i : 8 - (n - i);
-        out[2 * at] = (uint8_t)(v[i] >> 8);
-        out[2 * at + 1] = (uint8_t)v[i];
-    }
-    return 16;
-}
-
 /* Prefix the len bytes at *p with a tag and length: TLV, backwards as
  * mbedTLS writes DER. Returns the new length or -1. */
 static int tlv(unsigned char **p, unsigned char *start, int len, unsigned char tag)
@@ -198,8 +142,14 @@ static int set_san(mbedtls_x509write_cert *crt, const char *san)
 {
     unsigned char buf[300], *p = buf + sizeof(buf);
     uint8_t ip[16];
-    size_t n = ip_bytes(san, ip), vlen = n ? n : strlen(san);
-    unsigned char tag = n ? 0x87 : strchr(san, '@') ? 0x81 : 0x82;
+    size_t n, vlen;
+    unsigned char tag;
+
+    /* An address as written: ::ffff:10.0.0.1 stays a 16-byte iPAddress. */
+    if (tkr_ip_parse(ip, &n, san, strlen(san)) != 0)
+        n = 0;
+    vlen = n ? n : strlen(san);
+    tag = n ? 0x87 : strchr(san, '@') ? 0x81 : 0x82;
 
     if (vlen > 200)
         return TKR_E_INVALID_ARG;
@@ -288,6 +238,22 @@ static int set_names_and_time(mbedtls_x509write_cert *crt,
     tkr_time_x509(nb, s->not_before);
     tkr_time_x509(na, not_after);
     return mbedtls_x509write_crt_set_validity(crt, nb, na) == 0 ? 0 : TKR_E_INVALID_ARG;
+}
+
+int tkr_cert_profile(tkr_cert_spec_t *spec, tkr_subject_type_t type,
+                     const char *role)
+{
+    if (spec == NULL)
+        return TKR_E_INVALID_ARG;
+    switch (type) {
+    case TKR_SUBJECT_SERVER: spec->usage = TKR_CERT_SERVER; break;
+    case TKR_SUBJECT_RELAY: spec->usage = TKR_CERT_SERVER | TKR_CERT_CLIENT; break;
+    case TKR_SUBJECT_CLIENT:
+    case TKR_SUBJECT_ADMIN: spec->usage = TKR_CERT_CLIENT; break;
+    default: return TKR_E_INVALID_ARG;
+    }
+    spec->role = type == TKR_SUBJECT_ADMIN ? role : NULL;
+    return 0;
 }
 
 int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,

@@ -13,7 +13,7 @@
 #include "tokenroll/enroll.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
-#include "tokenroll/policy.h"
+#include "tokenroll/subject.h"
 #include "tokenroll/token.h"
 
 #define COMMIT_NAME "enrollment.commit"
@@ -409,7 +409,7 @@ static void copy_text(const tkr_json_t *doc, int obj, const char *key,
         return;
     if (tkr_json_get_str(doc, out, size, &n, t) != 0) {
         /* Too long: keep what fits of the raw text. */
-        const char *raw = tkr_json_raw(doc, t, &n);
+        const char *raw = tkr_json_raw(doc, &n, t);
         if (n >= size)
             n = size - 1;
         memcpy(out, raw, n);
@@ -431,7 +431,7 @@ int tkr_enroll_parse_answer(tkr_enroll_answer_t *ans, char *cert, char *ca,
         return TKR_E_INVALID_ARG;
     memset(ans, 0, sizeof(*ans));
     ans->status = status;
-    rc = tkr_json_parse(&doc, tok, n_tok, (const char *)body, len);
+    rc = tkr_json_parse(&doc, tok, n_tok, (const char *)body, len, NULL);
     if (rc == 0 && tkr_json_type(&doc, 0) != TKR_JSON_OBJECT)
         rc = TKR_E_TYPE;
     if (status != 200) {
@@ -526,6 +526,8 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
     tkr_token_info_t *info = &e->info;
     tkr_jwt_rules_t rules;
     tkr_subject_type_t ours;
+    tkr_diag_t d;
+    size_t n;
     int rc;
 
     if (cfg->token == NULL || cfg->token_len == 0) {
@@ -548,54 +550,49 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
         set_msg(res, "the clock is not set: cannot check the token's expiry", "");
         return TKR_E_EXPIRED;
     }
-    if ((rc = tkr_jwt_check_claims(&e->jwt, &rules, now)) != 0) {
+    if ((rc = tkr_jwt_check_claims(&e->jwt, &rules, now, NULL)) != 0) {
         set_msg(res, rc == TKR_E_EXPIRED ? "the enrollment token has expired"
                                          : "the enrollment token is not valid now: ",
                 rc == TKR_E_EXPIRED ? "" : tkr_strerror(rc));
         return rc;
     }
-    /* Name: ours, or the token's subject. */
+    /* Name: ours, or the token's subject (a pattern names nobody). */
     if (cfg->name != NULL) {
         *name = cfg->name;
     } else if (info->has_type && info->type == TKR_SUBJECT_PATTERN) {
         set_msg(res, "a pattern token needs the participant's name", "");
         return TKR_E_INVALID_ARG;
     } else {
-        memcpy(res->name, info->subject, sizeof(res->name) - 1);
-        *name = res->name;
+        *name = info->subject;
     }
-    if (*name != res->name) {
-        size_t n = strlen(*name);
-        if (n == 0 || n >= sizeof(res->name)) {
-            set_msg(res, "the participant's name is empty or too long", "");
-            return TKR_E_INVALID_ARG;
-        }
-        memcpy(res->name, *name, n + 1);
+    n = strlen(*name);
+    if (n == 0 || n >= sizeof(res->name)) {
+        set_msg(res, "the participant's name is empty or too long", "");
+        return TKR_E_INVALID_ARG;
     }
-    if (info->has_type && info->type == TKR_SUBJECT_PATTERN) {
-        if (!tkr_glob_match(info->subject, *name)) {
-            set_msg(res, "the enrollment token's pattern does not match ", *name);
-            return TKR_E_SUB;
-        }
-    } else if (strcmp(info->subject, *name) != 0) {
-        set_msg(res, "the enrollment token is for another participant than ", *name);
-        return TKR_E_SUB;
-    }
-    /* Type: ours, or the token's; they must agree. */
+    memmove(res->name, *name, n + 1);
+    *name = res->name;
+    /* Type: ours, or the token's (a pattern token enrolls clients). */
     if (cfg->type != NULL) {
-        if (tkr_subject_type_parse(cfg->type, &ours) != 0 ||
-            ours == TKR_SUBJECT_PATTERN) {
+        if (tkr_participant_type_parse(cfg->type, &ours) != 0) {
             set_msg(res, "unknown participant type ", cfg->type);
             return TKR_E_INVALID_ARG;
         }
-        if (info->has_type && info->type != TKR_SUBJECT_PATTERN && info->type != ours) {
-            set_msg(res, "the enrollment token is for a ",
-                    tkr_subject_type_name(info->type));
-            return TKR_E_SUB;
-        }
     } else {
         ours = info->has_type && info->type != TKR_SUBJECT_PATTERN ? info->type
-                                                                 : TKR_SUBJECT_CLIENT;
+                                                                   : TKR_SUBJECT_CLIENT;
+    }
+    tkr_diag_clear(&d);
+    if ((rc = tkr_token_admits(info, *name, ours, &d)) != 0) {
+        if (rc == TKR_E_CLAIM_MISSING)
+            set_msg(res, "the enrollment token has no subject_type", "");
+        else if (strcmp(d.name, "subject_type") == 0)
+            set_msg(res, "the enrollment token is for a ", tkr_subject_type_name(info->type));
+        else if (info->type == TKR_SUBJECT_PATTERN)
+            set_msg(res, "the enrollment token's pattern does not match ", *name);
+        else
+            set_msg(res, "the enrollment token is for another participant than ", *name);
+        return rc;
     }
     *type = tkr_subject_type_name(ours);
     return 0;

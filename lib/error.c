@@ -1,5 +1,6 @@
-/* error.c — names for TKR_E_* codes. */
+/* error.c — names for TKR_E_* codes, and the diagnostics record. */
 #include <stddef.h>
+#include <string.h>
 
 #include "tokenroll/error.h"
 
@@ -60,4 +61,31 @@ const char *tkr_strerror(int rc)
     if (rc > 0 || rc < TKR_E_LAST)
         return "unknown error";
     return names[-rc];
+}
+
+void tkr_diag_clear(tkr_diag_t *d)
+{
+    if (d != NULL)
+        memset(d, 0, sizeof(*d));
+}
+
+static void copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= size)
+        n = size - 1;
+    memmove(dst, src, n);
+    dst[n] = '\0';
+}
+
+int tkr_diag(tkr_diag_t *d, int rc, const char *name, const char *msg)
+{
+    if (d == NULL)
+        return rc;
+    if (name != NULL)
+        copy(d->name, sizeof(d->name), name);
+    if (msg != NULL)
+        copy(d->msg, sizeof(d->msg), msg);
+    return rc;
 }

@@ -1,4 +1,5 @@
-/* json_int.h — what the JSON writer borrows from the reader. Internal. */
+/* json_int.h — what the JSON writer borrows from the reader, and the one
+ * string escaper every JSON writer of the library uses. Internal. */
 #ifndef TKR_JSON_INT_H
 #define TKR_JSON_INT_H
 
@@ -22,5 +23,17 @@ int tkr_json_tokenize(tkr_json_tok_t *toks, unsigned max_toks, const char *js,
 /* Next scalar value of string token t, from byte offset *i (start at
  * doc->tok[t].start); advances *i. 0 or TKR_E_JSON / TKR_E_UTF8. */
 int tkr_json_next_cp(const tkr_json_t *doc, int t, size_t *i, uint32_t *cp);
+
+/* Where escaped text goes: n bytes of s. */
+typedef void (*tkr_json_put_fn)(void *ctx, const char *s, size_t n);
+
+/* One scalar value as Python's json module writes it inside a string:
+ * '"' '\\' \b \f \n \r \t, other controls as \u00XX, and with ascii
+ * everything from U+007F on as \uXXXX (astral ones as surrogate pairs). */
+void tkr_json_escape_cp(tkr_json_put_fn emit, void *ctx, uint32_t cp, int ascii);
+
+/* s[0..n) as a quoted JSON string, escaped as above; runs of plain ASCII
+ * go out in one call. TKR_E_UTF8 (output stopped) for invalid UTF-8. */
+int tkr_json_escape(tkr_json_put_fn emit, void *ctx, const char *s, size_t n, int ascii);
 
 #endif

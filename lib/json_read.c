@@ -325,8 +325,8 @@ static int validate(walk_t *w)
     }
 }
 
-int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
-                   const char *js, size_t len)
+static int parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
+                 const char *js, size_t len)
 {
     walk_t w;
     int rc;
@@ -362,6 +362,20 @@ int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
     if (w.pos != len || w.next != doc->ntok)
         return fail(&w, TKR_E_JSON, w.pos);
     return 0;
+}
+
+int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
+                   const char *js, size_t len, tkr_diag_t *diag)
+{
+    int rc = parse(doc, toks, max_toks, js, len);
+
+    /* Errors inside the text have a place; size limits have none. */
+    if (diag != NULL && (rc == TKR_E_JSON || rc == TKR_E_JSON_DEPTH ||
+                         rc == TKR_E_JSON_DUPLICATE || rc == TKR_E_UTF8)) {
+        diag->offset = doc->err_off;
+        diag->has_offset = 1;
+    }
+    return rc;
 }
 
 /* ---- getters ---- */
@@ -552,7 +566,7 @@ int tkr_json_get_bool(const tkr_json_t *doc, int *v, int t)
     return 0;
 }
 
-const char *tkr_json_raw(const tkr_json_t *doc, int t, size_t *len)
+const char *tkr_json_raw(const tkr_json_t *doc, size_t *len, int t)
 {
     if (!valid_tok(doc, t)) {
         if (len != NULL)

@@ -19,15 +19,16 @@ void tkr_jsonw_init(tkr_jsonw_t *w, char *buf, size_t size, unsigned flags)
         w->err = TKR_E_INVALID_ARG;
 }
 
+/* Past the end of the buffer the writer keeps counting, so finish can say
+ * how much the document needs; any other error stops it. */
 static void put(tkr_jsonw_t *w, const char *s, size_t n)
 {
-    if (w->err != 0)
+    if (w->err != 0 && w->err != TKR_E_BUFFER_TOO_SMALL)
         return;
-    if (w->size - w->len <= n) { /* keep one byte for the terminator */
+    if (w->err == 0 && w->size - w->len <= n) /* keep a byte for the NUL */
         w->err = TKR_E_BUFFER_TOO_SMALL;
-        return;
-    }
-    memcpy(w->buf + w->len, s, n);
+    if (w->err == 0)
+        memcpy(w->buf + w->len, s, n);
     w->len += n;
 }
 
@@ -36,10 +37,18 @@ static void putc_(tkr_jsonw_t *w, char c) { put(w, &c, 1); }
 /* Depth d uses bit d of need_comma and in_object. */
 _Static_assert(TKR_JSON_DEPTH_MAX < 64, "TKR_JSON_DEPTH_MAX must fit the writer's bit sets");
 
+/* A real error replaces a buffer shortage: the document is wrong, and no
+ * bigger buffer would help. */
 static void set_err(tkr_jsonw_t *w, int rc)
 {
-    if (w->err == 0)
+    if (w->err == 0 || w->err == TKR_E_BUFFER_TOO_SMALL)
         w->err = rc;
+}
+
+/* 1 while the writer still works (writing, or only counting). */
+static int live(const tkr_jsonw_t *w)
+{
+    return w->err == 0 || w->err == TKR_E_BUFFER_TOO_SMALL;
 }
 
 static void newline(tkr_jsonw_t *w, unsigned depth)
@@ -120,66 +129,81 @@ void tkr_jsonw_obj_end(tkr_jsonw_t *w) { close_(w, '}'); }
 void tkr_jsonw_arr_begin(tkr_jsonw_t *w) { open_(w, '['); }
 void tkr_jsonw_arr_end(tkr_jsonw_t *w) { close_(w, ']'); }
 
-static const char hexdig[] = "0123456789abcdef";
-
-static void put_u(tkr_jsonw_t *w, uint32_t u)
+static void put_u(tkr_json_put_fn emit, void *ctx, uint32_t u)
 {
+    static const char hexdig[] = "0123456789abcdef";
     char e[6] = {'\\', 'u', hexdig[(u >> 12) & 15], hexdig[(u >> 8) & 15],
                  hexdig[(u >> 4) & 15], hexdig[u & 15]};
-    put(w, e, 6);
+    emit(ctx, e, 6);
 }
 
-/* One scalar value, escaped as Python's json module does. */
-static void put_cp(tkr_jsonw_t *w, uint32_t cp)
+void tkr_json_escape_cp(tkr_json_put_fn emit, void *ctx, uint32_t cp, int ascii)
 {
     char enc[4];
 
     switch (cp) {
-    case '"': put(w, "\\\"", 2); return;
-    case '\\': put(w, "\\\\", 2); return;
-    case '\n': put(w, "\\n", 2); return;
-    case '\r': put(w, "\\r", 2); return;
-    case '\t': put(w, "\\t", 2); return;
-    case '\b': put(w, "\\b", 2); return;
-    case '\f': put(w, "\\f", 2); return;
+    case '"': emit(ctx, "\\\"", 2); return;
+    case '\\': emit(ctx, "\\\\", 2); return;
+    case '\n': emit(ctx, "\\n", 2); return;
+    case '\r': emit(ctx, "\\r", 2); return;
+    case '\t': emit(ctx, "\\t", 2); return;
+    case '\b': emit(ctx, "\\b", 2); return;
+    case '\f': emit(ctx, "\\f", 2); return;
     default: break;
     }
     if (cp < 0x20) {
-        put_u(w, cp);
-    } else if ((w->flags & TKR_JSONW_ASCII) && cp >= 0x7f) {
+        put_u(emit, ctx, cp);
+    } else if (ascii && cp >= 0x7f) {
         if (cp >= 0x10000) {
             cp -= 0x10000;
-            put_u(w, 0xD800 + (cp >> 10));
-            put_u(w, 0xDC00 + (cp & 0x3FF));
+            put_u(emit, ctx, 0xD800 + (cp >> 10));
+            put_u(emit, ctx, 0xDC00 + (cp & 0x3FF));
         } else {
-            put_u(w, cp);
+            put_u(emit, ctx, cp);
         }
     } else {
-        put(w, enc, tkr_utf8_encode(enc, cp));
+        emit(ctx, enc, tkr_utf8_encode(enc, cp));
     }
 }
 
-static void string_body(tkr_jsonw_t *w, const char *s, size_t len)
+int tkr_json_escape(tkr_json_put_fn emit, void *ctx, const char *s, size_t n, int ascii)
 {
-    size_t i = 0;
+    size_t i = 0, run;
     uint32_t cp;
 
-    putc_(w, '"');
-    while (i < len && w->err == 0) {
-        if (tkr_utf8_decode(s, len, &i, &cp) != 0) {
-            w->err = TKR_E_UTF8;
-            return;
+    emit(ctx, "\"", 1);
+    while (i < n) {
+        for (run = i; run < n && (unsigned char)s[run] >= 0x20 &&
+                      (unsigned char)s[run] < 0x7f && s[run] != '"' && s[run] != '\\';
+             run++)
+            ;
+        if (run > i) {
+            emit(ctx, s + i, run - i);
+            i = run;
+            continue;
         }
-        put_cp(w, cp);
+        if (tkr_utf8_decode(s, n, &i, &cp) != 0)
+            return TKR_E_UTF8;
+        tkr_json_escape_cp(emit, ctx, cp, ascii);
     }
-    putc_(w, '"');
+    emit(ctx, "\"", 1);
+    return 0;
+}
+
+static void put_w(void *ctx, const char *s, size_t n) { put((tkr_jsonw_t *)ctx, s, n); }
+
+static void string_body(tkr_jsonw_t *w, const char *s, size_t len)
+{
+    int rc = tkr_json_escape(put_w, w, s, len, (w->flags & TKR_JSONW_ASCII) != 0);
+
+    if (rc != 0)
+        set_err(w, rc);
 }
 
 void tkr_jsonw_key(tkr_jsonw_t *w, const char *key)
 {
     if (key == NULL) {
-        if (w->err == 0)
-            w->err = TKR_E_INVALID_ARG;
+        set_err(w, TKR_E_INVALID_ARG);
         return;
     }
     separate(w, 1);
@@ -194,8 +218,7 @@ void tkr_jsonw_key(tkr_jsonw_t *w, const char *key)
 void tkr_jsonw_strn(tkr_jsonw_t *w, const char *s, size_t len)
 {
     if (s == NULL && len != 0) {
-        if (w->err == 0)
-            w->err = TKR_E_INVALID_ARG;
+        set_err(w, TKR_E_INVALID_ARG);
         return;
     }
     separate(w, 0);
@@ -254,12 +277,12 @@ static void reemit_string(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
     uint32_t cp;
 
     putc_(w, '"');
-    while (i < (size_t)doc->tok[t].end && w->err == 0) {
+    while (i < (size_t)doc->tok[t].end && live(w)) {
         if (tkr_json_next_cp(doc, t, &i, &cp) != 0) {
-            w->err = TKR_E_JSON;
+            set_err(w, TKR_E_JSON);
             return;
         }
-        put_cp(w, cp);
+        tkr_json_escape_cp(put_w, w, cp, (w->flags & TKR_JSONW_ASCII) != 0);
     }
     putc_(w, '"');
 }
@@ -277,7 +300,7 @@ void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
         n = tkr_json_count(doc, t);
         open_(w, ty == TKR_JSON_OBJECT ? '{' : '[');
         c = t + 1;
-        for (i = 0; i < n && w->err == 0; i++) {
+        for (i = 0; i < n && live(w); i++) {
             if (ty == TKR_JSON_OBJECT) {
                 separate(w, 1);
                 reemit_string(w, doc, c);
@@ -298,22 +321,21 @@ void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t)
     case TKR_JSON_NUMBER:
     case TKR_JSON_BOOL:
     case TKR_JSON_NULL:
-        raw = tkr_json_raw(doc, t, &len);
+        raw = tkr_json_raw(doc, &len, t);
         tkr_jsonw_raw(w, raw, len);
         break;
     default:
-        if (w->err == 0)
-            w->err = TKR_E_INVALID_ARG;
+        set_err(w, TKR_E_INVALID_ARG);
     }
 }
 
 int tkr_jsonw_finish(tkr_jsonw_t *w, size_t *out_len)
 {
-    if (w->err == 0 && (w->depth != 0 || w->after_key))
-        w->err = TKR_E_JSON;
+    if (live(w) && (w->depth != 0 || w->after_key))
+        set_err(w, TKR_E_JSON);
     if (w->buf != NULL && w->size > 0)
         w->buf[w->err == 0 ? w->len : 0] = '\0';
     if (out_len != NULL)
-        *out_len = w->err == 0 ? w->len : 0;
+        *out_len = w->err == 0 || w->err == TKR_E_BUFFER_TOO_SMALL ? w->len : 0;
     return w->err;
 }

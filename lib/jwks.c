@@ -12,15 +12,14 @@
 #include "tokenroll/b64url.h"
 #include "tokenroll/error.h"
 #include "tokenroll/jwks.h"
+#include "tokenroll/key.h"
 
 #define RSA_N_MAX 512          /* 4096-bit modulus */
 #define RSA_E_MAX 8
 #define SPKI_BUF (RSA_N_MAX + RSA_E_MAX + 64)
 
-enum { FAM_RSA = 1, FAM_P256, FAM_P384 };
-
 typedef struct {
-    int family;
+    tkr_key_family_t family;
     tkr_jwt_alg_t alg;      /* from "alg", or UNKNOWN when absent */
 } jwk_meta_t;
 
@@ -42,7 +41,7 @@ int tkr_jwks_parse(tkr_jwks_t *set, const char *json, size_t len)
 
     if (set == NULL || json == NULL)
         return TKR_E_INVALID_ARG;
-    rc = tkr_json_parse(&set->doc, set->tok, TKR_JWKS_TOKENS, json, len);
+    rc = tkr_json_parse(&set->doc, set->tok, TKR_JWKS_TOKENS, json, len, NULL);
     if (rc != 0)
         return rc;
     if (tkr_json_type(&set->doc, 0) != TKR_JSON_OBJECT)
@@ -88,18 +87,11 @@ static int member_is(const tkr_json_t *doc, int k, const char *name,
     return t >= 0 && tkr_json_str_eq(doc, t, value);
 }
 
+/* The family binds (key.c's rule); a JWK's "alg" narrows it to one. */
 static int allows(const jwk_meta_t *m, tkr_jwt_alg_t alg)
 {
-    int fam_ok;
-
-    switch (alg) {
-    case TKR_JWT_RS256:
-    case TKR_JWT_PS256: fam_ok = m->family == FAM_RSA; break;
-    case TKR_JWT_ES256: fam_ok = m->family == FAM_P256; break;
-    case TKR_JWT_ES384: fam_ok = m->family == FAM_P384; break;
-    default: return 0;
-    }
-    return fam_ok && (m->alg == TKR_JWT_ALG_UNKNOWN || m->alg == alg);
+    return tkr_key_family_allows(m->family, alg) &&
+           (m->alg == TKR_JWT_ALG_UNKNOWN || m->alg == alg);
 }
 
 static int meta(const tkr_json_t *doc, int k, jwk_meta_t *m)
@@ -116,11 +108,11 @@ static int meta(const tkr_json_t *doc, int k, jwk_meta_t *m)
     if (t >= 0 && !tkr_json_str_eq(doc, t, "sig"))
         return TKR_E_KEY_ALG;
     if (member_is(doc, k, "kty", "RSA"))
-        m->family = FAM_RSA;
+        m->family = TKR_KEY_FAMILY_RSA;
     else if (member_is(doc, k, "kty", "EC") && member_is(doc, k, "crv", "P-256"))
-        m->family = FAM_P256;
+        m->family = TKR_KEY_FAMILY_P256;
     else if (member_is(doc, k, "kty", "EC") && member_is(doc, k, "crv", "P-384"))
-        m->family = FAM_P384;
+        m->family = TKR_KEY_FAMILY_P384;
     else
         return TKR_E_UNSUPPORTED;
     m->alg = TKR_JWT_ALG_UNKNOWN;
@@ -152,7 +144,7 @@ static int b64_member(const tkr_json_t *doc, int k, const char *name,
 
     if (t < 0 || tkr_json_type(doc, t) != TKR_JSON_STRING)
         return TKR_E_KEY;
-    raw = tkr_json_raw(doc, t, &n);
+    raw = tkr_json_raw(doc, &n, t);
     if (tkr_b64url_decode(buf, size, len, raw, n) != 0 || *len == 0)
         return TKR_E_KEY;
     if (want > 0 && *len != want)
@@ -253,13 +245,13 @@ static int rsa_spki(const tkr_json_t *doc, int k, unsigned char *der,
     return len < 0 ? TKR_E_KEY : len;
 }
 
-static int ec_spki(const tkr_json_t *doc, int k, int family,
+static int ec_spki(const tkr_json_t *doc, int k, tkr_key_family_t family,
                    unsigned char *der, size_t size, unsigned char **p)
 {
-    size_t c = family == FAM_P384 ? 48 : 32, xl, yl;
-    const char *curve = family == FAM_P384 ? MBEDTLS_OID_EC_GRP_SECP384R1
+    size_t c = family == TKR_KEY_FAMILY_P384 ? 48 : 32, xl, yl;
+    const char *curve = family == TKR_KEY_FAMILY_P384 ? MBEDTLS_OID_EC_GRP_SECP384R1
                                            : MBEDTLS_OID_EC_GRP_SECP256R1;
-    size_t curve_len = family == FAM_P384
+    size_t curve_len = family == TKR_KEY_FAMILY_P384
                            ? MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_GRP_SECP384R1)
                            : MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_GRP_SECP256R1);
     int len;
@@ -283,7 +275,7 @@ static int load(const tkr_json_t *doc, int k, const jwk_meta_t *m,
                 mbedtls_pk_context *pk)
 {
     unsigned char der[SPKI_BUF], *p = NULL;
-    int len = m->family == FAM_RSA ? rsa_spki(doc, k, der, sizeof(der), &p)
+    int len = m->family == TKR_KEY_FAMILY_RSA ? rsa_spki(doc, k, der, sizeof(der), &p)
                                    : ec_spki(doc, k, m->family, der,
                                              sizeof(der), &p);
     if (len < 0)
@@ -309,17 +301,12 @@ int tkr_jwks_key(const tkr_jwks_t *set, mbedtls_pk_context *pk,
         return rc;
     if ((rc = load(&set->doc, k, &m, pk)) != 0)
         return rc;
-    if (m.alg != TKR_JWT_ALG_UNKNOWN)
-        *alg = m.alg;
-    else
-        *alg = m.family == FAM_RSA    ? TKR_JWT_RS256
-               : m.family == FAM_P256 ? TKR_JWT_ES256
-                                      : TKR_JWT_ES384;
+    *alg = m.alg != TKR_JWT_ALG_UNKNOWN ? m.alg : tkr_key_family_alg(m.family);
     return 0;
 }
 
 int tkr_jwks_select(const tkr_jwks_t *set, mbedtls_pk_context *pk,
-                    const char *kid, tkr_jwt_alg_t alg)
+                    tkr_jwt_alg_t alg, const char *kid)
 {
     int i, n = tkr_jwks_count(set), found = -1, usable = 0, rc;
     jwk_meta_t m;

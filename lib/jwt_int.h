@@ -1,4 +1,5 @@
-/* jwt_int.h — pieces shared by jwt_verify.c and jwt_sign.c. Internal. */
+/* jwt_int.h — pieces shared by jwt_parse.c, jwt_verify.c and jwt_sign.c.
+ * Internal. */
 #ifndef TKR_JWT_INT_H
 #define TKR_JWT_INT_H
 
@@ -18,7 +19,15 @@ size_t tkr_jwt_ec_len(tkr_jwt_alg_t alg);
  * the dot to *pos; tkr_jwt_sign_finish encodes claims at out + pos (in
  * place when claims == out + pos, else from a disjoint buffer), signs and
  * appends ".b64(signature)". out itself is the only workspace either
- * uses. On failure out[0] is NUL and *out_len 0. */
+ * uses. On failure out[0] is NUL and *out_len 0, except for
+ * TKR_E_BUFFER_TOO_SMALL from tkr_jwt_sign_finish: *out_len is then the
+ * token's length (tkr_jwt_token_len). */
+/* Bytes of key's signature under alg (the modulus for RSA, r||s for
+ * ECDSA), and the length of a token whose header encoding takes pos bytes
+ * with its dot and whose claims take claims_len bytes (without the NUL). */
+size_t tkr_jwt_sig_len(const mbedtls_pk_context *key, tkr_jwt_alg_t alg);
+size_t tkr_jwt_token_len(size_t pos, size_t claims_len, size_t sig_len);
+
 int tkr_jwt_sign_header(char *out, size_t out_size, size_t *pos,
                         tkr_jwt_alg_t alg, const char *kid);
 int tkr_jwt_sign_finish(char *out, size_t out_size, size_t *out_len,

@@ -4,6 +4,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 
+#include "jwt_int.h"
 #include "tokenroll/b64url.h"
 #include "tokenroll/error.h"
 #include "tokenroll/jwt.h"
@@ -58,20 +59,13 @@ static void reset(tkr_jwt_t *jwt)
     jwt->kid[0] = '\0';
 }
 
-/* Bytes n base64url characters decode to: the size check needs no
- * separate pass over the text (decoding validates it once). */
-static size_t decoded_len(size_t n)
-{
-    return (n / 4) * 3 + (n % 4 ? n % 4 - 1 : 0);
-}
-
 /* Decode one segment into buf (NUL-terminated for the JSON parser). */
 static int segment(uint8_t *buf, size_t size, size_t *len,
                    const char *s, size_t n)
 {
     int rc;
 
-    if (decoded_len(n) >= size)
+    if (TKR_B64URL_DECODED_LEN(n) >= size)
         return TKR_E_TOO_LARGE;
     rc = tkr_b64url_decode(buf, size, len, s, n);
     if (rc == 0)
@@ -85,7 +79,7 @@ static int read_header(tkr_jwt_t *jwt)
     size_t n;
 
     rc = tkr_json_parse(&jwt->hdr, jwt->htok, TKR_JWT_HEADER_TOKENS,
-                        jwt->header, jwt->header_len);
+                        jwt->header, jwt->header_len, NULL);
     if (rc != 0)
         return rc;
     if (tkr_json_type(&jwt->hdr, 0) != TKR_JSON_OBJECT)
@@ -119,9 +113,8 @@ static int read_header(tkr_jwt_t *jwt)
  * buffer need not outlive the parse. */
 static int digest(tkr_jwt_t *jwt, const char *token, size_t len)
 {
-    mbedtls_md_type_t md = jwt->alg == TKR_JWT_ES384 ? MBEDTLS_MD_SHA384
-                                                     : MBEDTLS_MD_SHA256;
-    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(md);
+    size_t hlen;
+    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(tkr_jwt_md(jwt->alg, &hlen));
 
     jwt->signing_input_len = len;
     if (jwt->alg == TKR_JWT_ALG_UNKNOWN)
@@ -165,11 +158,11 @@ int tkr_jwt_parse(tkr_jwt_t *jwt, const char *token, size_t len)
                      &jwt->claims_len, d1 + 1, pl);
     if (rc == 0)
         rc = tkr_json_parse(&jwt->doc, jwt->ctok, TKR_JWT_CLAIM_TOKENS,
-                            jwt->claims, jwt->claims_len);
+                            jwt->claims, jwt->claims_len, NULL);
     if (rc == 0 && tkr_json_type(&jwt->doc, 0) != TKR_JSON_OBJECT)
         rc = TKR_E_TYPE;
     if (rc == 0) {
-        if (decoded_len(sl) > sizeof(jwt->sig))
+        if (TKR_B64URL_DECODED_LEN(sl) > sizeof(jwt->sig))
             rc = TKR_E_JWT_SIG_LEN;
         else
             rc = tkr_b64url_decode(jwt->sig, sizeof(jwt->sig), &jwt->sig_len,

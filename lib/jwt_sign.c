@@ -102,6 +102,25 @@ static int fail(char *out, size_t out_size, size_t *out_len, int rc)
     return rc;
 }
 
+/* A short buffer, when the token's length is known: say it. */
+static int too_small(char *out, size_t out_size, size_t *out_len, size_t need)
+{
+    fail(out, out_size, out_len, TKR_E_BUFFER_TOO_SMALL);
+    *out_len = need;
+    return TKR_E_BUFFER_TOO_SMALL;
+}
+
+size_t tkr_jwt_sig_len(const mbedtls_pk_context *key, tkr_jwt_alg_t alg)
+{
+    return alg == TKR_JWT_RS256 || alg == TKR_JWT_PS256 ? mbedtls_pk_get_len(key)
+                                                        : 2 * tkr_jwt_ec_len(alg);
+}
+
+size_t tkr_jwt_token_len(size_t pos, size_t claims_len, size_t sig_len)
+{
+    return pos + TKR_B64URL_ENCODED_LEN(claims_len) + 1 + TKR_B64URL_ENCODED_LEN(sig_len);
+}
+
 int tkr_jwt_sign_header(char *out, size_t out_size, size_t *pos,
                         tkr_jwt_alg_t alg, const char *kid)
 {
@@ -136,7 +155,7 @@ int tkr_jwt_sign_finish(char *out, size_t out_size, size_t *out_len,
                         const tkr_port_t *port)
 {
     uint8_t hash[48], *sig;
-    size_t n, hlen, sig_len;
+    size_t n, hlen, sig_len, need;
     mbedtls_md_type_t md;
     int rc;
 
@@ -145,20 +164,20 @@ int tkr_jwt_sign_finish(char *out, size_t out_size, size_t *out_len,
         return fail(out, out_size, out_len, TKR_E_INVALID_ARG);
     if ((rc = tkr_key_check_alg(key, alg)) != 0)
         return fail(out, out_size, out_len, rc);
+    sig_len = tkr_jwt_sig_len(key, alg);
+    if (sig_len > TKR_JWT_SIG_MAX)
+        return fail(out, out_size, out_len, TKR_E_KEY_ALG);
+    need = tkr_jwt_token_len(pos, claims_len, sig_len);
     rc = tkr_b64url_encode(out + pos, out_size - pos, &n, claims, claims_len);
+    if (rc == TKR_E_BUFFER_TOO_SMALL)
+        return too_small(out, out_size, out_len, need);
     if (rc != 0)
         return fail(out, out_size, out_len, rc);
     pos += n;
 
     /* Room for ".signature" and the NUL before anything is signed. */
-    sig_len = alg == TKR_JWT_RS256 || alg == TKR_JWT_PS256
-                  ? mbedtls_pk_get_len(key)
-                  : 2 * tkr_jwt_ec_len(alg);
-    if (sig_len > TKR_JWT_SIG_MAX ||
-        out_size - pos < 1 + TKR_B64URL_ENCODED_LEN(sig_len) + 1)
-        return fail(out, out_size, out_len,
-                    sig_len > TKR_JWT_SIG_MAX ? TKR_E_KEY_ALG
-                                              : TKR_E_BUFFER_TOO_SMALL);
+    if (out_size - pos < 1 + TKR_B64URL_ENCODED_LEN(sig_len) + 1)
+        return too_small(out, out_size, out_len, need);
 
     md = tkr_jwt_md(alg, &hlen);
     if (mbedtls_md(mbedtls_md_info_from_type(md), (const unsigned char *)out,

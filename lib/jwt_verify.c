@@ -175,44 +175,60 @@ static int audience(const tkr_jwt_t *jwt, const char *want)
     return TKR_E_AUD;
 }
 
-static int required(const tkr_jwt_t *jwt, unsigned req)
+/* Bit i of TKR_CLAIM_* is claim_names[i]. */
+static const char *const claim_names[] = {"exp", "nbf", "iat", "iss", "sub", "aud", "jti"};
+
+const char *tkr_jwt_claim_name(unsigned bit)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {TKR_CLAIM_EXP, "exp"}, {TKR_CLAIM_NBF, "nbf"}, {TKR_CLAIM_IAT, "iat"},
-        {TKR_CLAIM_ISS, "iss"}, {TKR_CLAIM_SUB, "sub"}, {TKR_CLAIM_AUD, "aud"},
-        {TKR_CLAIM_JTI, "jti"},
-    };
     size_t i;
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if ((req & names[i].bit) && tkr_jwt_claim(jwt, names[i].name) < 0)
-            return TKR_E_CLAIM_MISSING;
+    for (i = 0; i < sizeof(claim_names) / sizeof(claim_names[0]); i++)
+        if (bit == 1u << i)
+            return claim_names[i];
+    return NULL;
+}
+
+unsigned tkr_jwt_claim_bit(const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < sizeof(claim_names) / sizeof(claim_names[0]); i++)
+        if (strlen(claim_names[i]) == len && memcmp(claim_names[i], name, len) == 0)
+            return 1u << i;
     return 0;
 }
 
-int tkr_jwt_check_claims(const tkr_jwt_t *jwt, const tkr_jwt_rules_t *rules,
-                         int64_t now)
+/* The first required claim the token lacks, or NULL. */
+static const char *required(const tkr_jwt_t *jwt, unsigned req)
 {
-    static const tkr_jwt_rules_t none = {0, NULL, NULL, NULL, 0};
+    unsigned bit;
+
+    for (bit = 1; bit & TKR_CLAIM_ALL; bit <<= 1)
+        if ((req & bit) && tkr_jwt_claim(jwt, tkr_jwt_claim_name(bit)) < 0)
+            return tkr_jwt_claim_name(bit);
+    return NULL;
+}
+
+/* The checks; *at names the claim a failure is about. */
+static int check(const tkr_jwt_t *jwt, const tkr_jwt_rules_t *rules, int64_t now,
+                 const char **at)
+{
     int64_t exp, nbf, iat, leeway, late;
     int rc, has_exp, has_nbf, has_iat;
 
-    if (jwt == NULL || jwt->doc.ntok == 0)
-        return TKR_E_INVALID_ARG;
-    if (rules == NULL)
-        rules = &none;
     /* Clamped so the comparisons below cannot overflow. */
     leeway = rules->leeway < 0 ? 0 : rules->leeway;
     if (leeway > TKR_JWT_LEEWAY_MAX)
         leeway = TKR_JWT_LEEWAY_MAX;
-    if ((rc = required(jwt, rules->required)) != 0)
-        return rc;
-    if ((has_exp = numeric(jwt, "exp", &exp)) < 0 ||
-        (has_nbf = numeric(jwt, "nbf", &nbf)) < 0 ||
-        (has_iat = numeric(jwt, "iat", &iat)) < 0)
+    if ((*at = required(jwt, rules->required)) != NULL)
+        return TKR_E_CLAIM_MISSING;
+    if ((has_exp = numeric(jwt, *at = "exp", &exp)) < 0 ||
+        (has_nbf = numeric(jwt, *at = "nbf", &nbf)) < 0 ||
+        (has_iat = numeric(jwt, *at = "iat", &iat)) < 0)
         return TKR_E_CLAIM_TYPE;
-    if ((rc = string_claim(jwt, "jti", NULL, 0)) != 0)
+    if ((rc = string_claim(jwt, *at = "jti", NULL, 0)) != 0)
         return rc;
+    *at = NULL;
     if ((has_exp == 0 || has_nbf == 0 || has_iat == 0) && now < 0)
         return TKR_E_INVALID_ARG; /* a clock is needed and there is none */
     /* now >= exp + leeway, written so that a hostile exp cannot overflow:
@@ -220,24 +236,40 @@ int tkr_jwt_check_claims(const tkr_jwt_t *jwt, const tkr_jwt_rules_t *rules,
      * and now + leeway saturates at the end of the int64_t clock. */
     late = now > INT64_MAX - leeway ? INT64_MAX : now + leeway;
     if (has_exp == 0 && exp <= now - leeway)
-        return TKR_E_EXPIRED;
+        return *at = "exp", TKR_E_EXPIRED;
     if (has_nbf == 0 && nbf > late)
-        return TKR_E_NOT_YET_VALID;
+        return *at = "nbf", TKR_E_NOT_YET_VALID;
     if (has_iat == 0 && iat > late)
-        return TKR_E_IAT_FUTURE;
-    if ((rc = string_claim(jwt, "iss", rules->iss, TKR_E_ISS)) != 0)
+        return *at = "iat", TKR_E_IAT_FUTURE;
+    if ((rc = string_claim(jwt, *at = "iss", rules->iss, TKR_E_ISS)) != 0 ||
+        (rc = string_claim(jwt, *at = "sub", rules->sub, TKR_E_SUB)) != 0 ||
+        (*at = "aud", rc = audience(jwt, rules->aud)) != 0)
         return rc;
-    if ((rc = string_claim(jwt, "sub", rules->sub, TKR_E_SUB)) != 0)
-        return rc;
-    return audience(jwt, rules->aud);
+    *at = NULL;
+    return 0;
+}
+
+int tkr_jwt_check_claims(const tkr_jwt_t *jwt, const tkr_jwt_rules_t *rules,
+                         int64_t now, tkr_diag_t *diag)
+{
+    static const tkr_jwt_rules_t none = {0, NULL, NULL, NULL, 0};
+    const char *at = NULL;
+    int rc;
+
+    if (jwt == NULL || jwt->doc.ntok == 0)
+        return TKR_E_INVALID_ARG;
+    rc = check(jwt, rules != NULL ? rules : &none, now, &at);
+    if (rc != 0 && at != NULL)
+        tkr_diag(diag, rc, at, NULL);
+    return rc;
 }
 
 int tkr_jwt_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
                    mbedtls_pk_context *pk, const tkr_jwt_rules_t *rules,
-                   int64_t now)
+                   int64_t now, tkr_diag_t *diag)
 {
     int rc = tkr_jwt_verify_sig(jwt, alg, pk);
     if (rc != 0)
         return rc;
-    return tkr_jwt_check_claims(jwt, rules, now);
+    return tkr_jwt_check_claims(jwt, rules, now, diag);
 }

@@ -49,42 +49,67 @@ int tkr_key_parse_private(mbedtls_pk_context *pk, const uint8_t *buf,
     return 0;
 }
 
+tkr_key_family_t tkr_key_family(const mbedtls_pk_context *pk)
+{
+    if (pk == NULL)
+        return TKR_KEY_FAMILY_NONE;
+    switch (mbedtls_pk_get_type(pk)) {
+    case MBEDTLS_PK_RSA:
+        return TKR_KEY_FAMILY_RSA;
+    case MBEDTLS_PK_ECKEY:
+    case MBEDTLS_PK_ECDSA:
+        switch (tkr_compat_pk_curve(pk)) {
+        case MBEDTLS_ECP_DP_SECP256R1: return TKR_KEY_FAMILY_P256;
+        case MBEDTLS_ECP_DP_SECP384R1: return TKR_KEY_FAMILY_P384;
+        default: return TKR_KEY_FAMILY_NONE;
+        }
+    default:
+        return TKR_KEY_FAMILY_NONE;
+    }
+}
+
+tkr_jwt_alg_t tkr_key_family_alg(tkr_key_family_t f)
+{
+    switch (f) {
+    case TKR_KEY_FAMILY_RSA: return TKR_JWT_RS256;
+    case TKR_KEY_FAMILY_P256: return TKR_JWT_ES256;
+    case TKR_KEY_FAMILY_P384: return TKR_JWT_ES384;
+    default: return TKR_JWT_ALG_UNKNOWN;
+    }
+}
+
+int tkr_key_family_allows(tkr_key_family_t f, tkr_jwt_alg_t alg)
+{
+    switch (alg) {
+    case TKR_JWT_RS256:
+    case TKR_JWT_PS256: return f == TKR_KEY_FAMILY_RSA;
+    case TKR_JWT_ES256: return f == TKR_KEY_FAMILY_P256;
+    case TKR_JWT_ES384: return f == TKR_KEY_FAMILY_P384;
+    default: return 0;
+    }
+}
+
 int tkr_key_default_alg(const mbedtls_pk_context *pk, tkr_jwt_alg_t *alg)
 {
     if (pk == NULL || alg == NULL)
         return TKR_E_INVALID_ARG;
-    switch (mbedtls_pk_get_type(pk)) {
-    case MBEDTLS_PK_RSA:
-        *alg = TKR_JWT_RS256;
-        return 0;
-    case MBEDTLS_PK_ECKEY:
-    case MBEDTLS_PK_ECDSA:
-        switch (tkr_compat_pk_curve(pk)) {
-        case MBEDTLS_ECP_DP_SECP256R1: *alg = TKR_JWT_ES256; return 0;
-        case MBEDTLS_ECP_DP_SECP384R1: *alg = TKR_JWT_ES384; return 0;
-        default: return TKR_E_KEY_ALG;
-        }
-    default:
-        return TKR_E_KEY_ALG;
-    }
+    *alg = tkr_key_family_alg(tkr_key_family(pk));
+    return *alg == TKR_JWT_ALG_UNKNOWN ? TKR_E_KEY_ALG : 0;
 }
 
 int tkr_key_check_alg(const mbedtls_pk_context *pk, tkr_jwt_alg_t alg)
 {
-    tkr_jwt_alg_t native;
+    tkr_key_family_t f;
 
     if (pk == NULL)
         return TKR_E_INVALID_ARG;
-    if (tkr_key_default_alg(pk, &native) != 0)
+    f = tkr_key_family(pk);
+    if (!tkr_key_family_allows(f, alg))
         return TKR_E_KEY_ALG;
-    if (native == TKR_JWT_RS256) {
-        if (alg != TKR_JWT_RS256 && alg != TKR_JWT_PS256)
-            return TKR_E_KEY_ALG;
-        if (mbedtls_pk_get_bitlen(pk) < 2048)
-            return TKR_E_KEY_ALG;
-        return 0;
-    }
-    return native == alg ? 0 : TKR_E_KEY_ALG;
+    /* RFC 7518 §3.3: RSA keys of 2048 bits or more. */
+    if (f == TKR_KEY_FAMILY_RSA && mbedtls_pk_get_bitlen(pk) < 2048)
+        return TKR_E_KEY_ALG;
+    return 0;
 }
 
 int tkr_key_check_pair(const mbedtls_pk_context *pub,

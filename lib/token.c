@@ -2,38 +2,12 @@
 #include <string.h>
 
 #include "jwt_int.h"
+#include "tokenroll/cidr.h"
 #include "tokenroll/error.h"
+#include "tokenroll/glob.h"
 #include "tokenroll/json.h"
 #include "tokenroll/key.h"
 #include "tokenroll/token.h"
-
-static const char *const type_names[] = {"client", "admin", "relay", "server",
-                                         "pattern"};
-
-const char *tkr_subject_type_name(tkr_subject_type_t t)
-{
-    if ((unsigned)t >= sizeof(type_names) / sizeof(type_names[0]))
-        return NULL;
-    return type_names[t];
-}
-
-int tkr_subject_type_parse(const char *s, tkr_subject_type_t *t)
-{
-    unsigned i;
-
-    if (s == NULL || t == NULL)
-        return TKR_E_INVALID_ARG;
-    if (strcmp(s, "user") == 0) { /* FLARE's --user means an admin token */
-        *t = TKR_SUBJECT_ADMIN;
-        return 0;
-    }
-    for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
-        if (strcmp(s, type_names[i]) == 0) {
-            *t = (tkr_subject_type_t)i;
-            return 0;
-        }
-    return TKR_E_NOT_FOUND;
-}
 
 int tkr_uuid_v4(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
 {
@@ -41,8 +15,10 @@ int tkr_uuid_v4(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
     uint8_t b[16];
     size_t i, o = 0;
 
-    if (out == NULL || port == NULL || port->entropy == NULL)
+    if (out == NULL || port == NULL)
         return TKR_E_INVALID_ARG;
+    if (port->entropy == NULL)
+        return TKR_E_UNSUPPORTED;
     if (port->entropy(port->ctx, b, sizeof(b)) != 0)
         return TKR_E_ENTROPY;
     b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
@@ -87,8 +63,8 @@ static void string_list(tkr_jsonw_t *w, const char *key,
 }
 
 int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
-                          const tkr_token_claims_t *c, const tkr_port_t *port,
-                          char jti_out[TKR_UUID_LEN + 1])
+                          char jti_out[TKR_UUID_LEN + 1], const tkr_token_claims_t *c,
+                          const tkr_port_t *port)
 {
     char jti[TKR_UUID_LEN + 1];
     int64_t iat;
@@ -140,8 +116,8 @@ int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
 }
 
 int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
-                   mbedtls_pk_context *ca_key, const tkr_token_claims_t *c,
-                   const tkr_port_t *port, char jti_out[TKR_UUID_LEN + 1])
+                   char jti_out[TKR_UUID_LEN + 1], mbedtls_pk_context *ca_key,
+                   const tkr_token_claims_t *c, const tkr_port_t *port)
 {
     size_t len, pos, room;
     tkr_jwt_alg_t alg;
@@ -160,15 +136,106 @@ int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
     room = out_size - pos;
     if (room > TKR_JWT_PAYLOAD_MAX + 1)
         room = TKR_JWT_PAYLOAD_MAX + 1;
-    rc = tkr_token_claims_json(out + pos, room, &len, c, port, jti_out);
+    rc = tkr_token_claims_json(out + pos, room, &len, jti_out, c, port);
     if (rc != 0) {
         out[0] = '\0';
-        if (rc == TKR_E_BUFFER_TOO_SMALL && room > TKR_JWT_PAYLOAD_MAX)
-            rc = TKR_E_TOO_LARGE;
+        /* The writer counted what the claims need: past what a verifier
+         * holds they are too large, else the buffer is short by a length
+         * known now. */
+        if (rc == TKR_E_BUFFER_TOO_SMALL && len > TKR_JWT_PAYLOAD_MAX)
+            return TKR_E_TOO_LARGE;
+        if (rc == TKR_E_BUFFER_TOO_SMALL)
+            *out_len = tkr_jwt_token_len(pos, len, tkr_jwt_sig_len(ca_key, alg));
         return rc;
     }
     return tkr_jwt_sign_finish(out, out_size, out_len, pos, ca_key, alg,
                                (const uint8_t *)out + pos, len, port);
+}
+
+/* ---- checking ---- */
+
+int tkr_token_subject_check(const char *subject, tkr_subject_type_t type,
+                            tkr_diag_t *diag)
+{
+    size_t i, n = subject != NULL ? strlen(subject) : 0;
+    char why[160];
+
+    if (n == 0 || n > TKR_SUBJECT_MAX)
+        return tkr_diag(diag, TKR_E_INVALID_ARG, "sub", "must be 1..255 characters");
+    for (i = 0; i < n; i++)
+        if ((unsigned char)subject[i] < 0x20 || subject[i] == 0x7f)
+            return tkr_diag(diag, TKR_E_INVALID_ARG, "sub", "contains a control character");
+    if (type == TKR_SUBJECT_PATTERN && tkr_glob_check(subject) != 0) {
+        strcpy(why, "is not a valid glob pattern: ");
+        strncat(why, tkr_glob_problem(subject), sizeof(why) - strlen(why) - 1);
+        return tkr_diag(diag, TKR_E_INVALID_ARG, "sub", why);
+    }
+    return 0;
+}
+
+/* "base[i]" into out, without a formatter (device builds have none). */
+static void indexed_name(char out[32], const char *base, size_t i)
+{
+    char d[24];
+    size_t n = 0, k = strlen(base);
+
+    memcpy(out, base, k);
+    out[k++] = '[';
+    do {
+        d[n++] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i != 0);
+    while (n > 0)
+        out[k++] = d[--n];
+    out[k++] = ']';
+    out[k] = '\0';
+}
+
+int tkr_token_source_ips_check(const char *const *ips, size_t n, tkr_diag_t *diag)
+{
+    char name[32];
+    size_t i;
+    tkr_cidr_t c;
+
+    if (ips == NULL && n > 0)
+        return TKR_E_INVALID_ARG;
+    for (i = 0; i < n; i++)
+        if (ips[i] == NULL || tkr_cidr_parse(&c, ips[i], strlen(ips[i])) != 0) {
+            indexed_name(name, "source_ips", i);
+            return tkr_diag(diag, TKR_E_POLICY, name, "is not a CIDR");
+        }
+    return 0;
+}
+
+int tkr_token_verify(const tkr_jwt_t *jwt, tkr_ca_t *ca, int64_t now,
+                     tkr_diag_t *diag)
+{
+    tkr_jwt_rules_t rules = {TKR_CLAIM_EXP, NULL, NULL, NULL, 0};
+    tkr_jwt_alg_t alg;
+    int rc;
+
+    if (jwt == NULL || ca == NULL)
+        return TKR_E_INVALID_ARG;
+    if ((rc = tkr_key_default_alg(&ca->cert.pk, &alg)) != 0)
+        return tkr_diag(diag, rc, NULL, "the CA key cannot verify tokens");
+    rules.iss = ca->cn;
+    return tkr_jwt_verify(jwt, alg, &ca->cert.pk, &rules, now, diag);
+}
+
+int tkr_token_admits(const tkr_token_info_t *info, const char *name,
+                     tkr_subject_type_t type, tkr_diag_t *diag)
+{
+    if (info == NULL || name == NULL || type == TKR_SUBJECT_PATTERN ||
+        tkr_subject_type_name(type) == NULL)
+        return TKR_E_INVALID_ARG;
+    if (!info->has_type)
+        return tkr_diag(diag, TKR_E_CLAIM_MISSING, "subject_type", "the token names no type");
+    if (info->type != type && !(info->type == TKR_SUBJECT_PATTERN && type == TKR_SUBJECT_CLIENT))
+        return tkr_diag(diag, TKR_E_SUB, "subject_type", "the token is for another type");
+    if (info->type == TKR_SUBJECT_PATTERN ? !tkr_glob_match(info->subject, name)
+                                          : strcmp(info->subject, name) != 0)
+        return tkr_diag(diag, TKR_E_SUB, "sub", "the token is for another name");
+    return 0;
 }
 
 /* ---- reading ---- */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "tokenroll/error.h"
 
 #define CHUNK 8192u
 #define ALIGN 16u
@@ -17,6 +18,7 @@ typedef struct chunk {
 struct tkr_arena {
     chunk_t *head;
     size_t total;
+    int err;       /* why the last allocation failed */
 };
 
 /* The header is padded so the first object is ALIGN-aligned. */
@@ -46,19 +48,27 @@ void *tkr_arena_alloc(tkr_arena_t *a, size_t n)
     size_t need, size;
     unsigned char *p;
 
-    if (a == NULL || n > TKR_ARENA_MAX)
+    if (a == NULL)
         return NULL;
+    if (n > TKR_ARENA_MAX) {
+        a->err = TKR_E_TOO_LARGE;
+        return NULL;
+    }
     need = (n + ALIGN - 1) / ALIGN * ALIGN;
     if (need == 0)
         need = ALIGN;
     c = a->head;
     if (c == NULL || c->size - c->used < need) {
         size = need > CHUNK / 2 ? need : CHUNK;
-        if (a->total + size > TKR_ARENA_MAX)
+        if (a->total + size > TKR_ARENA_MAX) {
+            a->err = TKR_E_TOO_LARGE;
             return NULL;
+        }
         c = malloc(HDR + size);
-        if (c == NULL)
+        if (c == NULL) {
+            a->err = TKR_E_NO_MEMORY;
             return NULL;
+        }
         c->size = size;
         c->used = 0;
         a->total += size;
@@ -78,12 +88,26 @@ void *tkr_arena_alloc(tkr_arena_t *a, size_t n)
     return p;
 }
 
+int tkr_arena_error(const tkr_arena_t *a)
+{
+    return a != NULL && a->err != 0 ? a->err : TKR_E_NO_MEMORY;
+}
+
+const char *tkr_arena_why(int rc)
+{
+    return rc == TKR_E_TOO_LARGE ? "the document needs more memory than TKR_ARENA_MAX allows"
+                                 : "out of memory";
+}
+
 char *tkr_arena_strndup(tkr_arena_t *a, const char *s, size_t n)
 {
     char *d;
 
-    if (n == SIZE_MAX)
+    if (n == SIZE_MAX) {
+        if (a != NULL)
+            a->err = TKR_E_TOO_LARGE;
         return NULL;
+    }
     d = tkr_arena_alloc(a, n + 1);
     if (d == NULL)
         return NULL;

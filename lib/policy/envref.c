@@ -105,7 +105,7 @@ int tkr_envref_expand(char *out, size_t out_size, size_t *out_len,
 
 int tkr_envref_expand_node(char *out, size_t out_size, size_t *out_len,
                            const tkr_yaml_node_t *n, const tkr_envref_env_t *env,
-                           const char *file, const char *path, tkr_yaml_err_t *err)
+                           const char *file, const char *path, tkr_diag_t *err)
 {
     tkr_envref_t bad;
     char what[80];

@@ -69,13 +69,13 @@ typedef struct {
     const char *file;
     tkr_policy_warn_fn warn;
     void *ctx;
-    tkr_yaml_err_t *err;
+    tkr_diag_t *err;
 } env_t;
 
 static void warn(const env_t *c, const tkr_yaml_node_t *n, const char *fmt, const char *path,
                  const char *text, size_t text_len)
 {
-    tkr_yaml_err_t w;
+    tkr_diag_t w;
 
     if (c->warn == NULL)
         return;
@@ -95,7 +95,7 @@ static int check_expanded(const env_t *c, const tkr_yaml_node_t *n, const char *
     if (rc != TKR_E_BUFFER_TOO_SMALL)
         return rc;
     if ((out = malloc(len + 1)) == NULL)
-        return TKR_E_TOO_LARGE;
+        return TKR_E_NO_MEMORY;
     rc = tkr_envref_expand(out, len + 1, &len, n->str, n->len, c->env, NULL);
     if (rc == 0 && use == USE_URL && !tkr_policy_url_ok(out, len, 0)) {
         tkr_yaml_show(what, sizeof(what), out, len, 60);
@@ -141,7 +141,7 @@ static int env_str(void *ctx, const tkr_yaml_node_t *n, const char *path, int is
 
 int tkr_policy_check_env(const tkr_policy_t *p, const tkr_envref_env_t *env,
                          const char *file, tkr_policy_warn_fn warn_fn, void *ctx,
-                         tkr_yaml_err_t *err)
+                         tkr_diag_t *err)
 {
     env_t c;
 
@@ -159,7 +159,7 @@ int tkr_policy_check_env(const tkr_policy_t *p, const tkr_envref_env_t *env,
 
 int tkr_policy_webhook_url(const tkr_policy_t *p, const tkr_envref_env_t *env,
                            char *out, size_t out_size, size_t *out_len,
-                           tkr_yaml_err_t *err)
+                           tkr_diag_t *err)
 {
     static const char path[] = "notifications.channels.webhook.url";
     const tkr_yaml_node_t *n;

@@ -1,10 +1,12 @@
 /* policy_eval.c — decide an enrollment request as FLARE's certificate
  * service does (CertService.evaluate_policy), with the token's own roles
- * and source_ips claims enforced first. */
+ * and source_ips claims enforced first; and the request a token's claims
+ * make. */
 #include <string.h>
 
 #include "tokenroll/error.h"
 #include "tokenroll/policy.h"
+#include "arena.h"
 
 static int in_list(const char *const *list, size_t n, const char *s)
 {
@@ -45,19 +47,14 @@ static int rule_matches(const tkr_policy_rule_t *r, const tkr_policy_request_t *
 int tkr_policy_eval(const tkr_policy_t *p, const tkr_policy_request_t *req,
                     tkr_policy_decision_t *d)
 {
-    const char *type, *role;
+    const char *role;
     size_t i;
-    int admin;
 
-    if (p == NULL || req == NULL || d == NULL || req->name == NULL)
-        return TKR_E_INVALID_ARG;
-    type = req->type != NULL ? req->type : "client";
-    admin = strcmp(type, "admin") == 0 || strcmp(type, "user") == 0;
-    if (!admin && strcmp(type, "client") != 0 && strcmp(type, "relay") != 0 &&
-        strcmp(type, "server") != 0)
+    if (p == NULL || req == NULL || d == NULL || req->name == NULL ||
+        req->type == TKR_SUBJECT_PATTERN || tkr_subject_type_name(req->type) == NULL)
         return TKR_E_INVALID_ARG;
 
-    if (admin) {
+    if (req->type == TKR_SUBJECT_ADMIN) {
         role = req->role != NULL && req->role[0] != '\0' ? req->role : p->default_role;
         if (role == NULL ||
             !in_list((const char *const *)p->allowed_roles, p->n_allowed_roles, role))
@@ -85,4 +82,74 @@ int tkr_policy_eval(const tkr_policy_t *p, const tkr_policy_request_t *req,
         if (rule_matches(&p->rules[i], req))
             return decide(d, p->rules[i].action, p->rules[i].name, p->rules[i].message);
     return decide(d, TKR_ACTION_REJECT, "default-deny", "No matching rule found");
+}
+
+/* A claim that is a list of strings, copied into a; 0 when absent. */
+static int claim_strings(tkr_arena_t *a, const tkr_jwt_t *jwt, const char *name,
+                         const char *const **out, size_t *n, tkr_diag_t *diag)
+{
+    static const char *const none[1] = {NULL};
+    int t = tkr_jwt_claim(jwt, name), i, cnt;
+    const char **v;
+    size_t len;
+
+    *out = NULL;
+    *n = 0;
+    if (t < 0)
+        return 0;
+    if (tkr_json_type(&jwt->doc, t) != TKR_JSON_ARRAY)
+        return tkr_diag(diag, TKR_E_CLAIM_TYPE, name, "must be a list of strings");
+    cnt = tkr_json_count(&jwt->doc, t);
+    if (cnt == 0) {
+        *out = none; /* present and empty: allows nothing */
+        return 0;
+    }
+    if ((v = tkr_arena_alloc(a, (size_t)cnt * sizeof(*v))) == NULL)
+        return TKR_E_NO_MEMORY;
+    for (i = 0; i < cnt; i++) {
+        int e = tkr_json_child(&jwt->doc, t, i);
+        char *s;
+        if (tkr_json_type(&jwt->doc, e) != TKR_JSON_STRING)
+            return tkr_diag(diag, TKR_E_CLAIM_TYPE, name, "must be a list of strings");
+        /* The unescaped text is never longer than the raw one. */
+        tkr_json_raw(&jwt->doc, &len, e);
+        if ((s = tkr_arena_alloc(a, len + 1)) == NULL)
+            return TKR_E_NO_MEMORY;
+        if (tkr_json_get_str(&jwt->doc, s, len + 1, NULL, e) != 0)
+            return tkr_diag(diag, TKR_E_CLAIM_TYPE, name, "must be a list of strings");
+        v[i] = s;
+    }
+    *out = (const char *const *)v;
+    *n = (size_t)cnt;
+    return 0;
+}
+
+int tkr_policy_request_from_token(tkr_policy_request_t *req, const tkr_jwt_t *jwt,
+                                  tkr_diag_t *diag)
+{
+    tkr_arena_t *a;
+    int rc;
+
+    if (req == NULL || jwt == NULL || req->arena != NULL)
+        return TKR_E_INVALID_ARG;
+    if ((a = tkr_arena_new()) == NULL)
+        return TKR_E_NO_MEMORY;
+    req->arena = a;
+    rc = claim_strings(a, jwt, "roles", &req->token_roles, &req->n_token_roles, diag);
+    if (rc == 0)
+        rc = claim_strings(a, jwt, "source_ips", &req->token_source_ips,
+                           &req->n_token_source_ips, diag);
+    if (rc != 0)
+        tkr_policy_request_free(req);
+    return rc;
+}
+
+void tkr_policy_request_free(tkr_policy_request_t *req)
+{
+    if (req == NULL)
+        return;
+    tkr_arena_free(req->arena);
+    req->arena = NULL;
+    req->token_roles = req->token_source_ips = NULL;
+    req->n_token_roles = req->n_token_source_ips = 0;
 }

@@ -47,14 +47,12 @@ const char tkr_policy_default_yaml[] =
     "notifications:\n"
     "  enabled: false\n";
 
-#define DEFAULT_VALIDITY (7 * 86400)
-
 static const char *const default_roles[] = {"lead", "member", "org_admin"};
 
 typedef struct {
     tkr_policy_t *p;
     tkr_arena_t *a;
-    tkr_yaml_err_t *err;
+    tkr_diag_t *err;
     const char *file;
 } vctx_t;
 
@@ -141,7 +139,7 @@ static int get_str_list(vctx_t *v, const tkr_yaml_node_t *n, const char *path, c
         return bad(v, n, "%s: expected a list of strings, found %s", path, tkr_yaml_kind_name(n));
     *out = tkr_arena_alloc(v->a, (n->n ? n->n : 1) * sizeof(char *));
     if (*out == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(v->a);
     for (i = 0; i < n->n; i++) {
         const tkr_yaml_node_t *s = n->items[i];
         if (s->kind != TKR_YAML_STR)
@@ -289,7 +287,7 @@ static int match(vctx_t *v, const tkr_yaml_node_t *m, const char *path, tkr_poli
                          "to match any address", sub);
     r->source_ips = tkr_arena_alloc(v->a, n->n * sizeof(tkr_cidr_t));
     if (r->source_ips == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(v->a);
     for (i = 0; i < n->n; i++) {
         const tkr_yaml_node_t *s = n->items[i];
         if (s->kind != TKR_YAML_STR)
@@ -322,7 +320,7 @@ static int rule(vctx_t *v, const tkr_yaml_node_t *m, size_t idx, tkr_policy_rule
         (rc = get_str(v, m, "message", path, &r->message)) != 0)
         return rc;
     if (r->name == NULL && (r->name = dup(v, "unnamed")) == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(v->a);
     if ((n = tkr_yaml_get(m, "match")) != NULL) {
         snprintf(sub, sizeof(sub), "%s.match", path);
         if ((rc = match(v, n, sub, r)) != 0)
@@ -379,7 +377,7 @@ static int approval(vctx_t *v, const tkr_yaml_node_t *m)
         return bad(v, n, "approval.rules: expected a list of rules, found %s", tkr_yaml_kind_name(n));
     v->p->rules = tkr_arena_alloc(v->a, (n->n ? n->n : 1) * sizeof(tkr_policy_rule_t));
     if (v->p->rules == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(v->a);
     for (i = 0; i < n->n; i++)
         if ((rc = rule(v, n->items[i], i, &v->p->rules[i])) != 0)
             return rc;
@@ -494,15 +492,15 @@ static int build(vctx_t *v, const tkr_yaml_node_t *root)
         return rc;
     p->doc = root;
 
-    p->validity = DEFAULT_VALIDITY;
+    p->validity = TKR_POLICY_VALIDITY_DEFAULT;
     p->max_uses = 1;
     p->allowed_roles = tkr_arena_alloc(v->a, sizeof(default_roles));
     if (p->allowed_roles == NULL || (p->site_name_pattern = dup(v, "*")) == NULL ||
         (p->approval_method = dup(v, "policy")) == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(v->a);
     for (i = 0; i < 3; i++)
         if ((p->allowed_roles[i] = dup(v, default_roles[i])) == NULL)
-            return TKR_E_TOO_LARGE;
+            return tkr_arena_error(v->a);
     p->n_allowed_roles = 3;
     p->default_role = p->allowed_roles[0];
 
@@ -527,7 +525,7 @@ static int build(vctx_t *v, const tkr_yaml_node_t *root)
         return rc == 0 ? TKR_E_INVALID_ARG : rc;
     p->json = tkr_arena_alloc(v->a, len + 1);
     if (p->json == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(v->a);
     rc = tkr_yaml_to_json(p->json, len + 1, &p->json_len, root);
     if (rc != 0)
         return rc;
@@ -551,7 +549,7 @@ void tkr_policy_free(tkr_policy_t *p)
 }
 
 static int finish(tkr_policy_t *p, tkr_arena_t *a, const tkr_yaml_node_t *root,
-                  const char *file, tkr_yaml_err_t *err)
+                  const char *file, tkr_diag_t *err)
 {
     vctx_t v;
     int rc;
@@ -563,8 +561,8 @@ static int finish(tkr_policy_t *p, tkr_arena_t *a, const tkr_yaml_node_t *root,
     v.file = file;
     rc = build(&v, root);
     if (rc != 0) {
-        if (rc == TKR_E_TOO_LARGE && err != NULL && err->msg[0] == '\0')
-            tkr_yaml_set_err(err, file, 0, 0, "out of memory");
+        if ((rc == TKR_E_TOO_LARGE || rc == TKR_E_NO_MEMORY) && err != NULL && err->msg[0] == '\0')
+            tkr_yaml_set_err(err, file, 0, 0, "%s", tkr_arena_why(rc));
         tkr_arena_free(a);
         memset(p, 0, sizeof(*p));
         return rc;
@@ -574,7 +572,7 @@ static int finish(tkr_policy_t *p, tkr_arena_t *a, const tkr_yaml_node_t *root,
 }
 
 int tkr_policy_load_yaml(tkr_policy_t *p, const char *text, size_t len,
-                         const char *file, tkr_yaml_err_t *err)
+                         const char *file, tkr_diag_t *err)
 {
     tkr_yaml_doc_t doc;
     int rc;
@@ -590,7 +588,7 @@ int tkr_policy_load_yaml(tkr_policy_t *p, const char *text, size_t len,
 }
 
 int tkr_policy_load_json(tkr_policy_t *p, const tkr_json_t *doc, int t,
-                         tkr_yaml_err_t *err)
+                         tkr_diag_t *err)
 {
     tkr_arena_t *a;
     tkr_yaml_node_t *root = NULL;
@@ -603,7 +601,7 @@ int tkr_policy_load_json(tkr_policy_t *p, const tkr_json_t *doc, int t,
     tkr_policy_free(p);
     a = tkr_arena_new();
     if (a == NULL)
-        return TKR_E_TOO_LARGE;
+        return TKR_E_NO_MEMORY;
     rc = tkr_yaml_from_json(a, doc, t, &root, err);
     if (rc != 0) {
         if (err != NULL && err->msg[0] == '\0')

@@ -12,11 +12,12 @@
 
 #include "tokenroll/error.h"
 #include "tokenroll/project.h"
+#include "tokenroll/subject.h"
 #include "yaml_int.h"
 
 typedef struct {
     tkr_project_t *p;
-    tkr_yaml_err_t *err;
+    tkr_diag_t *err;
     const char *file;
     tkr_arena_t *a;
 } pctx_t;
@@ -135,11 +136,11 @@ static int participant(pctx_t *c, const tkr_yaml_node_t *m, size_t idx, tkr_part
                                           "default_host", "protocol", "api_root", "port",
                                           "overseer_end_point", "components",
                                           "connection_security", "enable_byoc", NULL};
-    static const char *const types[] = {"server", "client", "admin", "relay", "overseer", NULL};
     static const char *const roles[] = {"project_admin", "org_admin", "lead", "member", NULL};
     char path[48];
     size_t i;
     int rc, server, admin;
+    tkr_subject_type_t kind;
 
     snprintf(path, sizeof(path), "participants[%zu]", idx);
     if (m->kind != TKR_YAML_MAP)
@@ -159,7 +160,8 @@ static int participant(pctx_t *c, const tkr_yaml_node_t *m, size_t idx, tkr_part
         (rc = get_str(c, m, "org", path, 1, &pt->org)) != 0 ||
         (rc = get_str(c, m, "role", path, 0, &pt->role)) != 0)
         return rc;
-    if (!in(pt->type, strlen(pt->type), types))
+    /* The participant types, and FLARE's overseer (no token names one). */
+    if (strcmp(pt->type, "overseer") != 0 && tkr_participant_type_parse(pt->type, &kind) != 0)
         return bad(c, tkr_yaml_get(m, "type"),
                    "%s.type: unknown type \"%.40s\" (expected server, client, admin, relay or "
                    "overseer)", path, pt->type);
@@ -274,7 +276,7 @@ static int build(pctx_t *c, const tkr_yaml_node_t *root)
         return bad(c, parts, "participants: expected a list, found %s", tkr_yaml_kind_name(parts));
     p->participants = tkr_arena_alloc(c->a, (parts->n ? parts->n : 1) * sizeof(tkr_participant_t));
     if (p->participants == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(c->a);
     for (i = 0; i < parts->n; i++) {
         tkr_participant_t *pt = &p->participants[i];
         if ((rc = participant(c, parts->items[i], i, pt)) != 0)
@@ -315,7 +317,7 @@ void tkr_project_free(tkr_project_t *p)
 }
 
 int tkr_project_load(tkr_project_t *p, const char *text, size_t len,
-                     const char *file, tkr_yaml_err_t *err)
+                     const char *file, tkr_diag_t *err)
 {
     tkr_yaml_doc_t doc;
     pctx_t c;

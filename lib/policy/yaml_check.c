@@ -71,7 +71,7 @@ int tkr_yaml_walk_strings(const tkr_yaml_node_t *root, tkr_yaml_str_fn fn, void 
 typedef struct {
     unsigned flags;
     const char *file;
-    tkr_yaml_err_t *err;
+    tkr_diag_t *err;
 } rule_t;
 
 static int check_str(void *ctx, const tkr_yaml_node_t *n, const char *path, int is_key)
@@ -106,7 +106,7 @@ static int check_str(void *ctx, const tkr_yaml_node_t *n, const char *path, int 
 }
 
 int tkr_yaml_check_strings(const tkr_yaml_node_t *root, unsigned flags, const char *file,
-                           tkr_yaml_err_t *err)
+                           tkr_diag_t *err)
 {
     rule_t r;
 

@@ -60,13 +60,13 @@ int tkr_yaml_set_double(tkr_arena_t *a, tkr_ynode_t *y, double v);
 size_t tkr_py_float_repr(char out[32], double v);
 
 /* Record an error (err may be NULL). */
-void tkr_yaml_set_err(tkr_yaml_err_t *err, const char *file, int line,
+void tkr_yaml_set_err(tkr_diag_t *err, const char *file, int line,
                       int column, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /* Record a validation error at node n (or at no_node_line:1 when n is
  * NULL) and return TKR_E_POLICY: what every schema check reports. */
-int tkr_yaml_bad(tkr_yaml_err_t *err, const char *file,
+int tkr_yaml_bad(tkr_diag_t *err, const char *file,
                  const tkr_yaml_node_t *n, int no_node_line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
@@ -87,6 +87,6 @@ int tkr_yaml_walk_strings(const tkr_yaml_node_t *root, tkr_yaml_str_fn fn, void 
 
 /* Build a tree from JSON value t of doc (a token's policy claim). */
 int tkr_yaml_from_json(tkr_arena_t *a, const tkr_json_t *doc, int t,
-                       tkr_yaml_node_t **out, tkr_yaml_err_t *err);
+                       tkr_yaml_node_t **out, tkr_diag_t *err);
 
 #endif

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_int.h"
 #include "tokenroll/error.h"
-#include "utf8.h"
 #include "yaml_int.h"
 
 typedef struct {
@@ -31,53 +31,14 @@ static void put(out_t *o, const char *s, size_t n)
 
 static void putc_(out_t *o, char c) { put(o, &c, 1); }
 
-static void put_u(out_t *o, uint32_t u)
-{
-    static const char hex[] = "0123456789abcdef";
-    char e[6] = {'\\', 'u', hex[(u >> 12) & 15], hex[(u >> 8) & 15], hex[(u >> 4) & 15], hex[u & 15]};
-    put(o, e, 6);
-}
+static void put_o(void *ctx, const char *s, size_t n) { put((out_t *)ctx, s, n); }
 
 static void put_str(out_t *o, const char *s, size_t n)
 {
-    size_t i = 0, run;
-    uint32_t cp;
+    int rc = tkr_json_escape(put_o, o, s, n, 1);
 
-    putc_(o, '"');
-    while (i < n) {
-        /* Runs of plain ASCII go out in one copy. */
-        for (run = i; run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x7f &&
-                      s[run] != '"' && s[run] != '\\';
-             run++)
-            ;
-        if (run > i) {
-            put(o, s + i, run - i);
-            i = run;
-            continue;
-        }
-        if (tkr_utf8_decode(s, n, &i, &cp) != 0) {
-            o->err = TKR_E_UTF8;
-            return;
-        }
-        switch (cp) {
-        case '"': put(o, "\\\"", 2); break;
-        case '\\': put(o, "\\\\", 2); break;
-        case '\n': put(o, "\\n", 2); break;
-        case '\r': put(o, "\\r", 2); break;
-        case '\t': put(o, "\\t", 2); break;
-        case '\b': put(o, "\\b", 2); break;
-        case '\f': put(o, "\\f", 2); break;
-        default:
-            if (cp >= 0x10000) {
-                cp -= 0x10000;
-                put_u(o, 0xD800 + (cp >> 10));
-                put_u(o, 0xDC00 + (cp & 0x3FF));
-            } else {
-                put_u(o, cp);
-            }
-        }
-    }
-    putc_(o, '"');
+    if (rc != 0)
+        o->err = rc;
 }
 
 static void put_scalar(out_t *o, const tkr_yaml_node_t *n, int as_key)
@@ -175,7 +136,7 @@ int tkr_yaml_to_json(char *out, size_t out_size, size_t *out_len,
 /* path: the member path so far ("approval.rules[0].name"), for messages;
  * each level appends to it and cuts it back. */
 static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned depth,
-                     char path[TKR_YAML_PATH_MAX], tkr_yaml_node_t **out, tkr_yaml_err_t *err)
+                     char path[TKR_YAML_PATH_MAX], tkr_yaml_node_t **out, tkr_diag_t *err)
 {
     tkr_ynode_t *y;
     size_t raw_len, i, cnt, was;
@@ -189,7 +150,7 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
     }
     y = tkr_ynode_new(a, TKR_YAML_NULL, 0, 0);
     if (y == NULL)
-        return TKR_E_TOO_LARGE;
+        return tkr_arena_error(a);
     y->done = 1;
     *out = &y->n;
     switch (tkr_json_type(doc, t)) {
@@ -199,11 +160,11 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         y->n.kind = TKR_YAML_BOOL;
         return tkr_json_get_bool(doc, &c, t) == 0 ? (y->n.i = c != 0, 0) : TKR_E_JSON;
     case TKR_JSON_STRING:
-        raw = tkr_json_raw(doc, t, &raw_len);
+        raw = tkr_json_raw(doc, &raw_len, t);
         y->n.kind = TKR_YAML_STR;
         y->n.str = tkr_arena_alloc(a, raw_len + 1);
         if (y->n.str == NULL)
-            return TKR_E_TOO_LARGE;
+            return tkr_arena_error(a);
         rc = tkr_json_get_str(doc, y->n.str, raw_len + 1, &y->n.len, t);
         /* The reader refuses \u0000 as the YAML side refuses "\0"
          * (tkr_yaml_check_strings): no policy string holds NUL. */
@@ -215,16 +176,16 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         }
         return rc;
     case TKR_JSON_NUMBER:
-        raw = tkr_json_raw(doc, t, &raw_len);
+        raw = tkr_json_raw(doc, &raw_len, t);
         y->n.str = tkr_arena_strndup(a, raw, raw_len);
         y->n.len = raw_len;
         if (y->n.str == NULL)
-            return TKR_E_TOO_LARGE;
+            return tkr_arena_error(a);
         /* Python's json: a fraction or exponent makes a float. */
         if (memchr(raw, '.', raw_len) || memchr(raw, 'e', raw_len) || memchr(raw, 'E', raw_len)) {
             y->n.kind = TKR_YAML_FLOAT;
             if (tkr_yaml_set_double(a, y, strtod(y->n.str, NULL)) != 0)
-                return TKR_E_TOO_LARGE;
+                return tkr_arena_error(a);
             return 0;
         }
         y->n.kind = TKR_YAML_INT;
@@ -242,7 +203,7 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
         if (y->n.kind == TKR_YAML_MAP)
             y->n.keys = tkr_arena_alloc(a, (cnt ? cnt : 1) * sizeof(*y->n.keys));
         if (y->n.items == NULL || (y->n.kind == TKR_YAML_MAP && y->n.keys == NULL))
-            return TKR_E_TOO_LARGE;
+            return tkr_arena_error(a);
         c = t + 1;
         was = strlen(path);
         for (i = 0; i < cnt; i++) {
@@ -270,7 +231,7 @@ static int from_json(tkr_arena_t *a, const tkr_json_t *doc, int t, unsigned dept
 }
 
 int tkr_yaml_from_json(tkr_arena_t *a, const tkr_json_t *doc, int t,
-                       tkr_yaml_node_t **out, tkr_yaml_err_t *err)
+                       tkr_yaml_node_t **out, tkr_diag_t *err)
 {
     char path[TKR_YAML_PATH_MAX] = "";
 

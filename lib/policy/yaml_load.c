@@ -43,7 +43,7 @@ typedef struct {
     tkr_arena_t *arena;
     const char *file;
     const char *text;
-    tkr_yaml_err_t *err;
+    tkr_diag_t *err;
     frame_t st[TKR_YAML_DEPTH_MAX];
     size_t depth;
     anchor_t *anch;              /* open-addressing table */
@@ -71,6 +71,15 @@ static int fail(loader_t *L, int rc, int line, int column, const char *fmt, ...)
 }
 
 #define fail_node(L, rc, n, ...) fail((L), (rc), (n)->line, (n)->column, __VA_ARGS__)
+
+/* An allocation failed: out of memory (the host's fault), or past
+ * TKR_ARENA_MAX (the document's), as the arena says. */
+static int fail_mem(loader_t *L, int line, int column)
+{
+    int rc = tkr_arena_error(L->arena);
+
+    return fail(L, rc, line, column, "%s", tkr_arena_why(rc));
+}
 
 static int line_of(const yaml_mark_t *m) { return (int)(m->line + 1 > 0x7fffffff ? 0x7fffffff : m->line + 1); }
 static int col_of(const yaml_mark_t *m) { return (int)(m->column + 1 > 0x7fffffff ? 0x7fffffff : m->column + 1); }
@@ -126,7 +135,7 @@ static int anchor_add(loader_t *L, const char *name, tkr_ynode_t *node)
         L->anch = calloc(cap, sizeof(anchor_t));
         if (L->anch == NULL) {
             L->anch = prev;
-            return fail(L, TKR_E_TOO_LARGE, node->n.line, node->n.column, "out of memory");
+            return fail_mem(L, node->n.line, node->n.column);
         }
         L->anch_cap = cap;
         for (i = 0; i < old; i++)
@@ -137,7 +146,7 @@ static int anchor_add(loader_t *L, const char *name, tkr_ynode_t *node)
     s = anchor_slot(L, name);
     s->name = tkr_arena_strndup(L->arena, name, strlen(name));
     if (s->name == NULL)
-        return fail(L, TKR_E_TOO_LARGE, node->n.line, node->n.column, "out of memory");
+        return fail_mem(L, node->n.line, node->n.column);
     s->node = node;
     L->anch_n++;
     return 0;
@@ -173,7 +182,7 @@ static int frame_push_value(loader_t *L, frame_t *f, tkr_yaml_node_t *v)
         size_t cap = f->cap ? f->cap * 2 : 8;
         tkr_yaml_node_t **nv = realloc(f->v, cap * sizeof(*nv));
         if (nv == NULL)
-            return fail_node(L, TKR_E_TOO_LARGE, v, "out of memory");
+            return fail_mem(L, (v)->line, (v)->column);
         f->v = nv;
         f->cap = cap;
     }
@@ -300,7 +309,7 @@ static int map_finish(loader_t *L, frame_t *f)
     pair_t *pl = NULL;
     char **canon = NULL;
     size_t *clen = NULL, *table = NULL, np = 0, cap = 0, i, j, k, out = 0, tcap;
-    int *owned = NULL, rc = TKR_E_TOO_LARGE;
+    int *owned = NULL, rc = TKR_E_NO_MEMORY;
     uint64_t w = 1;
 
     /* The pair list PyYAML builds: merges first, then own pairs. */
@@ -345,14 +354,14 @@ static int map_finish(loader_t *L, frame_t *f)
     table = calloc(tcap, sizeof(*table));
     if (m->keys == NULL || m->items == NULL || canon == NULL || clen == NULL ||
         owned == NULL || table == NULL) {
-        fail_node(L, rc, m, "out of memory");
+        rc = fail_mem(L, m->line, m->column);
         goto out;
     }
     for (i = 0; i < np; i++) {
         size_t len = 0, slot = 0, found = 0;
         char *c = key_canon(pl[i].k, &len);
         if (c == NULL && !(pl[i].k->kind == TKR_YAML_FLOAT && isnan(pl[i].k->f))) {
-            fail_node(L, rc, m, "out of memory");
+            rc = fail_mem(L, m->line, m->column);
             goto out;
         }
         if (c != NULL) {
@@ -421,7 +430,7 @@ static int seq_finish(loader_t *L, frame_t *f)
 
     s->items = tkr_arena_alloc(L->arena, (f->n ? f->n : 1) * sizeof(*s->items));
     if (s->items == NULL)
-        return fail_node(L, TKR_E_TOO_LARGE, s, "out of memory");
+        return fail_mem(L, (s)->line, (s)->column);
     if (f->n > 0)
         memcpy(s->items, f->v, f->n * sizeof(*s->items));
     s->n = f->n;
@@ -499,7 +508,7 @@ static int collection_start(loader_t *L, const yaml_event_t *ev, tkr_yaml_kind_t
                     "nesting deeper than %d levels", TKR_YAML_DEPTH_MAX);
     y = tkr_ynode_new(L->arena, kind, line, col);
     if (y == NULL)
-        return fail(L, TKR_E_TOO_LARGE, line, col, "out of memory");
+        return fail_mem(L, line, col);
     if ((rc = register_anchor(L, anchor, y)) != 0)
         return rc;
     L->st[L->depth].node = y;
@@ -523,7 +532,7 @@ static int add_span(loader_t *L, yaml_scalar_style_t style, size_t start, size_t
         size_t cap = L->capspans ? L->capspans * 2 : 32;
         span_t *ns = realloc(L->spans, cap * sizeof(span_t));
         if (ns == NULL)
-            return fail(L, TKR_E_TOO_LARGE, 0, 0, "out of memory");
+            return fail_mem(L, 0, 0);
         L->spans = ns;
         L->capspans = cap;
     }
@@ -690,7 +699,7 @@ static int scalar(loader_t *L, const yaml_event_t *ev)
     } else if (tag_is(tag, "float")) {
         y = tkr_ynode_new(L->arena, TKR_YAML_FLOAT, line, col);
         if (y == NULL || (y->n.str = tkr_arena_strndup(L->arena, v, n)) == NULL)
-            return fail(L, TKR_E_TOO_LARGE, line, col, "out of memory");
+            return fail_mem(L, line, col);
         y->n.len = n;
         y->weight = 1 + n;
         if (tkr_yaml_set_float(L->arena, y, v, n, 1, &why) != 0)
@@ -722,7 +731,7 @@ static int scalar(loader_t *L, const yaml_event_t *ev)
     }
     y = tkr_ynode_new(L->arena, TKR_YAML_STR, line, col);
     if (y == NULL || (y->n.str = tkr_arena_strndup(L->arena, v, n)) == NULL)
-        return fail(L, TKR_E_TOO_LARGE, line, col, "out of memory");
+        return fail_mem(L, line, col);
     y->n.len = n;
     y->weight = 1 + n;
     switch (res) {
@@ -782,7 +791,7 @@ static int syntax_error(loader_t *L, const yaml_parser_t *p, size_t len)
     char msg[220];
 
     if (p->error == YAML_MEMORY_ERROR)
-        return fail(L, TKR_E_TOO_LARGE, 0, 0, "out of memory");
+        return fail_mem(L, 0, 0);
     if (p->error == YAML_READER_ERROR) {
         size_t i, off = p->problem_offset < len ? p->problem_offset : len;
         line = 1;
@@ -833,7 +842,7 @@ void tkr_yaml_free(tkr_yaml_doc_t *doc)
 }
 
 int tkr_yaml_load(tkr_yaml_doc_t *doc, const char *text, size_t len,
-                  const char *file, tkr_yaml_err_t *err)
+                  const char *file, tkr_diag_t *err)
 {
     yaml_parser_t parser;
     yaml_event_t ev;
@@ -844,7 +853,7 @@ int tkr_yaml_load(tkr_yaml_doc_t *doc, const char *text, size_t len,
 
     if (err != NULL) {
         memset(err, 0, sizeof(*err));
-        snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+        err->file = file;
     }
     if (doc == NULL || (text == NULL && len != 0))
         return TKR_E_INVALID_ARG;
@@ -860,7 +869,7 @@ int tkr_yaml_load(tkr_yaml_doc_t *doc, const char *text, size_t len,
         conv = utf16_to_utf8((const unsigned char *)text, len, &len, &bad);
         if (conv == NULL) {
             tkr_yaml_set_err(err, file, 1, 1, bad ? "invalid UTF-16 text" : "out of memory");
-            return bad ? TKR_E_YAML : TKR_E_TOO_LARGE;
+            return bad ? TKR_E_YAML : TKR_E_NO_MEMORY;
         }
         text = conv;
     }
@@ -870,7 +879,8 @@ int tkr_yaml_load(tkr_yaml_doc_t *doc, const char *text, size_t len,
             tkr_arena_free(L->arena);
         free(L);
         free(conv);
-        return TKR_E_TOO_LARGE;
+        tkr_yaml_set_err(err, file, 0, 0, "out of memory");
+        return TKR_E_NO_MEMORY;
     }
     L->file = file;
     L->text = text;

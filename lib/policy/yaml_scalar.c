@@ -734,7 +734,7 @@ size_t tkr_py_float_repr(char out[32], double v)
 
 /* ---- messages ---- */
 
-void tkr_yaml_set_err(tkr_yaml_err_t *err, const char *file, int line,
+void tkr_yaml_set_err(tkr_diag_t *err, const char *file, int line,
                       int column, const char *fmt, ...)
 {
     va_list ap;
@@ -742,7 +742,7 @@ void tkr_yaml_set_err(tkr_yaml_err_t *err, const char *file, int line,
     if (err == NULL)
         return;
     if (file != NULL)
-        snprintf(err->file, sizeof(err->file), "%s", file);
+        err->file = file;
     err->line = line;
     err->column = column;
     va_start(ap, fmt);
@@ -750,7 +750,7 @@ void tkr_yaml_set_err(tkr_yaml_err_t *err, const char *file, int line,
     va_end(ap);
 }
 
-int tkr_yaml_bad(tkr_yaml_err_t *err, const char *file,
+int tkr_yaml_bad(tkr_diag_t *err, const char *file,
                  const tkr_yaml_node_t *n, int no_node_line, const char *fmt, ...)
 {
     char msg[256];

@@ -13,7 +13,7 @@ int main(void)
 {
     static tkr_json_tok_t toks[8];
     tkr_json_t doc;
-    return tkr_json_parse(&doc, toks, 8, "{}", 2);
+    return tkr_json_parse(&doc, toks, 8, "{}", 2, NULL);
 }
 C
 # A sanitizer build's library needs the sanitizer runtime at link time.

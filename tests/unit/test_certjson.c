@@ -33,6 +33,7 @@
 static tkr_posix_t port_ctx = {TKR_LOG_ERROR, -1};
 static tkr_port_t port;
 static tkr_ca_t ca;
+static tkr_diag_t diag;
 static tkr_jwt_t jwt;
 static char scratch[SCRATCH];
 static char json[TKR_CERTJSON_MAX];
@@ -106,21 +107,22 @@ static int parse_json(size_t n)
 {
     tkr_ca_free(&ca);
     tkr_ca_init(&ca);
-    return tkr_certjson_parse(&ca, scratch, sizeof(scratch), json, n, &port);
+    tkr_diag_clear(&diag);
+    return tkr_certjson_parse(&ca, scratch, sizeof(scratch), json, n, &port, &diag);
 }
 
 static int load_dir(const char *d)
 {
     tkr_ca_free(&ca);
     tkr_ca_init(&ca);
-    return tkr_certjson_load(&ca, scratch, sizeof(scratch), d, &port);
+    tkr_diag_clear(&diag);
+    return tkr_certjson_load(&ca, scratch, sizeof(scratch), d, &port, &diag);
 }
 
 static void expect_what(const char *needle)
 {
-    assert_non_null(ca.what);
-    if (strstr(ca.what, needle) == NULL)
-        fail_msg("\"%s\" does not mention %s", ca.what, needle);
+    if (strstr(diag.msg, needle) == NULL)
+        fail_msg("\"%s\" does not mention %s", diag.msg, needle);
 }
 
 static int setup(void **state)
@@ -156,7 +158,7 @@ static void test_flare_cert_json_loads(void **state)
     assert_int_equal(mbedtls_pk_get_type(&ca.key), MBEDTLS_PK_RSA);
     assert_int_equal(mbedtls_pk_get_bitlen(&ca.key), 2048);
     assert_int_equal(tkr_key_check_pair(&ca.cert.pk, &ca.key, &port), 0);
-    assert_null(ca.what);
+    assert_string_equal(diag.msg, "");
     /* the certificate is the one FLARE also wrote as rootCA.pem */
     mbedtls_x509_crt_init(&ref);
     assert_int_equal(mbedtls_x509_crt_parse(&ref, (const unsigned char *)pem, pl + 1), 0);
@@ -202,11 +204,11 @@ static void test_flare_token_verifies_with_ca_public_key(void **state)
                                     toks[i].type));
         assert_int_equal(tkr_json_type(&jwt.doc, tkr_jwt_claim(&jwt, "policy")),
                          TKR_JSON_OBJECT);
-        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat), 0);
-        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, exp - 1), 0);
-        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, exp),
+        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat, NULL), 0);
+        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, exp - 1, NULL), 0);
+        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, exp, NULL),
                          TKR_E_EXPIRED);
-        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat - 1),
+        assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat - 1, NULL),
                          TKR_E_IAT_FUTURE);
         /* the private key held by the CA verifies as well */
         assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &ca.key), 0);
@@ -215,7 +217,7 @@ static void test_flare_token_verifies_with_ca_public_key(void **state)
     assert_true(tkr_json_str_eq(&jwt.doc, tkr_jwt_claim(&jwt, "jti"),
                                 "00000000-0000-4000-8000-000000000002"));
     rules.iss = "another_project";
-    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat), TKR_E_ISS);
+    assert_int_equal(tkr_jwt_verify(&jwt, TKR_JWT_RS256, &ca.cert.pk, &rules, iat, NULL), TKR_E_ISS);
 }
 
 /* The tokens FLARE minted with its built-in policy, same CA: signatures. */
@@ -264,7 +266,7 @@ static void test_encrypted_key_is_refused(void **state)
     expect_what("encrypted");
 }
 
-/* ---- errors, each with ca->what saying what is wrong ---- */
+/* ---- errors, each with the diagnostics saying what is wrong ---- */
 
 static void test_missing_root_pri_key_is_named(void **state)
 {
@@ -354,14 +356,16 @@ static void test_scratch_buffer_too_small_is_reported(void **state)
     tkr_ca_free(&ca);
     tkr_ca_init(&ca);
     memset(scratch, 0x55, sizeof(scratch));
-    assert_int_equal(tkr_certjson_parse(&ca, scratch, 1000, json, n, &port),
+    tkr_diag_clear(&diag);
+    assert_int_equal(tkr_certjson_parse(&ca, scratch, 1000, json, n, &port, &diag),
                      TKR_E_BUFFER_TOO_SMALL);
-    assert_non_null(ca.what);
+    assert_string_equal(diag.name, "root_cert");
+    expect_what("scratch");
     assert_true(all_zero(scratch, 1000));
     /* the size json.h documents (the text's length) is enough */
     tkr_ca_free(&ca);
     tkr_ca_init(&ca);
-    assert_int_equal(tkr_certjson_parse(&ca, scratch, n, json, n, &port), 0);
+    assert_int_equal(tkr_certjson_parse(&ca, scratch, n, json, n, &port, NULL), 0);
 }
 
 /* ---- finding the CA in a directory ---- */
@@ -436,13 +440,16 @@ static void test_load_missing_directory_is_not_found(void **state)
 {
     (void)state;
     assert_int_equal(load_dir("/nonexistent/tokenroll/ca"), TKR_E_NOT_FOUND);
-    assert_non_null(ca.what);
     expect_what("cert.json");
+    /* no CA at all is told apart by a field, never by the message */
+    assert_string_equal(diag.name, "state/cert.json");
     assert_string_equal(ca.source, "/nonexistent/tokenroll/ca");
+    assert_ptr_equal(diag.file, ca.source);
     /* an existing but empty directory: the same */
     make_dir();
     assert_int_equal(load_dir(dir), TKR_E_NOT_FOUND);
     expect_what("rootCA.pem");
+    assert_string_equal(diag.name, "state/cert.json");
     assert_string_equal(ca.source, dir);
     remove_dir();
 }
@@ -454,6 +461,7 @@ static void test_load_root_ca_key_missing_beside_pem(void **state)
     copy_in("rootCA.pem", VEC "flare/rootCA.pem");
     assert_int_equal(load_dir(dir), TKR_E_NOT_FOUND);
     expect_what("rootCA.key");
+    assert_string_equal(diag.name, "rootCA.key");
     assert_true(ends_with(ca.source, "/rootCA.key"));
     remove_dir();
 }
@@ -481,7 +489,9 @@ static void test_load_files_too_large_for_scratch_are_named(void **state)
     tkr_ca_free(&ca);
     tkr_ca_init(&ca);
     /* cert.json is ~3 KiB; 2 KiB of scratch cannot hold it */
-    assert_int_equal(tkr_certjson_load(&ca, scratch, 2048, dir, &port), TKR_E_BUFFER_TOO_SMALL);
+    tkr_diag_clear(&diag);
+    assert_int_equal(tkr_certjson_load(&ca, scratch, 2048, dir, &port, &diag),
+                     TKR_E_BUFFER_TOO_SMALL);
     expect_what("too large");
     remove_dir();
 
@@ -490,7 +500,7 @@ static void test_load_files_too_large_for_scratch_are_named(void **state)
     write_file(strcat(strcpy(json, dir), "/rootCA.pem"), big, sizeof(big));
     copy_in("rootCA.key", VEC "keys/flare_rootCA.key");
     assert_int_equal(load_dir(dir), TKR_E_BUFFER_TOO_SMALL);
-    assert_non_null(ca.what);
+    expect_what("too large");
     assert_true(ends_with(ca.source, "/rootCA.pem"));
     remove_dir();
 }
@@ -501,19 +511,19 @@ static void test_invalid_arguments(void **state)
     (void)state;
 
     memset(&bare, 0, sizeof(bare));
-    assert_int_equal(tkr_certjson_load(NULL, scratch, sizeof(scratch), "/tmp", &port),
+    assert_int_equal(tkr_certjson_load(NULL, scratch, sizeof(scratch), "/tmp", &port, NULL),
                      TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_certjson_load(&ca, NULL, sizeof(scratch), "/tmp", &port),
+    assert_int_equal(tkr_certjson_load(&ca, NULL, sizeof(scratch), "/tmp", &port, NULL),
                      TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), NULL, &port),
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), NULL, &port, NULL),
                      TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), "/tmp", NULL),
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), "/tmp", NULL, NULL),
                      TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), "/tmp", &bare),
+    assert_int_equal(tkr_certjson_load(&ca, scratch, sizeof(scratch), "/tmp", &bare, NULL),
                      TKR_E_UNSUPPORTED);
-    assert_int_equal(tkr_certjson_parse(&ca, scratch, sizeof(scratch), NULL, 0, &port),
+    assert_int_equal(tkr_certjson_parse(&ca, scratch, sizeof(scratch), NULL, 0, &port, NULL),
                      TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_ca_load_pem(&ca, NULL, 0, "x", 1, &port), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_ca_load_pem(&ca, NULL, 0, "x", 2, &port, NULL), TKR_E_INVALID_ARG);
 }
 
 int main(void)

@@ -212,7 +212,7 @@ static void test_flare_service_configuration_loads(void **state)
     static const char *const files[] = {"tests/vectors/flare/service/cert_service_config.yaml",
                                         "tests/vectors/flare/service/cert_service_minimal.yaml"};
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     const tkr_yaml_node_t *n;
     size_t i, len;
     char *text;
@@ -256,7 +256,7 @@ static void test_service_configuration_reference_expanded_where_used(void **stat
     table_t t = {kv, 0, ""};
     tkr_envref_env_t env = {table_get, &t};
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     const tkr_yaml_node_t *key, *path;
     char out[64];
     size_t len;

@@ -24,7 +24,7 @@ static tkr_json_tok_t toks[NTOK];
 
 static int parse_n(tkr_json_t *doc, const char *js, size_t len)
 {
-    return tkr_json_parse(doc, toks, NTOK, js, len);
+    return tkr_json_parse(doc, toks, NTOK, js, len, NULL);
 }
 
 static int parse(tkr_json_t *doc, const char *js)
@@ -32,18 +32,25 @@ static int parse(tkr_json_t *doc, const char *js)
     return parse_n(doc, js, strlen(js));
 }
 
-/* Parse must fail with rc; err_off must be off unless off is (size_t)-1. */
+/* Parse must fail with rc; the diagnostics' offset must be off unless off
+ * is (size_t)-1. */
 static void reject_at(const char *js, size_t len, int rc, size_t off)
 {
     tkr_json_t doc;
-    int got = parse_n(&doc, js, len);
+    tkr_diag_t d;
+    int got;
 
+    tkr_diag_clear(&d);
+    got = tkr_json_parse(&doc, toks, NTOK, js, len, &d);
     if (got != rc)
         fail_msg("\"%.*s\": expected %d (%s), got %d (%s)", (int)len, js, rc,
                  tkr_strerror(rc), got, tkr_strerror(got));
-    if (off != (size_t)-1 && doc.err_off != off)
-        fail_msg("\"%.*s\": err_off %zu, expected %zu", (int)len, js,
-                 doc.err_off, off);
+    if (off != (size_t)-1 && (!d.has_offset || d.offset != off))
+        fail_msg("\"%.*s\": offset %zu (%s), expected %zu", (int)len, js, d.offset,
+                 d.has_offset ? "set" : "unset", off);
+    /* limits have no place in the text */
+    if ((rc == TKR_E_TOO_LARGE || rc == TKR_E_JSON_TOKENS) && d.has_offset)
+        fail_msg("\"%.*s\": an offset for a size limit", (int)len, js);
 }
 
 static void reject_rc(const char *js, int rc)
@@ -168,7 +175,7 @@ static void test_parse_accepts_rfc8259_s13_array_example(void **state)
                                 "SUNNYVALE"));
     t = tkr_json_find(&doc, second, "Longitude");
     assert_int_equal(tkr_json_type(&doc, t), TKR_JSON_NUMBER);
-    raw = tkr_json_raw(&doc, t, &n);
+    raw = tkr_json_raw(&doc, &n, t);
     assert_int_equal(n, strlen("-122.026020"));
     assert_memory_equal(raw, "-122.026020", n);
     /* a fraction is a number, but not an integer */
@@ -515,13 +522,13 @@ static void test_parse_reports_too_few_tokens(void **state)
     (void)state;
 
     /* [1,2,3] needs 4 tokens */
-    assert_int_equal(tkr_json_parse(&doc, few, 3, "[1,2,3]", 7), TKR_E_JSON_TOKENS);
-    assert_int_equal(tkr_json_parse(&doc, few, 4, "[1,2,3]", 7), 0);
+    assert_int_equal(tkr_json_parse(&doc, few, 3, "[1,2,3]", 7, NULL), TKR_E_JSON_TOKENS);
+    assert_int_equal(tkr_json_parse(&doc, few, 4, "[1,2,3]", 7, NULL), 0);
     assert_int_equal(doc.ntok, 4);
     /* {"a":[1]} needs 4 tokens too: object, key, array, number */
-    assert_int_equal(tkr_json_parse(&doc, few, 3, "{\"a\":[1]}", 9),
+    assert_int_equal(tkr_json_parse(&doc, few, 3, "{\"a\":[1]}", 9, NULL),
                      TKR_E_JSON_TOKENS);
-    assert_int_equal(tkr_json_parse(&doc, few, 0, "[]", 2), TKR_E_JSON_TOKENS);
+    assert_int_equal(tkr_json_parse(&doc, few, 0, "[]", 2, NULL), TKR_E_JSON_TOKENS);
 }
 
 static void test_parse_rejects_text_over_size_limit(void **state)
@@ -548,9 +555,9 @@ static void test_parse_invalid_arguments(void **state)
     tkr_json_t doc;
     (void)state;
 
-    assert_int_equal(tkr_json_parse(NULL, toks, NTOK, "{}", 2), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_json_parse(&doc, NULL, NTOK, "{}", 2), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_json_parse(&doc, toks, NTOK, NULL, 2), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_json_parse(NULL, toks, NTOK, "{}", 2, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_json_parse(&doc, NULL, NTOK, "{}", 2, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_json_parse(&doc, toks, NTOK, NULL, 2, NULL), TKR_E_INVALID_ARG);
 }
 
 /* ---- getters ---- */
@@ -792,10 +799,10 @@ static void test_str_eq_and_raw(void **state)
     assert_false(tkr_json_str_eq(&doc, 1, NULL));
     assert_true(tkr_json_str_eq(&doc, 2, ""));
     assert_false(tkr_json_str_eq(&doc, 3, "1")); /* a number is not a string */
-    raw = tkr_json_raw(&doc, 1, &n);
+    raw = tkr_json_raw(&doc, &n, 1);
     assert_int_equal(n, 7);
     assert_memory_equal(raw, "a\\u0062", 7);
-    assert_null(tkr_json_raw(&doc, 9, &n));
+    assert_null(tkr_json_raw(&doc, &n, 9));
     assert_int_equal(n, 0);
 }
 
@@ -1046,7 +1053,7 @@ static void test_writer_buffer_too_small_is_sticky(void **state)
         if (size <= need) {
             /* the terminator needs a byte too: need + 1 is the minimum */
             assert_int_equal(tkr_jsonw_finish(&w, &len), TKR_E_BUFFER_TOO_SMALL);
-            assert_int_equal(len, 0);
+            assert_int_equal(len, need); /* what it needs, without the NUL */
             assert_int_equal(buf[0], '\0');
             assert_int_equal(buf[size], 'x'); /* nothing past the buffer */
         } else {
@@ -1066,6 +1073,13 @@ static void test_writer_buffer_too_small_is_sticky(void **state)
     tkr_jsonw_arr_end(&w);
     assert_int_equal(w.err, TKR_E_BUFFER_TOO_SMALL);
     assert_int_equal(tkr_jsonw_finish(&w, &len), TKR_E_BUFFER_TOO_SMALL);
+    assert_int_equal(len, strlen("[\"long string\",1]"));
+    assert_int_equal(buf[0], '\0');
+    /* a real error outranks the shortage: no bigger buffer would help */
+    tkr_jsonw_init(&w, buf, 4, 0);
+    tkr_jsonw_str(&w, "long string");
+    tkr_jsonw_key(&w, "k");
+    assert_int_equal(tkr_jsonw_finish(&w, &len), TKR_E_JSON);
     assert_int_equal(len, 0);
 }
 

@@ -82,7 +82,7 @@ static int select_rc(const char *kid, tkr_jwt_alg_t alg)
     int rc;
 
     mbedtls_pk_init(&pk);
-    rc = tkr_jwks_select(&set, &pk, kid, alg);
+    rc = tkr_jwks_select(&set, &pk, alg, kid);
     mbedtls_pk_free(&pk);
     return rc;
 }
@@ -204,7 +204,7 @@ static void test_rfc7517_a1_public_set_parses_and_rsa_key_selected_by_kid(void *
     assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
     assert_int_equal(tkr_jwks_count(&set), 2);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "2011-04-29", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "2011-04-29"), 0);
     assert_int_equal(mbedtls_pk_get_type(&pk), MBEDTLS_PK_RSA);
     assert_int_equal(mbedtls_pk_get_bitlen(&pk), 2048);
     assert_int_equal(tkr_key_check_alg(&pk, TKR_JWT_RS256), 0);
@@ -233,7 +233,7 @@ static void test_rfc7517_a1_rsa_key_has_rfc7638_thumbprint(void **state)
     mbedtls_pk_init(&pk);
     mbedtls_mpi_init(&n);
     mbedtls_mpi_init(&e);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "2011-04-29", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "2011-04-29"), 0);
     assert_int_equal(mbedtls_rsa_export(mbedtls_pk_rsa(pk), &n, NULL, NULL, NULL, &e), 0);
     b64_mpi(nb, sizeof(nb), &n);
     b64_mpi(eb, sizeof(eb), &e);
@@ -296,12 +296,12 @@ static void test_select_without_kid_single_usable_key(void **state)
     assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
     mbedtls_pk_init(&pk);
     mbedtls_pk_init(&ref);
-    assert_int_equal(tkr_jwks_select(&set, &pk, NULL, TKR_JWT_RS256), 0);
-    assert_int_equal(tkr_jwks_select(&set, &ref, "2011-04-29", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, NULL), 0);
+    assert_int_equal(tkr_jwks_select(&set, &ref, TKR_JWT_RS256, "2011-04-29"), 0);
     assert_true(same_public_key(&pk, &ref));
     mbedtls_pk_free(&pk);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, ""), 0);
     assert_true(same_public_key(&pk, &ref));
     /* no usable key for ES256 at all */
     assert_int_equal(select_rc(NULL, TKR_JWT_ES256), TKR_E_NOT_FOUND);
@@ -628,7 +628,7 @@ static void test_rfc7515_a3_bare_jwk_is_a_set_of_one(void **state)
     assert_int_equal(key_rc(0, &alg), 0);
     assert_int_equal(alg, TKR_JWT_ES256); /* P-256 without "alg" */
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, NULL, TKR_JWT_ES256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, NULL), 0);
     n = read_file(VEC "rfc7515/a3.jws", token, sizeof(token));
     assert_int_equal(tkr_jwt_parse(&jwt, token, n), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_ES256, &pk), 0);
@@ -648,12 +648,12 @@ static void test_rfc7517_b_rsa_key_matches_its_x5c_certificate(void **state)
     assert_int_equal(parse_file(VEC "rfc7517/b_x5c.jwk"), 0);
     mbedtls_pk_init(&pk);
     mbedtls_x509_crt_init(&crt);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "1b94c", TKR_JWT_RS256), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "1b94c"), 0);
     assert_int_equal(mbedtls_pk_get_bitlen(&pk), 2048);
     /* the certificate (standard base64 DER) holds the same public key */
     t = tkr_json_find(&set.doc, 0, "x5c");
     assert_true(t > 0);
-    raw = tkr_json_raw(&set.doc, tkr_json_child(&set.doc, t, 0), &n);
+    raw = tkr_json_raw(&set.doc, &n, tkr_json_child(&set.doc, t, 0));
     assert_int_equal(mbedtls_base64_decode(der, sizeof(der), &dl, (const unsigned char *)raw, n), 0);
     assert_int_equal(mbedtls_x509_crt_parse_der(&crt, der, dl), 0);
     assert_true(same_public_key(&pk, &crt.pk));
@@ -682,13 +682,13 @@ static void verify_via_jwks(mbedtls_pk_context *key, mbedtls_pk_context *other,
                      0);
     assert_int_equal(tkr_jwt_parse(&jwt, token, n), 0);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, jwt.kid, jwt.alg), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, jwt.alg, jwt.kid), 0);
     assert_true(same_public_key(&pk, key));
-    assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000), 0);
+    assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000, NULL), 0);
     mbedtls_pk_free(&pk);
     /* the other key of the set does not verify it */
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, "other", alg), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, alg, "other"), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, alg, &pk), TKR_E_SIGNATURE);
     mbedtls_pk_free(&pk);
 }
@@ -729,6 +729,116 @@ static void test_jwt_verified_through_jwks_form_es384(void **state)
     assert_int_equal(select_rc("p", TKR_JWT_ES256), TKR_E_KEY_ALG);
 }
 
+/* ---- no pinned algorithm: the key decides ---- */
+
+static int select_any_rc(const char *kid, tkr_jwt_alg_t *alg, mbedtls_pk_context *want)
+{
+    mbedtls_pk_context pk;
+    int rc;
+
+    *alg = TKR_JWT_ALG_UNKNOWN;
+    mbedtls_pk_init(&pk);
+    rc = tkr_jwks_select_any(&set, &pk, alg, kid);
+    if (rc == 0 && want != NULL)
+        assert_true(same_public_key(&pk, want));
+    mbedtls_pk_free(&pk);
+    return rc;
+}
+
+static void test_select_any_reports_the_algorithm_the_key_binds(void **state)
+{
+    static const char claims[] = "{\"sub\":\"device-7\",\"exp\":2000}";
+    char k[5][1024];
+    mbedtls_pk_context pk;
+    tkr_jwt_alg_t alg;
+    size_t n;
+    (void)state;
+
+    /* RFC 7517 A.1: the RSA key says "alg":"RS256"; the EC one is for
+     * encryption ("use":"enc") and so for no signature at all */
+    assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
+    assert_int_equal(select_any_rc("2011-04-29", &alg, NULL), 0);
+    assert_int_equal(alg, TKR_JWT_RS256);
+    assert_int_equal(select_any_rc("1", &alg, NULL), TKR_E_KEY_ALG);
+    assert_int_equal(select_any_rc("nope", &alg, NULL), TKR_E_NOT_FOUND);
+    /* two keys and no kid: the token must not pick */
+    assert_int_equal(select_any_rc(NULL, &alg, NULL), TKR_E_NOT_FOUND);
+    assert_int_equal(select_any_rc("", &alg, NULL), TKR_E_NOT_FOUND);
+
+    /* without "alg", each family's default (key.c's rule) */
+    jwk_of(k[0], sizeof(k[0]), &rsa_a, "r", NULL);
+    jwk_of(k[1], sizeof(k[1]), &p256_a, "p256", NULL);
+    jwk_of(k[2], sizeof(k[2]), &p384, "p384", NULL);
+    jwk_of(k[3], sizeof(k[3]), &rsa_b, "pss", "PS256");
+    jwk_of(k[4], sizeof(k[4]), &p256_b, "bad", "ES384"); /* alg of another family */
+    FMT(text, "{\"keys\":[%s,%s,%s,%s,%s]}", k[0], k[1], k[2], k[3], k[4]);
+    assert_int_equal(parse_set(text), 0);
+    assert_int_equal(select_any_rc("r", &alg, &rsa_a), 0);
+    assert_int_equal(alg, TKR_JWT_RS256);
+    assert_int_equal(select_any_rc("p256", &alg, &p256_a), 0);
+    assert_int_equal(alg, TKR_JWT_ES256);
+    assert_int_equal(select_any_rc("p384", &alg, &p384), 0);
+    assert_int_equal(alg, TKR_JWT_ES384);
+    assert_int_equal(select_any_rc("pss", &alg, &rsa_b), 0);
+    assert_int_equal(alg, TKR_JWT_PS256);
+    assert_int_equal(select_any_rc("bad", &alg, NULL), TKR_E_KEY_ALG);
+
+    /* a set of one needs no kid; the key and algorithm verify its token */
+    FMT(text, "{\"keys\":[%s]}", k[2]);
+    assert_int_equal(parse_set(text), 0);
+    assert_int_equal(tkr_jwt_sign(token, sizeof(token), &n, &p384, TKR_JWT_ES384, NULL, claims,
+                                  strlen(claims), &port),
+                     0);
+    assert_int_equal(tkr_jwt_parse(&jwt, token, n), 0);
+    mbedtls_pk_init(&pk);
+    assert_int_equal(tkr_jwks_select_any(&set, &pk, &alg, NULL), 0);
+    assert_int_equal(alg, TKR_JWT_ES384);
+    assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000, NULL), 0);
+    mbedtls_pk_free(&pk);
+
+    mbedtls_pk_init(&pk);
+    assert_int_equal(tkr_jwks_select_any(&set, NULL, &alg, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_select_any(&set, &pk, NULL, NULL), TKR_E_INVALID_ARG);
+    mbedtls_pk_free(&pk);
+}
+
+/* The one key-type rule both key.c and the JWKS code apply. */
+static void test_key_family_binding(void **state)
+{
+    static const struct {
+        tkr_key_family_t f;
+        tkr_jwt_alg_t def;
+        unsigned allows; /* bit per alg: RS256, PS256, ES256, ES384 */
+    } v[] = {
+        {TKR_KEY_FAMILY_RSA, TKR_JWT_RS256, 0x3},
+        {TKR_KEY_FAMILY_P256, TKR_JWT_ES256, 0x4},
+        {TKR_KEY_FAMILY_P384, TKR_JWT_ES384, 0x8},
+        {TKR_KEY_FAMILY_NONE, TKR_JWT_ALG_UNKNOWN, 0x0},
+    };
+    static const tkr_jwt_alg_t algs[] = {TKR_JWT_RS256, TKR_JWT_PS256, TKR_JWT_ES256,
+                                         TKR_JWT_ES384};
+    mbedtls_pk_context p521;
+    tkr_jwt_alg_t alg;
+    size_t i, j;
+    (void)state;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        assert_int_equal(tkr_key_family_alg(v[i].f), v[i].def);
+        for (j = 0; j < 4; j++)
+            assert_int_equal(tkr_key_family_allows(v[i].f, algs[j]), (v[i].allows >> j) & 1);
+        assert_int_equal(tkr_key_family_allows(v[i].f, TKR_JWT_ALG_UNKNOWN), 0);
+    }
+    assert_int_equal(tkr_key_family(&rsa_a), TKR_KEY_FAMILY_RSA);
+    assert_int_equal(tkr_key_family(&p256_a), TKR_KEY_FAMILY_P256);
+    assert_int_equal(tkr_key_family(&p384), TKR_KEY_FAMILY_P384);
+    load_key(&p521, VEC "keys/p521.pem");
+    assert_int_equal(tkr_key_family(&p521), TKR_KEY_FAMILY_NONE);
+    assert_int_equal(tkr_key_default_alg(&p521, &alg), TKR_E_KEY_ALG);
+    assert_int_equal(tkr_key_check_alg(&p521, TKR_JWT_ES256), TKR_E_KEY_ALG);
+    mbedtls_pk_free(&p521);
+    assert_int_equal(tkr_key_family(NULL), TKR_KEY_FAMILY_NONE);
+}
+
 static void test_invalid_arguments(void **state)
 {
     mbedtls_pk_context pk;
@@ -739,7 +849,7 @@ static void test_invalid_arguments(void **state)
     assert_int_equal(tkr_jwks_parse(NULL, "{}", 2), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_jwks_parse(&set, NULL, 2), TKR_E_INVALID_ARG);
     assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
-    assert_int_equal(tkr_jwks_select(&set, NULL, NULL, TKR_JWT_RS256), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_select(&set, NULL, TKR_JWT_RS256, NULL), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_jwks_key(&set, NULL, &alg, 1), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_jwks_key(&set, &pk, NULL, 1), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_jwks_count(NULL), 0);
@@ -773,6 +883,8 @@ int main(void)
         cmocka_unit_test(test_jwt_verified_through_jwks_form_ps256),
         cmocka_unit_test(test_jwt_verified_through_jwks_form_es256),
         cmocka_unit_test(test_jwt_verified_through_jwks_form_es384),
+        cmocka_unit_test(test_select_any_reports_the_algorithm_the_key_binds),
+        cmocka_unit_test(test_key_family_binding),
         cmocka_unit_test(test_invalid_arguments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,11 +17,13 @@
 
 #include <cmocka.h>
 
+#include "tokenroll/b64url.h"
 #include "tokenroll/envref.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "tokenroll/jwt.h"
 #include "tokenroll/policy.h"
+#include "policy/arena.h"
 
 static const char custom_policy[] =
     "metadata:\n"
@@ -71,7 +73,7 @@ static tkr_jwt_t jwt;
 
 static void load(tkr_policy_t *p, const char *yaml)
 {
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int rc;
 
     tkr_policy_init(p);
@@ -84,7 +86,7 @@ static void load(tkr_policy_t *p, const char *yaml)
 static void refused(const char *yaml, int rc, int line, int column, const char *what)
 {
     tkr_policy_t p;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int got;
 
     tkr_policy_init(&p);
@@ -112,7 +114,8 @@ static void decide_all(const tkr_policy_t *p, const case_t *c, size_t n)
         tkr_policy_decision_t d;
         memset(&req, 0, sizeof(req));
         req.name = c[i].name;
-        req.type = c[i].type;
+        if (c[i].type != NULL)
+            assert_int_equal(tkr_subject_type_parse(c[i].type, &req.type), 0);
         req.ip = c[i].ip;
         req.role = c[i].role;
         assert_int_equal(tkr_policy_eval(p, &req, &d), 0);
@@ -154,7 +157,7 @@ static void check_claim_equals_default(const char *vector)
     assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok)), 0);
     t = tkr_jwt_claim(&jwt, "policy");
     assert_true(t > 0);
-    raw = tkr_json_raw(&jwt.doc, t, &len);
+    raw = tkr_json_raw(&jwt.doc, &len, t);
     tkr_policy_init(&p);
     assert_int_equal(tkr_policy_load_default(&p), 0);
     assert_int_equal(p.json_len, len);
@@ -202,11 +205,11 @@ static void test_claim_loads_back_to_the_same_json_and_model(void **state)
     static tkr_json_tok_t toks[512];
     tkr_policy_t a, b;
     tkr_json_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     load(&a, custom_policy);
-    assert_int_equal(tkr_json_parse(&doc, toks, 512, a.json, a.json_len), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 512, a.json, a.json_len, NULL), 0);
     tkr_policy_init(&b);
     assert_int_equal(tkr_policy_load_json(&b, &doc, 0, &err), 0);
     assert_int_equal(a.json_len, b.json_len);
@@ -231,15 +234,15 @@ static void test_json_claim_errors_name_the_member_path(void **state)
     static tkr_json_tok_t toks[64];
     tkr_policy_t p;
     tkr_json_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     tkr_policy_init(&p);
-    assert_int_equal(tkr_json_parse(&doc, toks, 64, bad, strlen(bad)), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 64, bad, strlen(bad), NULL), 0);
     assert_int_equal(tkr_policy_load_json(&p, &doc, 0, &err), TKR_E_POLICY);
     assert_int_equal(err.line, 0);
     assert_non_null(strstr(err.msg, "token.validity"));
-    assert_int_equal(tkr_json_parse(&doc, toks, 64, bad2, strlen(bad2)), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 64, bad2, strlen(bad2), NULL), 0);
     assert_int_equal(tkr_policy_load_json(&p, &doc, 0, &err), TKR_E_POLICY);
     assert_non_null(strstr(err.msg, "approval.rules[0].action"));
     assert_null(p.arena);
@@ -529,7 +532,7 @@ static void test_eval_token_roles_and_source_ips_claims(void **state)
     assert_int_equal(tkr_policy_load_default(&p), 0);
     memset(&req, 0, sizeof(req));
     req.name = "admin@example.com";
-    req.type = "admin";
+    req.type = TKR_SUBJECT_ADMIN;
     req.role = "lead";
     req.token_roles = lead;
     req.n_token_roles = 1;
@@ -571,9 +574,11 @@ static void test_eval_token_roles_and_source_ips_claims(void **state)
     assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
     assert_int_equal(d.action, TKR_ACTION_APPROVE);
 
-    req.type = "pattern";
+    req.type = TKR_SUBJECT_PATTERN;
     assert_int_equal(tkr_policy_eval(&p, &req, &d), TKR_E_INVALID_ARG);
-    req.type = NULL;
+    req.type = (tkr_subject_type_t)7;
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), TKR_E_INVALID_ARG);
+    req.type = TKR_SUBJECT_CLIENT;
     req.name = NULL;
     assert_int_equal(tkr_policy_eval(&p, &req, &d), TKR_E_INVALID_ARG);
     tkr_policy_free(&p);
@@ -586,7 +591,7 @@ static void test_eval_token_roles_and_source_ips_claims(void **state)
 static void load_file(tkr_policy_t *p, const char *path)
 {
     char *text = read_vector(path);
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int rc;
 
     tkr_policy_init(p);
@@ -600,7 +605,7 @@ static void load_file(tkr_policy_t *p, const char *path)
 static void load_claim(tkr_policy_t *p, const char *token_path, const char **raw, size_t *len)
 {
     char *tok = read_vector(token_path);
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int t;
 
     tkr_jwt_init(&jwt);
@@ -608,7 +613,7 @@ static void load_claim(tkr_policy_t *p, const char *token_path, const char **raw
     free(tok);
     t = tkr_jwt_claim(&jwt, "policy");
     assert_true(t > 0);
-    *raw = tkr_json_raw(&jwt.doc, t, len);
+    *raw = tkr_json_raw(&jwt.doc, len, t);
     tkr_policy_init(p);
     if (tkr_policy_load_json(p, &jwt.doc, t, &err) != 0)
         fail_msg("%s: claim refused: %s", token_path, err.msg);
@@ -697,7 +702,7 @@ static void expect_row(const tkr_policy_t *p, const char *where, char *const *f)
 
     memset(&req, 0, sizeof(req));
     req.name = f[1];
-    req.type = f[2];
+    assert_int_equal(tkr_subject_type_parse(f[2], &req.type), 0);
     req.ip = dash(f[3]);
     req.role = dash(f[4]);
     assert_int_equal(tkr_policy_eval(p, &req, &d), 0);
@@ -788,11 +793,11 @@ static void claim_refused(const char *json, int rc, const char *what)
     static tkr_json_tok_t toks[128];
     tkr_policy_t p;
     tkr_json_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int got;
 
     tkr_policy_init(&p);
-    assert_int_equal(tkr_json_parse(&doc, toks, 128, json, strlen(json)), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 128, json, strlen(json), NULL), 0);
     got = tkr_policy_load_json(&p, &doc, 0, &err);
     if (got != rc || strstr(err.msg, what) == NULL)
         fail_msg("claim %s: got %d \"%s\", want %d with \"%s\"", json, got, err.msg, rc, what);
@@ -804,7 +809,7 @@ static void test_nul_is_refused_in_every_string_from_yaml_and_json(void **state)
 {
     char *seed;
     tkr_policy_t p;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     refused("metadata:\n  description: \"a\\0b\"\n", TKR_E_POLICY, 2, 16,
@@ -842,11 +847,11 @@ static void test_control_characters_round_trip_through_the_claim(void **state)
     static tkr_json_tok_t toks[64];
     tkr_policy_t a, b;
     tkr_json_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     load(&a, "metadata:\n  description: \"\\x01\\t\\e\\x7f\\u2028 \\U0001F600\"\n");
-    assert_int_equal(tkr_json_parse(&doc, toks, 64, a.json, a.json_len), 0);
+    assert_int_equal(tkr_json_parse(&doc, toks, 64, a.json, a.json_len, NULL), 0);
     tkr_policy_init(&b);
     assert_int_equal(tkr_policy_load_json(&b, &doc, 0, &err), 0);
     assert_string_equal(a.description, b.description);
@@ -876,10 +881,10 @@ static const char *table_get(void *ctx, const char *name)
 
 typedef struct {
     int n;
-    tkr_yaml_err_t w[8];
+    tkr_diag_t w[8];
 } warns_t;
 
-static void collect(void *ctx, const tkr_yaml_err_t *w)
+static void collect(void *ctx, const tkr_diag_t *w)
 {
     warns_t *ws = ctx;
     if (ws->n < 8)
@@ -906,7 +911,7 @@ static const char env_policy[] =
     "      url: \"${HOOK}\"\n";                                    /* 16:12 */
 
 static int check_with(const tkr_policy_t *p, const char *const *kv, warns_t *ws,
-                      tkr_yaml_err_t *err)
+                      tkr_diag_t *err)
 {
     table_env_t t = {kv, 0};
     tkr_envref_env_t env = {table_get, &t};
@@ -925,7 +930,7 @@ static void test_env_references_checked_expanded_and_warned(void **state)
     static const char *const empty_admin[] = {"ADMIN", "", "SMTP_HOST", "h", "HOOK", "http://h",
                                               NULL};
     tkr_policy_t p;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     warns_t ws;
 
     (void)state;
@@ -978,7 +983,7 @@ static void test_env_webhook_url_as_the_service_sends_it(void **state)
     table_env_t t = {set, 0};
     tkr_envref_env_t env = {table_get, &t};
     tkr_policy_t p;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     char url[64];
     size_t len;
 
@@ -1153,6 +1158,150 @@ static void test_glob_match_and_check(void **state)
     assert_int_equal(tkr_glob_match(NULL, "x"), 0);
 }
 
+/* ---- token claims -> request ---- */
+
+/* A compact JWS around claims (not signed: tkr_jwt_parse does not look). */
+static void parse_claims(const char *claims)
+{
+    static const char hdr[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
+    static char tok[4096];
+    size_t n, k;
+
+    assert_int_equal(tkr_b64url_encode(tok, sizeof(tok), &n, (const uint8_t *)hdr,
+                                       strlen(hdr)), 0);
+    tok[n++] = '.';
+    assert_int_equal(tkr_b64url_encode(tok + n, sizeof(tok) - n, &k, (const uint8_t *)claims,
+                                       strlen(claims)), 0);
+    n += k;
+    memcpy(tok + n, ".AAAA", 6);
+    tkr_jwt_init(&jwt);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n + 5), 0);
+}
+
+static void test_request_from_token_claims(void **state)
+{
+    tkr_policy_request_t req;
+    tkr_policy_decision_t d;
+    tkr_diag_t diag;
+    tkr_policy_t p;
+
+    (void)state;
+    load(&p, "user: {allowed_roles: [lead, member]}\n");
+    memset(&req, 0, sizeof(req));
+    parse_claims("{\"sub\":\"a@b.c\",\"roles\":[\"le\\u0061d\",\"x\"],"
+                 "\"source_ips\":[\"10.0.0.0/8\"]}");
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), 0);
+    assert_int_equal(req.n_token_roles, 2);
+    assert_string_equal(req.token_roles[0], "lead"); /* unescaped */
+    assert_string_equal(req.token_roles[1], "x");
+    assert_int_equal(req.n_token_source_ips, 1);
+    assert_string_equal(req.token_source_ips[0], "10.0.0.0/8");
+    /* the claims now decide as the service will */
+    req.name = "a@b.c";
+    req.type = TKR_SUBJECT_ADMIN;
+    req.ip = "10.1.1.1";
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
+    assert_int_equal(d.action, TKR_ACTION_APPROVE);
+    req.role = "member";
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
+    assert_string_equal(d.rule, "token-roles");
+    req.role = NULL;
+    req.ip = "192.168.0.1";
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
+    assert_string_equal(d.rule, "token-source-ips");
+    /* twice without a free is a caller error, not a leak */
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), TKR_E_INVALID_ARG);
+    tkr_policy_request_free(&req);
+    assert_null(req.arena);
+    assert_null(req.token_roles);
+    assert_null(req.token_source_ips);
+    assert_string_equal(req.name, "a@b.c"); /* the caller's fields stay */
+
+    /* absent claims stay NULL; present but empty ones allow nothing */
+    parse_claims("{\"sub\":\"s\",\"roles\":[]}");
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), 0);
+    assert_non_null(req.token_roles);
+    assert_int_equal(req.n_token_roles, 0);
+    assert_null(req.token_source_ips);
+    assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
+    assert_string_equal(d.rule, "token-roles");
+    tkr_policy_request_free(&req);
+
+    /* not lists of strings */
+    parse_claims("{\"sub\":\"s\",\"roles\":\"lead\"}");
+    tkr_diag_clear(&diag);
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, &diag), TKR_E_CLAIM_TYPE);
+    assert_string_equal(diag.name, "roles");
+    assert_null(req.arena);
+    parse_claims("{\"sub\":\"s\",\"source_ips\":[\"10.0.0.0/8\",7]}");
+    tkr_diag_clear(&diag);
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, &diag), TKR_E_CLAIM_TYPE);
+    assert_string_equal(diag.name, "source_ips");
+    assert_null(req.token_roles);
+    parse_claims("{\"sub\":\"s\",\"source_ips\":null}");
+    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), TKR_E_CLAIM_TYPE);
+    assert_int_equal(tkr_policy_request_from_token(NULL, &jwt, NULL), TKR_E_INVALID_ARG);
+    tkr_policy_free(&p);
+}
+
+static void test_ip_parse_keeps_the_written_form(void **state)
+{
+    static const uint8_t v4[4] = {192, 0, 2, 1};
+    static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+    static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static const char *const bad[] = {"", "1.2.3", "1.2.3.4.5", "1.2.3.256", "01.2.3.4",
+                                      "1.2.3.4/32", "::1%lo", "1::2::3", "12345::", ":1",
+                                      "1:", "1:2:3:4:5:6:7:8:9", "g::1", "1.2.3.4 "};
+    uint8_t a[16];
+    size_t n, i;
+
+    (void)state;
+    assert_int_equal(tkr_ip_parse(a, &n, "192.0.2.1", 9), 0);
+    assert_int_equal(n, 4);
+    assert_memory_equal(a, v4, 4);
+    /* no folding here: a certificate's SAN keeps the 16 bytes */
+    assert_int_equal(tkr_ip_parse(a, &n, "::ffff:192.0.2.1", 16), 0);
+    assert_int_equal(n, 16);
+    assert_memory_equal(a, mapped, 16);
+    assert_int_equal(tkr_ip_parse(a, &n, "2001:DB8::1", 11), 0);
+    assert_int_equal(n, 16);
+    assert_memory_equal(a, v6, 16);
+    assert_int_equal(tkr_ip_parse(a, &n, "2001:db8:0:0:0:0:0:1", 20), 0);
+    assert_memory_equal(a, v6, 16);
+    assert_int_equal(tkr_ip_parse(a, &n, "::", 2), 0);
+    assert_int_equal(n, 16);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (tkr_ip_parse(a, &n, bad[i], strlen(bad[i])) != TKR_E_POLICY)
+            fail_msg("accepted \"%s\"", bad[i]);
+    assert_int_equal(n, 0);
+    assert_int_equal(tkr_ip_parse(a, &n, "1.2.3.4\0", 8), TKR_E_POLICY);
+    assert_int_equal(tkr_ip_parse(NULL, &n, "1.2.3.4", 7), TKR_E_INVALID_ARG);
+}
+
+/* A request too big for the arena is the input's fault; a failed
+ * malloc is the host's: a service answers 413 for one and 500 for the
+ * other. */
+static void test_arena_says_why_an_allocation_failed(void **state)
+{
+    tkr_arena_t *a = tkr_arena_new();
+
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(tkr_arena_alloc(a, 100));
+    assert_null(tkr_arena_alloc(a, (size_t)TKR_ARENA_MAX + 1));
+    assert_int_equal(tkr_arena_error(a), TKR_E_TOO_LARGE);
+    assert_null(tkr_arena_alloc(a, TKR_ARENA_MAX)); /* the 100 bytes count too */
+    assert_int_equal(tkr_arena_error(a), TKR_E_TOO_LARGE);
+    assert_null(tkr_arena_strndup(a, "x", SIZE_MAX));
+    assert_int_equal(tkr_arena_error(a), TKR_E_TOO_LARGE);
+    assert_string_equal(tkr_arena_why(TKR_E_NO_MEMORY), "out of memory");
+    assert_non_null(strstr(tkr_arena_why(TKR_E_TOO_LARGE), "TKR_ARENA_MAX"));
+    tkr_arena_free(a);
+    /* no arena at all: its creation failed for want of memory */
+    assert_int_equal(tkr_arena_error(NULL), TKR_E_NO_MEMORY);
+    assert_string_equal(tkr_strerror(TKR_E_NO_MEMORY), "out of memory");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1187,6 +1336,9 @@ int main(void)
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_cidr_parse_and_format),
         cmocka_unit_test(test_glob_match_and_check),
+        cmocka_unit_test(test_request_from_token_claims),
+        cmocka_unit_test(test_ip_parse_keeps_the_written_form),
+        cmocka_unit_test(test_arena_says_why_an_allocation_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ static const char server[] =
 static void refused(const char *yaml, int rc, int line, int column, const char *what)
 {
     tkr_project_t p;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int got;
 
     tkr_project_init(&p);
@@ -69,7 +69,7 @@ static void refused_with(const char *participants, int line, int column, const c
 static void test_token_document_project_loads(void **state)
 {
     tkr_project_t p;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     tkr_project_init(&p);
@@ -126,7 +126,7 @@ static void test_full_project_with_builders_and_flare_properties(void **state)
         "    args:\n"
         "      config_folder: config\n";
     tkr_project_t p;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     tkr_project_init(&p);

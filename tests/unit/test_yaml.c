@@ -22,7 +22,7 @@
 static void expect_json(const char *yaml, const char *json)
 {
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     char out[4096];
     size_t len = 0, need = 0;
     int rc;
@@ -44,7 +44,7 @@ static void expect_json(const char *yaml, const char *json)
 static void expect_error(const char *yaml, int rc, int line, int column, const char *what)
 {
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     int got;
 
     tkr_yaml_init(&doc);
@@ -256,7 +256,7 @@ static void test_utf16_and_bom_inputs(void **state)
     static const char be[] = "\xfe\xff" "\0a\0:\0 \0\"\0\t\0\"";     /* a: "<tab>" */
     static const char lone[] = "\xff\xfe" "a\0:\0 \0\x00\xd8";          /* a lone surrogate */
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
     char out[64];
     size_t len;
 
@@ -280,7 +280,7 @@ static void test_limits_depth_size_and_expansion(void **state)
     char *deep, *laughs;
     size_t i, k = 0;
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     deep = malloc(2 * (TKR_YAML_DEPTH_MAX + 1) + 1);
@@ -364,7 +364,7 @@ static void test_check_strings_nul_and_references(void **state)
     static const char alias[] = "x: &v \"\\0\"\ny: [*v]\n";
     static const char refs[] = "u: \"${A}-${B_2}\"\nv: \"$HOME and pa$$\"\nw: [\"${x\"]\n";
     tkr_yaml_doc_t doc;
-    tkr_yaml_err_t err;
+    tkr_diag_t err;
 
     (void)state;
     expect_json(y, "{\"a\":[\"ok\",{\"b\":\"x\\u0000y\"}],\"c\":1}");

@@ -12,6 +12,9 @@
 
 /* Characters needed to encode n bytes (no terminator). */
 #define TKR_B64URL_ENCODED_LEN(n) ((((n) / 3) * 4) + (((n) % 3) ? ((n) % 3) + 1 : 0))
+/* Bytes n characters decode to, exactly (n % 4 != 1: such a length is
+ * never base64url). Sizes a buffer without a pass over the text. */
+#define TKR_B64URL_DECODED_LEN(n) (((n) / 4) * 3 + ((n) % 4 ? (n) % 4 - 1 : 0))
 /* Bytes at most produced by decoding n characters. */
 #define TKR_B64URL_DECODED_MAX(n) (((n) / 4) * 3 + 2)
 

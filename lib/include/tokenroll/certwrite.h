@@ -14,6 +14,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "port.h"
+#include "subject.h"
 
 /* usage bits */
 #define TKR_CERT_CA     0x1u  /* CA:TRUE critical, keyCertSign + cRLSign */
@@ -32,6 +33,15 @@ typedef struct {
     int64_t not_before, not_after;     /* seconds since the epoch */
     unsigned usage;                    /* TKR_CERT_* */
 } tkr_cert_spec_t;
+
+/* A participant's certificate profile, one rule for provisioning and the
+ * service: server -> serverAuth; relay -> serverAuth + clientAuth (it
+ * listens and connects); client, admin -> clientAuth. The role goes into
+ * the subject (unstructuredName) for admin only. Sets spec->usage and
+ * spec->role; TKR_E_INVALID_ARG for pattern (a family of names, never
+ * one certificate). */
+int tkr_cert_profile(tkr_cert_spec_t *spec, tkr_subject_type_t type,
+                     const char *role);
 
 /* Write the certificate as PEM into out (NUL-terminated). A not_after past
  * the issuer's own is clamped to it. */

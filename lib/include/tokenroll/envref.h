@@ -66,6 +66,6 @@ int tkr_envref_expand(char *out, size_t out_size, size_t *out_len,
  * written, and expand each value where it is used. */
 int tkr_envref_expand_node(char *out, size_t out_size, size_t *out_len,
                            const tkr_yaml_node_t *n, const tkr_envref_env_t *env,
-                           const char *file, const char *path, tkr_yaml_err_t *err);
+                           const char *file, const char *path, tkr_diag_t *err);
 
 #endif

@@ -1,8 +1,11 @@
-/* tokenroll/error.h — return codes shared by every module.
+/* tokenroll/error.h — return codes shared by every module, and the one
+ * diagnostics record.
  *
  * Every function returns 0 or one of these negative codes. The codes name
- * the *kind* of failure so a caller can decide (retry, stop, report); the
- * mbedTLS code behind a TKR_E_CRYPTO goes to the log, never to the caller. */
+ * the *kind* of failure so a caller can decide (retry, stop, report); an
+ * mbedTLS error code is never a return value: a function that takes a
+ * tkr_diag_t puts it there (diag->mbedtls) for whoever reports the
+ * failure. */
 #ifndef TOKENROLL_ERROR_H
 #define TOKENROLL_ERROR_H
 
@@ -59,5 +62,29 @@
 /* A short, fixed English name for rc; never NULL, "unknown error" for
  * codes outside the table. */
 const char *tkr_strerror(int rc);
+
+/* The detail behind a code. A function that can say more than its code
+ * takes an optional `tkr_diag_t *diag` (NULL: not wanted) as its last
+ * argument and fills it when it fails; what it does not know stays empty
+ * or zero. Clear it (tkr_diag_clear) before the call: functions only ever
+ * set fields, so a caller's own context survives nested calls. The CLI prints it, a service turns it into a JSON error, and
+ * neither parses text to decide anything. */
+typedef struct {
+    char msg[256];           /* one English sentence, "" when none */
+    char name[64];           /* the claim, key, member path or argument */
+    const char *file;        /* the input's name as the caller gave it, or
+                                NULL; points at the caller's string */
+    size_t offset;           /* byte offset in the input (has_offset) */
+    int has_offset;
+    int line, column;        /* 1-based; 0 when the input has no lines */
+    int mbedtls;             /* the last mbedTLS error code, 0 when none */
+} tkr_diag_t;
+
+/* Empty every field. Safe with NULL. */
+void tkr_diag_clear(tkr_diag_t *d);
+
+/* Set name and msg (NULL leaves a field as it is), truncated to fit.
+ * Returns rc, so a failure path reads `return tkr_diag(d, rc, ...)`. */
+int tkr_diag(tkr_diag_t *d, int rc, const char *name, const char *msg);
 
 #endif

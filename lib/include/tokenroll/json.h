@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "error.h"
 
 /* One JSON value found in the text. The layout is jsmn's token with parent
  * links, which jsmn fills in the caller's array directly (lib/json_tok.c
@@ -47,15 +48,17 @@ typedef struct {
     size_t len;
     tkr_json_tok_t *tok;     /* caller's token array */
     int ntok;                /* tokens in use */
-    size_t err_off;          /* byte offset of the first error */
+    size_t err_off;          /* the reader's record of where it stopped;
+                                callers read diag->offset */
 } tkr_json_t;
 
-/* Parse and validate js[0..len) using toks[0..max_toks). On failure
- * doc->err_off holds the offset of the offending byte.
+/* Parse and validate js[0..len) using toks[0..max_toks). On a failure
+ * inside the text, diag (may be NULL) gets the offset of the offending
+ * byte (diag->offset, has_offset).
  * TKR_E_JSON, TKR_E_JSON_DEPTH, TKR_E_JSON_DUPLICATE, TKR_E_UTF8,
  * TKR_E_JSON_TOKENS (array too small), TKR_E_TOO_LARGE (> TKR_JSON_LEN_MAX). */
 int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
-                   const char *js, size_t len);
+                   const char *js, size_t len, tkr_diag_t *diag);
 
 tkr_json_type_t tkr_json_type(const tkr_json_t *doc, int t);
 
@@ -87,8 +90,10 @@ int tkr_json_get_bool(const tkr_json_t *doc, int *v, int t);
 /* 1 when string t equals s (after unescaping), else 0. */
 int tkr_json_str_eq(const tkr_json_t *doc, int t, const char *s);
 
-/* Raw text of value t (strings without their quotes). */
-const char *tkr_json_raw(const tkr_json_t *doc, int t, size_t *len);
+/* Raw text of value t (strings without their quotes), its length in *len.
+ * Argument order, as in every reader call: the document, then outputs,
+ * then the token index, then other inputs. */
+const char *tkr_json_raw(const tkr_json_t *doc, size_t *len, int t);
 
 /* ---- writer ---- */
 
@@ -125,9 +130,11 @@ void tkr_jsonw_raw(tkr_jsonw_t *w, const char *json, size_t len);
 void tkr_jsonw_value(tkr_jsonw_t *w, const tkr_json_t *doc, int t);
 
 /* NUL-terminates and reports the length; returns the first error, e.g.
- * TKR_E_BUFFER_TOO_SMALL, TKR_E_JSON_DEPTH, or TKR_E_JSON for unbalanced or
- * mismatched nesting, a key outside an object, a value in an object without
- * its key, or a second top-level value. */
+ * TKR_E_JSON_DEPTH, or TKR_E_JSON for unbalanced or mismatched nesting, a
+ * key outside an object, a value in an object without its key, or a second
+ * top-level value; else TKR_E_BUFFER_TOO_SMALL when the buffer was short,
+ * with *out_len the length the document needs (without the NUL: give one
+ * byte more). The buffer then holds an empty string. */
 int tkr_jsonw_finish(tkr_jsonw_t *w, size_t *out_len);
 
 #endif

@@ -32,14 +32,14 @@ int tkr_jwks_parse(tkr_jwks_t *set, const char *json, size_t len);
 /* Number of keys in the set. */
 int tkr_jwks_count(const tkr_jwks_t *set);
 
-/* Select the key for a token with header kid (NULL or "" = none) and alg,
+/* Select the key for a token with alg and header kid (NULL or "" = none),
  * and load it into pk (initialised by the caller, set up here).
  * With a kid, the key with that kid is used; without, the set must hold
  * exactly one key usable for alg. TKR_E_NOT_FOUND when none fits,
  * TKR_E_KEY_ALG when the kid's key is bound to another algorithm, TKR_E_KEY
  * for malformed key material. */
 int tkr_jwks_select(const tkr_jwks_t *set, mbedtls_pk_context *pk,
-                    const char *kid, tkr_jwt_alg_t alg);
+                    tkr_jwt_alg_t alg, const char *kid);
 
 /* Like tkr_jwks_select when the caller pins no algorithm: the key is chosen
  * by kid alone (or is the only key in the set), and *alg receives the one

@@ -20,6 +20,7 @@
 #include <mbedtls/pk.h>
 
 #include "config.h"
+#include "error.h"
 #include "json.h"
 #include "port.h"
 
@@ -39,6 +40,14 @@ typedef enum {
 #define TKR_CLAIM_SUB 0x10u
 #define TKR_CLAIM_AUD 0x20u
 #define TKR_CLAIM_JTI 0x40u
+#define TKR_CLAIM_ALL 0x7Fu
+
+/* The claim a TKR_CLAIM_* bit stands for ("exp", ...); NULL unless bit is
+ * exactly one of them. */
+const char *tkr_jwt_claim_name(unsigned bit);
+/* The reverse for name[0..len); 0 when it is not a registered claim we
+ * check. */
+unsigned tkr_jwt_claim_bit(const char *name, size_t len);
 
 typedef struct {
     char header[TKR_JWT_HEADER_MAX];
@@ -87,14 +96,16 @@ int tkr_jwt_verify_sig(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
 
 /* Registered claims against rules at time now (seconds since the epoch).
  * exp/nbf/iat must be integers when present (TKR_E_CLAIM_TYPE). Valid iff
- * now < exp + leeway, now >= nbf - leeway, iat <= now + leeway. */
+ * now < exp + leeway, now >= nbf - leeway, iat <= now + leeway. A failure
+ * about one claim (missing, wrong type, expired, mismatched) names it in
+ * diag->name (diag may be NULL). */
 int tkr_jwt_check_claims(const tkr_jwt_t *jwt, const tkr_jwt_rules_t *rules,
-                         int64_t now);
+                         int64_t now, tkr_diag_t *diag);
 
 /* Signature, then claims: what a relying party should call. */
 int tkr_jwt_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
                    mbedtls_pk_context *pk, const tkr_jwt_rules_t *rules,
-                   int64_t now);
+                   int64_t now, tkr_diag_t *diag);
 
 /* Sign claims[0..claims_len) (a JSON object, used byte for byte) with key
  * under alg. Header: {"alg":..,"kid":..,"typ":"JWT"} with kid left out when
@@ -102,7 +113,9 @@ int tkr_jwt_verify(const tkr_jwt_t *jwt, tkr_jwt_alg_t alg,
  * The port supplies randomness (ECDSA, RSA blinding). out is also the only
  * workspace: header, claims and signature are built where their encodings
  * go and encoded in place, so the call needs no stack beyond a hash.
- * claims must not overlap out. */
+ * claims must not overlap out. TKR_E_BUFFER_TOO_SMALL sets *out_len to
+ * the token's length (give one byte more for the NUL) once the header
+ * fits; a buffer too small for the header itself leaves it 0. */
 int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,
                  mbedtls_pk_context *key, tkr_jwt_alg_t alg, const char *kid,
                  const char *claims, size_t claims_len,

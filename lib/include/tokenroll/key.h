@@ -14,9 +14,13 @@
 #include "jwt.h"
 #include "port.h"
 
+/* PEM input lengths, here and in every parser of tokenroll (keys, CA
+ * certificates): len counts the terminating NUL of a PEM text, as
+ * mbedTLS's parsers require; DER has no terminator. (Lengths *written*,
+ * out_len of the tkr_*_write_pem functions, never count the NUL.) */
+
 /* Parse a public key from PEM or DER: SubjectPublicKeyInfo, PKCS#1
- * RSAPublicKey, or a certificate (its key is taken). buf must hold a NUL
- * terminator counted in len for PEM, as mbedTLS requires.
+ * RSAPublicKey, or a certificate (its key is taken).
  * TKR_E_KEY when none of these parse. */
 int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len);
 
@@ -24,6 +28,23 @@ int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len)
  * The port supplies randomness where mbedTLS wants it (3.x blinding). */
 int tkr_key_parse_private(mbedtls_pk_context *pk, const uint8_t *buf,
                           size_t len, const tkr_port_t *port);
+
+/* Key families, as far as JWS cares: the rule below is written once, over
+ * families, so a loaded key (mbedTLS) and a JWK's kty/crv (before any key
+ * is built from it) obey the same binding. */
+typedef enum {
+    TKR_KEY_FAMILY_NONE = 0,     /* anything else: binds to no algorithm */
+    TKR_KEY_FAMILY_RSA,          /* RS256, PS256 */
+    TKR_KEY_FAMILY_P256,         /* ES256 */
+    TKR_KEY_FAMILY_P384          /* ES384 */
+} tkr_key_family_t;
+
+/* The family of a loaded key. */
+tkr_key_family_t tkr_key_family(const mbedtls_pk_context *pk);
+/* The family's default algorithm (RS256, ES256, ES384); UNKNOWN for NONE. */
+tkr_jwt_alg_t tkr_key_family_alg(tkr_key_family_t f);
+/* 1 when a key of family f may sign or verify under alg, else 0. */
+int tkr_key_family_allows(tkr_key_family_t f, tkr_jwt_alg_t alg);
 
 /* The algorithm a key signs with by default: RSA -> RS256, P-256 -> ES256,
  * P-384 -> ES384. TKR_E_KEY_ALG for other keys. */

@@ -47,26 +47,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cidr.h"
 #include "envref.h"
+#include "error.h"
+#include "glob.h"
 #include "json.h"
+#include "subject.h"
+#include "token.h"
 #include "yaml.h"
+
+/* token.validity when the policy does not say: 7 days, as FLARE. */
+#define TKR_POLICY_VALIDITY_DEFAULT (7 * 86400)
 
 typedef enum {
     TKR_ACTION_REJECT = 0,
     TKR_ACTION_APPROVE,
     TKR_ACTION_PENDING
 } tkr_policy_action_t;
-
-/* Address block; family 4 or 6, addr in network order (IPv4 in addr[0..4)),
- * prefix bits; host bits are zero. */
-typedef struct {
-    int family;
-    uint8_t addr[16];
-    unsigned prefix;
-} tkr_cidr_t;
-
-/* Longest text tkr_cidr_format writes, with the NUL. */
-#define TKR_CIDR_STR_MAX 48
 
 typedef struct {
     char *name;                  /* "unnamed" when the rule has none */
@@ -113,8 +110,8 @@ typedef struct {
 /* What an enrollment request presents. */
 typedef struct {
     const char *name;            /* enrollment name (site or user) */
-    const char *type;            /* client (NULL), admin (or user), relay,
-                                    server */
+    tkr_subject_type_t type;     /* client (0, the default), admin, relay,
+                                    server; never pattern */
     const char *ip;              /* source address, NULL when unknown */
     const char *role;            /* requested role (admin type), or NULL for
                                     the policy's default role */
@@ -125,6 +122,7 @@ typedef struct {
     size_t n_token_roles;
     const char *const *token_source_ips;
     size_t n_token_source_ips;
+    void *arena;                 /* storage of tkr_policy_request_from_token */
 } tkr_policy_request_t;
 
 typedef struct {
@@ -144,20 +142,21 @@ void tkr_policy_free(tkr_policy_t *p);
 int64_t tkr_policy_duration(const char *s, size_t len);
 
 /* Load and validate from YAML text (file names it in errors).
- * TKR_E_YAML / TKR_E_POLICY / TKR_E_TOO_LARGE with err filled (file, line,
+ * TKR_E_YAML / TKR_E_POLICY / TKR_E_TOO_LARGE / TKR_E_NO_MEMORY with err
+ * filled (file, pointing at the caller's file, line,
  * column, message naming the key path and what was expected: unknown
  * key, wrong type, bad duration, bad glob, bad CIDR, missing or unknown
  * action, default_role outside allowed_roles, ...). p must be initialised;
  * on failure it holds nothing. err may be NULL. */
 int tkr_policy_load_yaml(tkr_policy_t *p, const char *text, size_t len,
-                         const char *file, tkr_yaml_err_t *err);
+                         const char *file, tkr_diag_t *err);
 
 /* Load and validate the same model from JSON value t of doc (a token's
  * "policy" claim). err->line is 0; err->msg names the member path.
  * p->json is the value re-written compactly (for a claim FLARE wrote,
  * the claim's own bytes). */
 int tkr_policy_load_json(tkr_policy_t *p, const tkr_json_t *doc, int t,
-                         tkr_yaml_err_t *err);
+                         tkr_diag_t *err);
 
 /* The built-in default policy of the token-command document. */
 int tkr_policy_load_default(tkr_policy_t *p);
@@ -167,7 +166,7 @@ int tkr_policy_load_default(tkr_policy_t *p);
 extern const char tkr_policy_default_yaml[];
 
 /* A warning: where (file, line, column; 0 from a claim) and what. */
-typedef void (*tkr_policy_warn_fn)(void *ctx, const tkr_yaml_err_t *w);
+typedef void (*tkr_policy_warn_fn)(void *ctx, const tkr_diag_t *w);
 
 /* Check the environment references of a loaded policy against env (NULL:
  * nothing is set), as the service will expand them. A value the service
@@ -180,7 +179,7 @@ typedef void (*tkr_policy_warn_fn)(void *ctx, const tkr_yaml_err_t *w);
  * file names the policy in messages (NULL from a claim). 0 otherwise. */
 int tkr_policy_check_env(const tkr_policy_t *p, const tkr_envref_env_t *env,
                          const char *file, tkr_policy_warn_fn warn, void *ctx,
-                         tkr_yaml_err_t *err);
+                         tkr_diag_t *err);
 
 /* The webhook URL as a service sends to it: notifications.channels.
  * webhook.url with env's values in, NUL-terminated, checked to be http://
@@ -190,7 +189,7 @@ int tkr_policy_check_env(const tkr_policy_t *p, const tkr_envref_env_t *env,
  * err may be NULL. */
 int tkr_policy_webhook_url(const tkr_policy_t *p, const tkr_envref_env_t *env,
                            char *out, size_t out_size, size_t *out_len,
-                           tkr_yaml_err_t *err);
+                           tkr_diag_t *err);
 
 /* Decide a request. Roles first (admin type: requested role, or the
  * policy's default role, must be in allowed_roles, else reject
@@ -201,31 +200,56 @@ int tkr_policy_webhook_url(const tkr_policy_t *p, const tkr_envref_env_t *env,
  * hold wins (site_name_pattern on name; source_ips needs ip inside one,
  * an unknown ip never matches); empty match matches all; no match ->
  * reject "default-deny". d->rule and d->message point into p or to
- * static text. TKR_E_INVALID_ARG for a NULL name or an unknown type. */
+ * static text. TKR_E_INVALID_ARG for a NULL name or a type that is not a
+ * participant's (pattern). */
 int tkr_policy_eval(const tkr_policy_t *p, const tkr_policy_request_t *req,
                     tkr_policy_decision_t *d);
 
-/* Helpers shared with the service. */
-/* CIDR or bare address (a /32 or /128); host bits are cleared, IPv4-mapped
- * IPv6 blocks of prefix >= 96 become IPv4. 0 or TKR_E_POLICY. */
-int tkr_cidr_parse(tkr_cidr_t *c, const char *s, size_t len);
-/* 1 when ip (text; IPv4-mapped IPv6 counts as IPv4) is inside c, 0 when
- * not or unparsable. */
-int tkr_cidr_contains(const tkr_cidr_t *c, const char *ip);
-/* 1 when ip is an IPv4 or IPv6 address (no prefix, no zone). */
-int tkr_ip_valid(const char *ip);
-/* "10.0.0.0/8", "2001:db8::/32" (RFC 5952). TKR_E_BUFFER_TOO_SMALL below
- * TKR_CIDR_STR_MAX bytes when the text does not fit. */
-int tkr_cidr_format(char *out, size_t out_size, const tkr_cidr_t *c);
-/* Shell glob (fnmatch without flags, case-sensitive): 1 on match. */
-int tkr_glob_match(const char *pattern, const char *name);
-/* 0 when pattern is a well-formed glob (non-empty, brackets closed, no
- * trailing '\', no reversed range, no "[^" or "[:class:]"); TKR_E_POLICY
- * otherwise. */
-int tkr_glob_check(const char *pattern);
-/* Why tkr_glob_check refused pattern (a fixed English sentence). */
-const char *tkr_glob_problem(const char *pattern);
-
 const char *tkr_policy_action_name(tkr_policy_action_t a);
+
+/* The token's side of a request: its roles and source_ips claims, copied
+ * unescaped into storage req owns (tkr_policy_request_free releases it).
+ * An absent claim leaves the field NULL; a present but empty one is
+ * non-NULL with a count of 0. name, type, ip and role stay the caller's:
+ * the service takes them from the request, checked against the token.
+ * TKR_E_CLAIM_TYPE with diag name "roles" or "source_ips" when a claim is
+ * not a list of strings; TKR_E_NO_MEMORY. req must be zeroed or filled by
+ * the caller, with arena NULL. */
+int tkr_policy_request_from_token(tkr_policy_request_t *req, const tkr_jwt_t *jwt,
+                                  tkr_diag_t *diag);
+/* Releases what tkr_policy_request_from_token copied; the token fields
+ * are NULL again. */
+void tkr_policy_request_free(tkr_policy_request_t *req);
+
+/* ---- minting under a policy ---- */
+
+/* An admin's choices for one mint (the flags of `token generate`, the
+ * fields of POST /api/v1/token), before the policy has its say. */
+typedef struct {
+    tkr_subject_type_t type;
+    const char *role;            /* admin: the requested role; NULL = the
+                                    policy's default_role, else "lead" */
+    int64_t validity;            /* seconds; 0 = the policy's token.validity */
+    const char *const *source_ips; /* NULL/0: no source_ips claim */
+    size_t n_source_ips;
+} tkr_mint_request_t;
+
+/* The mint-time rules, so no token is signed that the service would
+ * refuse: a role only for admin tokens (TKR_E_INVALID_ARG, diag name
+ * "role"), one the policy's allowed_roles holds (TKR_E_POLICY, diag name
+ * "role"); source_ips all CIDRs (TKR_E_POLICY, diag name "source_ips[i]");
+ * validity >= 0 (TKR_E_INVALID_ARG, "validity"). Fills c's type, roles,
+ * source_ips, validity, policy and max_uses; subject, issuer, jti and
+ * issued_at stay the caller's. r->role is resolved in place and c->roles
+ * points at it: r must outlive c. */
+int tkr_policy_mint_claims(tkr_token_claims_t *c, tkr_mint_request_t *r,
+                           const tkr_policy_t *p, tkr_diag_t *diag);
+
+/* One subject under the same rules: tkr_token_subject_check, then the
+ * policy's site.name_pattern for a token that names one site (client,
+ * relay, server): a token for any other site could never be used.
+ * TKR_E_POLICY with diag name "sub" when the pattern refuses it. */
+int tkr_policy_mint_subject(const tkr_policy_t *p, tkr_subject_type_t type,
+                            const char *subject, tkr_diag_t *diag);
 
 #endif

@@ -46,6 +46,6 @@ void tkr_project_free(tkr_project_t *p);
  * with err (file, line, column, message). p must be initialised; on
  * failure it holds nothing. */
 int tkr_project_load(tkr_project_t *p, const char *text, size_t len,
-                     const char *file, tkr_yaml_err_t *err);
+                     const char *file, tkr_diag_t *err);
 
 #endif

@@ -1,5 +1,8 @@
 /* tokenroll/token.h — FLARE enrollment tokens (DESIGN.md, "Enrollment
- * token"): minting on the admin side, reading on the service side.
+ * token"): minting on the admin side, verifying against the root CA and
+ * reading on the service side, one implementation for the admin commands,
+ * the service and the device. The rules that need a policy (role, site
+ * pattern, validity) are tokenroll/policy.h's tkr_policy_mint_*.
  *
  * Claims, in this order: jti, sub, iat, exp, iss, subject_type, policy,
  * max_uses, roles, source_ips — compact, ASCII-escaped JSON, exactly as
@@ -13,16 +16,11 @@
 
 #include <mbedtls/pk.h>
 
+#include "certjson.h"
+#include "error.h"
 #include "jwt.h"
 #include "port.h"
-
-typedef enum {
-    TKR_SUBJECT_CLIENT = 0,
-    TKR_SUBJECT_ADMIN,
-    TKR_SUBJECT_RELAY,
-    TKR_SUBJECT_SERVER,
-    TKR_SUBJECT_PATTERN
-} tkr_subject_type_t;
+#include "subject.h"
 
 #define TKR_UUID_LEN 36
 
@@ -42,7 +40,8 @@ typedef struct {
     size_t n_source_ips;
 } tkr_token_claims_t;
 
-/* Random UUID v4 (RFC 9562 §5.4) from the port's entropy, lowercase. */
+/* Random UUID v4 (RFC 9562 §5.4) from the port's entropy, lowercase.
+ * TKR_E_UNSUPPORTED without an entropy hook, TKR_E_ENTROPY when it fails. */
 int tkr_uuid_v4(char out[TKR_UUID_LEN + 1], const tkr_port_t *port);
 
 /* 1 when s is a canonical lowercase-or-uppercase 8-4-4-4-12 UUID. */
@@ -50,22 +49,54 @@ int tkr_uuid_valid(const char *s);
 
 /* Write the claims JSON (no signing): what tkr_token_mint signs. */
 int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
-                          const tkr_token_claims_t *c, const tkr_port_t *port,
-                          char jti_out[TKR_UUID_LEN + 1]);
+                          char jti_out[TKR_UUID_LEN + 1], const tkr_token_claims_t *c,
+                          const tkr_port_t *port);
 
 /* Mint a token signed by the CA key (RS256 for RSA, ES256/ES384 for EC).
- * jti_out (may be NULL) receives the token id. */
+ * jti_out (may be NULL) receives the token id. TKR_E_TOO_LARGE when the
+ * claims pass TKR_JWT_PAYLOAD_MAX; TKR_E_BUFFER_TOO_SMALL with *out_len
+ * the token's length, as tkr_jwt_sign reports it. */
 int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
-                   mbedtls_pk_context *ca_key, const tkr_token_claims_t *c,
-                   const tkr_port_t *port, char jti_out[TKR_UUID_LEN + 1]);
+                   char jti_out[TKR_UUID_LEN + 1], mbedtls_pk_context *ca_key,
+                   const tkr_token_claims_t *c, const tkr_port_t *port);
 
-/* "client", "admin", ... ; and the reverse, which also accepts "user" for
- * admin. -1 for unknown names. */
-const char *tkr_subject_type_name(tkr_subject_type_t t);
-int tkr_subject_type_parse(const char *s, tkr_subject_type_t *t);
+/* Longest subject: FLARE's names and e-mails, and a certificate CN. */
+#define TKR_SUBJECT_MAX 255
 
-/* The claims of a parsed enrollment token, as views into jwt->doc. */
-typedef struct {
+/* The subject a token may name: 1..TKR_SUBJECT_MAX bytes, no control
+ * character, and for TKR_SUBJECT_PATTERN a well-formed glob. Checked when
+ * minting, so no token is signed that the service would refuse.
+ * TKR_E_INVALID_ARG with diag->name "sub" and diag->msg the problem
+ * ("must be 1..255 characters", "contains a control character", "is not
+ * a valid glob pattern: <why>"). */
+int tkr_token_subject_check(const char *subject, tkr_subject_type_t type,
+                            tkr_diag_t *diag);
+
+/* Every entry a CIDR or an address (what the source_ips claim holds).
+ * TKR_E_POLICY with diag->name "source_ips[i]" for the first that is not. */
+int tkr_token_source_ips_check(const char *const *ips, size_t n,
+                               tkr_diag_t *diag);
+
+/* An enrollment token against the project's root CA: the signature under
+ * the CA key's algorithm (RS256 for RSA, ES256/ES384 for EC), iss equal to
+ * the CA's CN, exp present and now < exp. No enrollment state is looked
+ * at: call this before revealing anything about a token. Codes as
+ * tkr_jwt_verify's; diag->name names the claim at fault. */
+int tkr_token_verify(const tkr_jwt_t *jwt, tkr_ca_t *ca, int64_t now,
+                     tkr_diag_t *diag);
+
+/* Whether a token admits participant `name` of type `type` (never
+ * pattern): a pattern token any client whose name its glob matches; any
+ * other token exactly its own subject and type. TKR_E_SUB with diag->name
+ * "subject_type" when the type differs, "sub" when the name does;
+ * TKR_E_CLAIM_MISSING ("subject_type") for a token without a type. */
+struct tkr_token_info;
+int tkr_token_admits(const struct tkr_token_info *info, const char *name,
+                     tkr_subject_type_t type, tkr_diag_t *diag);
+
+/* The claims of a parsed enrollment token: the short strings copied, the
+ * rest as token indexes into jwt->doc (valid while jwt is). */
+typedef struct tkr_token_info {
     char jti[64];
     char subject[256];
     char issuer[256];
@@ -82,8 +113,9 @@ typedef struct {
 } tkr_token_info_t;
 
 /* Read a token's claims (no signature check: call tkr_jwt_verify first
- * where it matters). TKR_E_CLAIM_TYPE for claims of the wrong type,
- * TKR_E_CLAIM_MISSING when jti or sub is absent. */
+ * where it matters). TKR_E_CLAIM_TYPE for claims of the wrong type (a
+ * string too long for its field included), TKR_E_CLAIM_MISSING when jti
+ * or sub is absent. */
 int tkr_token_read(tkr_token_info_t *info, const tkr_jwt_t *jwt);
 
 #endif

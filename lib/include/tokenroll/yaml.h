@@ -27,17 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 /* Limits (TKR_YAML_LEN_MAX, TKR_YAML_DEPTH_MAX, TKR_YAML_EXPANDED_MAX): config.h. */
 #include "config.h"
-
-/* Where a problem is: file, 1-based line and column, and what is wrong.
- * line and column are 0 when the input has no lines (a JSON claim). */
-typedef struct {
-    char file[256];
-    int line;
-    int column;
-    char msg[256];
-} tkr_yaml_err_t;
 
 typedef enum {
     TKR_YAML_NULL = 1,
@@ -81,10 +73,12 @@ void tkr_yaml_free(tkr_yaml_doc_t *doc);
  * TKR_E_YAML (syntax, with err), TKR_E_POLICY (a date, a non-scalar key,
  * a duplicate key or anchor, an unsupported tag, a recursive alias, more
  * than one document, ...), TKR_E_TOO_LARGE (text over TKR_YAML_LEN_MAX,
- * nesting over TKR_YAML_DEPTH_MAX, expansion over TKR_YAML_EXPANDED_MAX),
- * TKR_E_INVALID_ARG. err may be NULL. On failure doc holds nothing. */
+ * nesting over TKR_YAML_DEPTH_MAX, expansion over TKR_YAML_EXPANDED_MAX,
+ * a tree over TKR_ARENA_MAX), TKR_E_NO_MEMORY (the host ran out),
+ * TKR_E_INVALID_ARG. err (may be NULL) gets line, column and message, and
+ * err->file points at file. On failure doc holds nothing. */
 int tkr_yaml_load(tkr_yaml_doc_t *doc, const char *text, size_t len,
-                  const char *file, tkr_yaml_err_t *err);
+                  const char *file, tkr_diag_t *err);
 
 /* Value of key in a MAP node (a string key), or NULL. */
 const tkr_yaml_node_t *tkr_yaml_get(const tkr_yaml_node_t *map, const char *key);
@@ -115,6 +109,6 @@ int tkr_yaml_to_json(char *out, size_t out_size, size_t *out_len,
  * short, and the strict JSON reader refuses \u0000, so a token's policy
  * claim holding one could never be read back. */
 int tkr_yaml_check_strings(const tkr_yaml_node_t *root, unsigned flags,
-                           const char *file, tkr_yaml_err_t *err);
+                           const char *file, tkr_diag_t *err);
 
 #endif

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "tokenroll/error.h"
-#include "tokenroll/policy.h"
+#include "tokenroll/glob.h"
 #include "utf8.h"
 
 /* Next character of s at *i (a code point, or a stray byte). */

@@ -8,11 +8,10 @@
  * the IPv4 address: a dual-stack socket reports IPv4 clients that way, and
  * a policy's 10.0.0.0/8 must still match them; a mapped block of prefix
  * 96 or more becomes the IPv4 block. Zone indexes (%eth0) are refused. */
-#include <stdio.h>
 #include <string.h>
 
 #include "tokenroll/error.h"
-#include "tokenroll/policy.h"
+#include "tokenroll/cidr.h"
 #include "utf8.h"
 
 static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -115,20 +114,35 @@ assemble:
     return 0;
 }
 
+int tkr_ip_parse(uint8_t out[16], size_t *out_len, const char *s, size_t len)
+{
+    if (out == NULL || out_len == NULL || s == NULL)
+        return TKR_E_INVALID_ARG;
+    *out_len = 0;
+    if (len == 0 || len > 45 || memchr(s, '\0', len) != NULL)
+        return TKR_E_POLICY;
+    if (memchr(s, ':', len) == NULL) {
+        memset(out, 0, 16);
+        if (parse_v4(s, len, out) != 0)
+            return TKR_E_POLICY;
+        *out_len = 4;
+        return 0;
+    }
+    if (parse_v6(s, len, out) != 0)
+        return TKR_E_POLICY;
+    *out_len = 16;
+    return 0;
+}
+
 /* An address: family 4 or 6, IPv4-mapped IPv6 folded into IPv4. */
 static int parse_addr(const char *s, size_t n, int *family, uint8_t a[16])
 {
-    if (n == 0 || n > 45)
+    size_t len;
+
+    if (tkr_ip_parse(a, &len, s, n) != 0)
         return -1;
-    if (memchr(s, ':', n) == NULL) {
-        memset(a, 0, 16);
-        *family = 4;
-        return parse_v4(s, n, a);
-    }
-    if (parse_v6(s, n, a) != 0)
-        return -1;
-    *family = 6;
-    if (memcmp(a, mapped_prefix, 12) == 0) {
+    *family = len == 4 ? 4 : 6;
+    if (len == 16 && memcmp(a, mapped_prefix, 12) == 0) {
         memmove(a, a + 12, 4);
         memset(a + 4, 0, 12);
         *family = 4;
@@ -149,7 +163,7 @@ static void mask(uint8_t a[16], unsigned prefix)
 int tkr_cidr_parse(tkr_cidr_t *c, const char *s, size_t len)
 {
     const char *slash;
-    size_t alen, i;
+    size_t alen, i, n;
     unsigned prefix = 0, max;
     int family, has_prefix = 0, mapped = 0;
     uint8_t a[16];
@@ -172,18 +186,11 @@ int tkr_cidr_parse(tkr_cidr_t *c, const char *s, size_t len)
         }
         has_prefix = 1;
     }
-    if (memchr(s, ':', alen) != NULL) {
-        /* Parsed unfolded first: the prefix counts IPv6 bits. */
-        if (alen > 45 || parse_v6(s, alen, a) != 0)
-            return TKR_E_POLICY;
-        family = 6;
-        mapped = memcmp(a, mapped_prefix, 12) == 0;
-    } else {
-        memset(a, 0, 16);
-        if (parse_v4(s, alen, a) != 0)
-            return TKR_E_POLICY;
-        family = 4;
-    }
+    /* Parsed unfolded first: the prefix counts IPv6 bits. */
+    if (tkr_ip_parse(a, &n, s, alen) != 0)
+        return TKR_E_POLICY;
+    family = n == 4 ? 4 : 6;
+    mapped = family == 6 && memcmp(a, mapped_prefix, 12) == 0;
     max = family == 4 ? 32 : 128;
     if (!has_prefix)
         prefix = max;
@@ -222,17 +229,36 @@ int tkr_ip_valid(const char *ip)
     return ip != NULL && parse_addr(ip, strlen(ip), &family, a) == 0;
 }
 
+/* Decimal or lowercase hex digits of v at buf[k..]; returns the new k. */
+static size_t put_num(char *buf, size_t k, unsigned v, unsigned base)
+{
+    char d[8];
+    size_t n = 0;
+
+    do {
+        d[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v != 0);
+    while (n > 0)
+        buf[k++] = d[--n];
+    return k;
+}
+
 int tkr_cidr_format(char *out, size_t out_size, const tkr_cidr_t *c)
 {
     char buf[64];
     size_t k = 0;
     int i, best = -1, best_len = 0, run = -1, len = 0;
 
-    if (out == NULL || c == NULL || (c->family != 4 && c->family != 6))
+    if (out == NULL || c == NULL || (c->family != 4 && c->family != 6) ||
+        c->prefix > (c->family == 4 ? 32u : 128u))
         return TKR_E_INVALID_ARG;
     if (c->family == 4) {
-        k = (size_t)snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", c->addr[0], c->addr[1],
-                             c->addr[2], c->addr[3], c->prefix);
+        for (i = 0; i < 4; i++) {
+            if (i > 0)
+                buf[k++] = '.';
+            k = put_num(buf, k, c->addr[i], 10);
+        }
     } else {
         /* RFC 5952 §4: the longest run (>= 2) of zero groups becomes "::". */
         for (i = 0; i <= 8; i++) {
@@ -253,19 +279,21 @@ int tkr_cidr_format(char *out, size_t out_size, const tkr_cidr_t *c)
         }
         for (i = 0; i < 8; i++) {
             if (i == best) {
-                k += (size_t)snprintf(buf + k, sizeof(buf) - k, "::");
+                buf[k++] = ':';
+                buf[k++] = ':';
                 i += best_len - 1;
                 continue;
             }
             if (i > 0 && i != best + best_len)
                 buf[k++] = ':';
-            k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%x",
-                                  (unsigned)(c->addr[2 * i] << 8 | c->addr[2 * i + 1]));
+            k = put_num(buf, k, (unsigned)(c->addr[2 * i] << 8 | c->addr[2 * i + 1]), 16);
         }
-        k += (size_t)snprintf(buf + k, sizeof(buf) - k, "/%u", c->prefix);
     }
+    buf[k++] = '/';
+    k = put_num(buf, k, c->prefix, 10);
     if (k + 1 > out_size)
         return TKR_E_BUFFER_TOO_SMALL;
-    memcpy(out, buf, k + 1);
+    memcpy(out, buf, k);
+    out[k] = '\0';
     return 0;
 }
