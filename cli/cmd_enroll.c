@@ -157,6 +157,24 @@ static void print_json(const tkr_enroll_result_t *res)
         printf("%s\n", buf);
 }
 
+/* What to do next, as the token-command document's troubleshooting says. */
+static void print_hint(int rc, int code)
+{
+    const char *h = NULL;
+
+    if (code == EXIT_UNREACHABLE)
+        h = "Verify network connectivity to the certificate service and its URL "
+            "(--service, NVFLARE_CERT_SERVICE_URL, startup/enrollment.json).";
+    else if (rc == TKR_E_EXPIRED || rc == TKR_E_NOT_YET_VALID || rc == TKR_E_IAT_FUTURE)
+        h = "Check that this machine's clock is synchronized; 'tokenroll token info -t TOKEN' "
+            "shows the token's validity; an expired token needs a new one from the admin.";
+    else if (rc == TKR_E_SUB)
+        h = "The token must name this participant (its subject and type); ask the admin "
+            "for a token for this name, or give --name.";
+    if (h != NULL)
+        fprintf(stderr, "%s\n", h);
+}
+
 static tkr_enroll_t ws; /* large: static, as on a device */
 
 int cmd_enroll(int argc, char **argv)
@@ -310,5 +328,6 @@ int cmd_enroll(int argc, char **argv)
     }
     if (code == EXIT_FAILED)
         cli_fail("%s", res.message[0] ? res.message : tkr_strerror(rc));
+    print_hint(rc, code);
     return code;
 }
