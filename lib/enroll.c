@@ -196,7 +196,7 @@ int tkr_enroll_check_cert(const char *cert_pem, mbedtls_x509_crt *root,
     uint32_t flags = 0;
     int rc;
 
-    if (cert_pem == NULL || root == NULL || key == NULL || name == NULL)
+    if (cert_pem == NULL || root == NULL || key == NULL)
         return TKR_E_INVALID_ARG;
     mbedtls_x509_crt_init(&crt);
     if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert_pem,
@@ -219,7 +219,7 @@ int tkr_enroll_check_cert(const char *cert_pem, mbedtls_x509_crt *root,
         rc = TKR_E_KEY_MISMATCH;
         goto out;
     }
-    rc = cn_is(&crt, name) ? 0 : TKR_E_SUB;
+    rc = name == NULL || cn_is(&crt, name) ? 0 : TKR_E_SUB;
 out:
     mbedtls_x509_crt_free(&crt);
     return rc;
@@ -767,10 +767,12 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
         }
     }
     base = base_of(type);
-    if (name != NULL && already(e, cfg, name, base, now, port)) {
+    /* With no name given and no token to read it from, a certificate that
+     * chains to our root and holds our key is ours, whatever it names. */
+    if ((name != NULL || cfg->token == NULL) && already(e, cfg, name, base, now, port)) {
         file_name(f, base, ".crt");
         memcpy(res->cert_path, path_of(e, cfg->dir, f), sizeof(res->cert_path));
-        if (name != res->name)
+        if (name != NULL && name != res->name)
             memcpy(res->name, name, strlen(name) < sizeof(res->name) ? strlen(name) + 1 : 1);
         res->outcome = TKR_ENROLL_ALREADY;
         say(e, port, TKR_LOG_INFO, "Already enrolled. Certificate: ", res->cert_path, "");

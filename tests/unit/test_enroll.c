@@ -483,10 +483,14 @@ static void test_already_enrolled_sends_nothing(void **state)
     put(&m, "kit/client.crt", leaf_pem);
     put(&m, "kit/client.key", leaf_key);
     m.now = (int64_t)time(NULL);
-    /* No token needed once enrolled. */
+    /* No token needed once enrolled, and without a name the certificate
+     * that chains and holds our key is ours; another name is not. */
     assert_int_equal(run(&m, &port, &res, "site-1", NULL, NULL), 0);
     assert_int_equal(res.outcome, TKR_ENROLL_ALREADY);
     assert_string_equal(res.cert_path, "kit/client.crt");
+    assert_int_equal(run(&m, &port, &res, NULL, NULL, NULL), 0);
+    assert_int_equal(res.outcome, TKR_ENROLL_ALREADY);
+    assert_int_equal(run(&m, &port, &res, "site-2", NULL, NULL), TKR_E_NOT_FOUND);
     assert_int_equal(m.connects, 0);
     /* Expired by the clock, or another key: not enrolled (the token is
      * then needed, and missing). */

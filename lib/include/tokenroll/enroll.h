@@ -3,8 +3,9 @@
  *
  * tkr_enroll_run:
  *   1. Already enrolled? <base>.crt chains to rootCA.pem, holds the key in
- *      <base>.key, names us and is valid by the port clock: report it and
- *      send nothing. (A commit left half-applied by a power cut is first
+ *      <base>.key, names us (when neither the configuration nor a token
+ *      says who we are, any name) and is valid by the port clock: report it
+ *      and send nothing. (A commit left half-applied by a power cut is first
  *      rolled forward, see below.)
  *   2. Before any traffic the token must decode, be unexpired by the port
  *      clock and name us (sub == name, or sub a glob matching name for a
@@ -176,8 +177,8 @@ int tkr_enroll_parse_answer(tkr_enroll_answer_t *ans, char *cert, char *ca,
                             const uint8_t *body, size_t len);
 
 /* Check an issued certificate (PEM) against root: it chains to root,
- * holds key's public half, its CN is name, and it is valid at now (port
- * clock; skipped when now < 0). 0, TKR_E_CERT (unparsable, does not
+ * holds key's public half, its CN is name (not checked when name is NULL),
+ * and it is valid at now (port clock; skipped when now < 0). 0, TKR_E_CERT (unparsable, does not
  * chain, not valid now), TKR_E_KEY_MISMATCH, TKR_E_SUB (other name). */
 int tkr_enroll_check_cert(const char *cert_pem, mbedtls_x509_crt *root,
                           mbedtls_pk_context *key, const char *name,
