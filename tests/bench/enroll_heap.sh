@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # enroll_heap.sh BUILD_PATH — one whole enrollment against `tokenroll serve`
-# on loopback, measured by bench_enroll (mbedTLS's allocator hooks) and by
+# on loopback, measured by bench_device (mbedTLS's allocator hooks) and by
 # valgrind DHAT (the whole process's peak heap). Called by run.sh.
 set -uo pipefail
 B=${1:?usage: enroll_heap.sh BUILD_PATH}
@@ -31,7 +31,7 @@ kit() {
     --token "$(grep "^$1," t.csv | cut -d, -f2)" >/dev/null 2>&1
 }
 kit h-1 && kit h-2 || { echo "enroll_heap: package failed"; exit 1; }
-"$B/bench/bench_enroll" enroll h-1/startup "https://localhost:$port" | grep "^peak" || exit 1
-valgrind --tool=dhat --dhat-out-file=/dev/null "$B/bench/bench_enroll" enroll h-2/startup \
+"$B/bench/bench_device" enroll h-1/startup "https://localhost:$port" | grep "^peak" || exit 1
+valgrind --tool=dhat --dhat-out-file=/dev/null "$B/bench/bench_device" enroll h-2/startup \
   "https://localhost:$port" 2>&1 |
   sed -n 's/.*At t-gmax: *\([0-9,]*\) bytes.*/peak process heap (DHAT), whole enrollment: \1 bytes/p'

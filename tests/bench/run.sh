@@ -52,11 +52,11 @@ done
 # enrollment against `tokenroll serve` on loopback, counted through
 # mbedTLS's allocator hooks where the build has them; valgrind DHAT gives
 # the whole process's peak either way.
-if [ -x "$root/$B/bench/bench_enroll" ] && command -v valgrind >/dev/null; then
+if [ -x "$root/$B/bench/bench_device" ] && command -v valgrind >/dev/null; then
   echo "--- enrollment (valgrind)"
   out=$(cd "$root" && valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        --toggle-collect=offline_steps "$B/bench/bench_enroll" 2>&1) || failed=1
-  printf '%s\n' "$out" | grep -E "^bench_enroll|^peak"
+        --toggle-collect=offline_steps "$B/bench/bench_device" 2>&1) || failed=1
+  printf '%s\n' "$out" | grep -E "^bench_device|^peak"
   printf '%s\n' "$out" | sed -n 's/.*Collected : \([0-9]*\).*/instructions, EC P-256 keygen + CSR + request body: \1/p'
   if "$root/$B/tokenroll" serve --help >/dev/null 2>&1; then
     bash "$here/enroll_heap.sh" "$root/$B" || failed=1

@@ -1,12 +1,12 @@
-/* bench_enroll.c — what a device spends on enrollment.
+/* bench_device.c — what a device spends on enrollment.
  *
- *   bench_enroll [SECONDS]      keygen (EC P-256) + CSR + request body, once
+ *   bench_device [SECONDS]      keygen (EC P-256) + CSR + request body, once
  *                               for the instruction count (run.sh runs it
  *                               under callgrind, counting inside
  *                               offline_steps only), with the peak heap
  *                               mbedTLS takes for it when the build lets
  *                               the allocator be swapped
- *   bench_enroll enroll DIR URL a whole tkr_enroll_run from the startup
+ *   bench_device enroll DIR URL a whole tkr_enroll_run from the startup
  *                               folder DIR against the service at URL, with
  *                               mbedTLS's peak heap the same way
  *
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 
         snprintf(path, sizeof(path), "%s/enrollment_token", argv[2]);
         if (port.store_read(port.ctx, path, (uint8_t *)token, sizeof(token) - 1, &n) != 0) {
-            fprintf(stderr, "bench_enroll: cannot read %s\n", path);
+            fprintf(stderr, "bench_device: cannot read %s\n", path);
             return 1;
         }
         memset(&cfg, 0, sizeof(cfg));
@@ -131,20 +131,20 @@ int main(int argc, char **argv)
         tkr_posix_tcp_init(&tcp, &conn);
         rc = tkr_enroll_run(&ws, &res, &cfg, &tcp, &port);
         if (rc != 0 || res.outcome != TKR_ENROLL_ENROLLED) {
-            fprintf(stderr, "bench_enroll: enrollment failed: %s: %s\n", tkr_strerror(rc),
+            fprintf(stderr, "bench_device: enrollment failed: %s: %s\n", tkr_strerror(rc),
                     res.message);
             return 1;
         }
-        printf("bench_enroll: mbedTLS %s, one whole enrollment (TLS, keygen, CSR, "
+        printf("bench_device: mbedTLS %s, one whole enrollment (TLS, keygen, CSR, "
                "request, checks, commit)\n", MBEDTLS_VERSION_STRING);
         heap_line("whole enrollment");
     } else {
         rc = offline_steps(&ws, &port, &len);
         if (rc != 0) {
-            fprintf(stderr, "bench_enroll: %s\n", tkr_strerror(rc));
+            fprintf(stderr, "bench_device: %s\n", tkr_strerror(rc));
             return 1;
         }
-        printf("bench_enroll: mbedTLS %s, EC P-256 keygen + CSR + request body (%zu bytes)\n",
+        printf("bench_device: mbedTLS %s, EC P-256 keygen + CSR + request body (%zu bytes)\n",
                MBEDTLS_VERSION_STRING, len);
         heap_line("keygen + CSR + body");
     }
