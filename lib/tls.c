@@ -118,11 +118,13 @@ int tkr_tls_setup(tkr_tls_t *tls, const tkr_transport_t *lower,
     if (tkr_compat_psa_init() != 0)
         return TKR_E_CRYPTO;
     /* +1: mbedTLS wants the NUL counted for PEM input. A PEM that holds no
-     * certificate at all is an error; one bad certificate among good ones
-     * is too (rc > 0 counts the ones that failed). */
+     * usable certificate is an error. A bundle in which some certificates
+     * do not parse (rc > 0 counts them; a system's roots often have a few
+     * mbedTLS refuses) trusts the ones that did: an unparsed root trusts
+     * nothing. */
     rc = mbedtls_x509_crt_parse(&tls->ca, (const unsigned char *)ca_pem,
                                 strlen(ca_pem) + 1);
-    if (rc != 0) {
+    if (rc < 0 || tls->ca.raw.len == 0) {
         tls->mbedtls_rc = rc;
         return TKR_E_CERT;
     }
