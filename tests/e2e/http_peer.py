@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A small HTTP(S) peer for the client's tests, on 127.0.0.1.
 
-usage: http_peer.py [--cert CRT --key KEY] [--record FILE]
+usage: http_peer.py [--cert CRT --key KEY] [--record FILE] [--port N]
 
 Prints "PORT <n>" on stdout once listening. The path picks the answer:
   /cl          200, Content-Length body {"ok":true}
@@ -89,7 +89,7 @@ def main():
     args = sys.argv[1:]
     opts = dict(zip(args[::2], args[1::2]))
     Handler.record = opts.get("--record")
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = ThreadingHTTPServer(("127.0.0.1", int(opts.get("--port", 0))), Handler)
     srv.daemon_threads = True
     if "--cert" in opts:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
