@@ -293,6 +293,11 @@ const char *tkr_tls_problem(const tkr_tls_t *tls)
         return "the server closed the connection during the TLS handshake";
     case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
         return "the server's certificate did not verify";
+    case MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE:
+        /* mbedTLS does not reassemble a handshake message split over
+         * records, which a small maximum fragment forces on a server. */
+        return "a handshake message did not fit one record (maximum fragment length too small "
+               "for the server's certificate?)";
     default:
         return "TLS handshake failed (not a TLS server?)";
     }

@@ -5,7 +5,10 @@
  * must name the host the transport connects to (SAN, else CN). TLS 1.2,
  * and 1.3 where the mbedTLS build has it (3.6 with PSA); nothing older.
  * The maximum fragment length (RFC 6066 §4) can be asked for, so a small
- * device can shrink its record buffers to match.
+ * device can shrink its record buffers to match. mbedTLS cannot put a
+ * handshake message split over several records back together, so the
+ * fragment must hold the server's Certificate message: 2048 or 4096 bytes
+ * for an RSA-2048 chain (512 works only with a small EC certificate).
  *
  * The context lives with the caller (it is about 2 KB); mbedTLS allocates
  * the record buffers and the parsed root from its own heap. */
