@@ -55,6 +55,10 @@ int cli_list(const cli_args_t *a, const char *name, char ***values);
 
 /* "Error: <msg>" on stderr; returns CLI_EXIT_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What a diagnostics record says, as one phrase for an error line:
+ * "<name> at offset <n>: <msg, or tkr_strerror(rc)> (mbedTLS -0x<code>)",
+ * each part only when d holds it. Written into buf, which is returned. */
+const char *cli_diag_text(char *buf, size_t size, int rc, const tkr_diag_t *d);
 /* "Error: <msg>" plus the usage line; returns CLI_EXIT_USAGE. */
 int cli_usage_fail(const cli_args_t *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -21,18 +21,23 @@ static char *jwks_text;      /* the set's JSON: jwks points into it */
 
 int cli_jwt_load(tkr_jwt_t *out, const char *arg, const char *what)
 {
-    char *tok = cli_read_token(arg, what);
+    char *tok = cli_read_token(arg, what), why[400];
+    tkr_diag_t d;
     int rc;
 
     if (tok == NULL)
         return CLI_EXIT_FAIL;
     tkr_jwt_init(out);
-    rc = tkr_jwt_parse(out, tok, strlen(tok));
+    tkr_diag_clear(&d);
+    rc = tkr_jwt_parse(out, tok, strlen(tok), &d);
     free(tok);
     if (rc == TKR_E_TOO_LARGE)
         return cli_fail("%s is too large (the limit is %d bytes)", what, TKR_JWT_MAX);
+    /* The part and the offset (in the token, surrounding whitespace
+     * stripped): enough to find the damage without echoing the token. */
     if (rc != 0)
-        return cli_fail("%s is not a valid JWT: %s", what, tkr_strerror(rc));
+        return cli_fail("%s is not a valid JWT: %s: %s", what, tkr_strerror(rc),
+                        cli_diag_text(why, sizeof(why), rc, &d));
     return 0;
 }
 
@@ -249,25 +254,30 @@ int cli_load_key(mbedtls_pk_context *pk, const char *path, int want_private)
 {
     size_t len;
     char *pem = cli_read_file(path, 1u << 20, &len);
+    tkr_diag_t d;
     int rc;
 
     if (pem == NULL)
         return cli_fail("cannot read key %s: %s", path, cli_io_error());
+    tkr_diag_clear(&d);
     /* mbedTLS recognises PEM only with the terminator counted. */
     if (want_private) {
-        rc = tkr_key_parse_private(pk, (const uint8_t *)pem, len + 1, cli_port());
+        rc = tkr_key_parse_private(pk, (const uint8_t *)pem, len + 1, cli_port(), &d);
     } else {
-        rc = tkr_key_parse_public(pk, (const uint8_t *)pem, len + 1);
+        rc = tkr_key_parse_public(pk, (const uint8_t *)pem, len + 1, &d);
         if (rc != 0) {
+            /* Reported: the public parser's code, the likelier intent. */
             mbedtls_pk_free(pk);
             mbedtls_pk_init(pk);
-            rc = tkr_key_parse_private(pk, (const uint8_t *)pem, len + 1, cli_port());
+            rc = tkr_key_parse_private(pk, (const uint8_t *)pem, len + 1, cli_port(),
+                                       NULL);
         }
     }
     free(pem);
     if (rc != 0)
-        return cli_fail("%s is not a usable %s key (PEM or DER; encrypted keys are not supported)",
-                        path, want_private ? "private" : "public");
+        return cli_fail("%s is not a usable %s key (PEM or DER; encrypted keys are not "
+                        "supported; mbedTLS -0x%04x)",
+                        path, want_private ? "private" : "public", (unsigned)-d.mbedtls);
     return 0;
 }
 
@@ -275,23 +285,29 @@ static int pick_jwks_key(mbedtls_pk_context *pk, tkr_jwt_alg_t *alg,
                          const char *path, int pinned)
 {
     size_t len;
+    char why[400];
+    tkr_diag_t d;
     int rc;
 
     jwks_text = cli_read_file(path, 1u << 20, &len);
     if (jwks_text == NULL)
         return cli_fail("cannot read JWKS %s: %s", path, cli_io_error());
     tkr_jwks_init(&jwks);
-    rc = tkr_jwks_parse(&jwks, jwks_text, len);
+    tkr_diag_clear(&d);
+    rc = tkr_jwks_parse(&jwks, jwks_text, len, &d);
     if (rc != 0)
-        return cli_fail("%s is not a JWK set: %s", path, tkr_strerror(rc));
-    rc = pinned ? tkr_jwks_select(&jwks, pk, *alg, jwt.kid)
-                : tkr_jwks_select_any(&jwks, pk, alg, jwt.kid);
+        return cli_fail("%s is not a JWK set: %s: %s", path, tkr_strerror(rc),
+                        cli_diag_text(why, sizeof(why), rc, &d));
+    tkr_diag_clear(&d);
+    rc = pinned ? tkr_jwks_select(&jwks, pk, *alg, jwt.kid, &d)
+                : tkr_jwks_select_any(&jwks, pk, alg, jwt.kid, &d);
     if (rc == TKR_E_NOT_FOUND && jwt.kid[0] != '\0')
         return cli_fail("token invalid: no key with kid \"%s\" in %s", jwt.kid, path);
     if (rc == TKR_E_NOT_FOUND)
         return cli_fail("token invalid: the token has no kid and %s does not hold exactly one usable key", path);
     if (rc != 0)
-        return cli_fail("token invalid: key \"%s\" in %s: %s", jwt.kid, path, tkr_strerror(rc));
+        return cli_fail("token invalid: key \"%s\" in %s: %s: %s", jwt.kid, path,
+                        tkr_strerror(rc), cli_diag_text(why, sizeof(why), rc, &d));
     return 0;
 }
 

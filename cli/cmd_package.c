@@ -329,17 +329,19 @@ static int kit_token(char **out, const char *arg, const char *name, const char *
     static tkr_jwt_t jwt;
     tkr_token_info_t ti;
     tkr_subject_type_t want = TKR_SUBJECT_CLIENT;
-    char *tok = cli_read_token(arg, "token");
+    char *tok = cli_read_token(arg, "token"), why[400];
     tkr_diag_t d;
     int rc;
 
     if (tok == NULL)
         return CLI_EXIT_FAIL;
     tkr_jwt_init(&jwt);
-    rc = tkr_jwt_parse(&jwt, tok, strlen(tok));
+    tkr_diag_clear(&d);
+    rc = tkr_jwt_parse(&jwt, tok, strlen(tok), &d);
     if (rc != 0) {
-        rc = cli_fail("--token %s is not one enrollment token (a compact JWT): %s",
-                      cli_show(arg), tkr_strerror(rc));
+        rc = cli_fail("--token %s is not one enrollment token (a compact JWT): %s: %s",
+                      cli_show(arg), tkr_strerror(rc),
+                      cli_diag_text(why, sizeof(why), rc, &d));
     } else if ((rc = tkr_token_read(&ti, &jwt)) != 0 || !ti.has_type) {
         rc = cli_fail("--token %s is a JWT but not an enrollment token: %s", cli_show(arg),
                       rc ? tkr_strerror(rc) : "no subject_type claim");

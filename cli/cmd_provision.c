@@ -72,19 +72,24 @@ static int new_root(prov_t *pv)
     mbedtls_pk_context key;
     tkr_cert_spec_t spec;
     size_t len;
+    char why[400];
+    tkr_diag_t d;
     int rc;
 
     mbedtls_pk_init(&key);
+    tkr_diag_clear(&d);
     memset(&spec, 0, sizeof(spec));
     spec.subject_key = spec.issuer_key = &key;
     spec.cn = pv->proj->name;
     spec.not_before = pv->now;
     spec.not_after = pv->now + pv->ca_days * DAY;
     spec.usage = TKR_CERT_CA;
-    if (tkr_key_generate(&key, pv->key_type, cli_port()) != 0 ||
-        tkr_cert_write_pem(pv->root_pem, sizeof(pv->root_pem), &len, &spec, cli_port()) != 0 ||
-        tkr_key_write_pem(key_pem, sizeof(key_pem), &len, &key) != 0)
-        rc = cli_fail("cannot create the root CA");
+    if ((rc = tkr_key_generate(&key, pv->key_type, cli_port(), &d)) != 0 ||
+        (rc = tkr_cert_write_pem(pv->root_pem, sizeof(pv->root_pem), &len, &spec,
+                                 cli_port(), &d)) != 0 ||
+        (rc = tkr_key_write_pem(key_pem, sizeof(key_pem), &len, &key, &d)) != 0)
+        rc = cli_fail("cannot create the root CA: %s",
+                      cli_diag_text(why, sizeof(why), rc, &d));
     else
         rc = write_cert_json(pv, pv->root_pem, key_pem);
     mbedtls_platform_zeroize(key_pem, sizeof(key_pem));
@@ -124,8 +129,9 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
     tkr_subject_type_t type;
     mbedtls_pk_context key;
     tkr_cert_spec_t spec;
-    char startup[4096];
+    char startup[4096], why[400];
     size_t cl = 0, kl = 0;
+    tkr_diag_t d;
     int rc;
 
     if (cli_join(startup, sizeof(startup), dir, "startup") != 0)
@@ -146,10 +152,13 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
     if (tkr_participant_type_parse(p->type, &type) != 0)
         type = TKR_SUBJECT_CLIENT;
     tkr_cert_profile(&spec, type, p->role);
-    if (tkr_key_generate(&key, pv->key_type, cli_port()) != 0 ||
-        tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port()) != 0 ||
-        tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &key) != 0) {
-        rc = cli_fail("cannot create the certificate for %s", p->name);
+    tkr_diag_clear(&d);
+    if ((rc = tkr_key_generate(&key, pv->key_type, cli_port(), &d)) != 0 ||
+        (rc = tkr_cert_write_pem(cert_pem, sizeof(cert_pem), &cl, &spec, cli_port(),
+                                 &d)) != 0 ||
+        (rc = tkr_key_write_pem(key_pem, sizeof(key_pem), &kl, &key, &d)) != 0) {
+        rc = cli_fail("cannot create the certificate for %s: %s", p->name,
+                      cli_diag_text(why, sizeof(why), rc, &d));
     } else {
         const char *base = server ? "server" : "client";
         char name[32];

@@ -49,6 +49,39 @@ int cli_fail(const char *fmt, ...)
     return CLI_EXIT_FAIL;
 }
 
+/* Append to buf[*o..size), truncating; buf stays NUL-terminated. */
+static void append(char *buf, size_t size, size_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t size, size_t *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf + *o, size - *o, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *o = (size_t)n < size - *o ? *o + (size_t)n : size - 1;
+}
+
+const char *cli_diag_text(char *buf, size_t size, int rc, const tkr_diag_t *d)
+{
+    size_t o = 0;
+
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    if (d != NULL && d->name[0] != '\0')
+        append(buf, size, &o, "%s", d->name);
+    if (d != NULL && d->has_offset)
+        append(buf, size, &o, "%sat offset %zu", o ? " " : "", d->offset);
+    append(buf, size, &o, "%s%s", o ? ": " : "",
+           d != NULL && d->msg[0] ? d->msg : tkr_strerror(rc));
+    if (d != NULL && d->mbedtls != 0)
+        append(buf, size, &o, " (mbedTLS -0x%04x)", (unsigned)-d->mbedtls);
+    return buf;
+}
+
 int cli_usage_fail(const cli_args_t *a, const char *fmt, ...)
 {
     va_list ap;

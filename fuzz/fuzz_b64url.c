@@ -65,10 +65,14 @@ static void decode_side(const uint8_t *data, size_t size)
     uint8_t *out;
     char *enc;
     int rc, ok = canonical(data, size);
+    tkr_diag_t d;
 
     /* The size query validates too: a length only for canonical text. */
-    rc = tkr_b64url_decode(NULL, 0, &need, (const char *)data, size);
+    tkr_diag_clear(&d);
+    rc = tkr_b64url_decode(NULL, 0, &need, (const char *)data, size, &d);
     CHECK((rc == 0) == ok);
+    /* A rejection points at a character of the text. */
+    CHECK(rc == 0 ? !d.has_offset : d.has_offset && d.offset < size);
     if (size % 4 == 1) {
         CHECK(rc == TKR_E_BASE64);
         return;
@@ -81,14 +85,14 @@ static void decode_side(const uint8_t *data, size_t size)
     if (need > 0) {
         out = malloc(need - 1 > 0 ? need - 1 : 1);
         CHECK(out != NULL);
-        rc = tkr_b64url_decode(out, need - 1, &got, (const char *)data, size);
+        rc = tkr_b64url_decode(out, need - 1, &got, (const char *)data, size, NULL);
         CHECK(rc == TKR_E_BUFFER_TOO_SMALL);
         free(out);
     }
 
     out = malloc(need > 0 ? need : 1);
     CHECK(out != NULL);
-    rc = tkr_b64url_decode(out, need, &got, (const char *)data, size);
+    rc = tkr_b64url_decode(out, need, &got, (const char *)data, size, NULL);
     CHECK((rc == 0) == ok);
     if (rc != 0) {
         CHECK(rc == TKR_E_BASE64);
@@ -148,7 +152,7 @@ static void encode_side(const uint8_t *data, size_t size)
 
     back = malloc(size > 0 ? size : 1);
     CHECK(back != NULL);
-    rc = tkr_b64url_decode(back, size, &dlen, enc, need);
+    rc = tkr_b64url_decode(back, size, &dlen, enc, need, NULL);
     CHECK(rc == 0);
     CHECK(dlen == size);
     CHECK(memcmp(back, data, size) == 0);
@@ -166,8 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     encode_side(data, size);
 
     /* Argument checks: NULL input with a length, NULL length pointer. */
-    CHECK(tkr_b64url_decode(NULL, 0, &n, NULL, 1) == TKR_E_INVALID_ARG);
-    CHECK(tkr_b64url_decode(NULL, 0, NULL, (const char *)data, size) ==
+    CHECK(tkr_b64url_decode(NULL, 0, &n, NULL, 1, NULL) == TKR_E_INVALID_ARG);
+    CHECK(tkr_b64url_decode(NULL, 0, NULL, (const char *)data, size, NULL) ==
           TKR_E_INVALID_ARG);
     CHECK(tkr_b64url_encode(NULL, 0, &n, NULL, 1) == TKR_E_INVALID_ARG);
     return 0;

@@ -86,7 +86,7 @@ static void sign_and_verify(mbedtls_pk_context *priv, mbedtls_pk_context *pub)
         mbedtls_pk_get_len(priv) > TKR_JWT_SIG_MAX)
         return;
     CHECK(rc == 0);
-    CHECK(tkr_jwt_parse(&jwt, tok, len) == 0);
+    CHECK(tkr_jwt_parse(&jwt, tok, len, NULL) == 0);
     CHECK(jwt.alg == alg);
     CHECK(tkr_jwt_verify_sig(&jwt, alg, pub) == 0);
     if (alg == TKR_JWT_RS256) {
@@ -94,7 +94,7 @@ static void sign_and_verify(mbedtls_pk_context *priv, mbedtls_pk_context *pub)
         rc = tkr_jwt_sign(tok, sizeof(tok), &len, priv, TKR_JWT_PS256, NULL,
                           claims, sizeof(claims) - 1, &port);
         CHECK(rc == 0);
-        CHECK(tkr_jwt_parse(&jwt, tok, len) == 0);
+        CHECK(tkr_jwt_parse(&jwt, tok, len, NULL) == 0);
         CHECK(tkr_jwt_verify_sig(&jwt, TKR_JWT_PS256, pub) == 0);
         CHECK(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, pub) == TKR_E_JWT_ALG);
     }
@@ -105,7 +105,7 @@ static void check_ca(const tkr_ca_t *ca)
     tkr_ca_t *c = (tkr_ca_t *)ca;
 
     CHECK(memchr(ca->cn, 0, sizeof(ca->cn)) != NULL);
-    CHECK(tkr_key_check_pair(&c->cert.pk, &c->key, &port) == 0);
+    CHECK(tkr_key_check_pair(&c->cert.pk, &c->key, &port, NULL) == 0);
     sign_and_verify(&c->key, &c->cert.pk);
 }
 
@@ -181,7 +181,7 @@ static void public_key(const uint8_t *buf, size_t len)
     int n, n2, rc;
 
     mbedtls_pk_init(&pk);
-    rc = tkr_key_parse_public(&pk, buf, len);
+    rc = tkr_key_parse_public(&pk, buf, len, NULL);
     CHECK(rc == 0 || rc == TKR_E_KEY);
     if (rc == 0) {
         rc = tkr_key_default_alg(&pk, &alg);
@@ -190,7 +190,7 @@ static void public_key(const uint8_t *buf, size_t len)
         if (n > 0) {
             mbedtls_pk_init(&again);
             CHECK(tkr_key_parse_public(&again, der + sizeof(der) - n,
-                                       (size_t)n) == 0);
+                                       (size_t)n, NULL) == 0);
             n2 = mbedtls_pk_write_pubkey_der(&again, der2, sizeof(der2));
             CHECK(n2 == n && memcmp(der + sizeof(der) - n,
                                     der2 + sizeof(der2) - n2, (size_t)n) == 0);
@@ -206,11 +206,11 @@ static void private_key(const uint8_t *buf, size_t len)
     int rc;
 
     mbedtls_pk_init(&pk);
-    rc = tkr_key_parse_private(&pk, buf, len, &port);
+    rc = tkr_key_parse_private(&pk, buf, len, &port, NULL);
     CHECK(rc == 0 || rc == TKR_E_KEY);
     /* A key whose public half is not d*G (or n != p*q) may parse; only a
      * consistent one must sign verifiable tokens. */
-    if (rc == 0 && tkr_key_check_pair(&pk, &pk, &port) == 0)
+    if (rc == 0 && tkr_key_check_pair(&pk, &pk, &port, NULL) == 0)
         sign_and_verify(&pk, &pk);
     mbedtls_pk_free(&pk);
 }

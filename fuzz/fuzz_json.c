@@ -1,7 +1,7 @@
 /* fuzz_json.c — libFuzzer harness for the strict JSON reader and the writer.
  *
  * Reader (input as a JSON text):
- *   - on failure err_off lies inside the text; on success the document
+ *   - on failure the diagnostics' offset lies inside the text; on success the document
  *     parses again into a token array of exactly ntok slots (heap, so ASan
  *     sees a write past max_toks) and fails with TKR_E_JSON_TOKENS with one
  *     slot less;
@@ -613,14 +613,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *js = (const char *)data;
     tkr_json_t doc;
+    tkr_diag_t d;
     int rc;
 
-    rc = tkr_json_parse(&doc, toks, MAX_TOK, js, size, NULL);
+    tkr_diag_clear(&d);
+    rc = tkr_json_parse(&doc, toks, MAX_TOK, js, size, &d);
     if (rc != 0) {
         CHECK(rc == TKR_E_JSON || rc == TKR_E_JSON_DEPTH ||
               rc == TKR_E_JSON_DUPLICATE || rc == TKR_E_UTF8 ||
               rc == TKR_E_JSON_TOKENS || rc == TKR_E_TOO_LARGE);
-        CHECK(doc.err_off <= size);
+        CHECK(!d.has_offset || d.offset <= size);
     } else {
         CHECK(doc.ntok > 0 && doc.ntok <= MAX_TOK);
         CHECK(tkr_json_type(&doc, 0) == TKR_JSON_OBJECT ||

@@ -68,11 +68,11 @@ static uint8_t *member(int k, const char *name, size_t *len)
     if (t < 0 || tkr_json_type(&set.doc, t) != TKR_JSON_STRING)
         return NULL;
     raw = tkr_json_raw(&set.doc, &n, t);
-    if (tkr_b64url_decode(NULL, 0, &need, raw, n) != 0)
+    if (tkr_b64url_decode(NULL, 0, &need, raw, n, NULL) != 0)
         return NULL;
     out = malloc(need + 1);
     CHECK(out != NULL);
-    if (tkr_b64url_decode(out, need + 1, len, raw, n) != 0) {
+    if (tkr_b64url_decode(out, need + 1, len, raw, n, NULL) != 0) {
         free(out);
         return NULL;
     }
@@ -138,7 +138,7 @@ static void check_key(int i, mbedtls_pk_context *pk)
     if (t >= 0 && tkr_json_get_str(&set.doc, r->kid, sizeof(r->kid), NULL, t) == 0)
         r->has_kid = 1;
 
-    rc = tkr_jwks_key(&set, pk, &alg, i);
+    rc = tkr_jwks_key(&set, pk, &alg, i, NULL);
     CHECK(rc == 0 || rc == TKR_E_KEY || rc == TKR_E_KEY_ALG ||
           rc == TKR_E_UNSUPPORTED);
     if (rc != 0)
@@ -196,12 +196,16 @@ static int same_key(mbedtls_pk_context *pk, const ref_key_t *r)
 static void check_select(int n, const char *kid, tkr_jwt_alg_t pin)
 {
     mbedtls_pk_context pk;
+    tkr_diag_t d;
     int rc, i, first = -1, fits = 0, which = -1;
 
     mbedtls_pk_init(&pk);
-    rc = tkr_jwks_select(&set, &pk, pin, kid);
+    tkr_diag_clear(&d);
+    rc = tkr_jwks_select(&set, &pk, pin, kid, &d);
     CHECK(rc == 0 || rc == TKR_E_NOT_FOUND || rc == TKR_E_KEY_ALG ||
           rc == TKR_E_KEY);
+    /* Every refusal says why; a success says nothing. */
+    CHECK(rc == 0 ? d.msg[0] == '\0' && d.mbedtls == 0 : d.msg[0] != '\0');
     if (rc == 0)
         CHECK(tkr_key_check_alg(&pk, pin) == 0 ||
               (mbedtls_pk_get_type(&pk) == MBEDTLS_PK_RSA &&
@@ -247,9 +251,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tkr_jwt_alg_t alg;
     int rc, n, i, k;
     size_t a;
+    tkr_diag_t d;
 
     tkr_jwks_init(&set);
-    rc = tkr_jwks_parse(&set, (const char *)data, size);
+    tkr_diag_clear(&d);
+    rc = tkr_jwks_parse(&set, (const char *)data, size, &d);
+    CHECK(!d.has_offset || (rc != 0 && d.offset <= size));
     if (rc != 0) {
         CHECK(rc == TKR_E_JSON || rc == TKR_E_JSON_DEPTH ||
               rc == TKR_E_JSON_DUPLICATE || rc == TKR_E_JSON_TOKENS ||
@@ -267,8 +274,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     mbedtls_pk_init(&pk);
-    CHECK(tkr_jwks_key(&set, &pk, &alg, -1) == TKR_E_NOT_FOUND);
-    CHECK(tkr_jwks_key(&set, &pk, &alg, n) == TKR_E_NOT_FOUND);
+    CHECK(tkr_jwks_key(&set, &pk, &alg, -1, NULL) == TKR_E_NOT_FOUND);
+    CHECK(tkr_jwks_key(&set, &pk, &alg, n, NULL) == TKR_E_NOT_FOUND);
     for (i = 0; i < n && i < MAX_KEYS; i++)
         check_key(i, &pk);
     mbedtls_pk_free(&pk);

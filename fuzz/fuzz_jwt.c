@@ -152,7 +152,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         mbedtls_pk_init(&vkeys[i].pk);
         CHECK(tkr_key_parse_public(&vkeys[i].pk,
                                    (const uint8_t *)vkeys[i].pem,
-                                   strlen(vkeys[i].pem) + 1) == 0);
+                                   strlen(vkeys[i].pem) + 1, NULL) == 0);
         CHECK(tkr_key_check_alg(&vkeys[i].pk, vkeys[i].algs[0]) == 0);
     }
     mbedtls_pk_init(&sign_key);
@@ -517,7 +517,7 @@ static void check_resign(const tkr_jwt_t *jwt)
     }
     CHECK(rc == 0);
     CHECK(len < sizeof(out) && out[len] == '\0' && strlen(out) == len);
-    CHECK(tkr_jwt_parse(&back, out, len) == 0);
+    CHECK(tkr_jwt_parse(&back, out, len, NULL) == 0);
     CHECK(back.alg == TKR_JWT_ES256 && strcmp(back.kid, jwt->kid) == 0);
     CHECK(back.claims_len == jwt->claims_len &&
           memcmp(back.claims, jwt->claims, jwt->claims_len) == 0);
@@ -540,14 +540,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *tok = (const char *)data;
+    tkr_diag_t d;
     int rc, rc2;
 
-    rc = tkr_jwt_parse(&jwt_a, tok, size);
+    tkr_diag_clear(&d);
+    rc = tkr_jwt_parse(&jwt_a, tok, size, &d);
+    /* A failure's offset is in the token; a format error may point just
+     * past its end (the missing dot). Never a report on success. */
+    CHECK(!d.has_offset || (rc != 0 && d.offset <= size));
+    CHECK(rc != 0 || (d.name[0] == '\0' && d.msg[0] == '\0'));
 
     /* The same token into a context that held another one. */
-    CHECK(tkr_jwt_parse(&jwt_b, other_token, sizeof(other_token) - 1) == 0);
+    CHECK(tkr_jwt_parse(&jwt_b, other_token, sizeof(other_token) - 1, NULL) == 0);
     CHECK(tkr_jwt_verify_sig(&jwt_b, TKR_JWT_RS256, &vkeys[4].pk) == 0);
-    rc2 = tkr_jwt_parse(&jwt_b, tok, size);
+    rc2 = tkr_jwt_parse(&jwt_b, tok, size, NULL);
     CHECK(rc == rc2);
 
     if (rc != 0) {

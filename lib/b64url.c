@@ -66,8 +66,17 @@ int tkr_b64url_encode(char *out, size_t out_size, size_t *out_len,
     return 0;
 }
 
+static int bad(tkr_diag_t *d, size_t at, const char *msg)
+{
+    if (d != NULL) {
+        d->offset = at;
+        d->has_offset = 1;
+    }
+    return tkr_diag(d, TKR_E_BASE64, NULL, msg);
+}
+
 int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
-                      const char *in, size_t in_len)
+                      const char *in, size_t in_len, tkr_diag_t *diag)
 {
     size_t i, o = 0, need;
     uint32_t acc = 0;
@@ -76,8 +85,13 @@ int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
     if (out_len == NULL || (in == NULL && in_len != 0))
         return TKR_E_INVALID_ARG;
     /* One leftover character carries 6 bits: never a whole byte. */
-    if (in_len % 4 == 1)
-        return TKR_E_BASE64;
+    if (in_len % 4 == 1) {
+        /* A stray character is the likelier cause: name it if there is one. */
+        for (i = 0; i < in_len; i++)
+            if (sextet((unsigned char)in[i]) < 0)
+                return bad(diag, i, "not a base64url character");
+        return bad(diag, in_len - 1, "a length of 1 mod 4");
+    }
     need = TKR_B64URL_DECODED_LEN(in_len);
     *out_len = need;
     if (out != NULL && out_size < need)
@@ -88,7 +102,7 @@ int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
     for (i = 0; i < in_len; i++) {
         int v = sextet((unsigned char)in[i]);
         if (v < 0)
-            return TKR_E_BASE64;
+            return bad(diag, i, "not a base64url character");
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
@@ -100,6 +114,6 @@ int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
     /* Canonical form: the bits past the last byte must be zero, otherwise
      * two encodings would decode to the same bytes. */
     if (bits != 0 && (acc & ((1u << bits) - 1)) != 0)
-        return TKR_E_BASE64;
+        return bad(diag, in_len - 1, "non-zero bits after the last byte");
     return 0;
 }

@@ -65,12 +65,13 @@ int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
     if (!tkr_compat_crt_is_ca(&ca->cert))
         return tkr_diag(diag, TKR_E_CERT, "root_cert",
                         "the root certificate is not a CA (basicConstraints CA:TRUE missing)");
-    rc = tkr_key_parse_private(&ca->key, (const uint8_t *)key_pem, key_len, port);
+    rc = tkr_key_parse_private(&ca->key, (const uint8_t *)key_pem, key_len, port,
+                               diag);
     if (rc != 0)
         return tkr_diag(diag, rc, "root_pri_key",
                         "the root private key does not parse (RSA or EC, PKCS#1, SEC1 or "
                         "unencrypted PKCS#8 expected)");
-    if (tkr_key_check_pair(&ca->cert.pk, &ca->key, port) != 0)
+    if (tkr_key_check_pair(&ca->cert.pk, &ca->key, port, diag) != 0)
         return tkr_diag(diag, TKR_E_KEY_MISMATCH, "root_pri_key",
                         "the private key does not belong to the root certificate");
     subject_cn(ca);

@@ -215,7 +215,7 @@ static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
 }
 
 static int set_names_and_time(mbedtls_x509write_cert *crt,
-                              const tkr_cert_spec_t *s)
+                              const tkr_cert_spec_t *s, tkr_diag_t *d)
 {
     char nb[15], na[15], dn[600];
     int64_t not_after = s->not_after;
@@ -223,21 +223,32 @@ static int set_names_and_time(mbedtls_x509write_cert *crt,
 
     if ((rc = subject_dn(dn, sizeof(dn), s)) != 0 ||
         (rc = set_subject(crt, s, dn)) != 0)
-        return rc;
+        return tkr_diag(d, rc, "subject", "mbedTLS cannot hold the name");
     if (s->issuer != NULL) {
-        if (mbedtls_x509_dn_gets(dn, sizeof(dn), &s->issuer->subject) < 0)
-            return TKR_E_CERT;
+        if ((rc = mbedtls_x509_dn_gets(dn, sizeof(dn), &s->issuer->subject)) < 0)
+            goto issuer;
         if (not_after > x509_epoch(&s->issuer->valid_to))
             not_after = x509_epoch(&s->issuer->valid_to);
     }
     /* Self-signed: dn still holds our own subject. */
-    if (mbedtls_x509write_crt_set_issuer_name(crt, dn) != 0)
-        return TKR_E_CERT;
+    if ((rc = mbedtls_x509write_crt_set_issuer_name(crt, dn)) != 0)
+        goto issuer;
     if (not_after <= s->not_before)
-        return TKR_E_INVALID_ARG;
+        return tkr_diag(d, TKR_E_INVALID_ARG, "not_after",
+                        "not after not_before (or the issuer's expiry)");
     tkr_time_x509(nb, s->not_before);
     tkr_time_x509(na, not_after);
-    return mbedtls_x509write_crt_set_validity(crt, nb, na) == 0 ? 0 : TKR_E_INVALID_ARG;
+    if ((rc = mbedtls_x509write_crt_set_validity(crt, nb, na)) != 0) {
+        if (d != NULL)
+            d->mbedtls = rc;
+        return tkr_diag(d, TKR_E_INVALID_ARG, "not_before",
+                        "a time X.509 cannot hold");
+    }
+    return 0;
+issuer:
+    if (d != NULL)
+        d->mbedtls = rc;
+    return tkr_diag(d, TKR_E_CERT, "issuer", "mbedTLS cannot copy its name");
 }
 
 int tkr_cert_profile(tkr_cert_spec_t *spec, tkr_subject_type_t type,
@@ -257,7 +268,8 @@ int tkr_cert_profile(tkr_cert_spec_t *spec, tkr_subject_type_t type,
 }
 
 int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
-                       const tkr_cert_spec_t *s, const tkr_port_t *port)
+                       const tkr_cert_spec_t *s, const tkr_port_t *port,
+                       tkr_diag_t *diag)
 {
     mbedtls_x509write_cert crt;
     int rc;
@@ -270,21 +282,29 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
     mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
     mbedtls_x509write_crt_set_subject_key(&crt, s->subject_key);
     mbedtls_x509write_crt_set_issuer_key(&crt, s->issuer_key);
-    if ((rc = set_names_and_time(&crt, s)) != 0)
+    if ((rc = set_names_and_time(&crt, s, diag)) != 0)
         goto out;
-    if ((rc = set_serial(&crt, port)) != 0 || (rc = set_usage(&crt, s)) != 0)
+    if ((rc = set_serial(&crt, port)) != 0) {
+        tkr_diag(diag, rc, "serial", NULL);
         goto out;
-    if (s->san != NULL && (rc = set_san(&crt, s->san)) != 0)
+    }
+    if ((rc = set_usage(&crt, s)) != 0) {
+        tkr_diag(diag, rc, "usage", NULL);
         goto out;
+    }
+    if (s->san != NULL && (rc = set_san(&crt, s->san)) != 0) {
+        tkr_diag(diag, rc, "san", rc == TKR_E_INVALID_ARG ? "over 200 bytes" : NULL);
+        goto out;
+    }
     if (mbedtls_x509write_crt_set_subject_key_identifier(&crt) != 0 ||
         mbedtls_x509write_crt_set_authority_key_identifier(&crt) != 0) {
-        rc = TKR_E_CRYPTO;
+        rc = tkr_diag(diag, TKR_E_CRYPTO, "key identifier", NULL);
         goto out;
     }
     rc = tkr_x509_pem_result(
         mbedtls_x509write_crt_pem(&crt, (unsigned char *)out, out_size,
                                   tkr_port_rng, (void *)port),
-        out, out_len);
+        out, out_len, diag);
 out:
     mbedtls_x509write_crt_free(&crt);
     return rc;

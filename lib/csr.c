@@ -37,7 +37,7 @@ static int keygen_rng(void *p, unsigned char *out, size_t len)
 }
 
 int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
-                     const tkr_port_t *port)
+                     const tkr_port_t *port, tkr_diag_t *diag)
 {
     keygen_rng_t rng = {port, 0};
     int rc;
@@ -46,41 +46,49 @@ int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
         (type != TKR_KEY_EC_P256 && type != TKR_KEY_RSA_2048))
         return TKR_E_INVALID_ARG;
     if (type == TKR_KEY_RSA_2048) {
-        if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0)
-            return TKR_E_CRYPTO;
+        if ((rc = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA))) != 0)
+            goto fail;
         rc = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), keygen_rng, &rng, 2048,
                                  65537);
     } else {
-        if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
-            return TKR_E_CRYPTO;
+        if ((rc = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) != 0)
+            goto fail;
         rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
                                  keygen_rng, &rng);
     }
     if (rc == 0)
         return 0;
+fail:
+    if (diag != NULL)
+        diag->mbedtls = rc;
     /* Leave pk as the caller gave it: empty, not half set up. */
     mbedtls_pk_free(pk);
     mbedtls_pk_init(pk);
-    return rng.failed ? TKR_E_ENTROPY : TKR_E_CRYPTO;
+    return tkr_diag(diag, rng.failed ? TKR_E_ENTROPY : TKR_E_CRYPTO, NULL,
+                    rng.failed ? "the entropy source failed"
+                               : "key generation failed");
 }
 
 int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
-                      mbedtls_pk_context *pk)
+                      mbedtls_pk_context *pk, tkr_diag_t *diag)
 {
     if (out == NULL || out_len == NULL || pk == NULL)
         return TKR_E_INVALID_ARG;
     return tkr_x509_pem_result(
         mbedtls_pk_write_key_pem(pk, (unsigned char *)out, out_size), out,
-        out_len);
+        out_len, diag);
 }
 
-int tkr_x509_pem_result(int mbedtls_rc, const char *out, size_t *out_len)
+int tkr_x509_pem_result(int mbedtls_rc, const char *out, size_t *out_len,
+                        tkr_diag_t *diag)
 {
+    if (mbedtls_rc != 0 && diag != NULL)
+        diag->mbedtls = mbedtls_rc;
     if (mbedtls_rc == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ||
         mbedtls_rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
         return TKR_E_BUFFER_TOO_SMALL;
     if (mbedtls_rc != 0)
-        return TKR_E_CRYPTO;
+        return tkr_diag(diag, TKR_E_CRYPTO, NULL, "mbedTLS could not write it");
     *out_len = strlen(out);
     return 0;
 }
@@ -88,18 +96,19 @@ int tkr_x509_pem_result(int mbedtls_rc, const char *out, size_t *out_len)
 /* One attribute, UTF8String, appended so the DER keeps the order of the
  * calls (mbedTLS writes the list head last). */
 static int add_name(mbedtls_asn1_named_data **names, const char *oid,
-                    size_t oid_len, const char *v)
+                    size_t oid_len, const char *v, const char *field,
+                    tkr_diag_t *d)
 {
     mbedtls_asn1_named_data *nd;
     size_t n = strlen(v);
 
     /* X.520 upper bounds are 64 for CN/O/OU; more is a caller error. */
     if (n == 0 || n > 64)
-        return TKR_E_INVALID_ARG;
+        return tkr_diag(d, TKR_E_INVALID_ARG, field, "empty or over 64 bytes");
     nd = mbedtls_asn1_store_named_data(names, oid, oid_len,
                                        (const unsigned char *)v, n);
     if (nd == NULL)
-        return TKR_E_CRYPTO;
+        return tkr_diag(d, TKR_E_NO_MEMORY, field, "mbedTLS could not store it");
     nd->val.tag = MBEDTLS_ASN1_UTF8_STRING;
     return 0;
 }
@@ -122,30 +131,33 @@ int tkr_x509_add_role(mbedtls_asn1_named_data **names, const char *role)
 
 /* The names go straight into the request's list: no DN text to build and
  * escape, so no buffer for it on the device's stack. */
-static int set_subject(mbedtls_x509write_csr *req, const tkr_csr_subject_t *s)
+static int set_subject(mbedtls_x509write_csr *req, const tkr_csr_subject_t *s,
+                       tkr_diag_t *d)
 {
     mbedtls_asn1_named_data **names = &req->TKR_PRIV(subject);
     int rc;
 
     if ((rc = add_name(names, MBEDTLS_OID_AT_CN,
-                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN), s->cn)) != 0)
+                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN), s->cn, "cn", d)) != 0)
         return rc;
     if (s->org != NULL &&
         (rc = add_name(names, MBEDTLS_OID_AT_ORGANIZATION,
-                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORGANIZATION), s->org)) != 0)
+                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORGANIZATION), s->org,
+                       "org", d)) != 0)
         return rc;
     if (s->ou != NULL &&
         (rc = add_name(names, MBEDTLS_OID_AT_ORG_UNIT,
-                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORG_UNIT), s->ou)) != 0)
+                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORG_UNIT), s->ou, "ou",
+                       d)) != 0)
         return rc;
     if (s->role != NULL && (rc = tkr_x509_add_role(names, s->role)) != 0)
-        return rc;
+        return tkr_diag(d, rc, "role", "mbedTLS could not store it");
     return 0;
 }
 
 int tkr_csr_write_pem(char *out, size_t out_size, size_t *out_len,
                       mbedtls_pk_context *key, const tkr_csr_subject_t *subject,
-                      const tkr_port_t *port)
+                      const tkr_port_t *port, tkr_diag_t *diag)
 {
     mbedtls_x509write_csr req;
     int rc;
@@ -157,12 +169,12 @@ int tkr_csr_write_pem(char *out, size_t out_size, size_t *out_len,
     mbedtls_x509write_csr_init(&req);
     mbedtls_x509write_csr_set_md_alg(&req, MBEDTLS_MD_SHA256);
     mbedtls_x509write_csr_set_key(&req, key);
-    if ((rc = set_subject(&req, subject)) != 0)
+    if ((rc = set_subject(&req, subject, diag)) != 0)
         goto out;
     rc = tkr_x509_pem_result(
         mbedtls_x509write_csr_pem(&req, (unsigned char *)out, out_size,
                                   tkr_port_rng, (void *)port),
-        out, out_len);
+        out, out_len, diag);
 out:
     mbedtls_x509write_csr_free(&req);
     if (rc != 0 && out_size > 0)

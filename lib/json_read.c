@@ -173,11 +173,12 @@ typedef struct {
     tkr_json_t *doc;
     int next;       /* next unvisited token */
     size_t pos;     /* next unvisited byte */
+    size_t err_off; /* where a failure was found */
 } walk_t;
 
 static int fail(walk_t *w, int rc, size_t at)
 {
-    w->doc->err_off = at;
+    w->err_off = at;
     return rc;
 }
 
@@ -326,7 +327,7 @@ static int validate(walk_t *w)
 }
 
 static int parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
-                 const char *js, size_t len)
+                 const char *js, size_t len, size_t *err_off)
 {
     walk_t w;
     int rc;
@@ -343,36 +344,39 @@ static int parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
         max_toks = 0x7fffffff;
 
     rc = tkr_json_tokenize(toks, (unsigned)max_toks, js, len, &doc->ntok,
-                           &doc->err_off);
+                           err_off);
     if (rc != 0)
         return rc;
     if (doc->ntok == 0 ||
         (toks[0].type != TKR_TOK_OBJECT && toks[0].type != TKR_TOK_ARRAY)) {
-        doc->err_off = 0;
+        *err_off = 0;
         return TKR_E_JSON;
     }
 
     w.doc = doc;
     w.next = 0;
     w.pos = 0;
+    w.err_off = 0;
     rc = validate(&w);
-    if (rc != 0)
-        return rc;
-    skip_ws(&w);
-    if (w.pos != len || w.next != doc->ntok)
-        return fail(&w, TKR_E_JSON, w.pos);
-    return 0;
+    if (rc == 0) {
+        skip_ws(&w);
+        if (w.pos != len || w.next != doc->ntok)
+            rc = fail(&w, TKR_E_JSON, w.pos);
+    }
+    *err_off = w.err_off;
+    return rc;
 }
 
 int tkr_json_parse(tkr_json_t *doc, tkr_json_tok_t *toks, size_t max_toks,
                    const char *js, size_t len, tkr_diag_t *diag)
 {
-    int rc = parse(doc, toks, max_toks, js, len);
+    size_t err_off = 0;
+    int rc = parse(doc, toks, max_toks, js, len, &err_off);
 
     /* Errors inside the text have a place; size limits have none. */
     if (diag != NULL && (rc == TKR_E_JSON || rc == TKR_E_JSON_DEPTH ||
                          rc == TKR_E_JSON_DUPLICATE || rc == TKR_E_UTF8)) {
-        diag->offset = doc->err_off;
+        diag->offset = err_off;
         diag->has_offset = 1;
     }
     return rc;

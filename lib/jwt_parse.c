@@ -59,38 +59,53 @@ static void reset(tkr_jwt_t *jwt)
     jwt->kid[0] = '\0';
 }
 
-/* Decode one segment into buf (NUL-terminated for the JSON parser). */
+/* Decode one segment, which starts at token offset at, into buf
+ * (NUL-terminated for the JSON parser). */
 static int segment(uint8_t *buf, size_t size, size_t *len,
-                   const char *s, size_t n)
+                   const char *token, size_t at, size_t n, tkr_diag_t *d)
 {
     int rc;
 
     if (TKR_B64URL_DECODED_LEN(n) >= size)
-        return TKR_E_TOO_LARGE;
-    rc = tkr_b64url_decode(buf, size, len, s, n);
+        return tkr_diag(d, TKR_E_TOO_LARGE, NULL, "decodes to more than fits");
+    rc = tkr_b64url_decode(buf, size, len, token + at, n, d);
     if (rc == 0)
         buf[*len] = 0;
+    else if (d != NULL && d->has_offset)
+        d->offset += at; /* from the segment to the whole token */
     return rc;
 }
 
-static int read_header(tkr_jwt_t *jwt)
+/* A JSON error's offset is in the decoded bytes; report the token
+ * character that carries the first bit of that byte (byte b starts at bit
+ * 8b, in character 8b/6), so every offset from here is in the token. */
+static int json_in_token(tkr_diag_t *d, int rc, size_t at)
+{
+    if (d != NULL && d->has_offset)
+        d->offset = at + d->offset / 3 * 4 + d->offset % 3 * 4 / 3;
+    return tkr_diag(d, rc, NULL, "the decoded segment is not valid JSON");
+}
+
+static int read_header(tkr_jwt_t *jwt, tkr_diag_t *d)
 {
     int rc, t;
     size_t n;
 
     rc = tkr_json_parse(&jwt->hdr, jwt->htok, TKR_JWT_HEADER_TOKENS,
-                        jwt->header, jwt->header_len, NULL);
+                        jwt->header, jwt->header_len, d);
     if (rc != 0)
-        return rc;
+        return json_in_token(d, rc, 0);
     if (tkr_json_type(&jwt->hdr, 0) != TKR_JSON_OBJECT)
-        return TKR_E_JWT_HEADER;
+        return tkr_diag(d, TKR_E_JWT_HEADER, NULL, "not a JSON object");
     /* We implement no extension, so any "crit" must fail (§4.1.11). */
     if (tkr_json_find(&jwt->hdr, 0, "crit") >= 0)
-        return TKR_E_JWT_CRIT;
+        return tkr_diag(d, TKR_E_JWT_CRIT, "header.crit",
+                        "no extension is understood");
 
     t = tkr_json_find(&jwt->hdr, 0, "alg");
     if (t < 0 || tkr_json_type(&jwt->hdr, t) != TKR_JSON_STRING)
-        return TKR_E_JWT_HEADER;
+        return tkr_diag(d, TKR_E_JWT_HEADER, "header.alg",
+                        "missing or not a string");
     /* By value, as every other member: "\u0045S256" is "ES256", so the
      * algorithm and the name reported for it can never disagree. A name
      * that does not unescape (too long, \u0000) is no algorithm of ours. */
@@ -105,7 +120,8 @@ static int read_header(tkr_jwt_t *jwt)
     t = tkr_json_find(&jwt->hdr, 0, "kid");
     if (t >= 0 && tkr_json_get_str(&jwt->hdr, jwt->kid, sizeof(jwt->kid),
                                    NULL, t) != 0)
-        return TKR_E_JWT_HEADER;
+        return tkr_diag(d, TKR_E_JWT_HEADER, "header.kid",
+                        "not a string that fits");
     return 0;
 }
 
@@ -125,53 +141,91 @@ static int digest(tkr_jwt_t *jwt, const char *token, size_t len)
     return 0;
 }
 
-int tkr_jwt_parse(tkr_jwt_t *jwt, const char *token, size_t len)
+/* The token's shape: exactly two dots, no empty segment. Sets *p1 and *p2
+ * to the offsets of the payload and the signature. */
+static int split(const char *token, size_t len, size_t *p1, size_t *p2,
+                 tkr_diag_t *d)
 {
-    const char *d1, *d2;
-    size_t hl, pl, sl;
+    const char *d1 = memchr(token, '.', len), *d2 = NULL, *d3 = NULL;
+
+    if (d1 != NULL)
+        d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token));
+    if (d2 != NULL)
+        d3 = memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token));
+    if (d1 == NULL || d2 == NULL || d3 != NULL) {
+        if (d != NULL) {
+            d->offset = d3 != NULL ? (size_t)(d3 - token) : len;
+            d->has_offset = 1;
+        }
+        return tkr_diag(d, TKR_E_JWT_FORMAT, NULL,
+                        d3 != NULL ? "more than two '.'" : "fewer than two '.'");
+    }
+    *p1 = (size_t)(d1 + 1 - token);
+    *p2 = (size_t)(d2 + 1 - token);
+    /* An empty signature is an unsecured JWS: never accepted. */
+    if (*p1 == 1 || *p2 == *p1 + 1 || *p2 == len) {
+        if (d != NULL) {
+            d->offset = *p1 == 1 ? 0 : *p2 == *p1 + 1 ? *p1 : len;
+            d->has_offset = 1;
+        }
+        return tkr_diag(d, TKR_E_JWT_FORMAT,
+                        *p1 == 1 ? "header" : *p2 == *p1 + 1 ? "payload"
+                                                             : "signature",
+                        "empty segment");
+    }
+    return 0;
+}
+
+int tkr_jwt_parse(tkr_jwt_t *jwt, const char *token, size_t len,
+                  tkr_diag_t *diag)
+{
+    size_t p1 = 0, p2 = 0;
+    const char *part = "header";
     int rc;
 
     if (jwt == NULL || token == NULL)
         return TKR_E_INVALID_ARG;
     reset(jwt);
     if (len > TKR_JWT_MAX)
-        return TKR_E_TOO_LARGE;
-    d1 = memchr(token, '.', len);
-    if (d1 == NULL)
-        return TKR_E_JWT_FORMAT;
-    d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token));
-    if (d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
-        return TKR_E_JWT_FORMAT;
-    hl = (size_t)(d1 - token);
-    pl = (size_t)(d2 - d1 - 1);
-    sl = len - (size_t)(d2 + 1 - token);
-    /* An empty signature is an unsecured JWS: never accepted. */
-    if (hl == 0 || pl == 0 || sl == 0)
-        return TKR_E_JWT_FORMAT;
+        return tkr_diag(diag, TKR_E_TOO_LARGE, NULL, "longer than TKR_JWT_MAX");
+    if ((rc = split(token, len, &p1, &p2, diag)) != 0)
+        return rc;
 
     rc = segment((uint8_t *)jwt->header, sizeof(jwt->header),
-                 &jwt->header_len, token, hl);
+                 &jwt->header_len, token, 0, p1 - 1, diag);
     if (rc == 0)
-        rc = read_header(jwt);
-    if (rc == 0)
-        rc = segment((uint8_t *)jwt->claims, sizeof(jwt->claims),
-                     &jwt->claims_len, d1 + 1, pl);
-    if (rc == 0)
-        rc = tkr_json_parse(&jwt->doc, jwt->ctok, TKR_JWT_CLAIM_TOKENS,
-                            jwt->claims, jwt->claims_len, NULL);
-    if (rc == 0 && tkr_json_type(&jwt->doc, 0) != TKR_JSON_OBJECT)
-        rc = TKR_E_TYPE;
+        rc = read_header(jwt, diag);
     if (rc == 0) {
-        if (TKR_B64URL_DECODED_LEN(sl) > sizeof(jwt->sig))
-            rc = TKR_E_JWT_SIG_LEN;
-        else
-            rc = tkr_b64url_decode(jwt->sig, sizeof(jwt->sig), &jwt->sig_len,
-                                   d2 + 1, sl);
+        part = "payload";
+        rc = segment((uint8_t *)jwt->claims, sizeof(jwt->claims),
+                     &jwt->claims_len, token, p1, p2 - p1 - 1, diag);
     }
-    if (rc == 0)
-        rc = digest(jwt, token, (size_t)(d2 - token));
-    if (rc != 0)
+    if (rc == 0 && (rc = tkr_json_parse(&jwt->doc, jwt->ctok,
+                                        TKR_JWT_CLAIM_TOKENS, jwt->claims,
+                                        jwt->claims_len, diag)) != 0)
+        rc = json_in_token(diag, rc, p1);
+    if (rc == 0 && tkr_json_type(&jwt->doc, 0) != TKR_JSON_OBJECT)
+        rc = tkr_diag(diag, TKR_E_TYPE, NULL, "not a JSON object");
+    if (rc == 0) {
+        part = "signature";
+        if (TKR_B64URL_DECODED_LEN(len - p2) > sizeof(jwt->sig))
+            rc = tkr_diag(diag, TKR_E_JWT_SIG_LEN, NULL,
+                          "longer than any signature of ours");
+        else if ((rc = tkr_b64url_decode(jwt->sig, sizeof(jwt->sig),
+                                         &jwt->sig_len, token + p2, len - p2,
+                                         diag)) != 0 && diag != NULL)
+            diag->offset += p2;
+    }
+    if (rc == 0) {
+        part = NULL; /* the hash, not the token */
+        rc = digest(jwt, token, p2 - 1);
+    }
+    if (rc != 0) {
+        /* Name the part unless a more precise name (header.alg) is set. */
+        if (diag != NULL && diag->name[0] == '\0' && part != NULL)
+            tkr_diag(diag, rc, part, NULL);
         reset(jwt);
+    }
     return rc;
 }
 

@@ -10,43 +10,59 @@
 #include "tokenroll/key.h"
 
 static int from_certificate(mbedtls_pk_context *pk, const uint8_t *buf,
-                            size_t len)
+                            size_t len, int *mret)
 {
     mbedtls_x509_crt crt;
     int rc = TKR_E_KEY;
 
     mbedtls_x509_crt_init(&crt);
-    if (mbedtls_x509_crt_parse(&crt, buf, len) != 0)
+    if ((*mret = mbedtls_x509_crt_parse(&crt, buf, len)) != 0)
         goto out;
     /* mbedTLS has no pk copy; the certificate's own SubjectPublicKeyInfo
      * bytes (in the parsed copy) are parsed again, with no buffer here. */
-    if (mbedtls_pk_parse_public_key(pk, crt.pk_raw.p,
-                                    crt.pk_raw.len) == 0)
+    if ((*mret = mbedtls_pk_parse_public_key(pk, crt.pk_raw.p,
+                                             crt.pk_raw.len)) == 0)
         rc = 0;
 out:
     mbedtls_x509_crt_free(&crt);
     return rc;
 }
 
-int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len)
+int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
+                         tkr_diag_t *diag)
 {
+    int mret, cret, rc;
+
     if (pk == NULL || buf == NULL)
         return TKR_E_INVALID_ARG;
-    if (mbedtls_pk_parse_public_key(pk, buf, len) == 0)
+    mret = mbedtls_pk_parse_public_key(pk, buf, len);
+    if (mret == 0)
         return 0;
     mbedtls_pk_free(pk);
     mbedtls_pk_init(pk);
-    return from_certificate(pk, buf, len);
+    /* The key parser's code is the one reported: a certificate is only the
+     * fallback, and its parser's complaint about a bare key says little. */
+    rc = from_certificate(pk, buf, len, &cret);
+    if (rc != 0 && diag != NULL)
+        diag->mbedtls = mret;
+    return rc == 0 ? 0 : tkr_diag(diag, rc, NULL,
+                                   "not a public key or certificate");
 }
 
 int tkr_key_parse_private(mbedtls_pk_context *pk, const uint8_t *buf,
-                          size_t len, const tkr_port_t *port)
+                          size_t len, const tkr_port_t *port,
+                          tkr_diag_t *diag)
 {
+    int mret;
+
     if (pk == NULL || buf == NULL)
         return TKR_E_INVALID_ARG;
-    if (tkr_compat_pk_parse_key(pk, buf, len, tkr_port_rng, (void *)port) != 0)
-        return TKR_E_KEY;
-    return 0;
+    mret = tkr_compat_pk_parse_key(pk, buf, len, tkr_port_rng, (void *)port);
+    if (mret == 0)
+        return 0;
+    if (diag != NULL)
+        diag->mbedtls = mret;
+    return tkr_diag(diag, TKR_E_KEY, NULL, "not an unencrypted private key");
 }
 
 tkr_key_family_t tkr_key_family(const mbedtls_pk_context *pk)
@@ -113,11 +129,17 @@ int tkr_key_check_alg(const mbedtls_pk_context *pk, tkr_jwt_alg_t alg)
 }
 
 int tkr_key_check_pair(const mbedtls_pk_context *pub,
-                       const mbedtls_pk_context *priv, const tkr_port_t *port)
+                       const mbedtls_pk_context *priv, const tkr_port_t *port,
+                       tkr_diag_t *diag)
 {
+    int mret;
+
     if (pub == NULL || priv == NULL)
         return TKR_E_INVALID_ARG;
-    if (tkr_compat_pk_check_pair(pub, priv, tkr_port_rng, (void *)port) != 0)
-        return TKR_E_KEY_MISMATCH;
-    return 0;
+    mret = tkr_compat_pk_check_pair(pub, priv, tkr_port_rng, (void *)port);
+    if (mret == 0)
+        return 0;
+    if (diag != NULL)
+        diag->mbedtls = mret;
+    return TKR_E_KEY_MISMATCH;
 }

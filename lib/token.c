@@ -266,21 +266,26 @@ static int date(const tkr_jwt_t *jwt, const char *name, int64_t *v, int *has)
     return 0;
 }
 
-/* An optional array of strings. */
-static int str_array(const tkr_jwt_t *jwt, const char *name, int *out)
+int tkr_token_str_array(const tkr_jwt_t *jwt, const char *name, int *out,
+                        tkr_diag_t *diag)
 {
-    int t = tkr_jwt_claim(jwt, name), i, n;
+    int t, i, n;
 
+    if (jwt == NULL || name == NULL || out == NULL)
+        return TKR_E_INVALID_ARG;
+    t = tkr_jwt_claim(jwt, name);
     *out = -1;
+    /* null is absent, as for FLARE's service (claims.get(name) is None). */
     if (t < 0 || tkr_json_type(&jwt->doc, t) == TKR_JSON_NULL)
         return 0;
     if (tkr_json_type(&jwt->doc, t) != TKR_JSON_ARRAY)
-        return TKR_E_CLAIM_TYPE;
+        return tkr_diag(diag, TKR_E_CLAIM_TYPE, name, "must be a list of strings");
     n = tkr_json_count(&jwt->doc, t);
     for (i = 0; i < n; i++)
         if (tkr_json_type(&jwt->doc, tkr_json_child(&jwt->doc, t, i)) !=
             TKR_JSON_STRING)
-            return TKR_E_CLAIM_TYPE;
+            return tkr_diag(diag, TKR_E_CLAIM_TYPE, name,
+                            "must be a list of strings");
     *out = t;
     return 0;
 }
@@ -334,8 +339,9 @@ int tkr_token_read(tkr_token_info_t *info, const tkr_jwt_t *jwt)
         return TKR_E_CLAIM_TYPE;
     if (info->policy < 0)
         info->policy = -1;
-    if ((rc = str_array(jwt, "roles", &info->roles)) != 0 ||
-        (rc = str_array(jwt, "source_ips", &info->source_ips)) != 0)
+    if ((rc = tkr_token_str_array(jwt, "roles", &info->roles, NULL)) != 0 ||
+        (rc = tkr_token_str_array(jwt, "source_ips", &info->source_ips,
+                                  NULL)) != 0)
         return rc;
     policy_meta(info, jwt);
     return 0;

@@ -7,6 +7,8 @@
 
 #include <mbedtls/asn1.h>
 
+#include "tokenroll/error.h"
+
 /* Add role as a PKCS#9 unstructuredName (UTF8String) to a name list, the
  * attribute FLARE uses for a user's role and mbedTLS's DN parser does not
  * know. 0, TKR_E_INVALID_ARG or TKR_E_CRYPTO (no memory). */
@@ -16,6 +18,7 @@ int tkr_x509_add_role(mbedtls_asn1_named_data **names, const char *role);
  * into out: 0 with *out_len = strlen(out); TKR_E_BUFFER_TOO_SMALL only
  * when the output did not fit (its DER or its base64); TKR_E_CRYPTO for
  * every other failure. */
-int tkr_x509_pem_result(int mbedtls_rc, const char *out, size_t *out_len);
+int tkr_x509_pem_result(int mbedtls_rc, const char *out, size_t *out_len,
+                        tkr_diag_t *diag);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "tokenroll/error.h"
 #include "tokenroll/policy.h"
+#include "tokenroll/token.h"
 #include "arena.h"
 
 static int in_list(const char *const *list, size_t n, const char *s)
@@ -84,21 +85,20 @@ int tkr_policy_eval(const tkr_policy_t *p, const tkr_policy_request_t *req,
     return decide(d, TKR_ACTION_REJECT, "default-deny", "No matching rule found");
 }
 
-/* A claim that is a list of strings, copied into a; 0 when absent. */
+/* A claim that is a list of strings, copied into a; NULL when absent or
+ * null (tkr_token_str_array's rule). */
 static int claim_strings(tkr_arena_t *a, const tkr_jwt_t *jwt, const char *name,
                          const char *const **out, size_t *n, tkr_diag_t *diag)
 {
     static const char *const none[1] = {NULL};
-    int t = tkr_jwt_claim(jwt, name), i, cnt;
+    int t, i, cnt, rc;
     const char **v;
     size_t len;
 
     *out = NULL;
     *n = 0;
-    if (t < 0)
-        return 0;
-    if (tkr_json_type(&jwt->doc, t) != TKR_JSON_ARRAY)
-        return tkr_diag(diag, TKR_E_CLAIM_TYPE, name, "must be a list of strings");
+    if ((rc = tkr_token_str_array(jwt, name, &t, diag)) != 0 || t < 0)
+        return rc;
     cnt = tkr_json_count(&jwt->doc, t);
     if (cnt == 0) {
         *out = none; /* present and empty: allows nothing */
@@ -109,8 +109,6 @@ static int claim_strings(tkr_arena_t *a, const tkr_jwt_t *jwt, const char *name,
     for (i = 0; i < cnt; i++) {
         int e = tkr_json_child(&jwt->doc, t, i);
         char *s;
-        if (tkr_json_type(&jwt->doc, e) != TKR_JSON_STRING)
-            return tkr_diag(diag, TKR_E_CLAIM_TYPE, name, "must be a list of strings");
         /* The unescaped text is never longer than the raw one. */
         tkr_json_raw(&jwt->doc, &len, e);
         if ((s = tkr_arena_alloc(a, len + 1)) == NULL)

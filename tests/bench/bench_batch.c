@@ -41,7 +41,7 @@ static double raw_rsa_sign_rate(const tkr_port_t *port, double seconds)
     long n = 0;
 
     mbedtls_pk_init(&pk);
-    if (tkr_key_generate(&pk, TKR_KEY_RSA_2048, port) != 0) {
+    if (tkr_key_generate(&pk, TKR_KEY_RSA_2048, port, NULL) != 0) {
         fprintf(stderr, "bench_batch: key generation failed\n");
         exit(1);
     }

@@ -231,7 +231,7 @@ static uint8_t g_decoded[TKR_JWT_PAYLOAD_MAX];
 static int op_parse(void *p)
 {
     const parse_arg_t *a = p;
-    return tkr_jwt_parse(&g_parse_jwt, a->token, a->token_len);
+    return tkr_jwt_parse(&g_parse_jwt, a->token, a->token_len, NULL);
 }
 
 static int op_b64_payload(void *p)
@@ -239,7 +239,7 @@ static int op_b64_payload(void *p)
     const parse_arg_t *a = p;
     size_t n;
     return tkr_b64url_decode(g_decoded, sizeof(g_decoded), &n, a->payload,
-                             a->payload_len);
+                             a->payload_len, NULL);
 }
 
 typedef struct {
@@ -320,8 +320,8 @@ static void key_setup(key_arg_t *k, tkr_jwt_alg_t alg, const tkr_port_t *port,
     if ((rc = tkr_jwt_sign(k->out, sizeof(k->out), &n, &k->pk, alg, NULL,
                            claims, claims_len, port)) != 0)
         die("tkr_jwt_sign (setup)", rc);
-    if ((rc = tkr_jwt_parse(&k->jwt, k->out, n)) != 0)
-        die("tkr_jwt_parse (setup)", rc);
+    if ((rc = tkr_jwt_parse(&k->jwt, k->out, n, NULL)) != 0)
+        die("tkr_jwt_parse (setup, NULL)", rc);
     if (alg != TKR_JWT_RS256 &&
         (rc = tkr_compat_pk_sign(&k->pk, MBEDTLS_MD_SHA256, k->jwt.digest, 32,
                                  k->der, sizeof(k->der), &k->der_len,
@@ -425,7 +425,7 @@ int main(int argc, char **argv)
 
     /* The claims of the FLARE token are what every signing test signs. */
     tkr_jwt_init(&g_parse_jwt);
-    if ((rc = tkr_jwt_parse(&g_parse_jwt, token, pa.token_len)) != 0)
+    if ((rc = tkr_jwt_parse(&g_parse_jwt, token, pa.token_len, NULL)) != 0)
         die("tkr_jwt_parse", rc);
     claims_len = g_parse_jwt.claims_len;
     memcpy(claims, g_parse_jwt.claims, claims_len);

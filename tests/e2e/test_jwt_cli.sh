@@ -83,9 +83,19 @@ expect_fail "audience not ours" 'audience does not include "other"' "$T" jwt ver
 expect_fail "a token with aud is refused when no --aud is given" "pass --aud" "$T" jwt verify "$ptok" --key rsa.pub
 expect_fail "--require names a missing claim" 'required claim "exp" is missing' "$T" jwt verify "$ours" --key rsa.pub --require exp
 expect_fail "garbage token" "not a valid JWT" "$T" jwt verify "not.a.token" --key rsa.pub
+# the error names the part and the offset in the token, never the token
+printf 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.ab*cd\n' > stray.jwt
+expect_fail "a stray character: the part and its offset" \
+    "not a valid JWT: invalid base64url: signature at offset 39: not a base64url character" \
+    "$T" jwt inspect stray.jwt
+expect_fail "bad header JSON: the offset of its character in the token" \
+    "malformed JSON: header at offset 20:" "$T" jwt inspect "eyJhbGciOiJFUzI1NiIsfQ.eyJzdWIiOiJ4In0.abcd"
+expect_fail "a header alg that is no string is named" "header.alg: missing or not a string" \
+    "$T" jwt inspect "eyJhbGciOjF9.eyJzdWIiOiJ4In0.abcd"
 expect_fail "missing key file" "cannot read key nope.pem: no such file" "$T" jwt verify "$ours" --key nope.pem
 echo "hello" > bad.pem
 expect_fail "unusable key file" "bad.pem is not a usable public key" "$T" jwt verify "$ours" --key bad.pem
+expect_fail "an unusable key file gives mbedTLS's code" "bad.pem is not a usable public key.*mbedTLS -0x[0-9a-f]{4}" "$T" jwt verify "$ours" --key bad.pem
 expect_fail "no key at all" "exactly one of --key" "$T" jwt verify "$ours"
 expect_fail "unknown --alg" "--alg must be" "$T" jwt verify "$ours" --key rsa.pub --alg HS256
 expect_fail "RSA token against a pinned ES256 key" "not the pinned ES256" "$T" jwt verify "$ours" --key p256.pub --alg ES256
@@ -125,5 +135,6 @@ expect_fail "right kid, wrong key" "signature verification failed" "$T" jwt veri
 echo '{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB","kid":"p"}]}' > priv.json
 ptok=$("$PY" "$J" sign RS256 rsa.pem '{"sub":"jwks"}' p)
 expect_fail "a JWKS with private members is refused" "invalid or unusable key" "$T" jwt verify "$ptok" --jwks priv.json
+expect_fail "the refused JWKS key and member are named" "keys\[0\]\.d: private key material" "$T" jwt verify "$ptok" --jwks priv.json
 echo '{"keys":[' > broken.json
 expect_fail "a JWKS that is not JSON" "broken.json is not a JWK set" "$T" jwt verify "$ptok" --jwks broken.json

@@ -19,7 +19,7 @@
 
 static int decode_str(const char *in, uint8_t *out, size_t size, size_t *len)
 {
-    return tkr_b64url_decode(out, size, len, in, strlen(in));
+    return tkr_b64url_decode(out, size, len, in, strlen(in), NULL);
 }
 
 /* RFC 4648 §10: BASE64("foobar") and its prefixes, '=' padding removed. */
@@ -131,10 +131,10 @@ static void test_round_trip_lengths_0_to_64_random_bytes(void **state)
                 assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                        "abcdefghijklmnopqrstuvwxyz0123456789-_",
                                        enc[i]));
-            assert_int_equal(tkr_b64url_decode(NULL, 0, &dlen, enc, len), 0);
+            assert_int_equal(tkr_b64url_decode(NULL, 0, &dlen, enc, len, NULL), 0);
             assert_int_equal(dlen, n);
             assert_true(dlen <= TKR_B64URL_DECODED_MAX(len));
-            assert_int_equal(tkr_b64url_decode(back, n, &dlen, enc, len), 0);
+            assert_int_equal(tkr_b64url_decode(back, n, &dlen, enc, len, NULL), 0);
             assert_int_equal(dlen, n);
             if (n > 0)
                 assert_memory_equal(back, in, n);
@@ -147,10 +147,10 @@ static void expect_reject(const char *in, size_t n)
     uint8_t out[64];
     size_t len;
 
-    assert_int_equal(tkr_b64url_decode(out, sizeof(out), &len, in, n),
+    assert_int_equal(tkr_b64url_decode(out, sizeof(out), &len, in, n, NULL),
                      TKR_E_BASE64);
     /* the size query must not vouch for it either */
-    assert_int_equal(tkr_b64url_decode(NULL, 0, &len, in, n), TKR_E_BASE64);
+    assert_int_equal(tkr_b64url_decode(NULL, 0, &len, in, n, NULL), TKR_E_BASE64);
 }
 
 static void test_decode_rejects_padding(void **state)
@@ -229,11 +229,11 @@ static void test_decode_size_query_with_null_out(void **state)
     size_t len = 0;
     (void)state;
 
-    assert_int_equal(tkr_b64url_decode(NULL, 0, &len, "Zm9vYmE", 7), 0);
+    assert_int_equal(tkr_b64url_decode(NULL, 0, &len, "Zm9vYmE", 7, NULL), 0);
     assert_int_equal(len, 5);
-    assert_int_equal(tkr_b64url_decode(NULL, 0, &len, "", 0), 0);
+    assert_int_equal(tkr_b64url_decode(NULL, 0, &len, "", 0, NULL), 0);
     assert_int_equal(len, 0);
-    assert_int_equal(tkr_b64url_decode(NULL, 0, &len, "Zm9vYmFy", 8), 0);
+    assert_int_equal(tkr_b64url_decode(NULL, 0, &len, "Zm9vYmFy", 8, NULL), 0);
     assert_int_equal(len, 6);
 }
 
@@ -277,9 +277,9 @@ static void test_invalid_arguments(void **state)
     size_t len;
     (void)state;
 
-    assert_int_equal(tkr_b64url_decode(out, sizeof(out), NULL, "Zg", 2),
+    assert_int_equal(tkr_b64url_decode(out, sizeof(out), NULL, "Zg", 2, NULL),
                      TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_b64url_decode(out, sizeof(out), &len, NULL, 2),
+    assert_int_equal(tkr_b64url_decode(out, sizeof(out), &len, NULL, 2, NULL),
                      TKR_E_INVALID_ARG);
     assert_int_equal(tkr_b64url_encode((char *)out, sizeof(out), NULL,
                                        (const uint8_t *)"f", 1),
@@ -324,10 +324,44 @@ static void test_encode_in_place(void **state)
     }
 }
 
+/* A rejected text reports where: the first character outside the
+ * alphabet, else (bad length, non-zero trailing bits) the last one. */
+static void test_decode_diag_gives_the_offset(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t off;
+    } v[] = {
+        {"ab*c", 2}, {"abcd=", 4}, {"ab+d", 2}, {"a b", 1},
+        {"abcde", 4},  /* 1 mod 4, every character valid */
+        {"QR", 1},     /* 'R' leaves non-zero bits */
+        {"AAAAQR", 5},
+    };
+    uint8_t out[16];
+    size_t i, n;
+    (void)state;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        tkr_diag_t d;
+        tkr_diag_clear(&d);
+        assert_int_equal(tkr_b64url_decode(out, sizeof(out), &n, v[i].in,
+                                           strlen(v[i].in), &d), TKR_E_BASE64);
+        if (!d.has_offset || d.offset != v[i].off)
+            fail_msg("\"%s\": offset %zu, expected %zu", v[i].in, d.offset, v[i].off);
+        assert_true(d.msg[0] != '\0');
+        /* the size query reports the same */
+        tkr_diag_clear(&d);
+        assert_int_equal(tkr_b64url_decode(NULL, 0, &n, v[i].in, strlen(v[i].in), &d),
+                         TKR_E_BASE64);
+        assert_int_equal(d.offset, v[i].off);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_rfc4648_s10_vectors),
+        cmocka_unit_test(test_decode_diag_gives_the_offset),
         cmocka_unit_test(test_decode_rfc4648_s10_vectors),
         cmocka_unit_test(test_encode_uses_url_alphabet),
         cmocka_unit_test(test_round_trip_lengths_0_to_64_random_bytes),

@@ -157,7 +157,7 @@ static void test_flare_cert_json_loads(void **state)
     assert_string_equal(ca.cn, "example_project");
     assert_int_equal(mbedtls_pk_get_type(&ca.key), MBEDTLS_PK_RSA);
     assert_int_equal(mbedtls_pk_get_bitlen(&ca.key), 2048);
-    assert_int_equal(tkr_key_check_pair(&ca.cert.pk, &ca.key, &port), 0);
+    assert_int_equal(tkr_key_check_pair(&ca.cert.pk, &ca.key, &port, NULL), 0);
     assert_string_equal(diag.msg, "");
     /* the certificate is the one FLARE also wrote as rootCA.pem */
     mbedtls_x509_crt_init(&ref);
@@ -194,7 +194,7 @@ static void test_flare_token_verifies_with_ca_public_key(void **state)
         while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
             n--;
         rules.sub = toks[i].sub;
-        assert_int_equal(tkr_jwt_parse(&jwt, text, n), 0);
+        assert_int_equal(tkr_jwt_parse(&jwt, text, n, NULL), 0);
         assert_int_equal(jwt.alg, TKR_JWT_RS256);
         assert_int_equal(tkr_json_get_i64(&jwt.doc, &iat, tkr_jwt_claim(&jwt, "iat")), 0);
         assert_int_equal(tkr_json_get_i64(&jwt.doc, &exp, tkr_jwt_claim(&jwt, "exp")), 0);
@@ -237,7 +237,7 @@ static void test_flare_minted_tokens_verify_with_ca_public_key(void **state)
         n = read_file(files[i], text, sizeof(text));
         while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
             n--;
-        assert_int_equal(tkr_jwt_parse(&jwt, text, n), 0);
+        assert_int_equal(tkr_jwt_parse(&jwt, text, n, NULL), 0);
         assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &ca.cert.pk), 0);
     }
 }
@@ -423,7 +423,7 @@ static void test_load_root_ca_pem_and_key_pair(void **state)
         memset(scratch, 0x55, sizeof(scratch));
         assert_int_equal(load_dir(dir), 0);
         assert_string_equal(ca.cn, pairs[i].cn);
-        assert_int_equal(tkr_key_check_pair(&ca.cert.pk, &ca.key, &port), 0);
+        assert_int_equal(tkr_key_check_pair(&ca.cert.pk, &ca.key, &port, NULL), 0);
         assert_true(all_zero(scratch, sizeof(scratch)));
         remove_dir();
     }

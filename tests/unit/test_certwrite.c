@@ -121,7 +121,7 @@ static void write_ca(int64_t not_after)
     s.not_before = 1767225600;
     s.not_after = not_after;
     s.usage = TKR_CERT_CA;
-    assert_int_equal(tkr_cert_write_pem(pem, sizeof(pem), &len, &s, &port), 0);
+    assert_int_equal(tkr_cert_write_pem(pem, sizeof(pem), &len, &s, &port, NULL), 0);
     assert_int_equal(len, strlen(pem));
     mbedtls_x509_crt_free(&ca);
     mbedtls_x509_crt_init(&ca);
@@ -146,7 +146,7 @@ static int write_leaf(tkr_subject_type_t type, const char *san, const char *role
     s.not_after = not_after;
     if ((rc = tkr_cert_profile(&s, type, role)) != 0)
         return rc;
-    if ((rc = tkr_cert_write_pem(pem, sizeof(pem), &len, &s, &port)) != 0)
+    if ((rc = tkr_cert_write_pem(pem, sizeof(pem), &len, &s, &port, NULL)) != 0)
         return rc;
     mbedtls_x509_crt_free(&leaf);
     mbedtls_x509_crt_init(&leaf);
@@ -252,6 +252,31 @@ static void test_validity_is_clamped_to_the_issuer(void **state)
     assert_int_equal(write_leaf(TKR_SUBJECT_CLIENT, NULL, NULL, 1767225600), TKR_E_INVALID_ARG);
 }
 
+/* A refused certificate names the field: an empty validity window. */
+static void test_diag_names_the_field(void **state)
+{
+    tkr_cert_spec_t s;
+    tkr_diag_t d;
+    size_t len;
+    (void)state;
+
+    memset(&s, 0, sizeof(s));
+    s.subject_key = s.issuer_key = &ca_key;
+    s.cn = "test_project";
+    s.not_before = 1767225600;
+    s.not_after = 1767225600;
+    s.usage = TKR_CERT_CA;
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_cert_write_pem(pem, sizeof(pem), &len, &s, &port, &d),
+                     TKR_E_INVALID_ARG);
+    assert_string_equal(d.name, "not_after");
+    s.not_after = 1767225600 + 86400;
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_cert_write_pem(pem, 64, &len, &s, &port, &d),
+                     TKR_E_BUFFER_TOO_SMALL);
+    assert_int_not_equal(d.mbedtls, 0);
+}
+
 /* ---- private keys ---- */
 
 static void test_key_write_pem_round_trips(void **state)
@@ -269,23 +294,23 @@ static void test_key_write_pem_round_trips(void **state)
 
     for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         load_key_with(&k, v[i].file, &port);
-        assert_int_equal(tkr_key_write_pem(pem, sizeof(pem), &len, &k), 0);
+        assert_int_equal(tkr_key_write_pem(pem, sizeof(pem), &len, &k, NULL), 0);
         assert_int_equal(len, strlen(pem));
         assert_memory_equal(pem, v[i].head, strlen(v[i].head));
         mbedtls_pk_init(&back);
-        assert_int_equal(tkr_key_parse_private(&back, (const uint8_t *)pem, len + 1, &port), 0);
-        assert_int_equal(tkr_key_check_pair(&k, &back, &port), 0);
+        assert_int_equal(tkr_key_parse_private(&back, (const uint8_t *)pem, len + 1, &port, NULL), 0);
+        assert_int_equal(tkr_key_check_pair(&k, &back, &port, NULL), 0);
         mbedtls_pk_free(&back);
         /* one byte short of the text and its NUL */
         short_len = len;
-        assert_int_equal(tkr_key_write_pem(pem, short_len, &len, &k), TKR_E_BUFFER_TOO_SMALL);
-        assert_int_equal(tkr_key_write_pem(pem, 16, &len, &k), TKR_E_BUFFER_TOO_SMALL);
+        assert_int_equal(tkr_key_write_pem(pem, short_len, &len, &k, NULL), TKR_E_BUFFER_TOO_SMALL);
+        assert_int_equal(tkr_key_write_pem(pem, 16, &len, &k, NULL), TKR_E_BUFFER_TOO_SMALL);
         mbedtls_pk_free(&k);
     }
     /* no key at all is not a short buffer */
     mbedtls_pk_init(&k);
-    assert_int_equal(tkr_key_write_pem(pem, sizeof(pem), &len, &k), TKR_E_CRYPTO);
-    assert_int_equal(tkr_key_write_pem(NULL, sizeof(pem), &len, &k), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_key_write_pem(pem, sizeof(pem), &len, &k, NULL), TKR_E_CRYPTO);
+    assert_int_equal(tkr_key_write_pem(NULL, sizeof(pem), &len, &k, NULL), TKR_E_INVALID_ARG);
 }
 
 int main(void)
@@ -297,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_profiles_by_participant_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validity_is_clamped_to_the_issuer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_write_pem_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diag_names_the_field, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,7 +61,7 @@ static void write_and_check(mbedtls_pk_context *key)
     unsigned char hash[32];
     size_t n;
 
-    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, key, &subj, &port), 0);
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, key, &subj, &port, NULL), 0);
     assert_int_equal(n, strlen(pem));
     assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE REQUEST-----"));
     mbedtls_x509_csr_init(&csr);
@@ -95,17 +95,17 @@ static void key_and_request(tkr_key_type_t type, mbedtls_pk_type_t pk_type,
     size_t n;
 
     mbedtls_pk_init(&key);
-    assert_int_equal(tkr_key_generate(&key, type, &port), 0);
+    assert_int_equal(tkr_key_generate(&key, type, &port, NULL), 0);
     assert_int_equal(mbedtls_pk_get_type(&key), pk_type);
     assert_int_equal(mbedtls_pk_get_bitlen(&key), bits);
     write_and_check(&key);
-    assert_int_equal(tkr_key_write_pem(kpem, sizeof(kpem), &n, &key), 0);
+    assert_int_equal(tkr_key_write_pem(kpem, sizeof(kpem), &n, &key, NULL), 0);
     assert_non_null(strstr(kpem, pem_label));
-    assert_int_equal(tkr_key_write_pem(small, sizeof(small), &n, &key), TKR_E_BUFFER_TOO_SMALL);
+    assert_int_equal(tkr_key_write_pem(small, sizeof(small), &n, &key, NULL), TKR_E_BUFFER_TOO_SMALL);
     mbedtls_pk_init(&back);
-    assert_int_equal(tkr_key_parse_private(&back, (const uint8_t *)kpem, strlen(kpem) + 1, &port),
+    assert_int_equal(tkr_key_parse_private(&back, (const uint8_t *)kpem, strlen(kpem) + 1, &port, NULL),
                      0);
-    assert_int_equal(tkr_key_check_pair(&key, &back, &port), 0);
+    assert_int_equal(tkr_key_check_pair(&key, &back, &port, NULL), 0);
     mbedtls_pk_free(&back);
     mbedtls_pk_free(&key);
 }
@@ -131,10 +131,49 @@ static void test_key_pem_of_an_empty_key_is_not_a_size_problem(void **state)
     size_t n;
     (void)state;
     mbedtls_pk_init(&key);
-    assert_int_equal(tkr_key_write_pem(kpem, sizeof(kpem), &n, &key), TKR_E_CRYPTO);
+    assert_int_equal(tkr_key_write_pem(kpem, sizeof(kpem), &n, &key, NULL), TKR_E_CRYPTO);
 }
 
 /* Two keys from the same port differ: the generator really draws. */
+static void test_diag_names_the_field(void **state)
+{
+    char long_name[80];
+    tkr_csr_subject_t subj = {"site-1", NULL, NULL, NULL};
+    mbedtls_pk_context key;
+    char kpem[TKR_KEY_PEM_MAX];
+    tkr_diag_t d;
+    size_t n;
+    (void)state;
+
+    memset(long_name, 'o', 65);
+    long_name[65] = '\0';
+    mbedtls_pk_init(&key);
+    assert_int_equal(tkr_key_generate(&key, TKR_KEY_EC_P256, &port, NULL), 0);
+    subj.org = long_name;
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port, &d),
+                     TKR_E_INVALID_ARG);
+    assert_string_equal(d.name, "org");
+    subj.org = NULL;
+    subj.cn = "";
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port, &d),
+                     TKR_E_INVALID_ARG);
+    assert_string_equal(d.name, "cn");
+    /* a buffer too small: the mbedTLS code behind it */
+    subj.cn = "site-1";
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_csr_write_pem(pem, 100, &n, &key, &subj, &port, &d),
+                     TKR_E_BUFFER_TOO_SMALL);
+    assert_int_not_equal(d.mbedtls, 0);
+    mbedtls_pk_free(&key);
+    /* an empty key: mbedTLS refuses to write it, and says so */
+    mbedtls_pk_init(&key);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_key_write_pem(kpem, sizeof(kpem), &n, &key, &d), TKR_E_CRYPTO);
+    assert_int_not_equal(d.mbedtls, 0);
+}
+
 static void test_keys_differ(void **state)
 {
     mbedtls_pk_context a, b;
@@ -143,10 +182,10 @@ static void test_keys_differ(void **state)
     (void)state;
     mbedtls_pk_init(&a);
     mbedtls_pk_init(&b);
-    assert_int_equal(tkr_key_generate(&a, TKR_KEY_EC_P256, &port), 0);
-    assert_int_equal(tkr_key_generate(&b, TKR_KEY_EC_P256, &port), 0);
-    assert_int_equal(tkr_key_write_pem(pa, sizeof(pa), &na, &a), 0);
-    assert_int_equal(tkr_key_write_pem(pb, sizeof(pb), &nb, &b), 0);
+    assert_int_equal(tkr_key_generate(&a, TKR_KEY_EC_P256, &port, NULL), 0);
+    assert_int_equal(tkr_key_generate(&b, TKR_KEY_EC_P256, &port, NULL), 0);
+    assert_int_equal(tkr_key_write_pem(pa, sizeof(pa), &na, &a, NULL), 0);
+    assert_int_equal(tkr_key_write_pem(pb, sizeof(pb), &nb, &b, NULL), 0);
     assert_false(na == nb && memcmp(pa, pb, na) == 0);
     mbedtls_pk_free(&a);
     mbedtls_pk_free(&b);
@@ -167,12 +206,12 @@ static void test_broken_entropy_is_reported_and_leaves_key_empty(void **state)
     (void)state;
     bad.entropy = broken_entropy;
     mbedtls_pk_init(&key);
-    assert_int_equal(tkr_key_generate(&key, TKR_KEY_EC_P256, &bad), TKR_E_ENTROPY);
+    assert_int_equal(tkr_key_generate(&key, TKR_KEY_EC_P256, &bad, NULL), TKR_E_ENTROPY);
     assert_int_equal(mbedtls_pk_get_type(&key), MBEDTLS_PK_NONE);
-    assert_int_equal(tkr_key_generate(&key, TKR_KEY_RSA_2048, &bad), TKR_E_ENTROPY);
+    assert_int_equal(tkr_key_generate(&key, TKR_KEY_RSA_2048, &bad, NULL), TKR_E_ENTROPY);
     assert_int_equal(mbedtls_pk_get_type(&key), MBEDTLS_PK_NONE);
-    assert_int_equal(tkr_key_generate(&key, (tkr_key_type_t)7, &port), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_key_generate(NULL, TKR_KEY_EC_P256, &port), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_key_generate(&key, (tkr_key_type_t)7, &port, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_key_generate(NULL, TKR_KEY_EC_P256, &port, NULL), TKR_E_INVALID_ARG);
 }
 
 static void test_request_bad_names_and_small_buffer(void **state)
@@ -183,25 +222,25 @@ static void test_request_bad_names_and_small_buffer(void **state)
     size_t n = 99, need;
     (void)state;
     mbedtls_pk_init(&key);
-    assert_int_equal(tkr_key_generate(&key, TKR_KEY_EC_P256, &port), 0);
-    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &need, &key, &subj, &port), 0);
-    assert_int_equal(tkr_csr_write_pem(small, sizeof(small), &n, &key, &subj, &port),
+    assert_int_equal(tkr_key_generate(&key, TKR_KEY_EC_P256, &port, NULL), 0);
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &need, &key, &subj, &port, NULL), 0);
+    assert_int_equal(tkr_csr_write_pem(small, sizeof(small), &n, &key, &subj, &port, NULL),
                      TKR_E_BUFFER_TOO_SMALL);
     assert_int_equal(n, 0);
     assert_int_equal(small[0], '\0');
-    assert_int_equal(tkr_csr_write_pem(pem, need, &n, &key, &subj, &port),
+    assert_int_equal(tkr_csr_write_pem(pem, need, &n, &key, &subj, &port, NULL),
                      TKR_E_BUFFER_TOO_SMALL); /* no room for the NUL */
-    assert_int_equal(tkr_csr_write_pem(pem, need + 1, &n, &key, &subj, &port), 0);
+    assert_int_equal(tkr_csr_write_pem(pem, need + 1, &n, &key, &subj, &port, NULL), 0);
     subj.cn = "";
-    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port),
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port, NULL),
                      TKR_E_INVALID_ARG);
     memset(longname, 'a', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = '\0';
     subj.cn = longname; /* X.520: a CN is at most 64 characters */
-    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port),
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port, NULL),
                      TKR_E_INVALID_ARG);
     subj.cn = NULL;
-    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port),
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port, NULL),
                      TKR_E_INVALID_ARG);
     mbedtls_pk_free(&key);
 }
@@ -218,8 +257,8 @@ static void test_openssl_verifies_request(void **state)
     (void)state;
     need_tool("openssl version");
     mbedtls_pk_init(&key);
-    assert_int_equal(tkr_key_generate(&key, TKR_KEY_EC_P256, &port), 0);
-    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port), 0);
+    assert_int_equal(tkr_key_generate(&key, TKR_KEY_EC_P256, &port, NULL), 0);
+    assert_int_equal(tkr_csr_write_pem(pem, sizeof(pem), &n, &key, &subj, &port, NULL), 0);
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/req.pem", dir);
     write_file(path, pem, n);
@@ -243,6 +282,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ec_p256_key_and_request),
+        cmocka_unit_test(test_diag_names_the_field),
         cmocka_unit_test(test_rsa_2048_key_and_request),
         cmocka_unit_test(test_key_pem_of_an_empty_key_is_not_a_size_problem),
         cmocka_unit_test(test_keys_differ),

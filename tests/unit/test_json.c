@@ -65,11 +65,14 @@ static void reject_utf8(const char *js) { reject_rc(js, TKR_E_UTF8); }
 static void accept(const char *js)
 {
     tkr_json_t doc;
-    int rc = parse(&doc, js);
+    tkr_diag_t d;
+    int rc;
 
+    tkr_diag_clear(&d);
+    rc = tkr_json_parse(&doc, toks, NTOK, js, strlen(js), &d);
     if (rc != 0)
         fail_msg("\"%s\": rejected with %d (%s) at %zu", js, rc,
-                 tkr_strerror(rc), doc.err_off);
+                 tkr_strerror(rc), d.offset);
 }
 
 static int64_t i64_at(const tkr_json_t *doc, int t)
@@ -260,7 +263,7 @@ static void test_parse_rejects_trailing_comma_in_array(void **state)
 static void test_parse_rejects_duplicate_key_top_level(void **state)
 {
     (void)state;
-    /* err_off: the first byte of the second "a" key's text */
+    /* the offset: the first byte of the second "a" key's text */
     reject_at("{\"a\":1,\"a\":2}", 13, TKR_E_JSON_DUPLICATE, 8);
     reject_dup("{\"a\":1,\"b\":2,\"a\":3}");
     reject_dup("{\"\":1,\"\":2}");
@@ -462,18 +465,17 @@ static void test_parse_depth_32_accepted_33_rejected(void **state)
     (void)state;
 
     for (depth = 1; depth <= 34; depth++) {
-        tkr_json_t doc;
-        int i, rc;
+        int i;
         for (i = 0; i < depth; i++) {
             js[i] = '[';
             js[2 * depth - 1 - i] = ']';
         }
-        rc = parse_n(&doc, js, (size_t)(2 * depth));
         if (depth <= TKR_JSON_DEPTH_MAX) {
-            assert_int_equal(rc, 0);
+            tkr_json_t doc;
+            assert_int_equal(parse_n(&doc, js, (size_t)(2 * depth)), 0);
         } else {
-            assert_int_equal(rc, TKR_E_JSON_DEPTH);
-            assert_int_equal(doc.err_off, TKR_JSON_DEPTH_MAX); /* the 33rd '[' */
+            reject_at(js, (size_t)(2 * depth), TKR_E_JSON_DEPTH,
+                      TKR_JSON_DEPTH_MAX); /* the 33rd '[' */
         }
     }
     assert_int_equal(TKR_JSON_DEPTH_MAX, 32);

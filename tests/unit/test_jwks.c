@@ -64,7 +64,7 @@ static int parse_set(const char *json)
 {
     tkr_jwks_free(&set);
     tkr_jwks_init(&set);
-    return tkr_jwks_parse(&set, json, strlen(json));
+    return tkr_jwks_parse(&set, json, strlen(json), NULL);
 }
 
 static int parse_file(const char *path)
@@ -72,7 +72,7 @@ static int parse_file(const char *path)
     size_t n = read_file(path, text, sizeof(text));
     tkr_jwks_free(&set);
     tkr_jwks_init(&set);
-    return tkr_jwks_parse(&set, text, n);
+    return tkr_jwks_parse(&set, text, n, NULL);
 }
 
 /* Select from set into a fresh key; the key is freed again. */
@@ -82,7 +82,7 @@ static int select_rc(const char *kid, tkr_jwt_alg_t alg)
     int rc;
 
     mbedtls_pk_init(&pk);
-    rc = tkr_jwks_select(&set, &pk, alg, kid);
+    rc = tkr_jwks_select(&set, &pk, alg, kid, NULL);
     mbedtls_pk_free(&pk);
     return rc;
 }
@@ -94,7 +94,7 @@ static int key_rc(int i, tkr_jwt_alg_t *alg)
     int rc;
 
     mbedtls_pk_init(&pk);
-    rc = tkr_jwks_key(&set, &pk, alg != NULL ? alg : &ignored, i);
+    rc = tkr_jwks_key(&set, &pk, alg != NULL ? alg : &ignored, i, NULL);
     mbedtls_pk_free(&pk);
     return rc;
 }
@@ -204,7 +204,7 @@ static void test_rfc7517_a1_public_set_parses_and_rsa_key_selected_by_kid(void *
     assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
     assert_int_equal(tkr_jwks_count(&set), 2);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "2011-04-29"), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "2011-04-29", NULL), 0);
     assert_int_equal(mbedtls_pk_get_type(&pk), MBEDTLS_PK_RSA);
     assert_int_equal(mbedtls_pk_get_bitlen(&pk), 2048);
     assert_int_equal(tkr_key_check_alg(&pk, TKR_JWT_RS256), 0);
@@ -233,7 +233,7 @@ static void test_rfc7517_a1_rsa_key_has_rfc7638_thumbprint(void **state)
     mbedtls_pk_init(&pk);
     mbedtls_mpi_init(&n);
     mbedtls_mpi_init(&e);
-    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "2011-04-29"), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "2011-04-29", NULL), 0);
     assert_int_equal(mbedtls_rsa_export(mbedtls_pk_rsa(pk), &n, NULL, NULL, NULL, &e), 0);
     b64_mpi(nb, sizeof(nb), &n);
     b64_mpi(eb, sizeof(eb), &e);
@@ -296,12 +296,12 @@ static void test_select_without_kid_single_usable_key(void **state)
     assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
     mbedtls_pk_init(&pk);
     mbedtls_pk_init(&ref);
-    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, NULL), 0);
-    assert_int_equal(tkr_jwks_select(&set, &ref, TKR_JWT_RS256, "2011-04-29"), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, NULL, NULL), 0);
+    assert_int_equal(tkr_jwks_select(&set, &ref, TKR_JWT_RS256, "2011-04-29", NULL), 0);
     assert_true(same_public_key(&pk, &ref));
     mbedtls_pk_free(&pk);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, ""), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "", NULL), 0);
     assert_true(same_public_key(&pk, &ref));
     /* no usable key for ES256 at all */
     assert_int_equal(select_rc(NULL, TKR_JWT_ES256), TKR_E_NOT_FOUND);
@@ -480,7 +480,7 @@ static void test_ec_coordinate_of_wrong_length_is_refused(void **state)
     (void)state;
 
     /* RFC 7518 §6.2.1.2: x and y are the full field size, 32 bytes */
-    assert_int_equal(tkr_b64url_decode(raw, sizeof(raw), &len, a1_x, strlen(a1_x)), 0);
+    assert_int_equal(tkr_b64url_decode(raw, sizeof(raw), &len, a1_x, strlen(a1_x), NULL), 0);
     assert_int_equal(len, 32);
     memmove(raw + 1, raw, 32);
     raw[0] = 0;
@@ -517,7 +517,7 @@ static void test_ec_point_not_on_curve_is_refused(void **state)
     size_t len;
     (void)state;
 
-    assert_int_equal(tkr_b64url_decode(raw, sizeof(raw), &len, a1_y, strlen(a1_y)), 0);
+    assert_int_equal(tkr_b64url_decode(raw, sizeof(raw), &len, a1_y, strlen(a1_y), NULL), 0);
     raw[31] ^= 1;
     assert_int_equal(tkr_b64url_encode(y_bad, sizeof(y_bad), &len, raw, 32), 0);
     FMT(text, "\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"e\",\"x\":\"%s\","
@@ -546,7 +546,7 @@ static void test_rsa_integers_with_leading_zero_are_refused(void **state)
     (void)state;
 
     /* Base64urlUInt is minimal (RFC 7518 §2): no leading zero octet */
-    assert_int_equal(tkr_b64url_decode(raw + 1, 256, &len, a1_n, strlen(a1_n)), 0);
+    assert_int_equal(tkr_b64url_decode(raw + 1, 256, &len, a1_n, strlen(a1_n), NULL), 0);
     assert_int_equal(len, 256);
     raw[0] = 0;
     assert_int_equal(tkr_b64url_encode(n0, sizeof(n0), &len, raw, 257), 0);
@@ -628,9 +628,9 @@ static void test_rfc7515_a3_bare_jwk_is_a_set_of_one(void **state)
     assert_int_equal(key_rc(0, &alg), 0);
     assert_int_equal(alg, TKR_JWT_ES256); /* P-256 without "alg" */
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, NULL), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, NULL, NULL), 0);
     n = read_file(VEC "rfc7515/a3.jws", token, sizeof(token));
-    assert_int_equal(tkr_jwt_parse(&jwt, token, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, token, n, NULL), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_ES256, &pk), 0);
     mbedtls_pk_free(&pk);
 }
@@ -648,7 +648,7 @@ static void test_rfc7517_b_rsa_key_matches_its_x5c_certificate(void **state)
     assert_int_equal(parse_file(VEC "rfc7517/b_x5c.jwk"), 0);
     mbedtls_pk_init(&pk);
     mbedtls_x509_crt_init(&crt);
-    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "1b94c"), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_RS256, "1b94c", NULL), 0);
     assert_int_equal(mbedtls_pk_get_bitlen(&pk), 2048);
     /* the certificate (standard base64 DER) holds the same public key */
     t = tkr_json_find(&set.doc, 0, "x5c");
@@ -680,15 +680,15 @@ static void verify_via_jwks(mbedtls_pk_context *key, mbedtls_pk_context *other,
     assert_int_equal(tkr_jwt_sign(token, sizeof(token), &n, key, alg, "signer", claims,
                                   strlen(claims), &port),
                      0);
-    assert_int_equal(tkr_jwt_parse(&jwt, token, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, token, n, NULL), 0);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, jwt.alg, jwt.kid), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, jwt.alg, jwt.kid, NULL), 0);
     assert_true(same_public_key(&pk, key));
     assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000, NULL), 0);
     mbedtls_pk_free(&pk);
     /* the other key of the set does not verify it */
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select(&set, &pk, alg, "other"), 0);
+    assert_int_equal(tkr_jwks_select(&set, &pk, alg, "other", NULL), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, alg, &pk), TKR_E_SIGNATURE);
     mbedtls_pk_free(&pk);
 }
@@ -738,7 +738,7 @@ static int select_any_rc(const char *kid, tkr_jwt_alg_t *alg, mbedtls_pk_context
 
     *alg = TKR_JWT_ALG_UNKNOWN;
     mbedtls_pk_init(&pk);
-    rc = tkr_jwks_select_any(&set, &pk, alg, kid);
+    rc = tkr_jwks_select_any(&set, &pk, alg, kid, NULL);
     if (rc == 0 && want != NULL)
         assert_true(same_public_key(&pk, want));
     mbedtls_pk_free(&pk);
@@ -789,16 +789,16 @@ static void test_select_any_reports_the_algorithm_the_key_binds(void **state)
     assert_int_equal(tkr_jwt_sign(token, sizeof(token), &n, &p384, TKR_JWT_ES384, NULL, claims,
                                   strlen(claims), &port),
                      0);
-    assert_int_equal(tkr_jwt_parse(&jwt, token, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, token, n, NULL), 0);
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select_any(&set, &pk, &alg, NULL), 0);
+    assert_int_equal(tkr_jwks_select_any(&set, &pk, &alg, NULL, NULL), 0);
     assert_int_equal(alg, TKR_JWT_ES384);
     assert_int_equal(tkr_jwt_verify(&jwt, alg, &pk, NULL, 1000, NULL), 0);
     mbedtls_pk_free(&pk);
 
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_select_any(&set, NULL, &alg, NULL), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_jwks_select_any(&set, &pk, NULL, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_select_any(&set, NULL, &alg, NULL, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_select_any(&set, &pk, NULL, NULL, NULL), TKR_E_INVALID_ARG);
     mbedtls_pk_free(&pk);
 }
 
@@ -846,13 +846,113 @@ static void test_invalid_arguments(void **state)
     (void)state;
 
     mbedtls_pk_init(&pk);
-    assert_int_equal(tkr_jwks_parse(NULL, "{}", 2), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_jwks_parse(&set, NULL, 2), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_parse(NULL, "{}", 2, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_parse(&set, NULL, 2, NULL), TKR_E_INVALID_ARG);
     assert_int_equal(parse_file(VEC "rfc7517/a1_public.jwks"), 0);
-    assert_int_equal(tkr_jwks_select(&set, NULL, TKR_JWT_RS256, NULL), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_jwks_key(&set, NULL, &alg, 1), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_jwks_key(&set, &pk, NULL, 1), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_select(&set, NULL, TKR_JWT_RS256, NULL, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_key(&set, NULL, &alg, 1, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwks_key(&set, &pk, NULL, 1, NULL), TKR_E_INVALID_ARG);
     assert_int_equal(tkr_jwks_count(NULL), 0);
+    mbedtls_pk_free(&pk);
+}
+
+/* A failure names the key and member at fault; a key mbedTLS rejects
+ * carries its code. */
+static void test_diag_names_key_and_member(void **state)
+{
+    static const char ones[] = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
+    char json[1024];
+    mbedtls_pk_context pk;
+    tkr_jwt_alg_t alg;
+    tkr_diag_t d;
+    (void)state;
+
+    mbedtls_pk_init(&pk);
+    /* x of the wrong length, second key */
+    snprintf(json, sizeof(json),
+             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"a\",\"x\":\"%s\",\"y\":\"%s\"},"
+             "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"b\",\"x\":\"AAAA\",\"y\":\"%s\"}]}",
+             a1_x, a1_y, a1_y);
+    assert_int_equal(parse_set(json), 0);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "b", &d), TKR_E_KEY);
+    assert_string_equal(d.name, "keys[1].x");
+    assert_true(d.msg[0] != '\0');
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_key(&set, &pk, &alg, 1, &d), TKR_E_KEY);
+    assert_string_equal(d.name, "keys[1].x");
+    /* the first key is fine: nothing reported */
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "a", &d), 0);
+    assert_string_equal(d.name, "");
+
+    /* a point not on the curve: mbedTLS says no, and says why */
+    snprintf(json, sizeof(json),
+             "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}", ones, ones);
+    assert_int_equal(parse_set(json), 0);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select_any(&set, &pk, &alg, NULL, &d), TKR_E_KEY);
+    assert_string_equal(d.name, "x"); /* a bare JWK: no keys[i] */
+    assert_int_not_equal(d.mbedtls, 0);
+
+    /* use: enc, and private material */
+    snprintf(json, sizeof(json),
+             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"a\",\"use\":\"enc\","
+             "\"x\":\"%s\",\"y\":\"%s\"},{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"p\","
+             "\"d\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"}]}",
+             a1_x, a1_y, ones, a1_x, a1_y);
+    assert_int_equal(parse_set(json), 0);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "a", &d), TKR_E_KEY_ALG);
+    assert_string_equal(d.name, "keys[0].use");
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "p", &d), TKR_E_KEY);
+    assert_string_equal(d.name, "keys[1].d");
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_select(&set, &pk, TKR_JWT_ES256, "zz", &d), TKR_E_NOT_FOUND);
+    assert_string_equal(d.name, "kid");
+
+    /* the set itself: the member, or the offset in the text */
+    tkr_jwks_free(&set);
+    tkr_jwks_init(&set);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_parse(&set, "{\"keys\":{}}", 11, &d), TKR_E_TYPE);
+    assert_string_equal(d.name, "keys");
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_parse(&set, "{\"keys\":[{},7]}", 15, &d), TKR_E_TYPE);
+    assert_string_equal(d.name, "keys[1]");
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_jwks_parse(&set, "{\"keys\":[}", 10, &d), TKR_E_JSON);
+    assert_true(d.has_offset);
+    assert_int_equal(d.offset, 9);
+    mbedtls_pk_free(&pk);
+}
+
+/* A PEM that does not parse: TKR_E_KEY, and mbedTLS's own code for it. */
+static void test_key_parse_reports_the_mbedtls_code(void **state)
+{
+    static const char bad[] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+    mbedtls_pk_context pk;
+    tkr_diag_t d;
+    (void)state;
+
+    mbedtls_pk_init(&pk);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_key_parse_private(&pk, (const uint8_t *)bad, sizeof(bad), &port, &d),
+                     TKR_E_KEY);
+    assert_true(d.mbedtls < 0);
+    assert_true(d.msg[0] != '\0');
+    mbedtls_pk_free(&pk);
+    mbedtls_pk_init(&pk);
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_key_parse_public(&pk, (const uint8_t *)"junk", 4, &d), TKR_E_KEY);
+    assert_true(d.mbedtls < 0);
+    mbedtls_pk_free(&pk);
+    mbedtls_pk_init(&pk);
+    /* a key that is not the certificate's: the mismatch, with a code */
+    tkr_diag_clear(&d);
+    assert_int_equal(tkr_key_check_pair(&p256_a, &p256_b, &port, &d), TKR_E_KEY_MISMATCH);
+    assert_true(d.mbedtls < 0);
     mbedtls_pk_free(&pk);
 }
 
@@ -860,6 +960,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc7517_a1_public_set_parses_and_rsa_key_selected_by_kid),
+        cmocka_unit_test(test_diag_names_key_and_member),
+        cmocka_unit_test(test_key_parse_reports_the_mbedtls_code),
         cmocka_unit_test(test_rfc7517_a1_rsa_key_has_rfc7638_thumbprint),
         cmocka_unit_test(test_rfc7517_a1_ec_key_for_encryption_is_refused),
         cmocka_unit_test(test_use_other_than_sig_is_refused),

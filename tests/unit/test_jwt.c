@@ -224,7 +224,7 @@ static size_t swap_payload(char *t, const char *payload)
 
 static int parse_str(const char *token)
 {
-    return tkr_jwt_parse(&jwt, token, strlen(token));
+    return tkr_jwt_parse(&jwt, token, strlen(token), NULL);
 }
 
 /* Parse claims under a dummy ES256 header and signature: for claim checks,
@@ -234,7 +234,7 @@ static int parse_claims(const char *payload)
     static const uint8_t sig[64] = {1};
     char tok[4096];
     size_t n = with_sig(tok, sizeof(tok), "{\"alg\":\"ES256\"}", payload, sig, 64);
-    return tkr_jwt_parse(&jwt, tok, n);
+    return tkr_jwt_parse(&jwt, tok, n, NULL);
 }
 
 static int claims_at(const char *payload, const tkr_jwt_rules_t *rules, int64_t now)
@@ -255,7 +255,7 @@ static size_t jwk_member(const tkr_json_t *doc, const char *name, uint8_t *out,
 
     assert_true(t > 0);
     raw = tkr_json_raw(doc, &n, t);
-    assert_int_equal(tkr_b64url_decode(out, size, &len, raw, n), 0);
+    assert_int_equal(tkr_b64url_decode(out, size, &len, raw, n, NULL), 0);
     return len;
 }
 
@@ -344,7 +344,7 @@ static void test_rfc7515_a2_rs256_token_verifies(void **state)
     (void)state;
 
     rfc7515_a2_key(&pub, 0);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
     assert_int_equal(jwt.alg, TKR_JWT_RS256);
     assert_string_equal(jwt.alg_name, "RS256");
     assert_int_equal(jwt.header_len, strlen("{\"alg\":\"RS256\"}"));
@@ -408,7 +408,7 @@ static void test_rfc7515_a2_signature_reproduced_with_rfc_private_key(void **sta
     assert_int_equal(tkr_jwt_sign(tok2, sizeof(tok2), &n, &priv, TKR_JWT_RS256, NULL,
                                   rfc7515_payload, strlen(rfc7515_payload), &port),
                      0);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok2, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok2, n, NULL), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &priv), 0);
     mbedtls_pk_free(&priv);
 }
@@ -423,9 +423,9 @@ static void test_rfc7515_a3_es256_token_verifies_with_rfc_jwk(void **state)
 
     mbedtls_pk_init(&pub);
     tkr_jwks_init(&jwks);
-    assert_int_equal(tkr_jwks_parse(&jwks, jwk, jl), 0);
-    assert_int_equal(tkr_jwks_select(&jwks, &pub, TKR_JWT_ES256, NULL), 0);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwks_parse(&jwks, jwk, jl, NULL), 0);
+    assert_int_equal(tkr_jwks_select(&jwks, &pub, TKR_JWT_ES256, NULL, NULL), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
     assert_int_equal(jwt.alg, TKR_JWT_ES256);
     assert_int_equal(jwt.claims_len, strlen(rfc7515_payload));
     assert_memory_equal(jwt.claims, rfc7515_payload, jwt.claims_len);
@@ -436,7 +436,7 @@ static void test_rfc7515_a3_es256_token_verifies_with_rfc_jwk(void **state)
     /* another payload ("joe" -> "jof") under the RFC's header and signature */
     n = swap_payload(tok, "{\"iss\":\"jof\",\r\n \"exp\":1300819380,\r\n "
                           "\"http://example.com/is_root\":true}");
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_ES256, &pub), TKR_E_SIGNATURE);
     mbedtls_pk_free(&pub);
     tkr_jwks_free(&jwks);
@@ -463,7 +463,7 @@ static void round_trip(mbedtls_pk_context *key, mbedtls_pk_context *other,
     assert_memory_equal(tok, hdr_b64, hl);
     assert_int_equal(tok[hl], '.');
 
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
     assert_int_equal(jwt.alg, alg);
     assert_string_equal(jwt.kid, "k1");
     assert_int_equal(jwt.claims_len, strlen(claims_ok));
@@ -476,7 +476,7 @@ static void round_trip(mbedtls_pk_context *key, mbedtls_pk_context *other,
     /* other claims under the same header and signature: refused */
     n = swap_payload(tok, "{\"iss\":\"https://idp.example\",\"sub\":\"site-2\",\"aud\":\"svc\","
                           "\"iat\":1000,\"nbf\":1000,\"exp\":2000,\"jti\":\"j1\"}");
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, alg, key), TKR_E_SIGNATURE);
 }
 
@@ -545,7 +545,7 @@ static void test_sign_output_verifies_with_plain_mbedtls(void **state)
                          0);
         dot2 = strrchr(tok, '.');
         assert_int_equal(mbedtls_md(info, (unsigned char *)tok, (size_t)(dot2 - tok), hash), 0);
-        assert_int_equal(tkr_b64url_decode(sig, sizeof(sig), &sl, dot2 + 1, strlen(dot2 + 1)), 0);
+        assert_int_equal(tkr_b64url_decode(sig, sizeof(sig), &sl, dot2 + 1, strlen(dot2 + 1), NULL), 0);
         if (cases[i].alg == TKR_JWT_RS256) {
             assert_int_equal(mbedtls_pk_verify(cases[i].key, cases[i].md, hash,
                                                mbedtls_md_get_size(info), sig, sl),
@@ -587,7 +587,7 @@ static void test_sign_ps256_es256_verify_with_openssl(void **state)
                                   claims_ok, strlen(claims_ok), &port),
                      0);
     dot2 = strrchr(tok, '.');
-    assert_int_equal(tkr_b64url_decode(sig, sizeof(sig), &sl, dot2 + 1, strlen(dot2 + 1)), 0);
+    assert_int_equal(tkr_b64url_decode(sig, sizeof(sig), &sl, dot2 + 1, strlen(dot2 + 1), NULL), 0);
     assert_int_equal(mbedtls_pk_write_pubkey_pem(&rsa_a, pem, sizeof(pem)), 0);
     snprintf(path, sizeof(path), "%s/rsa.pub", dir);
     assert_int_equal(write_bin(path, pem, strlen((char *)pem)), 0);
@@ -612,7 +612,7 @@ static void test_sign_ps256_es256_verify_with_openssl(void **state)
                                   claims_ok, strlen(claims_ok), &port),
                      0);
     dot2 = strrchr(tok, '.');
-    assert_int_equal(tkr_b64url_decode(sig, sizeof(sig), &sl, dot2 + 1, strlen(dot2 + 1)), 0);
+    assert_int_equal(tkr_b64url_decode(sig, sizeof(sig), &sl, dot2 + 1, strlen(dot2 + 1), NULL), 0);
     assert_int_equal(sl, 64);
     dl = raw_to_der(sig, 32, der, sizeof(der));
     assert_int_equal(mbedtls_pk_write_pubkey_pem(&p256_a, pem, sizeof(pem)), 0);
@@ -689,7 +689,7 @@ static void test_token_mint_in_place_matches_two_step_signing(void **state)
                      0);
     assert_int_equal(n, n2); /* RS256 is deterministic */
     assert_memory_equal(tok, tok2, n + 1);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &rsa_a), 0);
     for (size = 0; size <= n; size += (size < n - 8 ? 29 : 1)) {
         memset(tok2, 'x', sizeof(tok2));
@@ -749,7 +749,7 @@ static void test_sign_buffer_too_small_and_bad_kid(void **state)
     assert_int_equal(tkr_jwt_sign(tok, sizeof(tok), &n, &p256_a, TKR_JWT_ES256, kid,
                                   "{}", 2, &port),
                      0);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
     assert_string_equal(jwt.kid, kid);
 }
 
@@ -1326,9 +1326,9 @@ static void test_parse_rejects_1mib_token_without_reading_it(void **state)
     n = with_sig(tok, sizeof(tok), "{\"alg\":\"ES256\"}", "{}", (const uint8_t *)"x", 1);
     memcpy(map, tok, n);
     assert_int_equal(mprotect(map + page, big - page, PROT_NONE), 0);
-    assert_int_equal(tkr_jwt_parse(&jwt, map, big), TKR_E_TOO_LARGE);
-    assert_int_equal(tkr_jwt_parse(&jwt, map, TKR_JWT_MAX + 1), TKR_E_TOO_LARGE);
-    assert_int_equal(tkr_jwt_parse(&jwt, map, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, map, big, NULL), TKR_E_TOO_LARGE);
+    assert_int_equal(tkr_jwt_parse(&jwt, map, TKR_JWT_MAX + 1, NULL), TKR_E_TOO_LARGE);
+    assert_int_equal(tkr_jwt_parse(&jwt, map, n, NULL), 0);
     munmap(map, big);
 }
 
@@ -1351,11 +1351,11 @@ static void test_parse_accepts_token_of_exactly_max_length(void **state)
                                   payload, pay_bytes, &port),
                      0);
     assert_int_equal(n, TKR_JWT_MAX);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n, NULL), 0);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &rsa_a), 0);
     /* one more character is over the limit */
     tok[n] = 'A';
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n + 1), TKR_E_TOO_LARGE);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n + 1, NULL), TKR_E_TOO_LARGE);
 }
 
 static void test_failed_parse_leaves_nothing_to_verify(void **state)
@@ -1378,8 +1378,8 @@ static void test_failed_parse_leaves_nothing_to_verify(void **state)
     /* a fresh context has nothing either */
     tkr_jwt_init(&jwt);
     assert_int_equal(tkr_jwt_verify_sig(&jwt, TKR_JWT_RS256, &rsa_a), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_jwt_parse(NULL, tok, n), TKR_E_INVALID_ARG);
-    assert_int_equal(tkr_jwt_parse(&jwt, NULL, n), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwt_parse(NULL, tok, n, NULL), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_jwt_parse(&jwt, NULL, n, NULL), TKR_E_INVALID_ARG);
 }
 
 /* ---- registered claims (RFC 7519 §4.1) ---- */
@@ -1637,10 +1637,60 @@ static void test_claim_bits_and_names(void **state)
     assert_int_equal(tkr_jwt_claim_bit(NULL, 3), 0);
 }
 
+/* The diagnostics name the part at fault and the offset *in the token*,
+ * so a report can point at the damage without echoing the token. */
+static void test_parse_diag_names_the_part_and_offset(void **state)
+{
+    static const struct {
+        const char *tok;
+        int rc;
+        const char *name;
+        long off; /* -1: none */
+    } v[] = {
+        /* a stray character in the signature */
+        {"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.ab*cd", TKR_E_BASE64, "signature", 39},
+        /* non-zero bits after the payload's last byte: its last character */
+        {"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In.abcd", TKR_E_BASE64, "payload", 34},
+        /* {"alg":"ES256",} : the '}' (byte 15) is carried by character 20 */
+        {"eyJhbGciOiJFUzI1NiIsfQ.eyJzdWIiOiJ4In0.abcd", TKR_E_JSON, "header", 20},
+        /* {"sub":"x",} : '}' is byte 11, character 14 of the payload */
+        {"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4Iix9.abcd", TKR_E_JSON, "payload", 21 + 14},
+        {"eyJhbGciOiJFUzI1NiJ9..abcd", TKR_E_JWT_FORMAT, "payload", 21},
+        {"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.", TKR_E_JWT_FORMAT, "signature", 37},
+        {".eyJzdWIiOiJ4In0.abcd", TKR_E_JWT_FORMAT, "header", 0},
+        {"a.b.c.d", TKR_E_JWT_FORMAT, "", 5},  /* the third dot */
+        {"a.b", TKR_E_JWT_FORMAT, "", 3},      /* the end: a dot is missing */
+        {"eyJhbGciOjF9.eyJzdWIiOiJ4In0.abcd", TKR_E_JWT_HEADER, "header.alg", -1},
+        {"eyJhbGciOiJFUzI1NiIsImNyaXQiOlsiZXhwIl19.eyJzdWIiOiJ4In0.abcd",
+         TKR_E_JWT_CRIT, "header.crit", -1},
+    };
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        tkr_diag_t d;
+        int rc;
+
+        tkr_diag_clear(&d);
+        rc = tkr_jwt_parse(&jwt, v[i].tok, strlen(v[i].tok), &d);
+        if (rc != v[i].rc || strcmp(d.name, v[i].name) != 0 ||
+            (v[i].off < 0 ? d.has_offset
+                          : !d.has_offset || d.offset != (size_t)v[i].off))
+            fail_msg("%s: rc %d name \"%s\" offset %s%zu, expected %d \"%s\" %ld",
+                     v[i].tok, rc, d.name, d.has_offset ? "" : "(none) ", d.offset,
+                     v[i].rc, v[i].name, v[i].off);
+        assert_true(d.msg[0] != '\0');
+        assert_int_equal(d.mbedtls, 0);
+    }
+    /* NULL diag is allowed and changes nothing */
+    assert_int_equal(tkr_jwt_parse(&jwt, v[0].tok, strlen(v[0].tok), NULL), TKR_E_BASE64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_claim_bits_and_names),
+        cmocka_unit_test(test_parse_diag_names_the_part_and_offset),
         cmocka_unit_test(test_claim_failures_name_the_claim),
         cmocka_unit_test(test_rfc7515_a2_rs256_token_verifies),
         cmocka_unit_test(test_rfc7515_a2_signature_reproduced_with_rfc_private_key),

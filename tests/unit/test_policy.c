@@ -23,6 +23,7 @@
 #include "tokenroll/json.h"
 #include "tokenroll/jwt.h"
 #include "tokenroll/policy.h"
+#include "tokenroll/token.h"
 #include "policy/arena.h"
 
 static const char custom_policy[] =
@@ -154,7 +155,7 @@ static void check_claim_equals_default(const char *vector)
     tkr_policy_t p;
 
     tkr_jwt_init(&jwt);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok)), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok), NULL), 0);
     t = tkr_jwt_claim(&jwt, "policy");
     assert_true(t > 0);
     raw = tkr_json_raw(&jwt.doc, &len, t);
@@ -609,7 +610,7 @@ static void load_claim(tkr_policy_t *p, const char *token_path, const char **raw
     int t;
 
     tkr_jwt_init(&jwt);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok)), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, strlen(tok), NULL), 0);
     free(tok);
     t = tkr_jwt_claim(&jwt, "policy");
     assert_true(t > 0);
@@ -1175,7 +1176,7 @@ static void parse_claims(const char *claims)
     n += k;
     memcpy(tok + n, ".AAAA", 6);
     tkr_jwt_init(&jwt);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, n + 5), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, n + 5, NULL), 0);
 }
 
 static void test_request_from_token_claims(void **state)
@@ -1238,9 +1239,61 @@ static void test_request_from_token_claims(void **state)
     assert_int_equal(tkr_policy_request_from_token(&req, &jwt, &diag), TKR_E_CLAIM_TYPE);
     assert_string_equal(diag.name, "source_ips");
     assert_null(req.token_roles);
-    parse_claims("{\"sub\":\"s\",\"source_ips\":null}");
-    assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), TKR_E_CLAIM_TYPE);
     assert_int_equal(tkr_policy_request_from_token(NULL, &jwt, NULL), TKR_E_INVALID_ARG);
+    tkr_policy_free(&p);
+}
+
+/* One rule for a null roles/source_ips claim, in the policy request and in
+ * the token reader: absent, i.e. no restriction, as FLARE's service reads
+ * claims with .get(). A wrong type stays an error in both. */
+static void test_null_list_claim_is_absent_everywhere(void **state)
+{
+    static const struct {
+        const char *claims;
+        int rc;
+    } v[] = {
+        {"{\"jti\":\"j\",\"sub\":\"s\",\"roles\":null}", 0},
+        {"{\"jti\":\"j\",\"sub\":\"s\",\"source_ips\":null}", 0},
+        {"{\"jti\":\"j\",\"sub\":\"s\",\"roles\":null,\"source_ips\":null}", 0},
+        {"{\"jti\":\"j\",\"sub\":\"s\",\"roles\":false}", TKR_E_CLAIM_TYPE},
+        {"{\"jti\":\"j\",\"sub\":\"s\",\"source_ips\":{}}", TKR_E_CLAIM_TYPE},
+        {"{\"jti\":\"j\",\"sub\":\"s\",\"roles\":[null]}", TKR_E_CLAIM_TYPE},
+    };
+    tkr_policy_request_t req;
+    tkr_policy_decision_t d;
+    tkr_token_info_t ti;
+    tkr_policy_t p;
+    size_t i;
+
+    (void)state;
+    load(&p, "user: {allowed_roles: [lead]}\n");
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        memset(&req, 0, sizeof(req));
+        parse_claims(v[i].claims);
+        assert_int_equal(tkr_policy_request_from_token(&req, &jwt, NULL), v[i].rc);
+        if (v[i].rc != 0)
+            continue;
+        assert_null(req.token_roles);
+        assert_null(req.token_source_ips);
+        /* absent: the claims restrict nothing, the policy alone decides */
+        req.name = "a@b.c";
+        req.type = TKR_SUBJECT_ADMIN;
+        req.role = "lead";
+        req.ip = "192.0.2.1";
+        assert_int_equal(tkr_policy_eval(&p, &req, &d), 0);
+        assert_int_equal(d.action, TKR_ACTION_APPROVE);
+        tkr_policy_request_free(&req);
+    }
+    /* the token reader, the same verdicts */
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        parse_claims(v[i].claims);
+        memset(&ti, 0, sizeof(ti));
+        assert_int_equal(tkr_token_read(&ti, &jwt), v[i].rc);
+        if (v[i].rc == 0) {
+            assert_int_equal(ti.roles, -1);
+            assert_int_equal(ti.source_ips, -1);
+        }
+    }
     tkr_policy_free(&p);
 }
 
@@ -1337,6 +1390,7 @@ int main(void)
         cmocka_unit_test(test_cidr_parse_and_format),
         cmocka_unit_test(test_glob_match_and_check),
         cmocka_unit_test(test_request_from_token_claims),
+        cmocka_unit_test(test_null_list_claim_is_absent_everywhere),
         cmocka_unit_test(test_ip_parse_keeps_the_written_form),
         cmocka_unit_test(test_arena_says_why_an_allocation_failed),
     };

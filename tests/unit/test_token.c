@@ -465,7 +465,7 @@ static void test_read_flare_admin_token(void **state)
     (void)state;
 
     n = read_token(VEC "flare/fixed_admin.jwt", text, sizeof(text));
-    assert_int_equal(tkr_jwt_parse(&jwt, text, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, text, n, NULL), 0);
     assert_int_equal(tkr_token_read(&ti, &jwt), 0);
     assert_string_equal(ti.jti, "00000000-0000-4000-8000-000000000002");
     assert_string_equal(ti.subject, "admin@example.com");
@@ -491,7 +491,7 @@ static void signed_claims(const char *claims)
     assert_int_equal(tkr_jwt_sign(tok, sizeof(tok), &len, &ca.key, TKR_JWT_RS256, NULL, claims,
                                   strlen(claims), &port),
                      0);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, len), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, len, NULL), 0);
 }
 
 static void test_read_refuses_claims_of_the_wrong_type(void **state)
@@ -536,7 +536,7 @@ static void test_verify_against_the_ca(void **state)
 
     memset(&r, 0, sizeof(r));
     assert_int_equal(mint(&r, &c, "site-1", NULL, &len), 0);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, len), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, len, NULL), 0);
     assert_int_equal(tkr_token_verify(&jwt, &ca, IAT, NULL), 0);
     assert_int_equal(tkr_token_verify(&jwt, &ca, IAT + 7 * 86400 - 1, NULL), 0);
     tkr_diag_clear(&d);
@@ -548,17 +548,17 @@ static void test_verify_against_the_ca(void **state)
 
     /* a token FLARE's service minted with this CA */
     len = read_token(VEC "flare/fixed_site-1.jwt", text, sizeof(text));
-    assert_int_equal(tkr_jwt_parse(&jwt, text, len), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, text, len, NULL), 0);
     assert_int_equal(tkr_token_verify(&jwt, &ca, IAT, NULL), 0);
     /* one altered byte of the signature */
     text[len - 2] = text[len - 2] == 'A' ? 'B' : 'A';
-    assert_int_equal(tkr_jwt_parse(&jwt, text, len), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, text, len, NULL), 0);
     assert_int_equal(tkr_token_verify(&jwt, &ca, IAT, NULL), TKR_E_SIGNATURE);
 
     /* signed by the CA key, but naming another issuer */
     c.issuer = "another_project";
     assert_int_equal(tkr_token_mint(tok, sizeof(tok), &len, NULL, &ca.key, &c, &port), 0);
-    assert_int_equal(tkr_jwt_parse(&jwt, tok, len), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, tok, len, NULL), 0);
     tkr_diag_clear(&d);
     assert_int_equal(tkr_token_verify(&jwt, &ca, IAT, &d), TKR_E_ISS);
     assert_string_equal(d.name, "iss");
@@ -622,7 +622,7 @@ static void test_verify_refuses_another_ca(void **state)
     tkr_ca_init(&ec);
     assert_int_equal(tkr_ca_load_pem(&ec, pem, cl + 1, key, kl + 1, &port, NULL), 0);
     n = read_token(VEC "flare/fixed_site-1.jwt", text, sizeof(text));
-    assert_int_equal(tkr_jwt_parse(&jwt, text, n), 0);
+    assert_int_equal(tkr_jwt_parse(&jwt, text, n, NULL), 0);
     assert_int_equal(tkr_token_verify(&jwt, &ec, IAT, NULL), TKR_E_JWT_ALG);
     tkr_ca_free(&ec);
 }

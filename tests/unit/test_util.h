@@ -59,7 +59,7 @@ static inline void load_key_with(mbedtls_pk_context *pk, const char *path,
     size_t n = read_file(path, pem, sizeof(pem));
 
     mbedtls_pk_init(pk);
-    assert_int_equal(tkr_key_parse_private(pk, (const uint8_t *)pem, n + 1, port), 0);
+    assert_int_equal(tkr_key_parse_private(pk, (const uint8_t *)pem, n + 1, port, NULL), 0);
 }
 
 #endif

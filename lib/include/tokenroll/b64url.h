@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 /* Characters needed to encode n bytes (no terminator). */
 #define TKR_B64URL_ENCODED_LEN(n) ((((n) / 3) * 4) + (((n) % 3) ? ((n) % 3) + 1 : 0))
 /* Bytes n characters decode to, exactly (n % 4 != 1: such a length is
@@ -28,8 +30,10 @@ int tkr_b64url_encode(char *out, size_t out_size, size_t *out_len,
 
 /* Decode in[0..in_len). out may be NULL to learn the size in *out_len
  * (the text is validated all the same).
- * TKR_E_BASE64 for anything but the one canonical encoding. */
+ * TKR_E_BASE64 for anything but the one canonical encoding; diag (may be
+ * NULL) then gets the offset in `in` of the character at fault (for a bad
+ * length or non-zero trailing bits: the last one). */
 int tkr_b64url_decode(uint8_t *out, size_t out_size, size_t *out_len,
-                      const char *in, size_t in_len);
+                      const char *in, size_t in_len, tkr_diag_t *diag);
 
 #endif

@@ -13,6 +13,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "error.h"
 #include "port.h"
 #include "subject.h"
 
@@ -44,9 +45,12 @@ int tkr_cert_profile(tkr_cert_spec_t *spec, tkr_subject_type_t type,
                      const char *role);
 
 /* Write the certificate as PEM into out (NUL-terminated). A not_after past
- * the issuer's own is clamped to it. */
+ * the issuer's own is clamped to it. On failure diag (may be NULL) names
+ * the field at fault in diag->name ("subject", "issuer", "not_after",
+ * "san", ...) and holds mbedTLS's code in diag->mbedtls when it had one. */
 int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
-                       const tkr_cert_spec_t *spec, const tkr_port_t *port);
+                       const tkr_cert_spec_t *spec, const tkr_port_t *port,
+                       tkr_diag_t *diag);
 
 /* "YYYYMMDDhhmmss" for t (UTC), as mbedtls_x509write_crt_set_validity wants;
  * proleptic Gregorian, no OS call. */

@@ -13,6 +13,7 @@
 
 #include <mbedtls/pk.h>
 
+#include "error.h"
 #include "port.h"
 
 /* EC P-256 is the default: a smaller key, faster on an MCU. RSA-2048 for
@@ -34,16 +35,20 @@ typedef struct {
 
 /* Generate a key pair into pk (initialised by the caller and empty) from
  * the port's entropy. TKR_E_ENTROPY when the source fails, TKR_E_CRYPTO
- * otherwise. RSA-2048 generation takes seconds on a Cortex-M4. */
+ * otherwise. RSA-2048 generation takes seconds on a Cortex-M4.
+ *
+ * The three functions here fill diag (may be NULL) on failure:
+ * diag->mbedtls with mbedTLS's code, diag->name with the subject field at
+ * fault ("cn", "org", "ou", "role"). */
 int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
-                     const tkr_port_t *port);
+                     const tkr_port_t *port, tkr_diag_t *diag);
 
 /* Private key as PEM (PKCS#1 for RSA, SEC1 for EC, as FLARE writes them),
  * NUL-terminated; *out_len excludes the NUL. TKR_E_BUFFER_TOO_SMALL when
  * out is short (TKR_KEY_PEM_MAX always fits), TKR_E_CRYPTO otherwise (an
  * empty or unsupported key). */
 int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
-                      mbedtls_pk_context *pk);
+                      mbedtls_pk_context *pk, tkr_diag_t *diag);
 
 /* Write a PEM certificate request for key, signed by key, into out
  * (NUL-terminated; *out_len excludes the NUL). TKR_E_INVALID_ARG for a
@@ -51,6 +56,6 @@ int tkr_key_write_pem(char *out, size_t out_size, size_t *out_len,
  * when out is short (TKR_CSR_PEM_MAX always fits), TKR_E_CRYPTO otherwise. */
 int tkr_csr_write_pem(char *out, size_t out_size, size_t *out_len,
                       mbedtls_pk_context *key, const tkr_csr_subject_t *subject,
-                      const tkr_port_t *port);
+                      const tkr_port_t *port, tkr_diag_t *diag);
 
 #endif

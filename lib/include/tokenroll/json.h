@@ -48,8 +48,6 @@ typedef struct {
     size_t len;
     tkr_json_tok_t *tok;     /* caller's token array */
     int ntok;                /* tokens in use */
-    size_t err_off;          /* the reader's record of where it stopped;
-                                callers read diag->offset */
 } tkr_json_t;
 
 /* Parse and validate js[0..len) using toks[0..max_toks). On a failure

@@ -85,8 +85,13 @@ void tkr_jwt_free(tkr_jwt_t *jwt);
 /* Split, strictly decode and parse token[0..len). No signature check.
  * Leading/trailing whitespace is not stripped: callers reading files do it.
  * TKR_E_TOO_LARGE over TKR_JWT_MAX, TKR_E_JWT_FORMAT, TKR_E_BASE64,
- * TKR_E_JSON*, TKR_E_JWT_HEADER (no string alg, bad kid), TKR_E_JWT_CRIT. */
-int tkr_jwt_parse(tkr_jwt_t *jwt, const char *token, size_t len);
+ * TKR_E_JSON*, TKR_E_JWT_HEADER (no string alg, bad kid), TKR_E_JWT_CRIT.
+ * diag (may be NULL) names the part at fault in diag->name ("header",
+ * "payload", "signature", or a header member as "header.alg") and, where
+ * there is one, the offset *in the token* of the character at fault (for
+ * bad JSON: the character carrying the first bit of the bad byte). */
+int tkr_jwt_parse(tkr_jwt_t *jwt, const char *token, size_t len,
+                  tkr_diag_t *diag);
 
 /* Check the signature with key pk, under the pinned algorithm alg.
  * TKR_E_JWT_ALG (header differs from pin), TKR_E_KEY_ALG (key cannot do

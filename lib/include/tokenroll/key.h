@@ -21,13 +21,17 @@
 
 /* Parse a public key from PEM or DER: SubjectPublicKeyInfo, PKCS#1
  * RSAPublicKey, or a certificate (its key is taken).
- * TKR_E_KEY when none of these parse. */
-int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len);
+ * TKR_E_KEY when none of these parse; diag (may be NULL) gets the key
+ * parser's mbedTLS code in diag->mbedtls. */
+int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
+                         tkr_diag_t *diag);
 
 /* Parse a private key: PKCS#1, SEC1 or unencrypted PKCS#8, PEM or DER.
- * The port supplies randomness where mbedTLS wants it (3.x blinding). */
+ * The port supplies randomness where mbedTLS wants it (3.x blinding).
+ * TKR_E_KEY, with the mbedTLS code in diag->mbedtls (diag may be NULL). */
 int tkr_key_parse_private(mbedtls_pk_context *pk, const uint8_t *buf,
-                          size_t len, const tkr_port_t *port);
+                          size_t len, const tkr_port_t *port,
+                          tkr_diag_t *diag);
 
 /* Key families, as far as JWS cares: the rule below is written once, over
  * families, so a loaded key (mbedTLS) and a JWK's kty/crv (before any key
@@ -54,8 +58,10 @@ int tkr_key_default_alg(const mbedtls_pk_context *pk, tkr_jwt_alg_t *alg);
  * must be at least 2048 bits (RFC 7518 §3.3). */
 int tkr_key_check_alg(const mbedtls_pk_context *pk, tkr_jwt_alg_t alg);
 
-/* 0 when priv is the private half of pub (e.g. a CA key and its cert). */
+/* 0 when priv is the private half of pub (e.g. a CA key and its cert),
+ * else TKR_E_KEY_MISMATCH with the mbedTLS code in diag->mbedtls. */
 int tkr_key_check_pair(const mbedtls_pk_context *pub,
-                       const mbedtls_pk_context *priv, const tkr_port_t *port);
+                       const mbedtls_pk_context *priv, const tkr_port_t *port,
+                       tkr_diag_t *diag);
 
 #endif

@@ -77,6 +77,15 @@ int tkr_token_subject_check(const char *subject, tkr_subject_type_t type,
 int tkr_token_source_ips_check(const char *const *ips, size_t n,
                                tkr_diag_t *diag);
 
+/* An optional list-of-strings claim (roles, source_ips), one rule for the
+ * token reader and the policy request: *out is its token index, or -1
+ * when the claim is absent *or null* (FLARE's service reads claims with
+ * .get(), so a JSON null is None there: no restriction). Anything else
+ * but an array of strings is TKR_E_CLAIM_TYPE with diag->name the claim.
+ * An empty array is present: it allows nothing. */
+int tkr_token_str_array(const tkr_jwt_t *jwt, const char *name, int *out,
+                        tkr_diag_t *diag);
+
 /* An enrollment token against the project's root CA: the signature under
  * the CA key's algorithm (RS256 for RSA, ES256/ES384 for EC), iss equal to
  * the CA's CN, exp present and now < exp. No enrollment state is looked
