@@ -534,7 +534,7 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
         set_msg(res, "no enrollment token", "");
         return TKR_E_NOT_FOUND;
     }
-    if ((rc = tkr_jwt_parse(&e->jwt, cfg->token, cfg->token_len)) != 0) {
+    if ((rc = tkr_jwt_parse(&e->jwt, cfg->token, cfg->token_len, NULL)) != 0) {
         set_msg(res, "the enrollment token does not decode: ", tkr_strerror(rc));
         return rc;
     }
@@ -615,9 +615,9 @@ static int get_key(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
     }
     mbedtls_pk_free(&e->key);
     mbedtls_pk_init(&e->key);
-    if ((rc = tkr_key_generate(&e->key, cfg->key_type, port)) != 0)
+    if ((rc = tkr_key_generate(&e->key, cfg->key_type, port, NULL)) != 0)
         return rc;
-    if ((rc = tkr_key_write_pem(e->key_pem, sizeof(e->key_pem), &n, &e->key)) != 0)
+    if ((rc = tkr_key_write_pem(e->key_pem, sizeof(e->key_pem), &n, &e->key, NULL)) != 0)
         return rc;
     return write_text(e, port, cfg->dir, PENDING_NAME, e->key_pem, TKR_STORE_SECRET);
 }
@@ -754,7 +754,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
     name = cfg->name;
     type = cfg->type;
     if ((name == NULL || type == NULL) && cfg->token != NULL &&
-        tkr_jwt_parse(&e->jwt, cfg->token, cfg->token_len) == 0) {
+        tkr_jwt_parse(&e->jwt, cfg->token, cfg->token_len, NULL) == 0) {
         tkr_token_info_t *info = &e->info;
         if (tkr_token_read(info, &e->jwt) == 0 &&
             !(info->has_type && info->type == TKR_SUBJECT_PATTERN)) {
@@ -795,7 +795,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
     {
         tkr_csr_subject_t subj = {name, cfg->org, type, cfg->role};
         size_t n;
-        rc = tkr_csr_write_pem(e->csr_pem, sizeof(e->csr_pem), &n, &e->key, &subj, port);
+        rc = tkr_csr_write_pem(e->csr_pem, sizeof(e->csr_pem), &n, &e->key, &subj, port, NULL);
     }
     if (rc == 0)
         rc = tkr_enroll_request_body((char *)e->body, sizeof(e->body), &body_len,

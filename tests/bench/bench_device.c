@@ -75,10 +75,10 @@ __attribute__((noinline)) int offline_steps(tkr_enroll_t *e, const tkr_port_t *p
     static const char token[] = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln";
     tkr_csr_subject_t subj = {"site-1", "Org", "client", NULL};
     size_t n;
-    int rc = tkr_key_generate(&e->key, TKR_KEY_EC_P256, port);
+    int rc = tkr_key_generate(&e->key, TKR_KEY_EC_P256, port, NULL);
 
     if (rc == 0)
-        rc = tkr_csr_write_pem(e->csr_pem, sizeof(e->csr_pem), &n, &e->key, &subj, port);
+        rc = tkr_csr_write_pem(e->csr_pem, sizeof(e->csr_pem), &n, &e->key, &subj, port, NULL);
     if (rc == 0)
         rc = tkr_enroll_request_body((char *)e->body, sizeof(e->body), body_len, token,
                                      sizeof(token) - 1, e->csr_pem, "site-1", "client",

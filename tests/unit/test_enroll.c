@@ -234,7 +234,7 @@ static int group_teardown(void **state)
 static void parse_key(mbedtls_pk_context *pk, const char *pem, const tkr_port_t *port)
 {
     mbedtls_pk_init(pk);
-    assert_int_equal(tkr_key_parse_private(pk, (const uint8_t *)pem, strlen(pem) + 1, port), 0);
+    assert_int_equal(tkr_key_parse_private(pk, (const uint8_t *)pem, strlen(pem) + 1, port, NULL), 0);
 }
 
 /* ---- request and answers ---- */

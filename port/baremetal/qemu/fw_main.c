@@ -187,10 +187,10 @@ static int offline_request(void)
     size_t n;
     int rc;
 
-    rc = step("EC P-256 key generated", tkr_key_generate(&ws.key, TKR_KEY_EC_P256, &port));
+    rc = step("EC P-256 key generated", tkr_key_generate(&ws.key, TKR_KEY_EC_P256, &port, NULL));
     if (rc == 0)
         rc = step("CSR written",
-                  tkr_csr_write_pem(ws.csr_pem, sizeof(ws.csr_pem), &n, &ws.key, &subj, &port));
+                  tkr_csr_write_pem(ws.csr_pem, sizeof(ws.csr_pem), &n, &ws.key, &subj, &port, NULL));
     if (rc == 0)
         rc = step("request body written",
                   tkr_enroll_request_body((char *)ws.body, sizeof(ws.body), &n, vec_token,
@@ -225,7 +225,7 @@ static int recorded_answer(void)
     rc = mbedtls_x509_crt_parse(&ws.root, (const unsigned char *)vec_root, strlen(vec_root) + 1);
     if (step("root CA parsed", rc == 0 ? 0 : TKR_E_CERT) != 0)
         return TKR_E_CERT;
-    rc = tkr_key_parse_private(&ws.key, (const uint8_t *)vec_key, strlen(vec_key) + 1, &port);
+    rc = tkr_key_parse_private(&ws.key, (const uint8_t *)vec_key, strlen(vec_key) + 1, &port, NULL);
     if (step("recorded key parsed", rc) != 0)
         return rc;
     rc = tkr_enroll_check_cert(ws.cert_pem, &ws.root, &ws.key, "m4-device",
