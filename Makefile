@@ -228,7 +228,10 @@ $(X_FW): $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ) $(XQ)/mps2_an386.ld
 	$(XCC) -mcpu=cortex-m4 -mthumb -nostartfiles --specs=nano.specs -T $(XQ)/mps2_an386.ld \
 	  -Wl,--gc-sections -Wl,-Map=$(XB)/enroll-fw.map -o $@ $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ)
 
-cross-m4: deps-quiet $(X_OBJ) $(X_FW)
+# The mbedTLS source list is read when make starts: a sub-make sees the
+# tree once build/mbedtls-3.6 exists (a fresh clone builds it first).
+cross-m4: deps-quiet build/mbedtls-3.6/.built
+	@$(MAKE) --no-print-directory $(X_OBJ) $(X_FW)
 	@bash port/baremetal/size_table.sh $(X_OBJ)
 	@bash $(XQ)/image.sh $(X_FW) $(XB)/enroll-fw.map
 
@@ -259,7 +262,8 @@ $(AB)/obj/%.o: %.c Makefile build/mbedtls-3.6/.built $(AB)/inc/jsmn.h
 $(AB)/tokenroll-device: $(A_OBJ) $(A_MB_OBJ)
 	$(AXCC) -static -o $@ $(A_OBJ) $(A_MB_OBJ) -lpthread
 
-cross-aarch64: deps-quiet $(AB)/tokenroll-device
+cross-aarch64: deps-quiet build/mbedtls-3.6/.built
+	@$(MAKE) --no-print-directory $(AB)/tokenroll-device
 	@file $(AB)/tokenroll-device | sed 's/, BuildID.*//'
 	@ls -l $(AB)/tokenroll-device | awk '{print "size:", $$5, "bytes"}'
 
