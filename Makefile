@@ -3,6 +3,8 @@
 #   make                 build/libtokenroll.a, build/tokenroll (mbedTLS 2.28)
 #   make MBEDTLS=3 ...   the same against mbedTLS 3.6 LTS (built once into
 #                        build/mbedtls-3.6 from Debian's source package)
+#   make OPENSSL=0 ...   without the OpenSSL CA signer (build/nossl): the
+#                        program then signs with mbedTLS
 #   make check           unit + end-to-end tests; last line "N passed, N failed"
 #   make check-asan      the same under ASan + UBSan
 #   make fuzz-smoke      every libFuzzer harness for FUZZ_SECONDS (30) each
@@ -15,6 +17,7 @@
 #   make deps            install missing Debian packages (run by the above)
 
 MBEDTLS ?= 2
+OPENSSL ?= 1
 SAN     ?=
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -31,6 +34,16 @@ else
   MB_LIBS  := -lmbedtls -lmbedx509 -lmbedcrypto
   MB_DEP   :=
 endif
+# Host-only signer backends (DESIGN.md): never in DEV_SRC or cross-m4.
+P11_CFLAGS := $(shell pkg-config --cflags p11-kit-1 2>/dev/null || echo -I/usr/include/p11-kit-1)
+HOST_SRC := lib/signer_pkcs11.c lib/pkcs11_uri.c
+ifeq ($(OPENSSL),1)
+  HOST_SRC += lib/signer_openssl.c
+  SSL_CFLAGS := -DTKR_WITH_OPENSSL=1
+  SSL_LIBS := -lcrypto
+else
+  B := $(B)/nossl
+endif
 ifneq ($(SAN),)
   B := $(B)/san
   SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -39,23 +52,23 @@ endif
 WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion
 CSTD    := -std=c11
 OPT     ?= -O2 -g
-CFLAGS_COMMON := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) $(MB_CFLAGS) -Ilib/include -Ilib -Iport/posix
+CFLAGS_COMMON := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) $(MB_CFLAGS) $(SSL_CFLAGS) -Ilib/include -Ilib -Iport/posix
 LIB_CFLAGS := $(CFLAGS_COMMON)
 POL_CFLAGS := $(CFLAGS_COMMON)
 APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli
 # The service (lib/) calls the policy library, which calls lib/: one group.
 TKR_LIBS = -Wl,--start-group $(LIBPOL) $(LIB) $(LIBPORT) -Wl,--end-group
-LDLIBS_ALL := $(MB_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread
+LDLIBS_ALL := $(MB_LIBS) $(SSL_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread -ldl
 
 # Device-side library objects: what cross-m4 compiles for the MCU.
 DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
             lib/json_write.c lib/jwt_parse.c lib/jwt_verify.c lib/jwt_sign.c \
             lib/key.c lib/jwks.c lib/csr.c lib/json_tok.c \
-            lib/config.c lib/subject.c lib/cidr.c lib/glob.c lib/token.c lib/tls.c \
-            lib/http.c lib/enroll.c
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+            lib/config.c lib/subject.c lib/cidr.c lib/glob.c lib/signer.c lib/token.c \
+            lib/tls.c lib/http.c lib/enroll.c
+LIB_SRC  := $(sort $(filter-out lib/signer_openssl.c,$(wildcard lib/*.c)) $(HOST_SRC))
 POL_SRC  := $(sort $(wildcard lib/policy/*.c))
-PORT_SRC := port/posix/port_posix.c
+PORT_SRC := port/posix/port_posix.c port/posix/p11_posix.c
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -89,6 +102,11 @@ deps-quiet:
 mbedtls3: build/mbedtls-3.6/.built
 build/mbedtls-3.6/.built: | deps-quiet
 	@bash .ci/mbedtls3.sh build/mbedtls-3.6
+
+# OpenSSL 3.0 EVP only: deprecated calls do not even declare.
+$(B)/obj/lib/signer_openssl.o: LIB_CFLAGS += -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
+$(B)/obj/lib/signer_pkcs11.o: LIB_CFLAGS += $(P11_CFLAGS)
+$(B)/obj/port/posix/p11_posix.o: APP_CFLAGS += $(P11_CFLAGS)
 
 $(B)/obj/lib/policy/%.o: lib/policy/%.c $(MB_DEP) | deps-quiet
 	@mkdir -p $(@D)
@@ -151,7 +169,8 @@ check-asan:
 # clang -fsyntax-only over lib/: the warning set must hold under clang too.
 warnings: deps-quiet $(MB_DEP)
 	@for f in $(LIB_SRC) $(POL_SRC); do \
-	  clang $(CSTD) $(WARN) $(MB_CFLAGS) -Ilib/include -Ilib -fsyntax-only $$f || exit 1; \
+	  clang $(CSTD) $(WARN) $(MB_CFLAGS) $(SSL_CFLAGS) $(P11_CFLAGS) -DOPENSSL_NO_DEPRECATED \
+	    -Ilib/include -Ilib -fsyntax-only $$f || exit 1; \
 	done; echo "lib/ is warning-free under clang"
 
 # ---- fuzzing (clang libFuzzer, ASan + UBSan) ----
@@ -163,8 +182,9 @@ FUZZ_BINS := $(FUZZ_SRC:fuzz/%.c=$(FZ)/%)
 
 $(FZ)/%: fuzz/%.c $(LIB_SRC) $(POL_SRC) $(PORT_SRC)
 	@mkdir -p $(@D)
-	clang $(CSTD) $(FUZZ_FLAGS) -D_DEFAULT_SOURCE -Ilib/include -Ilib -Iport/posix -o $@ $< \
-	  $(LIB_SRC) $(POL_SRC) $(PORT_SRC) -lmbedtls -lmbedx509 -lmbedcrypto -lyaml
+	clang $(CSTD) $(FUZZ_FLAGS) -D_DEFAULT_SOURCE $(SSL_CFLAGS) $(P11_CFLAGS) -Ilib/include -Ilib \
+	  -Iport/posix -o $@ $< $(LIB_SRC) $(POL_SRC) $(PORT_SRC) -lmbedtls -lmbedx509 -lmbedcrypto \
+	  $(SSL_LIBS) -lyaml -ldl
 
 fuzz: deps-quiet $(FUZZ_BINS)
 fuzz-smoke: fuzz
@@ -244,7 +264,7 @@ cross-m4: deps-quiet build/mbedtls-3.6/.built
 AXCC := aarch64-linux-gnu-gcc
 AB   := build/aarch64
 A_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(AB)/mbedtls/%.o)
-A_SRC    := $(LIB_SRC) port/posix/port_posix.c \
+A_SRC    := $(filter-out $(HOST_SRC) lib/signer_openssl.c,$(LIB_SRC)) port/posix/port_posix.c \
             cli/cmd_enroll.c cli/util.c cli/opts.c cli/out.c cli/ca.c cli/device/main.c
 A_OBJ    := $(A_SRC:%.c=$(AB)/obj/%.o)
 A_FLAGS  := -std=c11 $(WARN) -O2 -Ibuild/mbedtls-3.6/include -Ilib/include -Ilib -Iport/posix \
@@ -276,8 +296,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/tokenroll
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tokenroll
 	install -m 0644 $(LIB) $(LIBPOL) $(LIBPORT) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 lib/include/tokenroll/*.h port/posix/tkr_port_posix.h $(DESTDIR)$(PREFIX)/include/tokenroll/
+	install -m 0644 lib/include/tokenroll/*.h port/posix/tkr_port_posix.h port/posix/tkr_p11_posix.h \
+	  $(DESTDIR)$(PREFIX)/include/tokenroll/
 
 clean:
-	rm -rf build/obj build/tests build/bench build/san build/m3 build/m4 build/fuzz \
+	rm -rf build/obj build/tests build/bench build/san build/m3 build/m4 build/fuzz build/nossl \
 	  build/libtokenroll*.a build/tokenroll

@@ -12,7 +12,8 @@ PKGS=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-system-arm
   dpkg-dev bzip2 xz-utils ca-certificates
-  openssl curl python3 python3-jwt python3-yaml
+  openssl libssl-dev libp11-kit-dev softhsm2 opensc
+  curl python3 python3-jwt python3-yaml
   sqlite3 postgresql
 )
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <mbedtls/platform_util.h>
 #include <mbedtls/x509_crt.h>
 
 #include "cli.h"
@@ -38,7 +39,7 @@ static int find_project(char *out, size_t size, const char *dir)
     return rc;
 }
 
-int cli_load_ca(tkr_ca_t *ca, const char *dir)
+int cli_load_ca_key(tkr_ca_t *ca, const char *dir, char *key, size_t key_size)
 {
     size_t size = 2 * TKR_CERTJSON_MAX;
     char *buf = malloc(size);
@@ -48,8 +49,13 @@ int cli_load_ca(tkr_ca_t *ca, const char *dir)
     tkr_ca_init(ca);
     if (buf == NULL)
         return cli_fail("out of memory");
+    /* The key's text is handed over, never parsed here: a signer does
+     * that, in the backend that will use it. */
+    ca->key_text = key;
+    ca->key_text_size = key_size;
     tkr_diag_clear(&d);
     rc = tkr_certjson_load(ca, buf, size, dir, cli_port(), &d);
+    ca->key_text = NULL;
     free(buf);
     if (rc == TKR_E_NOT_FOUND && strcmp(d.name, "state/cert.json") == 0) {
         char project[4096];
@@ -65,6 +71,21 @@ int cli_load_ca(tkr_ca_t *ca, const char *dir)
         return cli_fail("%s: %s", ca->source, d.msg[0] ? d.msg : tkr_strerror(rc));
     cli_protect_ca_files(dir);
     return 0;
+}
+
+int cli_load_ca(tkr_ca_t *ca, const char *dir)
+{
+    char *key = malloc(TKR_CERTJSON_MAX);
+    int rc;
+
+    if (key == NULL) {
+        tkr_ca_init(ca);
+        return cli_fail("out of memory");
+    }
+    rc = cli_load_ca_key(ca, dir, key, TKR_CERTJSON_MAX);
+    mbedtls_platform_zeroize(key, TKR_CERTJSON_MAX);
+    free(key);
+    return rc;
 }
 
 static int64_t x509_time(const mbedtls_x509_time *t)

@@ -145,9 +145,13 @@ int cli_check_validity(const tkr_ca_t *ca, int64_t start, int64_t validity,
 /* How to point the commands at a CA (printed under CA errors). */
 extern const char cli_ca_hint[];
 
-/* Initialise ca and load it from dir (state/cert.json, cert.json, or
- * rootCA.pem + rootCA.key); prints the error. The caller frees ca. */
+/* Initialise ca and load its certificate from dir (state/cert.json,
+ * cert.json, or rootCA.pem + rootCA.key); prints the error. The caller
+ * frees ca. The key is not loaded: signing goes through cli_ca.h. */
 int cli_load_ca(tkr_ca_t *ca, const char *dir);
+/* The same, handing the key's text (if any) over in key[0..key_size),
+ * NUL-terminated, ca->key_len long (0: the workspace holds no key). */
+int cli_load_ca_key(tkr_ca_t *ca, const char *dir, char *key, size_t key_size);
 
 /* ---- commands ---- */
 

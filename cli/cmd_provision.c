@@ -12,6 +12,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "cli.h"
+#include "cli_ca.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
 #include "tokenroll/csr.h"
@@ -26,7 +27,8 @@ typedef struct {
     const tkr_project_t *proj;
     tkr_key_type_t key_type;
     int64_t now, ca_days, cert_days;
-    tkr_ca_t ca;
+    cli_ca_key_t key;        /* the root CA: certificate and key */
+    tkr_signer_t signer;
     char root_pem[PEM_MAX];
     char dir[4096];          /* <workspace>/<name> */
 } prov_t;
@@ -41,7 +43,8 @@ static int write_in(const char *dir, const char *name, const char *data,
     return cli_out_write(path, data, len, secret ? CLI_OUT_SECRET : 0);
 }
 
-/* cert.json as FLARE writes it: {"root_cert": PEM, "root_pri_key": PEM}. */
+/* cert.json as FLARE writes it: {"root_cert": PEM, "root_pri_key": PEM};
+ * without root_pri_key when the key is kept outside the workspace. */
 static int write_cert_json(prov_t *pv, const char *cert, const char *key)
 {
     static char buf[3 * PEM_MAX];
@@ -54,52 +57,76 @@ static int write_cert_json(prov_t *pv, const char *cert, const char *key)
     tkr_jsonw_obj_begin(&w);
     tkr_jsonw_key(&w, "root_cert");
     tkr_jsonw_str(&w, cert);
-    tkr_jsonw_key(&w, "root_pri_key");
-    tkr_jsonw_str(&w, key);
+    if (key != NULL) {
+        tkr_jsonw_key(&w, "root_pri_key");
+        tkr_jsonw_str(&w, key);
+    }
     tkr_jsonw_obj_end(&w);
     if (tkr_jsonw_finish(&w, &len) != 0)
         return cli_fail("cert.json does not fit in memory");
-    if (cli_join(state, sizeof(state), pv->dir, "state") != 0 || cli_mkdirs(state, 0700) != 0)
+    if (cli_mkdirs(pv->dir, 0755) != 0 ||
+        cli_join(state, sizeof(state), pv->dir, "state") != 0 || cli_mkdirs(state, 0700) != 0)
         return cli_fail("cannot create %s/state: %s", cli_show(pv->dir), strerror(errno));
     rc = write_in(state, "cert.json", buf, len, 1);
     mbedtls_platform_zeroize(buf, sizeof(buf));
     return rc;
 }
 
-static int new_root(prov_t *pv)
+/* A key given with --ca-key (or TOKENROLL_CA_KEY) stays where it is: the
+ * root is self-signed with it and cert.json gets root_cert only. Else a
+ * new key is made and kept in cert.json, as FLARE does. */
+static int new_root(prov_t *pv, const cli_args_t *a, int external)
 {
     static char key_pem[PEM_MAX];
     mbedtls_pk_context key;
+    cli_ca_key_t given;
+    tkr_signer_t signer;
     tkr_cert_spec_t spec;
-    size_t len;
+    size_t len = 0;
     char why[400];
     tkr_diag_t d;
     int rc;
 
     mbedtls_pk_init(&key);
     tkr_diag_clear(&d);
+    cli_ca_key_init(&given);
+    tkr_signer_init(&signer);
     memset(&spec, 0, sizeof(spec));
-    spec.subject_key = spec.issuer_key = &key;
+    spec.signer = &signer; /* subject_key NULL: the signer's own key */
     spec.cn = pv->proj->name;
     spec.not_before = pv->now;
     spec.not_after = pv->now + pv->ca_days * DAY;
     spec.usage = TKR_CERT_CA;
-    if ((rc = tkr_key_generate(&key, pv->key_type, cli_port(), &d)) != 0 ||
-        (rc = tkr_cert_write_pem(pv->root_pem, sizeof(pv->root_pem), &len, &spec,
-                                 cli_port(), &d)) != 0 ||
-        (rc = tkr_key_write_pem(key_pem, sizeof(key_pem), &len, &key, &d)) != 0)
-        rc = cli_fail("cannot create the root CA: %s",
+    if (external) {
+        rc = cli_ca_key_open(&given, a, NULL);
+        if (rc == 0)
+            rc = cli_ca_key_signer(&given, &signer);
+    } else if ((rc = tkr_key_generate(&key, pv->key_type, cli_port(), &d)) != 0 ||
+               (rc = tkr_key_write_pem(key_pem, sizeof(key_pem), &len, &key, &d)) != 0 ||
+               (rc = tkr_signer_load_mbedtls(&signer, (const uint8_t *)key_pem, len + 1,
+                                             cli_port())) != 0) {
+        rc = cli_fail("cannot create the root CA key: %s",
                       cli_diag_text(why, sizeof(why), rc, &d));
-    else
-        rc = write_cert_json(pv, pv->root_pem, key_pem);
+    }
+    if (rc == 0 && (rc = tkr_cert_write_pem(pv->root_pem, sizeof(pv->root_pem), &len, &spec,
+                                            cli_port(), &d)) != 0)
+        rc = cli_fail("cannot create the root CA certificate: %s",
+                      cli_diag_text(why, sizeof(why), rc, &d));
+    if (rc == 0)
+        rc = write_cert_json(pv, pv->root_pem, external ? NULL : key_pem);
     mbedtls_platform_zeroize(key_pem, sizeof(key_pem));
     mbedtls_pk_free(&key);
+    tkr_signer_free(&signer);
+    cli_ca_key_free(&given);
     return rc;
 }
 
-/* The existing root CA, or a new one; pv->ca loaded either way. */
-static int root_ca(prov_t *pv)
+/* The existing root CA, or a new one; its certificate and signer loaded
+ * either way. */
+static int root_ca(prov_t *pv, const cli_args_t *a)
 {
+    const char *env = getenv("TOKENROLL_CA_KEY");
+    int external = cli_get(a, "ca-key") != NULL || (env != NULL && env[0] != '\0');
     char path[4096];
     struct stat st;
     int rc, fresh = 0;
@@ -108,16 +135,18 @@ static int root_ca(prov_t *pv)
         return cli_fail("cannot read %s/state/cert.json: %s", cli_show(pv->dir),
                         strerror(ENAMETOOLONG));
     if (stat(path, &st) != 0) {
-        if ((rc = new_root(pv)) != 0)
+        if ((rc = new_root(pv, a, external)) != 0)
             return rc;
         fresh = 1;
     }
-    tkr_ca_free(&pv->ca);
-    if ((rc = cli_load_ca(&pv->ca, pv->dir)) != 0)
+    if ((rc = cli_ca_key_open(&pv->key, a, pv->dir)) != 0 ||
+        (rc = cli_ca_key_signer(&pv->key, &pv->signer)) != 0)
         return rc;
-    if (cli_cert_pem(pv->root_pem, sizeof(pv->root_pem), &pv->ca.cert) != 0)
+    cli_ca_key_forget(&pv->key); /* from here on only the signer holds it */
+    if (cli_cert_pem(pv->root_pem, sizeof(pv->root_pem), &pv->key.ca.cert) != 0)
         return cli_fail("cannot encode the root certificate");
-    printf("%s root CA \"%s\" in %s\n", fresh ? "Created" : "Reusing", pv->ca.cn, path);
+    printf("%s root CA \"%s\" in %s (signing with %s)\n", fresh ? "Created" : "Reusing",
+           pv->key.ca.cn, path, tkr_signer_backend(&pv->signer));
     return 0;
 }
 
@@ -141,8 +170,8 @@ static int participant_kit(prov_t *pv, const tkr_participant_t *p, const char *d
     mbedtls_pk_init(&key);
     memset(&spec, 0, sizeof(spec));
     spec.subject_key = &key;
-    spec.issuer_key = &pv->ca.key;
-    spec.issuer = &pv->ca.cert;
+    spec.signer = &pv->signer;
+    spec.issuer = &pv->key.ca.cert;
     spec.cn = p->name;
     spec.org = p->org;
     spec.san = p->name;
@@ -215,6 +244,7 @@ static int build_prod(prov_t *pv)
 static const char provision_usage[] =
     "usage: tokenroll provision -p PROJECT_FILE [-w WORKSPACE] [--key-type rsa|ec]\n"
     "                           [--ca-days N] [--cert-days N]\n"
+    "                           [--ca-key FILE|URI] [--signer openssl|mbedtls]\n"
     "\n"
     "Create the project's root CA (state/cert.json) and a startup kit with key\n"
     "and certificate for every participant: server, clients, relays and admin\n"
@@ -225,6 +255,10 @@ static const char provision_usage[] =
     "  --key-type          rsa (RSA-2048, default, as FLARE) or ec (P-256)\n"
     "  --ca-days           root CA validity in days (default 3650)\n"
     "  --cert-days         participant certificate validity in days (default 365)\n"
+    CLI_CA_KEY_USAGE
+    "A new root made with --ca-key (a key file, or a key in an HSM) is self-signed\n"
+    "with that key, which stays where it is: state/cert.json gets root_cert only,\n"
+    "and later commands on the workspace need --ca-key (or TOKENROLL_CA_KEY).\n"
     "Interrupted (SIGINT/SIGTERM), it removes the unfinished prod_NN; a folder\n"
     "left by a run that was killed is refused until it is removed.\n";
 
@@ -239,6 +273,9 @@ static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
 
     if (file == NULL)
         return cli_usage_fail(a, "the following arguments are required: -p/--project_file");
+    if (kt != NULL && (cli_get(a, "ca-key") != NULL ||
+                       (getenv("TOKENROLL_CA_KEY") != NULL && getenv("TOKENROLL_CA_KEY")[0] != '\0')))
+        return cli_usage_fail(a, "--key-type makes a new key: with --ca-key the key's own type is used");
     pv->key_type = TKR_KEY_RSA_2048;
     if (kt != NULL && strcmp(kt, "ec") == 0)
         pv->key_type = TKR_KEY_EC_P256;
@@ -263,13 +300,13 @@ static int provision_run(prov_t *pv, const cli_args_t *a, tkr_project_t *proj)
     if (cli_join(pv->dir, sizeof(pv->dir), ws ? ws : "workspace", proj->name) != 0)
         return cli_fail("cannot create %s/%s: %s", cli_show(ws ? ws : "workspace"),
                         cli_show(proj->name), strerror(ENAMETOOLONG));
-    if (cli_mkdirs(pv->dir, 0755) != 0)
-        return cli_fail("cannot create %s: %s", cli_show(pv->dir), strerror(errno));
-    /* A dead run's kits hold private keys: have them removed, not reused. */
+    /* pv->dir is made with state/ when a new root is written, so a CA key
+     * that fails (a wrong PIN) leaves nothing behind. A dead run's kits
+     * hold private keys: have them removed, not reused. */
     if ((rc = cli_check_leftovers(pv->dir, ".prod_")) != 0)
         return rc;
     cli_catch_signals();
-    if ((rc = root_ca(pv)) != 0 || (rc = build_prod(pv)) != 0)
+    if ((rc = root_ca(pv, a)) != 0 || (rc = build_prod(pv)) != 0)
         return rc;
     if (proj->n_builders > 0)
         printf("Note: %zu builder(s) in %s ignored: tokenroll writes the CA and the startup "
@@ -286,6 +323,7 @@ int cmd_provision(int argc, char **argv)
         {"key-type", 0, OPT_VALUE, "key_type"},
         {"ca-days", 0, OPT_VALUE, NULL},
         {"cert-days", 0, OPT_VALUE, NULL},
+        CLI_CA_KEY_OPTS,
         {NULL, 0, 0, NULL}};
     static prov_t pv;
     cli_args_t a;
@@ -297,9 +335,11 @@ int cmd_provision(int argc, char **argv)
     if (a.npos != 0)
         return cli_usage_fail(&a, "unexpected argument %s", a.pos[0]);
     tkr_project_init(&proj);
-    tkr_ca_init(&pv.ca);
+    cli_ca_key_init(&pv.key);
+    tkr_signer_init(&pv.signer);
     rc = provision_run(&pv, &a, &proj);
-    tkr_ca_free(&pv.ca);
+    tkr_signer_free(&pv.signer);
+    cli_ca_key_free(&pv.key);
     tkr_project_free(&proj);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "cli.h"
+#include "cli_ca.h"
 #include "cli_jwt.h"
 #include "remote.h"
 #include "tokenroll/certjson.h"
@@ -214,16 +215,16 @@ static unsigned out_flags(const cli_args_t *a)
 /* failed: NULL for one token; for a batch, the flag shared by the workers
  * under lock, so that only the first failure is reported (one message,
  * not one per thread). */
-static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
-                    tkr_token_claims_t *c, const char *subject,
+static int mint_one(char *out, size_t size, size_t *len, tkr_signer_t *signer,
+                    const char *issuer, tkr_token_claims_t *c, const char *subject,
                     pthread_mutex_t *lock, int *failed)
 {
     char why[200];
     int rc, first = 1;
 
     c->subject = subject;
-    c->issuer = ca->cn;
-    rc = tkr_token_mint(out, size, len, NULL, &ca->key, c, cli_port());
+    c->issuer = issuer;
+    rc = tkr_token_mint(out, size, len, NULL, signer, c, cli_port());
     if (rc == 0)
         return 0;
     if (rc == TKR_E_TOO_LARGE || rc == TKR_E_BUFFER_TOO_SMALL)
@@ -249,7 +250,7 @@ static int mint_one(char *out, size_t size, size_t *len, tkr_ca_t *ca,
     {"validity", 'v', OPT_VALUE, NULL}, {"source-ips", 0, OPT_LIST, "source_ips"}, \
     {"issued-at", 0, OPT_VALUE, NULL}, {"output", 'o', OPT_VALUE, NULL},         \
     {"cert-service", 0, OPT_VALUE, NULL}, {"api-key", 0, OPT_VALUE, "api_key"},  \
-    {"ca-cert", 0, OPT_VALUE, "ca_cert"}, {"force", 0, OPT_FLAG, NULL}
+    {"ca-cert", 0, OPT_VALUE, "ca_cert"}, {"force", 0, OPT_FLAG, NULL}, CLI_CA_KEY_OPTS
 
 /* ---- generate ---- */
 
@@ -259,6 +260,7 @@ static const char generate_usage[] =
     "                                [-v VALIDITY] [--source-ips CIDR ...] [--force]\n"
     "                                [--jti UUID --issued-at EPOCH]\n"
     "                                [--cert-service URL] [--api-key KEY]\n"
+    "                                [--ca-key FILE|URI] [--signer openssl|mbedtls]\n"
     "\n"
     "Generate a single enrollment token, signed by the project's root CA.\n"
     "  -s, --subject     site name, user e-mail, or a glob with -t pattern\n"
@@ -281,9 +283,11 @@ static const char generate_usage[] =
     "  --ca-cert FILE    remote mode: root CA for TLS (default: -c's, else\n"
     "                    startup/rootCA.pem)\n"
     "  --cert-service, --api-key  remote mode (or NVFLARE_CERT_SERVICE_URL,\n"
-    "                    NVFLARE_API_KEY)\n";
+    "                    NVFLARE_API_KEY)\n"
+    CLI_CA_KEY_USAGE;
 
-static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
+static int generate_run(const cli_args_t *a, mint_setup_t *m, cli_ca_key_t *key,
+                        tkr_signer_t *signer)
 {
     static char tok[TKR_JWT_MAX + 1];
     const char *subject = cli_get(a, "subject"), *out = cli_get(a, "output");
@@ -312,9 +316,14 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, tkr_ca_t *ca)
     m->claims.jti = cli_get(a, "jti");
     if (m->claims.jti != NULL && !tkr_uuid_valid(m->claims.jti))
         return cli_usage_fail(a, "--jti must be a UUID like 00000000-0000-4000-8000-000000000001");
-    if ((rc = cli_load_ca(ca, m->ca_path)) != 0 || (rc = check_mint_validity(m, ca)) != 0 ||
+    if ((rc = cli_ca_key_open(key, a, m->ca_path)) != 0 ||
+        (rc = check_mint_validity(m, &key->ca)) != 0 ||
         (out != NULL && (rc = cli_out_check(out, out_flags(a))) != 0) ||
-        (rc = mint_one(tok, sizeof(tok), &len, ca, &m->claims, subject, NULL, NULL)) != 0)
+        (rc = cli_ca_key_signer(key, signer)) != 0)
+        return rc;
+    cli_ca_key_forget(key); /* from here on only the signer holds the key */
+    if ((rc = mint_one(tok, sizeof(tok), &len, signer, key->ca.cn, &m->claims, subject, NULL,
+                       NULL)) != 0)
         return rc;
 print:
     if (out == NULL) {
@@ -335,7 +344,8 @@ static int token_generate(int argc, char **argv)
         {NULL, 0, 0, NULL}};
     cli_args_t a;
     mint_setup_t m;
-    tkr_ca_t ca;
+    cli_ca_key_t key;
+    tkr_signer_t signer;
     int rc = cli_parse(&a, opts, generate_usage, argc, argv);
 
     if (rc != 0)
@@ -344,9 +354,11 @@ static int token_generate(int argc, char **argv)
         return cli_usage_fail(&a, "unexpected argument %s", a.pos[0]);
     memset(&m, 0, sizeof(m));
     tkr_policy_init(&m.policy);
-    tkr_ca_init(&ca);
-    rc = generate_run(&a, &m, &ca);
-    tkr_ca_free(&ca);
+    cli_ca_key_init(&key);
+    tkr_signer_init(&signer);
+    rc = generate_run(&a, &m, &key, &signer);
+    tkr_signer_free(&signer);
+    cli_ca_key_free(&key);
     tkr_policy_free(&m.policy);
     return rc;
 }
@@ -355,6 +367,7 @@ static int token_generate(int argc, char **argv)
 
 typedef struct {
     mint_setup_t *m;
+    cli_ca_key_t *key;
     char **names;
     char **tokens;
     size_t n;
@@ -376,19 +389,26 @@ static int claim_index(batch_t *b, size_t *i)
     return more;
 }
 
-/* Each worker signs with its own parsed copy of the CA key: RSA blinding
- * state lives in the key context, so sharing one would need a lock. */
+/* Each worker signs through its own signer (signer.h: one context per
+ * thread): its own RSA blinding state, EVP_PKEY or PKCS#11 session, so
+ * the workers share no lock while they sign. */
+typedef struct {
+    batch_t *b;
+    tkr_signer_t signer;
+} worker_t;
+
 static void *batch_worker(void *arg)
 {
-    batch_t *b = arg;
+    worker_t *w = arg;
+    batch_t *b = w->b;
     tkr_token_claims_t c = b->m->claims;
     char *tok = malloc(TKR_JWT_MAX + 1);
-    tkr_ca_t ca;
     size_t i, len;
-    int rc = tok == NULL ? cli_fail("out of memory") : cli_load_ca(&ca, b->m->ca_path);
+    int rc = tok == NULL ? cli_fail("out of memory") : 0;
 
     while (rc == 0 && claim_index(b, &i)) {
-        rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &ca, &c, b->names[i], &b->lock, &b->failed);
+        rc = mint_one(tok, TKR_JWT_MAX + 1, &len, &w->signer, b->key->ca.cn, &c, b->names[i],
+                      &b->lock, &b->failed);
         if (rc == 0 && (b->tokens[i] = strdup(tok)) == NULL)
             rc = cli_fail("out of memory");
         pthread_mutex_lock(&b->lock);
@@ -403,7 +423,6 @@ static void *batch_worker(void *arg)
     if (tok != NULL) {
         mbedtls_platform_zeroize(tok, TKR_JWT_MAX + 1);
         free(tok);
-        tkr_ca_free(&ca);
     }
     return NULL;
 }
@@ -424,17 +443,31 @@ static void progress(batch_t *b)
 static int run_workers(batch_t *b)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nthreads = cores < 1 ? 1 : (size_t)cores, t;
+    size_t nthreads = cores < 1 ? 1 : (size_t)cores, t, loaded;
+    static worker_t w[64];
     pthread_t th[64];
-    int tty = isatty(2);
+    int tty = isatty(2), rc = 0;
 
     if (nthreads > 64)
         nthreads = 64;
     if (nthreads > b->n)
         nthreads = b->n;
+    /* Every worker's signer is loaded here, one after the other (PKCS#11
+     * logins included), and then the key's text is wiped: while the
+     * workers sign, only the signers hold the key. */
+    for (loaded = 0; rc == 0 && loaded < nthreads; loaded++) {
+        w[loaded].b = b;
+        rc = cli_ca_key_signer(b->key, &w[loaded].signer);
+    }
+    cli_ca_key_forget(b->key);
+    if (rc != 0) {
+        for (t = 0; t < loaded; t++)
+            tkr_signer_free(&w[t].signer);
+        return rc;
+    }
     pthread_mutex_init(&b->lock, NULL);
     for (t = 0; t < nthreads; t++)
-        if (pthread_create(&th[t], NULL, batch_worker, b) != 0)
+        if (pthread_create(&th[t], NULL, batch_worker, &w[t]) != 0)
             break;
     nthreads = t;
     while (tty) {
@@ -450,6 +483,8 @@ static int run_workers(batch_t *b)
     }
     for (t = 0; t < nthreads; t++)
         pthread_join(th[t], NULL);
+    for (t = 0; t < loaded; t++)
+        tkr_signer_free(&w[t].signer);
     if (tty) {
         progress(b);
         fputc('\n', stderr);
@@ -545,9 +580,11 @@ static const char batch_usage[] =
     "  -n, --count   number of tokens, named PREFIX-001, PREFIX-002, ...\n"
     "  --names       explicit subject names\n"
     "  --prefix      prefix for -n (default: client)\n"
-    "Other options as for 'tokenroll token generate'.\n";
+    "Other options as for 'tokenroll token generate'; each worker thread signs\n"
+    "through its own signer (with --ca-key pkcs11:..., its own session).\n";
 
-static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, char ***owned)
+static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, cli_ca_key_t *key,
+                     char ***owned)
 {
     const char *count = cli_get(a, "count"), *out = cli_get(a, "output");
     const char *prefix = cli_get(a, "prefix") ? cli_get(a, "prefix") : "client";
@@ -592,17 +629,13 @@ static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, char ***o
             fprintf(stderr, "Generated %zu tokens in %s\n", b->n, out);
         return 0;
     }
-    {
-        /* One load up front gives one clear error instead of one per
-         * worker, and the output is checked before anything is signed. */
-        tkr_ca_t ca;
-        rc = cli_load_ca(&ca, m->ca_path);
-        if (rc == 0)
-            rc = check_mint_validity(m, &ca);
-        tkr_ca_free(&ca);
-        if (rc != 0 || (rc = cli_out_check(out, out_flags(a))) != 0)
-            return rc;
-    }
+    /* One load up front gives one clear error instead of one per worker,
+     * and the output is checked before anything is signed. */
+    if ((rc = cli_ca_key_open(key, a, m->ca_path)) != 0 ||
+        (rc = check_mint_validity(m, &key->ca)) != 0 ||
+        (rc = cli_out_check(out, out_flags(a))) != 0)
+        return rc;
+    b->key = key;
     if ((rc = run_workers(b)) != 0 || (rc = write_batch(out, b, out_flags(a))) != 0)
         return rc;
     if (strcmp(out, "-") != 0)
@@ -618,6 +651,7 @@ static int token_batch(int argc, char **argv)
     cli_args_t a;
     mint_setup_t m;
     batch_t b;
+    cli_ca_key_t key;
     char **owned = NULL;
     size_t i;
     int rc = cli_parse(&a, opts, batch_usage, argc, argv);
@@ -629,7 +663,9 @@ static int token_batch(int argc, char **argv)
     memset(&b, 0, sizeof(b));
     memset(&m, 0, sizeof(m));
     tkr_policy_init(&m.policy);
-    rc = batch_run(&a, &b, &m, &owned);
+    cli_ca_key_init(&key);
+    rc = batch_run(&a, &b, &m, &key, &owned);
+    cli_ca_key_free(&key);
     for (i = 0; i < b.n; i++) {
         if (b.tokens != NULL && b.tokens[i] != NULL) {
             mbedtls_platform_zeroize(b.tokens[i], strlen(b.tokens[i]));

@@ -33,6 +33,7 @@ max_len_for() {
     b64url) echo 4096 ;;
     json) echo 16384 ;;
     jwt|jwks|certjson) echo 20000 ;;
+    pkcs11_uri) echo 4096 ;;
     *) echo 16384 ;;
   esac
 }

@@ -52,7 +52,7 @@ int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
 {
     int rc;
 
-    if (ca == NULL || cert_pem == NULL || key_pem == NULL)
+    if (ca == NULL || cert_pem == NULL || (key_pem == NULL && ca->key_text == NULL))
         return TKR_E_INVALID_ARG;
     rc = mbedtls_x509_crt_parse(&ca->cert, (const unsigned char *)cert_pem, cert_len);
     if (rc != 0) {
@@ -65,6 +65,21 @@ int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
     if (!tkr_compat_crt_is_ca(&ca->cert))
         return tkr_diag(diag, TKR_E_CERT, "root_cert",
                         "the root certificate is not a CA (basicConstraints CA:TRUE missing)");
+    if (ca->key_text != NULL) {
+        /* The key's text is handed over, not parsed (see tkr_ca_t). */
+        subject_cn(ca);
+        ca->key_len = 0;
+        if (key_pem == NULL || key_len == 0)
+            return 0;
+        if (key_len >= ca->key_text_size)
+            return tkr_diag(diag, TKR_E_TOO_LARGE, "root_pri_key",
+                            "the root private key is too large");
+        memcpy(ca->key_text, key_pem, key_len);
+        /* key_len counts a PEM text's NUL: keep the text's own length */
+        ca->key_len = key_pem[key_len - 1] == '\0' ? key_len - 1 : key_len;
+        ca->key_text[ca->key_len] = '\0';
+        return 0;
+    }
     rc = tkr_key_parse_private(&ca->key, (const uint8_t *)key_pem, key_len, port,
                                diag);
     if (rc != 0)
@@ -115,11 +130,17 @@ int tkr_certjson_parse(tkr_ca_t *ca, char *buf, size_t buf_size,
     if (rc != 0)
         return tkr_diag(diag, rc, NULL, "not a JSON object");
     rc = pem_member(&doc, "root_cert", buf, buf_size, &cl, diag);
-    if (rc == 0)
+    if (rc == 0) {
         rc = pem_member(&doc, "root_pri_key", buf + cl + 1, buf_size - cl - 1, &kl, diag);
-    /* tkr_json_get_str left a NUL after each: PEM lengths count it */
-    if (rc == 0)
-        rc = tkr_ca_load_pem(ca, buf, cl + 1, buf + cl + 1, kl + 1, port, diag);
+        /* tkr_json_get_str left a NUL after each: PEM lengths count it */
+        if (rc == TKR_E_NOT_FOUND && ca->key_text != NULL) { /* key kept elsewhere */
+            if (diag != NULL) /* not a failure: take back what was said */
+                diag->msg[0] = diag->name[0] = '\0';
+            rc = tkr_ca_load_pem(ca, buf, cl + 1, NULL, 0, port, diag);
+        } else if (rc == 0) {
+            rc = tkr_ca_load_pem(ca, buf, cl + 1, buf + cl + 1, kl + 1, port, diag);
+        }
+    }
     mbedtls_platform_zeroize(buf, buf_size);
     return rc;
 }
@@ -155,6 +176,8 @@ static int load_pair(tkr_ca_t *ca, char *buf, size_t buf_size, const char *dir,
         return tkr_diag(diag, rc, "rootCA.pem",
                         rc == TKR_E_BUFFER_TOO_SMALL ? "file too large" : "cannot read the file");
     rc = read_file(port, key_path, buf + half, buf_size - half, &kl);
+    if (rc == TKR_E_NOT_FOUND && ca->key_text != NULL) /* key kept elsewhere */
+        return tkr_ca_load_pem(ca, buf, cl + 1, NULL, 0, port, diag);
     if (rc != 0) {
         memcpy(ca->source, key_path, sizeof(ca->source));
         return tkr_diag(diag, rc, "rootCA.key",

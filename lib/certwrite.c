@@ -4,7 +4,9 @@
 
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ecp.h>
+#include <mbedtls/md.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/rsa.h>
@@ -190,6 +192,12 @@ static int set_serial(mbedtls_x509write_cert *crt, const tkr_port_t *port)
     return tkr_compat_crt_set_serial(crt, s, sizeof(s)) == 0 ? 0 : TKR_E_CRYPTO;
 }
 
+/* The key certified: the subject's, or the signer's own for a root. */
+static mbedtls_pk_context *subject_key(const tkr_cert_spec_t *s)
+{
+    return s->subject_key != NULL ? s->subject_key : &s->signer->pub;
+}
+
 static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
 {
     unsigned ku;
@@ -204,7 +212,7 @@ static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
             return TKR_E_CRYPTO;
         ku = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
         /* RSA key exchange needs keyEncipherment; ECDHE does not. */
-        if (mbedtls_pk_get_type(s->subject_key) == MBEDTLS_PK_RSA)
+        if (mbedtls_pk_get_type(subject_key(s)) == MBEDTLS_PK_RSA)
             ku |= MBEDTLS_X509_KU_KEY_ENCIPHERMENT;
     }
     if (mbedtls_x509write_crt_set_key_usage(crt, ku) != 0)
@@ -267,21 +275,169 @@ int tkr_cert_profile(tkr_cert_spec_t *spec, tkr_subject_type_t type,
     return 0;
 }
 
+/* ---- signing through the signer ----
+ *
+ * One route for every key type and backend: mbedTLS writes the whole
+ * certificate with a stand-in issuer key (an RSA_ALT key that "signs" with
+ * zero bytes), the TBSCertificate is cut out, its signature algorithm is
+ * set to the CA key's, and the signer signs its digest. mbedTLS's RSA_ALT
+ * hook alone would serve RSA keys only, and its EC keys cannot be backed by
+ * an HSM or libcrypto; this way RSA and EC CAs share every line. */
+
+/* A DER tag and definite length, forwards; the bytes written. */
+static size_t put_header(uint8_t *p, uint8_t tag, size_t len)
+{
+    size_t n = 0;
+
+    p[n++] = tag;
+    if (len < 0x80) {
+        p[n++] = (uint8_t)len;
+    } else if (len < 0x100) {
+        p[n++] = 0x81;
+        p[n++] = (uint8_t)len;
+    } else {
+        p[n++] = 0x82;
+        p[n++] = (uint8_t)(len >> 8);
+        p[n++] = (uint8_t)len;
+    }
+    return n;
+}
+
+#define HDR_MAX 4 /* tag + 0x82 + two length bytes: content under 64 KiB */
+
+static size_t header_len(size_t len)
+{
+    return len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
+}
+
+/* AlgorithmIdentifier of the CA's signature (RFC 5754 §3, RFC 5758 §3.2:
+ * NULL parameters for RSA, none for ECDSA). */
+static int sig_alg_id(uint8_t out[32], size_t *len, const tkr_signer_t *sg)
+{
+    mbedtls_pk_type_t pk = sg->alg == TKR_JWT_RS256 ? MBEDTLS_PK_RSA : MBEDTLS_PK_ECDSA;
+    const char *oid;
+    size_t oid_len, n;
+
+    if (mbedtls_oid_get_oid_by_sig_alg(pk, tkr_signer_md(sg), &oid, &oid_len) != 0 ||
+        oid_len > 20)
+        return TKR_E_CRYPTO;
+    n = put_header(out, 0x30, 2 + oid_len + (pk == MBEDTLS_PK_RSA ? 2 : 0));
+    n += put_header(out + n, MBEDTLS_ASN1_OID, oid_len);
+    memcpy(out + n, oid, oid_len);
+    n += oid_len;
+    if (pk == MBEDTLS_PK_RSA) {
+        out[n++] = MBEDTLS_ASN1_NULL;
+        out[n++] = 0;
+    }
+    *len = n;
+    return 0;
+}
+
+/* Where the TBSCertificate's signature AlgorithmIdentifier sits in a DER
+ * certificate: the TBS content before it (version, serial) and after it. */
+typedef struct {
+    const uint8_t *head, *rest;
+    size_t head_len, rest_len;
+} tbs_parts_t;
+
+static int split_tbs(tbs_parts_t *t, uint8_t *der, size_t len)
+{
+    unsigned char *p = der, *end = der + len, *tbs_end;
+    size_t n;
+
+    if (mbedtls_asn1_get_tag(&p, end, &n, 0x30) != 0 ||
+        mbedtls_asn1_get_tag(&p, end, &n, 0x30) != 0)
+        return TKR_E_CRYPTO;
+    tbs_end = p + n;
+    t->head = p;
+    if (mbedtls_asn1_get_tag(&p, tbs_end, &n, 0xA0) != 0 || (p += n, 0) ||
+        mbedtls_asn1_get_tag(&p, tbs_end, &n, MBEDTLS_ASN1_INTEGER) != 0)
+        return TKR_E_CRYPTO;
+    p += n;
+    t->head_len = (size_t)(p - t->head);
+    if (mbedtls_asn1_get_tag(&p, tbs_end, &n, 0x30) != 0)
+        return TKR_E_CRYPTO;
+    p += n;
+    t->rest = p;
+    t->rest_len = (size_t)(tbs_end - p);
+    return 0;
+}
+
+/* out = SEQUENCE { TBS with the real algorithm, algorithm, BIT STRING
+ * signature }, from mbedTLS's stand-in certificate in der. The TBS is
+ * built in place, HDR_MAX bytes in, so the outer header fits before it
+ * once the length is known: no third certificate-sized buffer. */
+static int resign(uint8_t *out, size_t out_size, size_t *out_len,
+                  uint8_t *der, size_t der_len, tkr_signer_t *sg,
+                  const tkr_port_t *port)
+{
+    uint8_t alg[32], hash[48], sig[TKR_SIGNER_SIG_MAX];
+    uint8_t ecdsa[TKR_SIGNER_ECDSA_DER_MAX];
+    const uint8_t *sv = sig;
+    size_t alg_len, tbs_len, sig_len, body, o, hl;
+    mbedtls_md_type_t md = tkr_signer_md(sg);
+    const mbedtls_md_info_t *mi = mbedtls_md_info_from_type(md);
+    uint8_t *tbs = out + HDR_MAX;
+    tbs_parts_t t;
+    int rc;
+
+    if ((rc = split_tbs(&t, der, der_len)) != 0 || (rc = sig_alg_id(alg, &alg_len, sg)) != 0)
+        return rc;
+    body = t.head_len + alg_len + t.rest_len;
+    /* TBS, then the algorithm and the largest signature after it */
+    if (out_size < 2 * HDR_MAX + body + alg_len + HDR_MAX + 1 + sizeof(sig))
+        return TKR_E_BUFFER_TOO_SMALL;
+    tbs_len = put_header(tbs, 0x30, body);
+    memcpy(tbs + tbs_len, t.head, t.head_len);
+    memcpy(tbs + tbs_len + t.head_len, alg, alg_len);
+    memcpy(tbs + tbs_len + t.head_len + alg_len, t.rest, t.rest_len);
+    tbs_len += body;
+    if (mi == NULL || mbedtls_md(mi, tbs, tbs_len, hash) != 0)
+        return TKR_E_CRYPTO;
+    rc = tkr_signer_sign(sg, sig, sizeof(sig), &sig_len, md, hash,
+                         mbedtls_md_get_size(mi), port);
+    if (rc == 0 && sg->alg != TKR_JWT_RS256) {
+        rc = tkr_signer_ecdsa_to_der(ecdsa, sizeof(ecdsa), &sig_len, sig, sig_len);
+        sv = ecdsa;
+    }
+    if (rc != 0)
+        return rc;
+    o = HDR_MAX + tbs_len;
+    memcpy(out + o, alg, alg_len);
+    o += alg_len;
+    o += put_header(out + o, MBEDTLS_ASN1_BIT_STRING, sig_len + 1);
+    out[o++] = 0; /* no unused bits */
+    memcpy(out + o, sv, sig_len);
+    o += sig_len;
+    body = o - HDR_MAX;
+    hl = header_len(body);
+    put_header(out + HDR_MAX - hl, 0x30, body);
+    memmove(out, out + HDR_MAX - hl, hl + body);
+    *out_len = hl + body;
+    return 0;
+}
+
 int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
                        const tkr_cert_spec_t *s, const tkr_port_t *port,
                        tkr_diag_t *diag)
 {
+    uint8_t der[TKR_CERT_DER_MAX], cert[TKR_CERT_DER_MAX];
     mbedtls_x509write_cert crt;
-    int rc;
+    mbedtls_pk_context stand_in;
+    size_t stand_in_len = 8, len = 0, olen = 0;
+    int rc, n;
 
     if (out == NULL || out_len == NULL || s == NULL || s->cn == NULL ||
-        s->subject_key == NULL || s->issuer_key == NULL)
+        s->signer == NULL || s->signer->ops == NULL)
         return TKR_E_INVALID_ARG;
     mbedtls_x509write_crt_init(&crt);
+    mbedtls_pk_init(&stand_in);
     mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
-    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
-    mbedtls_x509write_crt_set_subject_key(&crt, s->subject_key);
-    mbedtls_x509write_crt_set_issuer_key(&crt, s->issuer_key);
+    mbedtls_x509write_crt_set_md_alg(&crt, tkr_signer_md(s->signer));
+    mbedtls_x509write_crt_set_subject_key(&crt, subject_key(s));
+    /* The authority key identifier is taken from the issuer key: the CA's
+     * public key here, the stand-in only for writing. */
+    mbedtls_x509write_crt_set_issuer_key(&crt, &s->signer->pub);
     if ((rc = set_names_and_time(&crt, s, diag)) != 0)
         goto out;
     if ((rc = set_serial(&crt, port)) != 0) {
@@ -301,11 +457,29 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
         rc = tkr_diag(diag, TKR_E_CRYPTO, "key identifier", NULL);
         goto out;
     }
+    if (tkr_compat_pk_setup_placeholder(&stand_in, &stand_in_len) != 0) {
+        rc = tkr_diag(diag, TKR_E_CRYPTO, "signature", NULL);
+        goto out;
+    }
+    mbedtls_x509write_crt_set_issuer_key(&crt, &stand_in);
+    n = mbedtls_x509write_crt_der(&crt, der, sizeof(der), tkr_port_rng, (void *)port);
+    if (n < 0) {
+        rc = tkr_x509_pem_result(n, out, out_len, diag);
+        goto out;
+    }
+    rc = resign(cert, sizeof(cert), &len, der + sizeof(der) - n, (size_t)n,
+                s->signer, port);
+    if (rc != 0) {
+        tkr_diag(diag, rc, "signature", NULL);
+        goto out;
+    }
     rc = tkr_x509_pem_result(
-        mbedtls_x509write_crt_pem(&crt, (unsigned char *)out, out_size,
-                                  tkr_port_rng, (void *)port),
+        mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n",
+                                 "-----END CERTIFICATE-----\n", cert, len,
+                                 (unsigned char *)out, out_size, &olen),
         out, out_len, diag);
 out:
     mbedtls_x509write_crt_free(&crt);
+    mbedtls_pk_free(&stand_in);
     return rc;
 }

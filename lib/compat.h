@@ -13,6 +13,8 @@
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/bignum.h>
 
+#include <string.h>
+
 #if MBEDTLS_VERSION_MAJOR >= 3
 #define TKR_MBEDTLS3 1
 #define TKR_PRIV(f) MBEDTLS_PRIVATE(f)
@@ -145,6 +147,43 @@ static inline int tkr_compat_crt_set_serial(mbedtls_x509write_cert *crt,
     mbedtls_mpi_free(&v);
     return rc;
 #endif
+}
+#endif
+
+#if defined(MBEDTLS_X509_CRT_WRITE_C) && defined(MBEDTLS_PK_RSA_ALT_SUPPORT)
+/* A stand-in issuer key for mbedtls_x509write_crt_der: an RSA_ALT key whose
+ * "signature" is *(size_t *)ctx zero bytes. certwrite.c replaces the
+ * signature (and the algorithm) afterwards; only the callback's signature
+ * differs between 2.28 (a mode argument) and 3.x. */
+static inline int tkr_compat_placeholder_sign(void *ctx,
+                                              tkr_rng_fn f_rng, void *p_rng,
+#if !TKR_MBEDTLS3
+                                              int mode,
+#endif
+                                              mbedtls_md_type_t md,
+                                              unsigned int hlen,
+                                              const unsigned char *hash,
+                                              unsigned char *sig)
+{
+#if !TKR_MBEDTLS3
+    (void)mode;
+#endif
+    (void)f_rng, (void)p_rng, (void)md, (void)hlen, (void)hash;
+    memset(sig, 0, *(const size_t *)ctx);
+    return 0;
+}
+
+static inline size_t tkr_compat_placeholder_len(void *ctx)
+{
+    return *(const size_t *)ctx;
+}
+
+static inline int tkr_compat_pk_setup_placeholder(mbedtls_pk_context *pk,
+                                                  size_t *sig_len)
+{
+    return mbedtls_pk_setup_rsa_alt(pk, sig_len, NULL,
+                                    tkr_compat_placeholder_sign,
+                                    tkr_compat_placeholder_len);
 }
 #endif
 

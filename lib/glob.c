@@ -21,13 +21,18 @@
 #include "tokenroll/glob.h"
 #include "utf8.h"
 
+/* A byte that is not UTF-8 counts as a character of its own, numbered past
+ * U+10FFFF so it never equals the code point with the same value (the stray
+ * byte 0x87 is not U+0087). */
+#define STRAY_BYTE 0x110000u
+
 /* Next character of s at *i (a code point, or a stray byte). */
 static uint32_t next_cp(const char *s, size_t n, size_t *i)
 {
     uint32_t cp;
     if (tkr_utf8_decode(s, n, i, &cp) == 0)
         return cp;
-    return (unsigned char)s[(*i)++];
+    return STRAY_BYTE + (unsigned char)s[(*i)++];
 }
 
 /* Bracket expression at p[*j] (just after '['). Returns 1 when it is well

@@ -1,8 +1,6 @@
 /* jwt_sign.c — produce a compact JWS (RFC 7515 §7.1). */
 #include <string.h>
 
-#include <mbedtls/asn1.h>
-#include <mbedtls/bignum.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 
@@ -13,40 +11,17 @@
 #include "tokenroll/json.h"
 #include "tokenroll/jwt.h"
 #include "tokenroll/key.h"
-
-/* mbedTLS writes ECDSA signatures as DER; JWS wants r||s, each left-padded
- * to the curve size (RFC 7518 §3.4). */
-static int der_to_raw(uint8_t *raw, size_t n, const unsigned char *der,
-                      size_t der_len)
-{
-    unsigned char *p = (unsigned char *)der, *end = p + der_len;
-    size_t len;
-    mbedtls_mpi r, s;
-    int rc = TKR_E_CRYPTO;
-
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
-                                                MBEDTLS_ASN1_SEQUENCE) == 0 &&
-        p + len == end && mbedtls_asn1_get_mpi(&p, end, &r) == 0 &&
-        mbedtls_asn1_get_mpi(&p, end, &s) == 0 && p == end &&
-        mbedtls_mpi_write_binary(&r, raw, n) == 0 &&
-        mbedtls_mpi_write_binary(&s, raw + n, n) == 0)
-        rc = 0;
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&s);
-    return rc;
-}
+#include "tokenroll/signer.h"
 
 /* The signature into sig[0..*sig_len), raw as JWS wants it. sig_size is
  * at least the encoded signature's length (checked by the caller), which
  * also holds the DER form mbedTLS writes for ECDSA (at most 104 bytes for
  * P-384, under the 128 characters of its raw form's encoding): sig is its
  * own scratch. */
-static int make_signature(uint8_t *sig, size_t sig_size, size_t *sig_len,
-                          mbedtls_pk_context *key, tkr_jwt_alg_t alg,
-                          const uint8_t *hash, size_t hlen,
-                          const tkr_port_t *port)
+int tkr_jwt_pk_signature(uint8_t *sig, size_t sig_size, size_t *sig_len,
+                         mbedtls_pk_context *key, tkr_jwt_alg_t alg,
+                         const uint8_t *hash, size_t hlen,
+                         const tkr_port_t *port)
 {
     mbedtls_md_type_t md = tkr_jwt_md(alg, &hlen);
     size_t der_len = 0;
@@ -69,7 +44,7 @@ static int make_signature(uint8_t *sig, size_t sig_size, size_t *sig_len,
     if (tkr_compat_pk_sign(key, md, hash, hlen, sig, sig_size, &der_len,
                            tkr_port_rng, (void *)port) != 0)
         return TKR_E_CRYPTO;
-    return der_to_raw(sig, tkr_jwt_ec_len(alg), sig, der_len);
+    return tkr_signer_ecdsa_to_raw(sig, tkr_jwt_ec_len(alg), sig, der_len);
 }
 
 /* {"alg":..,"kid":..,"typ":"JWT"}: PyJWT sorts header members, so this
@@ -149,22 +124,20 @@ int tkr_jwt_sign_header(char *out, size_t out_size, size_t *pos,
     return 0;
 }
 
-int tkr_jwt_sign_finish(char *out, size_t out_size, size_t *out_len,
-                        size_t pos, mbedtls_pk_context *key, tkr_jwt_alg_t alg,
-                        const uint8_t *claims, size_t claims_len,
-                        const tkr_port_t *port)
+int tkr_jwt_sign_finish_with(char *out, size_t out_size, size_t *out_len,
+                             size_t pos, tkr_jws_sign_fn sign, void *ctx,
+                             size_t sig_len, tkr_jwt_alg_t alg,
+                             const uint8_t *claims, size_t claims_len,
+                             const tkr_port_t *port)
 {
     uint8_t hash[48], *sig;
-    size_t n, hlen, sig_len, need;
+    size_t n, hlen, need;
     mbedtls_md_type_t md;
     int rc;
 
-    if (out == NULL || out_len == NULL || key == NULL || claims == NULL ||
+    if (out == NULL || out_len == NULL || sign == NULL || claims == NULL ||
         pos >= out_size)
         return fail(out, out_size, out_len, TKR_E_INVALID_ARG);
-    if ((rc = tkr_key_check_alg(key, alg)) != 0)
-        return fail(out, out_size, out_len, rc);
-    sig_len = tkr_jwt_sig_len(key, alg);
     if (sig_len > TKR_JWT_SIG_MAX)
         return fail(out, out_size, out_len, TKR_E_KEY_ALG);
     need = tkr_jwt_token_len(pos, claims_len, sig_len);
@@ -186,8 +159,7 @@ int tkr_jwt_sign_finish(char *out, size_t out_size, size_t *out_len,
     out[pos++] = '.';
     /* The raw signature goes where its encoding will stand. */
     sig = (uint8_t *)out + pos;
-    rc = make_signature(sig, out_size - pos - 1, &sig_len, key, alg, hash,
-                        hlen, port);
+    rc = sign(ctx, sig, out_size - pos - 1, &sig_len, alg, hash, hlen, port);
     if (rc == 0)
         rc = tkr_b64url_encode(out + pos, out_size - pos, &n, sig, sig_len);
     if (rc != 0)
@@ -196,6 +168,31 @@ int tkr_jwt_sign_finish(char *out, size_t out_size, size_t *out_len,
     out[pos] = '\0';
     *out_len = pos;
     return 0;
+}
+
+/* The signature step of tkr_jwt_sign_finish for a plain mbedTLS key. */
+static int pk_sign_cb(void *ctx, uint8_t *sig, size_t sig_size,
+                      size_t *sig_len, tkr_jwt_alg_t alg, const uint8_t *hash,
+                      size_t hlen, const tkr_port_t *port)
+{
+    return tkr_jwt_pk_signature(sig, sig_size, sig_len, ctx, alg, hash, hlen,
+                                port);
+}
+
+int tkr_jwt_sign_finish(char *out, size_t out_size, size_t *out_len,
+                        size_t pos, mbedtls_pk_context *key, tkr_jwt_alg_t alg,
+                        const uint8_t *claims, size_t claims_len,
+                        const tkr_port_t *port)
+{
+    int rc;
+
+    if (key == NULL)
+        return fail(out, out_size, out_len, TKR_E_INVALID_ARG);
+    if ((rc = tkr_key_check_alg(key, alg)) != 0)
+        return fail(out, out_size, out_len, rc);
+    return tkr_jwt_sign_finish_with(out, out_size, out_len, pos, pk_sign_cb, key,
+                                    tkr_jwt_sig_len(key, alg), alg, claims,
+                                    claims_len, port);
 }
 
 int tkr_jwt_sign(char *out, size_t out_size, size_t *out_len,

@@ -49,6 +49,16 @@ int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
                                    "not a public key or certificate");
 }
 
+int tkr_key_is_pem(const uint8_t *buf, size_t len)
+{
+    size_t i;
+
+    for (i = 0; buf != NULL && i + 10 <= len; i++)
+        if (memcmp(buf + i, "-----BEGIN", 10) == 0)
+            return 1;
+    return 0;
+}
+
 int tkr_key_parse_private(mbedtls_pk_context *pk, const uint8_t *buf,
                           size_t len, const tkr_port_t *port,
                           tkr_diag_t *diag)

@@ -116,19 +116,16 @@ int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
 }
 
 int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
-                   char jti_out[TKR_UUID_LEN + 1], mbedtls_pk_context *ca_key,
+                   char jti_out[TKR_UUID_LEN + 1], tkr_signer_t *ca,
                    const tkr_token_claims_t *c, const tkr_port_t *port)
 {
     size_t len, pos, room;
-    tkr_jwt_alg_t alg;
     int rc;
 
-    if (ca_key == NULL || out == NULL || out_len == NULL)
+    if (ca == NULL || ca->ops == NULL || out == NULL || out_len == NULL)
         return TKR_E_INVALID_ARG;
     *out_len = 0;
-    if ((rc = tkr_key_default_alg(ca_key, &alg)) != 0)
-        return rc;
-    if ((rc = tkr_jwt_sign_header(out, out_size, &pos, alg, NULL)) != 0)
+    if ((rc = tkr_jwt_sign_header(out, out_size, &pos, ca->alg, NULL)) != 0)
         return rc;
     /* The claims are written where their encoding goes and encoded in
      * place: out is the only buffer, nothing of TKR_JWT_PAYLOAD_MAX on the
@@ -145,11 +142,11 @@ int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
         if (rc == TKR_E_BUFFER_TOO_SMALL && len > TKR_JWT_PAYLOAD_MAX)
             return TKR_E_TOO_LARGE;
         if (rc == TKR_E_BUFFER_TOO_SMALL)
-            *out_len = tkr_jwt_token_len(pos, len, tkr_jwt_sig_len(ca_key, alg));
+            *out_len = tkr_jwt_token_len(pos, len, tkr_signer_sig_len(ca));
         return rc;
     }
-    return tkr_jwt_sign_finish(out, out_size, out_len, pos, ca_key, alg,
-                               (const uint8_t *)out + pos, len, port);
+    return tkr_signer_jwt_finish(out, out_size, out_len, pos, ca,
+                                 (const uint8_t *)out + pos, len, port);
 }
 
 /* ---- checking ---- */

@@ -143,7 +143,12 @@ same "no CA path exits 1" "$rc" "1"
 echo "$out" | grep -q "NVFLARE_CA_PATH" && pass "the CA path error gives the hint" || fail "the CA path error gives the hint" "$out"
 expect_fail "CA folder without a CA" "Root CA not found in .*state/cert.json.*rootCA.pem" "$T" token generate -s x -c "$W/nowhere"
 mkdir -p broken/state && echo '{"root_cert": "x"}' > broken/state/cert.json
-expect_fail "cert.json without root_pri_key" 'cert.json: "root_pri_key" is missing' "$T" token generate -s x -c broken
+expect_fail "cert.json with a broken root_cert" 'cert.json: the root certificate does not parse' "$T" token generate -s x -c broken
+# root_cert alone is an HSM-held CA's workspace: the key must be named.
+"$PY" -c 'import json,sys; print(json.dumps({"root_cert": open(sys.argv[1]).read()}))' "$V/rootCA.pem" \
+  > broken/state/cert.json
+expect_fail "cert.json without root_pri_key asks for --ca-key" \
+  'cert.json holds the root certificate only .*--ca-key pkcs11:.*TOKENROLL_CA_KEY' "$T" token generate -s x -c broken
 echo 'not json' > broken/state/cert.json
 expect_fail "cert.json that is not JSON" "cert.json: not a JSON object" "$T" token generate -s x -c broken
 mkdir -p mismatch/state

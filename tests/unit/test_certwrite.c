@@ -33,7 +33,8 @@
 
 static tkr_posix_t port_ctx = {TKR_LOG_ERROR, -1};
 static tkr_port_t port;
-static mbedtls_pk_context ca_key, leaf_key;
+static mbedtls_pk_context leaf_key;
+static tkr_signer_t ca_key; /* the CA's key, as certificates are signed */
 static mbedtls_x509_crt ca, leaf;
 static char pem[8192];
 
@@ -41,7 +42,12 @@ static int setup(void **state)
 {
     (void)state;
     tkr_port_posix_init(&port, &port_ctx);
-    load_key_with(&ca_key, VEC "keys/p256_a.pem", &port);
+    {
+        char key[4096];
+        size_t n = read_file(VEC "keys/p256_a.pem", key, sizeof(key));
+        tkr_signer_init(&ca_key);
+        assert_int_equal(tkr_signer_load_mbedtls(&ca_key, (const uint8_t *)key, n + 1, &port), 0);
+    }
     load_key_with(&leaf_key, VEC "keys/p256_b.pem", &port);
     mbedtls_x509_crt_init(&ca);
     mbedtls_x509_crt_init(&leaf);
@@ -51,7 +57,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    mbedtls_pk_free(&ca_key);
+    tkr_signer_free(&ca_key);
     mbedtls_pk_free(&leaf_key);
     mbedtls_x509_crt_free(&ca);
     mbedtls_x509_crt_free(&leaf);
@@ -116,7 +122,7 @@ static void write_ca(int64_t not_after)
     size_t len;
 
     memset(&s, 0, sizeof(s));
-    s.subject_key = s.issuer_key = &ca_key;
+    s.signer = &ca_key; /* subject_key NULL: self-signed */
     s.cn = "test_project";
     s.not_before = 1767225600;
     s.not_after = not_after;
@@ -137,7 +143,7 @@ static int write_leaf(tkr_subject_type_t type, const char *san, const char *role
 
     memset(&s, 0, sizeof(s));
     s.subject_key = &leaf_key;
-    s.issuer_key = &ca_key;
+    s.signer = &ca_key;
     s.issuer = &ca;
     s.cn = "site-1";
     s.org = "org";
@@ -261,7 +267,7 @@ static void test_diag_names_the_field(void **state)
     (void)state;
 
     memset(&s, 0, sizeof(s));
-    s.subject_key = s.issuer_key = &ca_key;
+    s.signer = &ca_key;
     s.cn = "test_project";
     s.not_before = 1767225600;
     s.not_after = 1767225600;

@@ -37,6 +37,7 @@
 #include "tokenroll/jwks.h"
 #include "tokenroll/jwt.h"
 #include "tokenroll/key.h"
+#include "tokenroll/signer.h"
 #include "tokenroll/token.h"
 
 #define VEC "tests/vectors/"
@@ -668,10 +669,14 @@ static void test_sign_rejects_key_alg_mismatch(void **state)
 static void test_token_mint_in_place_matches_two_step_signing(void **state)
 {
     static char claims[TKR_JWT_PAYLOAD_MAX + 2], big[TKR_JWT_MAX * 2];
-    static char policy[TKR_JWT_PAYLOAD_MAX];
+    static char policy[TKR_JWT_PAYLOAD_MAX], pem[4096];
     tkr_token_claims_t c;
+    tkr_signer_t ca; /* rsa_a, as the CA's signer */
     size_t n, cn, n2, size;
     (void)state;
+    n = read_file(VEC "keys/rsa2048_a.pem", pem, sizeof(pem));
+    tkr_signer_init(&ca);
+    assert_int_equal(tkr_signer_load_mbedtls(&ca, (const uint8_t *)pem, n + 1, &port), 0);
     memset(&c, 0, sizeof(c));
     c.jti = "0b7e4a52-5c6e-4c4b-9d1a-2f8a1c3e5d70";
     c.subject = "site-1";
@@ -682,7 +687,7 @@ static void test_token_mint_in_place_matches_two_step_signing(void **state)
     c.policy = "{\"metadata\":{\"project\":\"p\"}}";
     c.policy_len = strlen(c.policy);
     c.max_uses = 1;
-    assert_int_equal(tkr_token_mint(tok, sizeof(tok), &n, NULL, &rsa_a, &c, &port), 0);
+    assert_int_equal(tkr_token_mint(tok, sizeof(tok), &n, NULL, &ca, &c, &port), 0);
     assert_int_equal(tkr_token_claims_json(claims, sizeof(claims), &cn, NULL, &c, &port), 0);
     assert_int_equal(tkr_jwt_sign(tok2, sizeof(tok2), &n2, &rsa_a, TKR_JWT_RS256, NULL, claims,
                                   cn, &port),
@@ -694,7 +699,7 @@ static void test_token_mint_in_place_matches_two_step_signing(void **state)
     for (size = 0; size <= n; size += (size < n - 8 ? 29 : 1)) {
         memset(tok2, 'x', sizeof(tok2));
         n2 = 7;
-        assert_int_equal(tkr_token_mint(tok2, size, &n2, NULL, &rsa_a, &c, &port),
+        assert_int_equal(tkr_token_mint(tok2, size, &n2, NULL, &ca, &c, &port),
                          TKR_E_BUFFER_TOO_SMALL);
         /* the length needed, once the header fits */
         assert_int_equal(n2, size > (size_t)(strchr(tok, '.') - tok) + 1 ? n : 0);
@@ -708,9 +713,10 @@ static void test_token_mint_in_place_matches_two_step_signing(void **state)
     policy[sizeof(policy) - 2] = '"';
     c.policy = policy;
     c.policy_len = sizeof(policy) - 1;
-    assert_int_equal(tkr_token_mint(big, sizeof(big), &n, NULL, &rsa_a, &c, &port),
+    assert_int_equal(tkr_token_mint(big, sizeof(big), &n, NULL, &ca, &c, &port),
                      TKR_E_TOO_LARGE);
     assert_int_equal(big[0], '\0');
+    tkr_signer_free(&ca);
 }
 
 static void test_sign_buffer_too_small_and_bad_kid(void **state)

@@ -23,6 +23,7 @@
 #include "tokenroll/json.h"
 #include "tokenroll/jwt.h"
 #include "tokenroll/policy.h"
+#include "tokenroll/signer.h"
 #include "tokenroll/subject.h"
 #include "tokenroll/token.h"
 
@@ -32,6 +33,7 @@
 static tkr_posix_t port_ctx = {TKR_LOG_ERROR, -1};
 static tkr_port_t port;
 static tkr_ca_t ca;
+static tkr_signer_t signer; /* the CA's key, as token minting takes it */
 static tkr_policy_t policy;
 static tkr_jwt_t jwt;
 static char scratch[2 * TKR_CERTJSON_MAX];
@@ -75,6 +77,10 @@ static int setup(void **state)
     tkr_jwt_init(&jwt);
     n = read_file(VEC "flare/cert.json", json, sizeof(json));
     assert_int_equal(tkr_certjson_parse(&ca, scratch, sizeof(scratch), json, n, &port, NULL), 0);
+    n = read_file(VEC "keys/flare_rootCA.key", json, sizeof(json));
+    tkr_signer_init(&signer);
+    assert_int_equal(tkr_signer_load_mbedtls(&signer, (const uint8_t *)json, n + 1, &port), 0);
+    assert_int_equal(tkr_signer_check_cert(&signer, &ca.cert, &port), 0);
     load_policy_file(&policy, VEC "flare/default_policy.yaml");
     return 0;
 }
@@ -83,6 +89,7 @@ static int teardown(void **state)
 {
     (void)state;
     tkr_ca_free(&ca);
+    tkr_signer_free(&signer);
     tkr_policy_free(&policy);
     tkr_jwt_free(&jwt);
     return 0;
@@ -103,7 +110,7 @@ static int mint(tkr_mint_request_t *r, tkr_token_claims_t *c, const char *subjec
     c->issuer = ca.cn;
     c->jti = jti;
     c->issued_at = IAT;
-    return tkr_token_mint(tok, sizeof(tok), len, NULL, &ca.key, c, &port);
+    return tkr_token_mint(tok, sizeof(tok), len, NULL, &signer, c, &port);
 }
 
 /* ---- the subject-type table ---- */
@@ -352,14 +359,14 @@ static void test_mint_under_the_rules_matches_flare_bytes(void **state)
     /* a short buffer says how long the token is; that plus the NUL fits */
     for (n = 200; n <= len; n += 300) {
         size_t need = 0;
-        assert_int_equal(tkr_token_mint(tok, n, &need, NULL, &ca.key, &c, &port),
+        assert_int_equal(tkr_token_mint(tok, n, &need, NULL, &signer, &c, &port),
                          TKR_E_BUFFER_TOO_SMALL);
         assert_int_equal(need, len);
     }
-    assert_int_equal(tkr_token_mint(tok, len, &n, NULL, &ca.key, &c, &port),
+    assert_int_equal(tkr_token_mint(tok, len, &n, NULL, &signer, &c, &port),
                      TKR_E_BUFFER_TOO_SMALL);
     assert_int_equal(n, len);
-    assert_int_equal(tkr_token_mint(tok, len + 1, &n, NULL, &ca.key, &c, &port), 0);
+    assert_int_equal(tkr_token_mint(tok, len + 1, &n, NULL, &signer, &c, &port), 0);
     assert_memory_equal(tok, text, len);
     /* claims no verifier could hold are too large, whatever the buffer */
     {
@@ -369,9 +376,9 @@ static void test_mint_under_the_rules_matches_flare_bytes(void **state)
         big[sizeof(big) - 2] = '"';
         c.policy = big;
         c.policy_len = sizeof(big) - 1;
-        assert_int_equal(tkr_token_mint(tok, 300, &n, NULL, &ca.key, &c, &port),
+        assert_int_equal(tkr_token_mint(tok, 300, &n, NULL, &signer, &c, &port),
                          TKR_E_TOO_LARGE);
-        assert_int_equal(tkr_token_mint(tok, sizeof(tok), &n, NULL, &ca.key, &c, &port),
+        assert_int_equal(tkr_token_mint(tok, sizeof(tok), &n, NULL, &signer, &c, &port),
                          TKR_E_TOO_LARGE);
     }
 }
@@ -557,7 +564,7 @@ static void test_verify_against_the_ca(void **state)
 
     /* signed by the CA key, but naming another issuer */
     c.issuer = "another_project";
-    assert_int_equal(tkr_token_mint(tok, sizeof(tok), &len, NULL, &ca.key, &c, &port), 0);
+    assert_int_equal(tkr_token_mint(tok, sizeof(tok), &len, NULL, &signer, &c, &port), 0);
     assert_int_equal(tkr_jwt_parse(&jwt, tok, len, NULL), 0);
     tkr_diag_clear(&d);
     assert_int_equal(tkr_token_verify(&jwt, &ca, IAT, &d), TKR_E_ISS);

@@ -23,6 +23,13 @@ typedef struct {
     char source[TKR_PATH_MAX]; /* the file read (tkr_certjson_load), for
                                   messages; a failed load's diag->file
                                   points here */
+    /* Set by the caller before loading to take the key's text instead of
+     * parsing it into `key` (a signer parses it, in its own backend): the
+     * text lands here NUL-terminated, and key_len is 0 when the workspace
+     * holds no key (an HSM-held CA's cert.json has root_cert only). */
+    char *key_text;
+    size_t key_text_size;
+    size_t key_len;
 } tkr_ca_t;
 
 void tkr_ca_init(tkr_ca_t *ca);
@@ -40,7 +47,8 @@ int tkr_certjson_parse(tkr_ca_t *ca, char *buf, size_t buf_size,
 
 /* Load from the texts of a certificate and its key, PEM or DER. Lengths
  * follow the rule of tkr_key_parse_*: a PEM text's length counts its
- * terminating NUL, as mbedTLS requires. */
+ * terminating NUL, as mbedTLS requires. key_pem may be NULL when
+ * ca->key_text is set. */
 int tkr_ca_load_pem(tkr_ca_t *ca, const char *cert_pem, size_t cert_len,
                     const char *key_pem, size_t key_len,
                     const tkr_port_t *port, tkr_diag_t *diag);

@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "port.h"
+#include "signer.h"
 #include "subject.h"
 
 /* usage bits */
@@ -22,9 +23,15 @@
 #define TKR_CERT_SERVER 0x2u  /* serverAuth */
 #define TKR_CERT_CLIENT 0x4u  /* clientAuth */
 
+/* Largest certificate written (DER bytes): RSA-4096 subject and issuer
+ * keys with every extension fit. */
+#define TKR_CERT_DER_MAX 2560
+
 typedef struct {
-    mbedtls_pk_context *subject_key;   /* the key certified (public part used) */
-    mbedtls_pk_context *issuer_key;    /* signs; == subject_key when self-signed */
+    mbedtls_pk_context *subject_key;   /* the key certified (public part
+                                          used); NULL: the signer's own key
+                                          (a self-signed root) */
+    tkr_signer_t *signer;              /* the issuer's key: signs */
     const mbedtls_x509_crt *issuer;    /* NULL: self-signed root */
     const char *cn;                    /* subject CN (required) */
     const char *org;                   /* subject O, or NULL */
@@ -44,10 +51,13 @@ typedef struct {
 int tkr_cert_profile(tkr_cert_spec_t *spec, tkr_subject_type_t type,
                      const char *role);
 
-/* Write the certificate as PEM into out (NUL-terminated). A not_after past
- * the issuer's own is clamped to it. On failure diag (may be NULL) names
- * the field at fault in diag->name ("subject", "issuer", "not_after",
- * "san", ...) and holds mbedTLS's code in diag->mbedtls when it had one. */
+/* Write the certificate as PEM into out (NUL-terminated), signed through
+ * spec->signer with its key's hash (SHA-256; SHA-384 for a P-384 CA). The
+ * caller has checked the signer against spec->issuer
+ * (tkr_signer_check_cert). A not_after past the issuer's own is clamped to
+ * it. On failure diag (may be NULL) names the field at fault in diag->name
+ * ("subject", "issuer", "not_after", "san", "signature", ...) and holds
+ * mbedTLS's code in diag->mbedtls when it had one. */
 int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
                        const tkr_cert_spec_t *spec, const tkr_port_t *port,
                        tkr_diag_t *diag);

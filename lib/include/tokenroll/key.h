@@ -26,6 +26,10 @@
 int tkr_key_parse_public(mbedtls_pk_context *pk, const uint8_t *buf, size_t len,
                          tkr_diag_t *diag);
 
+/* 1 when buf[0..len) holds PEM text (a "-----BEGIN" line), which mbedTLS
+ * wants with its NUL terminator counted in the length, and DER not. */
+int tkr_key_is_pem(const uint8_t *buf, size_t len);
+
 /* Parse a private key: PKCS#1, SEC1 or unencrypted PKCS#8, PEM or DER.
  * The port supplies randomness where mbedTLS wants it (3.x blinding).
  * TKR_E_KEY, with the mbedTLS code in diag->mbedtls (diag may be NULL). */

@@ -21,6 +21,7 @@
 #include "jwt.h"
 #include "port.h"
 #include "subject.h"
+#include "signer.h"
 
 #define TKR_UUID_LEN 36
 
@@ -52,12 +53,12 @@ int tkr_token_claims_json(char *out, size_t out_size, size_t *out_len,
                           char jti_out[TKR_UUID_LEN + 1], const tkr_token_claims_t *c,
                           const tkr_port_t *port);
 
-/* Mint a token signed by the CA key (RS256 for RSA, ES256/ES384 for EC).
- * jti_out (may be NULL) receives the token id. TKR_E_TOO_LARGE when the
- * claims pass TKR_JWT_PAYLOAD_MAX; TKR_E_BUFFER_TOO_SMALL with *out_len
- * the token's length, as tkr_jwt_sign reports it. */
+/* Mint a token signed by the CA's signer (RS256 for RSA, ES256/ES384 for
+ * EC). jti_out (may be NULL) receives the token id. TKR_E_TOO_LARGE when
+ * the claims pass TKR_JWT_PAYLOAD_MAX; TKR_E_BUFFER_TOO_SMALL with
+ * *out_len the token's length, as tkr_jwt_sign reports it. */
 int tkr_token_mint(char *out, size_t out_size, size_t *out_len,
-                   char jti_out[TKR_UUID_LEN + 1], mbedtls_pk_context *ca_key,
+                   char jti_out[TKR_UUID_LEN + 1], tkr_signer_t *ca,
                    const tkr_token_claims_t *c, const tkr_port_t *port);
 
 /* Longest subject: FLARE's names and e-mails, and a certificate CN. */
