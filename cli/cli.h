@@ -163,5 +163,6 @@ int cmd_package(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_enrollment(int argc, char **argv);
 int cmd_cert_api_key(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
 
 #endif

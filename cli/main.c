@@ -16,6 +16,7 @@ static const char usage[] =
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
     "  enroll [--startup DIR]    enroll this participant with its token (device)\n"
     "  enrollment list|info|approve|reject|enrolled  the service's requests (admin)\n"
+    "  cert api-key              a new random API key for the certificate service\n"
     "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
     "  version                   print the version\n"
     "\n"
@@ -32,6 +33,7 @@ static const struct {
     {"package", cmd_package},
     {"enroll", cmd_enroll},
     {"enrollment", cmd_enrollment},
+    {"cert", cmd_cert},
 };
 
 static int run(int argc, char **argv)

@@ -96,3 +96,11 @@ out=$(NVFLARE_CERT_SERVICE_URL=ftp://x "$T" enroll --startup k1/startup 2>&1); r
 out=$(NVFLARE_ENROLLMENT_TOKEN="$(cat old.token)" "$T" enroll --startup k1/startup 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "has expired" && pass "NVFLARE_ENROLLMENT_TOKEN is read first" ||
   fail "env token" "exit $rc: $out"
+
+# ---- cert api-key: 32 random bytes, base64url, new each time ----
+k1=$("$T" cert api-key); k2=$("$T" cert api-key)
+[[ "$k1" =~ ^[A-Za-z0-9_-]{43}$ ]] && pass "cert api-key prints 43 base64url characters (32 bytes)" || fail "api-key format" "$k1"
+[ "$k1" != "$k2" ] && pass "cert api-key is new each time" || fail "api-key repeats"
+"$PY" -c 'import base64,sys; assert len(base64.urlsafe_b64decode(sys.argv[1] + "=")) == 32' "$k1" &&
+  pass "the key decodes to 32 bytes (python3 base64)" || fail "api-key decode"
+expect_fail "cert api-key takes no arguments" "api-key takes no arguments" "$T" cert api-key x
