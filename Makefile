@@ -258,14 +258,15 @@ cross-m4: deps-quiet build/mbedtls-3.6/.built
 # ---- aarch64 Linux device program (static, under qemu-aarch64 in tests) ----
 #
 # mbedTLS 3.6 (its default configuration) compiled from the shared source
-# tree into $(AB)/mbedtls, the device-side library, the POSIX port and the
-# enroll command: no policy library, libyaml, libmicrohttpd or database.
+# tree into $(AB)/mbedtls, the device-side library objects (DEV_SRC, as
+# cross-m4), the POSIX port and the enroll command: no policy library,
+# service, signer backends, libyaml, libmicrohttpd or database.
 
 AXCC := aarch64-linux-gnu-gcc
 AB   := build/aarch64
 A_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(AB)/mbedtls/%.o)
-A_SRC    := $(filter-out $(HOST_SRC) lib/signer_openssl.c,$(LIB_SRC)) port/posix/port_posix.c \
-            cli/cmd_enroll.c cli/util.c cli/opts.c cli/out.c cli/ca.c cli/device/main.c
+A_SRC    := $(DEV_SRC) lib/port_log.c port/posix/port_posix.c \
+            cli/cmd_enroll.c cli/util.c cli/opts.c cli/out.c cli/device/main.c
 A_OBJ    := $(A_SRC:%.c=$(AB)/obj/%.o)
 A_FLAGS  := -std=c11 $(WARN) -O2 -Ibuild/mbedtls-3.6/include -Ilib/include -Ilib -Iport/posix \
             -Icli -I$(AB)/inc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
