@@ -55,7 +55,8 @@ OPT     ?= -O2 -g
 CFLAGS_COMMON := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) $(MB_CFLAGS) $(SSL_CFLAGS) -Ilib/include -Ilib -Iport/posix
 LIB_CFLAGS := $(CFLAGS_COMMON)
 POL_CFLAGS := $(CFLAGS_COMMON)
-APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli $(PQ_CFLAGS)
 # The service (lib/) calls the policy library, which calls lib/: one group.
 TKR_LIBS = -Wl,--start-group $(LIBPOL) $(LIB) $(LIBPORT) -Wl,--end-group
 LDLIBS_ALL := $(MB_LIBS) $(SSL_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread -ldl
@@ -140,6 +141,12 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
 
+# Tests of the service's store link the program's store objects.
+STORE_OBJ := $(B)/obj/cli/store.o $(B)/obj/cli/store_sqlite.o $(B)/obj/cli/store_pg.o
+$(B)/tests/test_store: $(B)/obj/tests/unit/test_store.o $(STORE_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $< $(STORE_OBJ) $(TKR_LIBS) $(LDLIBS_ALL) -lcmocka
+
 # The bare-metal port's flash store under other program units than its
 # default 8 (test_port_baremetal includes the port's source).
 BM_UNITS := 1 2 32
@@ -198,8 +205,24 @@ $(B)/bench/%: tests/bench/%.c $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL)
 
-bench-one: deps-quiet $(BENCHES) $(BIN)
+# The service under load: a libcurl load generator and the TLS floor
+# responder on the service's own HTTP server.
+BENCH_TOOLS := $(B)/bench/loadgen $(B)/bench/floor
+$(B)/bench/loadgen: tests/bench/loadgen.c $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL) -lcurl
+FLOOR_OBJ := $(B)/obj/cli/http.o $(B)/obj/cli/util.o $(B)/obj/cli/opts.o $(B)/obj/cli/out.o
+$(B)/bench/floor: tests/bench/floor.c $(FLOOR_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(FLOOR_OBJ) $(TKR_LIBS) $(LDLIBS_ALL)
+
+$(B)/bench/bench_enroll: tests/bench/bench_enroll.c $(B)/obj/cli/csr_openssl.o $(LIBPOL) $(LIB) $(LIBPORT)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(B)/obj/cli/csr_openssl.o $(TKR_LIBS) $(LDLIBS_ALL)
+
+bench-one: deps-quiet $(BENCHES) $(BIN) $(BENCH_TOOLS)
 	@bash tests/bench/run.sh $(B)
+	@bash tests/bench/serve.sh $(B)
 
 # Both mbedTLS versions, one after the other, so their figures sit together.
 bench:

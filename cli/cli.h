@@ -164,5 +164,6 @@ int cmd_enroll(int argc, char **argv);
 int cmd_enrollment(int argc, char **argv);
 int cmd_cert_api_key(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const char usage[] =
     "  enrollment list|info|approve|reject|enrolled  the service's requests (admin)\n"
     "  cert api-key              a new random API key for the certificate service\n"
     "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
+    "  serve                     the certificate service (HTTPS; SQLite or PostgreSQL)\n"
     "  version                   print the version\n"
     "\n"
     "Run 'tokenroll <command> --help' for a command's options.\n";
@@ -34,6 +35,7 @@ static const struct {
     {"enroll", cmd_enroll},
     {"enrollment", cmd_enrollment},
     {"cert", cmd_cert},
+    {"serve", cmd_serve},
 };
 
 static int run(int argc, char **argv)

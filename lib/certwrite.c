@@ -45,8 +45,7 @@ void tkr_time_x509(char out[15], int64_t t)
     out[o] = '\0';
 }
 
-/* Seconds since the epoch of a certificate time (for clamping). */
-static int64_t x509_epoch(const mbedtls_x509_time *t)
+int64_t tkr_x509_epoch(const mbedtls_x509_time *t)
 {
     int64_t y = t->year, m = t->mon, d = t->day;
     int64_t era, yoe, doy, doe;
@@ -146,6 +145,7 @@ static int set_san(mbedtls_x509write_cert *crt, const char *san)
     uint8_t ip[16];
     size_t n, vlen;
     unsigned char tag;
+    int len;
 
     /* An address as written: ::ffff:10.0.0.1 stays a 16-byte iPAddress. */
     if (tkr_ip_parse(ip, &n, san, strlen(san)) != 0)
@@ -157,9 +157,11 @@ static int set_san(mbedtls_x509write_cert *crt, const char *san)
         return TKR_E_INVALID_ARG;
     p -= vlen;
     memcpy(p, n ? (const void *)ip : (const void *)san, vlen);
+    /* tlv moves p: it must run before p is passed on (argument evaluation
+     * order is unspecified). */
+    len = tlv(&p, buf, (int)vlen, tag);
     return add_seq_ext(crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
-                       MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), p, buf,
-                       tlv(&p, buf, (int)vlen, tag));
+                       MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), p, buf, len);
 }
 
 static int set_eku(mbedtls_x509write_cert *crt, unsigned usage)
@@ -208,7 +210,14 @@ static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
         ku = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN |
              MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
     } else {
-        if (mbedtls_x509write_crt_set_basic_constraints(crt, 0, -1) != 0)
+        /* CA:FALSE, marked critical (mbedTLS marks it critical only for a
+         * CA): an empty BasicConstraints SEQUENCE, cA defaulting to FALSE
+         * (RFC 5280 §4.2.1.9). */
+        static const unsigned char not_ca[] = {0x30, 0x00};
+        if (mbedtls_x509write_crt_set_extension(
+                crt, MBEDTLS_OID_BASIC_CONSTRAINTS,
+                MBEDTLS_OID_SIZE(MBEDTLS_OID_BASIC_CONSTRAINTS), 1, not_ca,
+                sizeof(not_ca)) != 0)
             return TKR_E_CRYPTO;
         ku = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
         /* RSA key exchange needs keyEncipherment; ECDHE does not. */
@@ -235,8 +244,8 @@ static int set_names_and_time(mbedtls_x509write_cert *crt,
     if (s->issuer != NULL) {
         if ((rc = mbedtls_x509_dn_gets(dn, sizeof(dn), &s->issuer->subject)) < 0)
             goto issuer;
-        if (not_after > x509_epoch(&s->issuer->valid_to))
-            not_after = x509_epoch(&s->issuer->valid_to);
+        if (not_after > tkr_x509_epoch(&s->issuer->valid_to))
+            not_after = tkr_x509_epoch(&s->issuer->valid_to);
     }
     /* Self-signed: dn still holds our own subject. */
     if ((rc = mbedtls_x509write_crt_set_issuer_name(crt, dn)) != 0)

@@ -60,6 +60,64 @@ free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# start_postgres: Debian's PostgreSQL in a temporary folder, on 127.0.0.1
+# and a free port, stopped at exit. Sets PG_URL. initdb refuses root, so
+# as root the server runs as the postgres user. Tests run with fsync off
+# (nothing here survives a power cut anyway); PG_FSYNC=on for benchmarks.
+start_postgres() {
+  local bin dir port as=()
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    if [ "${CI:-}" = "true" ]; then fail "PostgreSQL server (Debian postgresql) is required"; exit 1; fi
+    echo "SKIP: PostgreSQL server not installed"; exit 0
+  fi
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/tkr-pg.XXXXXX")
+  port=$(free_port)
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; as=(runuser -u postgres --); fi
+  on_exit "${as[*]-} $bin/pg_ctl -D $dir/data -m immediate stop >/dev/null 2>&1; rm -rf $dir"
+  "${as[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 ||
+    { fail "initdb" "$(tail -5 "$dir/initdb.log")"; exit 1; }
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${PG_FSYNC:-off} -c max_connections=200" start >/dev/null 2>&1 ||
+    { fail "PostgreSQL start" "$(tail -5 "$dir/server.log")"; exit 1; }
+  PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
+# run_unit NAME BINARY [ENV=VALUE...]: run a cmocka binary, one PASS/FAIL
+# line per test, each named "NAME: test".
+run_unit() {
+  local name=$1 bin=$2 out; shift 2
+  out=$(env "$@" "$bin" 2>&1)
+  printf '%s\n' "$out" | sed -n "s/^\[       OK \] \(.*\)/PASS: $name: \1/p"
+  printf '%s\n' "$out" | sed -n "s/^\[  FAILED  \] \([a-z_0-9]*\)$/FAIL: $name: \1/p" | sort -u
+  printf '%s\n' "$out" | grep -q '^\[  PASSED  \]' || printf '%s\n' "$out" | grep -q '^\[  FAILED  \]' ||
+    fail "$name ran to the end" "$(printf '%s' "$out" | tail -5)"
+}
+
+# start_serve LOG ARGS...: `tokenroll serve ARGS --listen 127.0.0.1:PORT` in
+# the background on a free port; returns once it listens (or fails). Sets
+# SERVE_PID and SERVE_PORT; the process is killed at exit.
+start_serve() {
+  local log=$1 i; shift
+  SERVE_PORT=$(free_port)
+  "$T" serve "$@" --listen "127.0.0.1:$SERVE_PORT" >"$log" 2>&1 &
+  SERVE_PID=$!
+  on_exit "kill -9 $SERVE_PID 2>/dev/null"
+  for i in $(seq 1 100); do
+    grep -q "listening on" "$log" 2>/dev/null && return 0
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "serve starts" "$(tail -5 "$log")"
+  return 1
+}
+
+# stop_serve PID: SIGTERM, then wait for it; returns its exit status (a
+# clean stop is 0, a sanitizer report at exit is not).
+stop_serve() {
+  kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null
+}
+
 # needs_root WHAT: 0 when running as root; otherwise a SKIP line (a FAIL
 # under CI=true, where the checks must run) and 1.
 needs_root() {

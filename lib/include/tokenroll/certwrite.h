@@ -66,4 +66,7 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
  * proleptic Gregorian, no OS call. */
 void tkr_time_x509(char out[15], int64_t t);
 
+/* The reverse: seconds since the epoch of a parsed certificate time. */
+int64_t tkr_x509_epoch(const mbedtls_x509_time *t);
+
 #endif

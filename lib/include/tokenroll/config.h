@@ -119,6 +119,26 @@
 #define TKR_ENVREF_NAME_MAX 128
 #endif
 
+/* ---- host side: the certificate service ----
+ * (They size nothing in a public struct, so the link-time guard below does
+ * not spell them.) */
+
+/* Largest request body the service reads, 64 KiB; more is 413. */
+#ifndef TKR_SERVICE_BODY_MAX
+#define TKR_SERVICE_BODY_MAX 65536
+#endif
+
+/* Most names in one batch request (token minting, approve_batch). */
+#ifndef TKR_SERVICE_BATCH_MAX
+#define TKR_SERVICE_BATCH_MAX 1000
+#endif
+
+/* Largest certification request the service accepts (PEM bytes); an
+ * RSA-4096 request is about 1.7 KB. At most TKR_STORE_PEM_MAX - 1. */
+#ifndef TKR_ISSUE_CSR_MAX
+#define TKR_ISSUE_CSR_MAX 8191
+#endif
+
 /* ---- link-time guard ----
  *
  * The library defines one symbol whose name spells every limit above

@@ -1,0 +1,610 @@
+/* store.c — the service store's rules in SQL, once for both databases.
+ *
+ * A token use is one row per jti in `tokens`; spending is a single
+ * INSERT ... ON CONFLICT DO UPDATE ... WHERE uses < max_uses RETURNING,
+ * which grants a use or returns no row, atomically in both databases. It
+ * runs in the same transaction as the row it pays for (enrolled or
+ * pending), so a crash leaves both or neither. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "tokenroll/error.h"
+
+#define POOL_MAX 64
+#define SCHEMA_VERSION 1
+
+typedef struct {
+    const db_driver_t *drv;
+    void *conn[POOL_MAX];
+    int idle[POOL_MAX];
+    int nidle, nconn;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} sql_store_t;
+
+/* Each step of the schema, in order; a database at version v has run every
+ * step whose version is <= v. Plain SQL that SQLite and PostgreSQL read
+ * alike (TEXT, BIGINT, partial unique index). */
+static const struct {
+    int version;
+    const char *sql;
+} migrations[] = {
+    {1, "CREATE TABLE tokens (jti TEXT PRIMARY KEY, uses BIGINT NOT NULL, "
+        "max_uses BIGINT NOT NULL, first_used BIGINT NOT NULL)"},
+    {1, "CREATE TABLE enrolled (name TEXT NOT NULL, type TEXT NOT NULL, "
+        "org TEXT NOT NULL, role TEXT NOT NULL, serial TEXT NOT NULL UNIQUE, "
+        "fingerprint TEXT NOT NULL, not_after BIGINT NOT NULL, "
+        "created BIGINT NOT NULL, cert TEXT NOT NULL, jti TEXT NOT NULL, "
+        "PRIMARY KEY (name, type))"},
+    {1, "CREATE TABLE pending (request_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "type TEXT NOT NULL, org TEXT NOT NULL, role TEXT NOT NULL, "
+        "jti TEXT NOT NULL, source_ip TEXT NOT NULL, key_fp TEXT NOT NULL, "
+        "status TEXT NOT NULL, rule TEXT NOT NULL, created BIGINT NOT NULL, "
+        "expires BIGINT NOT NULL, csr TEXT NOT NULL, cert TEXT NOT NULL)"},
+    /* One waiting request per name and type. */
+    {1, "CREATE UNIQUE INDEX pending_waiting ON pending (name, type) "
+        "WHERE status = 'pending'"},
+    {1, "CREATE INDEX pending_by_name ON pending (name, type, created)"},
+    {1, "CREATE TABLE audit (t BIGINT NOT NULL, line TEXT NOT NULL)"},
+};
+
+/* ---- connections ---- */
+
+static void *acquire(sql_store_t *s)
+{
+    void *c;
+
+    pthread_mutex_lock(&s->mu);
+    while (s->nidle == 0)
+        pthread_cond_wait(&s->cv, &s->mu);
+    c = s->conn[s->idle[--s->nidle]];
+    pthread_mutex_unlock(&s->mu);
+    return c;
+}
+
+static void release(sql_store_t *s, void *c)
+{
+    int i;
+
+    pthread_mutex_lock(&s->mu);
+    for (i = 0; i < s->nconn; i++)
+        if (s->conn[i] == c)
+            s->idle[s->nidle++] = i;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static int run(sql_store_t *s, void *c, const char *sql)
+{
+    return s->drv->exec(c, sql, NULL, 0, NULL, NULL);
+}
+
+/* Commit when rc is 0, else roll back; returns rc (or the commit's
+ * failure). */
+static int finish(sql_store_t *s, void *c, int rc)
+{
+    if (rc == 0) {
+        rc = run(s, c, "COMMIT");
+        if (rc != 0)
+            run(s, c, "ROLLBACK");
+    } else {
+        run(s, c, "ROLLBACK");
+    }
+    return rc;
+}
+
+/* ---- rows ---- */
+
+static void copy(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src);
+}
+
+static int row_int(void *arg, int ncol, const char *const *col)
+{
+    if (ncol < 1)
+        return TKR_E_IO;
+    *(int64_t *)arg = strtoll(col[0], NULL, 10);
+    return 0;
+}
+
+static int row_found(void *arg, int ncol, const char *const *col)
+{
+    (void)ncol;
+    (void)col;
+    *(int *)arg = 1;
+    return 0;
+}
+
+#define ENTITY_COLS \
+    "name, type, org, role, serial, fingerprint, not_after, created, cert"
+
+static void entity_from(tkr_store_entity_t *e, const char *const *c)
+{
+    memset(e, 0, sizeof(*e));
+    copy(e->name, sizeof(e->name), c[0]);
+    copy(e->type, sizeof(e->type), c[1]);
+    copy(e->org, sizeof(e->org), c[2]);
+    copy(e->role, sizeof(e->role), c[3]);
+    copy(e->serial, sizeof(e->serial), c[4]);
+    copy(e->fingerprint, sizeof(e->fingerprint), c[5]);
+    e->not_after = strtoll(c[6], NULL, 10);
+    e->created = strtoll(c[7], NULL, 10);
+    copy(e->cert, sizeof(e->cert), c[8]);
+}
+
+#define PENDING_COLS \
+    "request_id, name, type, org, role, jti, source_ip, key_fp, status, " \
+    "rule, created, expires, csr, cert"
+
+static void pending_from(tkr_store_pending_t *p, const char *const *c)
+{
+    memset(p, 0, sizeof(*p));
+    copy(p->request_id, sizeof(p->request_id), c[0]);
+    copy(p->name, sizeof(p->name), c[1]);
+    copy(p->type, sizeof(p->type), c[2]);
+    copy(p->org, sizeof(p->org), c[3]);
+    copy(p->role, sizeof(p->role), c[4]);
+    copy(p->jti, sizeof(p->jti), c[5]);
+    copy(p->source_ip, sizeof(p->source_ip), c[6]);
+    copy(p->key_fp, sizeof(p->key_fp), c[7]);
+    copy(p->status, sizeof(p->status), c[8]);
+    copy(p->rule, sizeof(p->rule), c[9]);
+    p->created = strtoll(c[10], NULL, 10);
+    p->expires = strtoll(c[11], NULL, 10);
+    copy(p->csr, sizeof(p->csr), c[12]);
+    copy(p->cert, sizeof(p->cert), c[13]);
+}
+
+/* Row callbacks that fill one struct, or call the caller's per-row fn. */
+typedef struct {
+    tkr_store_entity_t *one;
+    tkr_store_entity_fn fn;
+    tkr_store_pending_t *pone;
+    tkr_store_pending_fn pfn;
+    void *arg;
+    int found;
+} rows_t;
+
+static int row_entity(void *arg, int ncol, const char *const *col)
+{
+    rows_t *r = arg;
+    tkr_store_entity_t *e = r->one;
+    int rc;
+
+    if (ncol != 9)
+        return TKR_E_IO;
+    r->found = 1;
+    if (e != NULL) {
+        entity_from(e, col);
+        return 0;
+    }
+    if ((e = malloc(sizeof(*e))) == NULL)
+        return TKR_E_IO;
+    entity_from(e, col);
+    rc = r->fn(r->arg, e);
+    free(e);
+    return rc;
+}
+
+static int row_pending(void *arg, int ncol, const char *const *col)
+{
+    rows_t *r = arg;
+    tkr_store_pending_t *p = r->pone;
+    int rc;
+
+    if (ncol != 14)
+        return TKR_E_IO;
+    r->found = 1;
+    if (p != NULL) {
+        pending_from(p, col);
+        return 0;
+    }
+    if ((p = malloc(sizeof(*p))) == NULL)
+        return TKR_E_IO;
+    pending_from(p, col);
+    rc = r->pfn(r->arg, p);
+    free(p);
+    return rc;
+}
+
+static void i64_text(char out[24], int64_t v)
+{
+    snprintf(out, 24, "%lld", (long long)v);
+}
+
+/* ---- operations ---- */
+
+/* One use of the token: TKR_E_SPENT when none is left. */
+static int spend(sql_store_t *s, void *c, const tkr_store_use_t *use, int64_t now)
+{
+    char max[24], t[24];
+    const char *p[3];
+    int64_t uses = 0;
+    int rc;
+
+    if (use->max_uses < 1)
+        return TKR_E_SPENT;
+    i64_text(max, use->max_uses);
+    i64_text(t, now);
+    p[0] = use->jti;
+    p[1] = max;
+    p[2] = t;
+    rc = s->drv->exec(c,
+                      "INSERT INTO tokens (jti, uses, max_uses, first_used) "
+                      "VALUES ($1, 1, $2, $3) ON CONFLICT (jti) DO UPDATE "
+                      "SET uses = tokens.uses + 1 WHERE tokens.uses < tokens.max_uses "
+                      "RETURNING uses",
+                      p, 3, row_int, &uses);
+    if (rc == 0 && uses == 0)
+        rc = TKR_E_SPENT;
+    return rc;
+}
+
+static int insert_entity(sql_store_t *s, void *c, const tkr_store_entity_t *e,
+                         const char *jti)
+{
+    char na[24], cr[24];
+    const char *p[10];
+
+    i64_text(na, e->not_after);
+    i64_text(cr, e->created);
+    p[0] = e->name;
+    p[1] = e->type;
+    p[2] = e->org;
+    p[3] = e->role;
+    p[4] = e->serial;
+    p[5] = e->fingerprint;
+    p[6] = na;
+    p[7] = cr;
+    p[8] = e->cert;
+    p[9] = jti;
+    return s->drv->exec(c,
+                        "INSERT INTO enrolled (" ENTITY_COLS ", jti) VALUES "
+                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        p, 10, NULL, NULL);
+}
+
+static int st_enroll(void *ctx, const tkr_store_use_t *use,
+                     const tkr_store_entity_t *e)
+{
+    sql_store_t *s = ctx;
+    void *c = acquire(s);
+    int rc = run(s, c, s->drv->begin_sql);
+
+    if (rc == 0 && use != NULL)
+        rc = spend(s, c, use, e->created);
+    if (rc == 0)
+        rc = insert_entity(s, c, e, use != NULL ? use->jti : "");
+    rc = finish(s, c, rc);
+    release(s, c);
+    return rc;
+}
+
+static int st_pending_add(void *ctx, const tkr_store_use_t *use,
+                          const tkr_store_pending_t *pd)
+{
+    sql_store_t *s = ctx;
+    char cr[24], ex[24];
+    const char *p[14];
+    void *c = acquire(s);
+    int rc = run(s, c, s->drv->begin_sql);
+
+    if (rc == 0 && use != NULL)
+        rc = spend(s, c, use, pd->created);
+    i64_text(cr, pd->created);
+    i64_text(ex, pd->expires);
+    p[0] = pd->request_id;
+    p[1] = pd->name;
+    p[2] = pd->type;
+    p[3] = pd->org;
+    p[4] = pd->role;
+    p[5] = pd->jti;
+    p[6] = pd->source_ip;
+    p[7] = pd->key_fp;
+    p[8] = TKR_PENDING_WAITING;
+    p[9] = pd->rule;
+    p[10] = cr;
+    p[11] = ex;
+    p[12] = pd->csr;
+    p[13] = "";
+    if (rc == 0)
+        rc = s->drv->exec(c,
+                          "INSERT INTO pending (" PENDING_COLS ") VALUES ($1, $2, "
+                          "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                          p, 14, NULL, NULL);
+    rc = finish(s, c, rc);
+    release(s, c);
+    return rc;
+}
+
+static int st_pending_get(void *ctx, const char *name, const char *type,
+                          tkr_store_pending_t *pd)
+{
+    sql_store_t *s = ctx;
+    rows_t r = {NULL, NULL, pd, NULL, NULL, 0};
+    const char *p[2] = {name, type};
+    void *c = acquire(s);
+    int rc = s->drv->exec(c,
+                          "SELECT " PENDING_COLS " FROM pending WHERE name = $1 "
+                          "AND type = $2 ORDER BY created DESC, request_id LIMIT 1",
+                          p, 2, row_pending, &r);
+
+    release(s, c);
+    if (rc == 0 && !r.found)
+        rc = TKR_E_NOT_FOUND;
+    return rc;
+}
+
+static int st_pending_list(void *ctx, int64_t now, tkr_store_pending_fn fn,
+                           void *arg)
+{
+    sql_store_t *s = ctx;
+    rows_t r = {NULL, NULL, NULL, fn, arg, 0};
+    char t[24];
+    const char *p[1] = {t};
+    void *c = acquire(s);
+    int rc;
+
+    i64_text(t, now);
+    rc = s->drv->exec(c,
+                      "SELECT " PENDING_COLS " FROM pending WHERE status = 'pending' "
+                      "AND expires > $1 ORDER BY created, request_id",
+                      p, 1, row_pending, &r);
+    release(s, c);
+    return rc;
+}
+
+static int st_pending_decide(void *ctx, const char *request_id,
+                             const tkr_store_entity_t *e)
+{
+    sql_store_t *s = ctx;
+    const char *p[3];
+    int found = 0;
+    void *c = acquire(s);
+    int rc = run(s, c, s->drv->begin_sql);
+
+    p[0] = request_id;
+    p[1] = e != NULL ? TKR_PENDING_APPROVED : TKR_PENDING_REJECTED;
+    p[2] = e != NULL ? e->cert : "";
+    /* RETURNING tells us the request was still waiting: deciding twice,
+     * or on two nodes at once, finds nothing the second time. */
+    if (rc == 0)
+        rc = s->drv->exec(c,
+                          "UPDATE pending SET status = $2, cert = $3 WHERE "
+                          "request_id = $1 AND status = 'pending' RETURNING jti",
+                          p, 3, row_found, &found);
+    if (rc == 0 && !found)
+        rc = TKR_E_NOT_FOUND;
+    if (rc == 0 && e != NULL) {
+        /* The enrolled row keeps the request's token id for audits. */
+        const char *q[1] = {request_id};
+        rows_t r = {NULL, NULL, NULL, NULL, NULL, 0};
+        tkr_store_pending_t *pd = malloc(sizeof(*pd));
+        if (pd == NULL) {
+            rc = TKR_E_IO;
+        } else {
+            r.pone = pd;
+            rc = s->drv->exec(c, "SELECT " PENDING_COLS " FROM pending WHERE request_id = $1",
+                              q, 1, row_pending, &r);
+            if (rc == 0)
+                rc = insert_entity(s, c, e, pd->jti);
+            free(pd);
+        }
+    }
+    rc = finish(s, c, rc);
+    release(s, c);
+    return rc;
+}
+
+static int st_pending_expire(void *ctx, int64_t now, int64_t *n)
+{
+    sql_store_t *s = ctx;
+    char t[24];
+    const char *p[1] = {t};
+    int64_t count = 0;
+    void *c = acquire(s);
+    int rc = run(s, c, s->drv->begin_sql);
+
+    i64_text(t, now);
+    if (rc == 0)
+        rc = s->drv->exec(c, "SELECT COUNT(*) FROM pending WHERE status = 'pending' "
+                             "AND expires <= $1", p, 1, row_int, &count);
+    if (rc == 0)
+        rc = s->drv->exec(c, "UPDATE pending SET status = 'expired' WHERE "
+                             "status = 'pending' AND expires <= $1", p, 1, NULL, NULL);
+    rc = finish(s, c, rc);
+    release(s, c);
+    if (rc == 0 && n != NULL)
+        *n = count;
+    return rc;
+}
+
+static int st_enrolled_get(void *ctx, const char *name, const char *type,
+                           tkr_store_entity_t *e)
+{
+    sql_store_t *s = ctx;
+    rows_t r = {e, NULL, NULL, NULL, NULL, 0};
+    const char *p[2] = {name, type};
+    void *c = acquire(s);
+    int rc = s->drv->exec(c, "SELECT " ENTITY_COLS " FROM enrolled WHERE name = $1 "
+                             "AND type = $2", p, 2, row_entity, &r);
+
+    release(s, c);
+    if (rc == 0 && !r.found)
+        rc = TKR_E_NOT_FOUND;
+    return rc;
+}
+
+static int st_enrolled_list(void *ctx, tkr_store_entity_fn fn, void *arg)
+{
+    sql_store_t *s = ctx;
+    rows_t r = {NULL, fn, NULL, NULL, arg, 0};
+    void *c = acquire(s);
+    int rc = s->drv->exec(c, "SELECT " ENTITY_COLS " FROM enrolled ORDER BY created, name",
+                          NULL, 0, row_entity, &r);
+
+    release(s, c);
+    return rc;
+}
+
+static int st_enrolled_by_serial(void *ctx, const char *serial, tkr_store_entity_t *e)
+{
+    sql_store_t *s = ctx;
+    rows_t r = {e, NULL, NULL, NULL, NULL, 0};
+    const char *p[1] = {serial};
+    void *c = acquire(s);
+    int rc = s->drv->exec(c, "SELECT " ENTITY_COLS " FROM enrolled WHERE serial = $1", p, 1,
+                          row_entity, &r);
+
+    release(s, c);
+    if (rc == 0 && !r.found)
+        rc = TKR_E_NOT_FOUND;
+    return rc;
+}
+
+static int st_token_uses(void *ctx, const char *jti, int64_t *uses)
+{
+    sql_store_t *s = ctx;
+    const char *p[1] = {jti};
+    void *c = acquire(s);
+    int rc;
+
+    *uses = 0;
+    rc = s->drv->exec(c, "SELECT uses FROM tokens WHERE jti = $1", p, 1, row_int, uses);
+    release(s, c);
+    return rc;
+}
+
+static int st_audit(void *ctx, int64_t t, const char *line)
+{
+    sql_store_t *s = ctx;
+    char tt[24];
+    const char *p[2] = {tt, line};
+    void *c = acquire(s);
+    int rc;
+
+    i64_text(tt, t);
+    rc = s->drv->exec(c, "INSERT INTO audit (t, line) VALUES ($1, $2)", p, 2, NULL, NULL);
+    release(s, c);
+    return rc;
+}
+
+static const tkr_store_ops_t sql_ops = {
+    st_enroll, st_pending_add, st_pending_get, st_pending_list,
+    st_pending_decide, st_pending_expire, st_enrolled_get, st_enrolled_list,
+    st_enrolled_by_serial, st_token_uses, st_audit,
+};
+
+/* ---- opening ---- */
+
+static int migrate(sql_store_t *s, void *c, char *err, size_t err_size)
+{
+    int64_t version = 0;
+    char v[24];
+    const char *p[1] = {v};
+    size_t i;
+    int rc = run(s, c, s->drv->begin_sql);
+
+    if (rc == 0 && s->drv->migrate_lock_sql != NULL)
+        rc = run(s, c, s->drv->migrate_lock_sql);
+    if (rc == 0)
+        rc = run(s, c, "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)");
+    if (rc == 0)
+        rc = s->drv->exec(c, "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+                          NULL, 0, row_int, &version);
+    if (rc == 0 && version > SCHEMA_VERSION) {
+        snprintf(err, err_size, "%s database schema is version %lld, newer than this "
+                 "tokenroll knows (%d)", s->drv->name, (long long)version, SCHEMA_VERSION);
+        finish(s, c, TKR_E_UNSUPPORTED);
+        return TKR_E_UNSUPPORTED;
+    }
+    for (i = 0; rc == 0 && i < sizeof(migrations) / sizeof(migrations[0]); i++)
+        if (migrations[i].version > version)
+            rc = run(s, c, migrations[i].sql);
+    if (rc == 0 && version < SCHEMA_VERSION) {
+        i64_text(v, SCHEMA_VERSION);
+        rc = run(s, c, "DELETE FROM schema_version");
+        if (rc == 0)
+            rc = s->drv->exec(c, "INSERT INTO schema_version (version) VALUES ($1)",
+                              p, 1, NULL, NULL);
+    }
+    if (rc != 0)
+        snprintf(err, err_size, "%s database: creating the schema failed: %s",
+                 s->drv->name, s->drv->last_error(c));
+    return finish(s, c, rc);
+}
+
+void cli_store_close(tkr_store_t *st)
+{
+    sql_store_t *s;
+    int i;
+
+    if (st == NULL || st->ctx == NULL)
+        return;
+    s = st->ctx;
+    for (i = 0; i < s->nconn; i++)
+        s->drv->disconnect(s->conn[i]);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+    st->ctx = NULL;
+    st->ops = NULL;
+}
+
+int cli_store_open(tkr_store_t *st, const char *url, int conns, char *err,
+                   size_t err_size)
+{
+    sql_store_t *s;
+    const char *target = url;
+    size_t n = strlen(url);
+    int rc = 0;
+
+    st->ops = NULL;
+    st->ctx = NULL;
+    if (conns < 1)
+        conns = 1;
+    if (conns > POOL_MAX)
+        conns = POOL_MAX;
+    if ((s = calloc(1, sizeof(*s))) == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return TKR_E_NO_MEMORY;
+    }
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+        s->drv = &db_postgres;
+    } else if (strncmp(url, "sqlite:", 7) == 0) {
+        s->drv = &db_sqlite;
+        target = url + 7;
+    } else if (n > 3 && strcmp(url + n - 3, ".db") == 0) {
+        s->drv = &db_sqlite;
+    } else {
+        snprintf(err, err_size, "unknown database '%s': use sqlite:PATH or "
+                 "postgresql://USER@HOST/DB", url);
+        free(s);
+        return TKR_E_INVALID_ARG;
+    }
+    if (target[0] == '\0') {
+        snprintf(err, err_size, "database '%s' names no file", url);
+        free(s);
+        return TKR_E_INVALID_ARG;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    st->ctx = s;
+    st->ops = &sql_ops;
+    /* The first connection creates the schema before the others open. */
+    for (; s->nconn < conns && rc == 0; s->nconn++) {
+        rc = s->drv->connect(&s->conn[s->nconn], target, err, err_size);
+        if (rc != 0)
+            break;
+        s->idle[s->nidle++] = s->nconn;
+        if (s->nconn == 0)
+            rc = migrate(s, s->conn[0], err, err_size);
+    }
+    if (rc != 0)
+        cli_store_close(st);
+    return rc;
+}

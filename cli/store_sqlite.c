@@ -1,0 +1,106 @@
+/* store_sqlite.c — the store's SQLite driver.
+ *
+ * WAL, so readers never wait for the writer; a busy timeout, so writers from
+ * other threads or processes queue instead of failing; synchronous=NORMAL,
+ * which in WAL mode loses nothing when the process dies (only a power cut
+ * can roll back the last commits). Writers start with BEGIN IMMEDIATE: the
+ * write lock is taken before the first read, so a token's use count cannot
+ * be read by two writers at once. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "tokenroll/error.h"
+
+#define BUSY_TIMEOUT_MS 30000
+
+static int sq_connect(void **conn, const char *path, char *err, size_t err_size)
+{
+    sqlite3 *db = NULL;
+    static const char *const pragmas[] = {
+        "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON"};
+    size_t i;
+    int rc = sqlite3_open_v2(path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                 SQLITE_OPEN_NOMUTEX,
+                             NULL);
+
+    if (rc != SQLITE_OK) {
+        snprintf(err, err_size, "cannot open SQLite database %s: %s", path,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return TKR_E_IO;
+    }
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    for (i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++)
+        if (sqlite3_exec(db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK) {
+            snprintf(err, err_size, "SQLite database %s: %s", path, sqlite3_errmsg(db));
+            sqlite3_close(db);
+            return TKR_E_IO;
+        }
+    *conn = db;
+    return 0;
+}
+
+static void sq_disconnect(void *conn)
+{
+    sqlite3_close(conn);
+}
+
+static int sq_exec(void *conn, const char *sql, const char *const *params,
+                   int n, db_row_fn fn, void *arg)
+{
+    sqlite3 *db = conn;
+    sqlite3_stmt *st = NULL;
+    const char *cols[32];
+    int i, rc, ncol;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return TKR_E_IO;
+    for (i = 0; i < n; i++) {
+        char name[16];
+        int at;
+        snprintf(name, sizeof(name), "$%d", i + 1);
+        at = sqlite3_bind_parameter_index(st, name);
+        if (at == 0 || sqlite3_bind_text(st, at, params[i], -1, SQLITE_STATIC) != SQLITE_OK) {
+            sqlite3_finalize(st);
+            return TKR_E_IO;
+        }
+    }
+    ncol = sqlite3_column_count(st);
+    if (ncol > (int)(sizeof(cols) / sizeof(cols[0]))) {
+        sqlite3_finalize(st);
+        return TKR_E_IO;
+    }
+    rc = 0;
+    while (rc == 0) {
+        int s = sqlite3_step(st);
+        if (s == SQLITE_DONE)
+            break;
+        if (s != SQLITE_ROW) {
+            rc = (s & 0xff) == SQLITE_CONSTRAINT ? TKR_E_CONFLICT : TKR_E_IO;
+            break;
+        }
+        for (i = 0; i < ncol; i++) {
+            const unsigned char *v = sqlite3_column_text(st, i);
+            cols[i] = v ? (const char *)v : "";
+        }
+        if (fn != NULL)
+            rc = fn(arg, ncol, cols);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static const char *sq_last_error(void *conn)
+{
+    return sqlite3_errmsg(conn);
+}
+
+const db_driver_t db_sqlite = {
+    "SQLite", sq_connect, sq_disconnect, sq_exec, sq_last_error,
+    "BEGIN IMMEDIATE", NULL,
+};

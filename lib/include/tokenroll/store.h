@@ -1,0 +1,117 @@
+/* tokenroll/store.h — what the certificate service remembers.
+ *
+ * The service handlers (service.h) keep their state behind this interface:
+ * spent tokens, enrolled entities, pending requests and the audit trail.
+ * The library only declares it; the implementations (SQLite, PostgreSQL,
+ * an in-memory one for tests and fuzzing) live with the program.
+ *
+ * Two operations spend a token, and each does it in the same transaction
+ * as the record it justifies: a token use is never counted without its
+ * certificate or pending request, and a certificate or pending request is
+ * never recorded without its use. Up to max_uses uses per jti are granted,
+ * atomically, also across processes sharing one database. */
+#ifndef TOKENROLL_STORE_H
+#define TOKENROLL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Text field sizes, with the NUL. */
+#define TKR_STORE_NAME_MAX 256
+#define TKR_STORE_SHORT_MAX 64      /* type, role, status, jti, request id */
+#define TKR_STORE_ORG_MAX 256
+#define TKR_STORE_SERIAL_MAX 48     /* hex, up to 20 octets */
+#define TKR_STORE_FP_MAX 65         /* SHA-256, hex */
+#define TKR_STORE_IP_MAX 64
+#define TKR_STORE_PEM_MAX 8192      /* a certificate or CSR, PEM */
+
+/* One token use: the token's id and how many uses it allows. */
+typedef struct {
+    const char *jti;
+    int64_t max_uses;
+} tkr_store_use_t;
+
+/* An issued certificate. */
+typedef struct {
+    char name[TKR_STORE_NAME_MAX];
+    char type[TKR_STORE_SHORT_MAX];
+    char org[TKR_STORE_ORG_MAX];        /* "" when none */
+    char role[TKR_STORE_SHORT_MAX];     /* "" when none */
+    char serial[TKR_STORE_SERIAL_MAX];  /* lowercase hex */
+    char fingerprint[TKR_STORE_FP_MAX]; /* SHA-256 of the DER, lowercase hex */
+    int64_t not_after;
+    int64_t created;
+    char cert[TKR_STORE_PEM_MAX];       /* PEM */
+} tkr_store_entity_t;
+
+/* Pending request states. */
+#define TKR_PENDING_WAITING  "pending"
+#define TKR_PENDING_APPROVED "approved"
+#define TKR_PENDING_REJECTED "rejected"
+#define TKR_PENDING_EXPIRED  "expired"
+
+typedef struct {
+    char request_id[TKR_STORE_SHORT_MAX];
+    char name[TKR_STORE_NAME_MAX];
+    char type[TKR_STORE_SHORT_MAX];
+    char org[TKR_STORE_ORG_MAX];
+    char role[TKR_STORE_SHORT_MAX];
+    char jti[TKR_STORE_SHORT_MAX];
+    char source_ip[TKR_STORE_IP_MAX];
+    char key_fp[TKR_STORE_FP_MAX];      /* SHA-256 of the CSR's public key */
+    char status[TKR_STORE_SHORT_MAX];   /* TKR_PENDING_* */
+    char rule[TKR_STORE_NAME_MAX];      /* the policy rule that decided */
+    int64_t created;
+    int64_t expires;
+    char csr[TKR_STORE_PEM_MAX];        /* PEM */
+    char cert[TKR_STORE_PEM_MAX];       /* PEM once approved, else "" */
+} tkr_store_pending_t;
+
+/* Called once per listed row; a non-zero return stops the listing and
+ * becomes its result. */
+typedef int (*tkr_store_entity_fn)(void *arg, const tkr_store_entity_t *e);
+typedef int (*tkr_store_pending_fn)(void *arg, const tkr_store_pending_t *p);
+
+/* Every operation returns 0 or a TKR_E_*: TKR_E_SPENT when the token has no
+ * use left, TKR_E_CONFLICT when the name is already enrolled (or already
+ * waiting), TKR_E_NOT_FOUND for a lookup that finds nothing, TKR_E_IO when
+ * the database fails. After a failure nothing has changed. Implementations
+ * are safe to call from several threads at once. */
+typedef struct tkr_store_ops {
+    /* Spend one use of `use` (when not NULL) and record e. */
+    int (*enroll)(void *ctx, const tkr_store_use_t *use,
+                  const tkr_store_entity_t *e);
+    /* Spend one use of `use` and record p (status "pending"). */
+    int (*pending_add)(void *ctx, const tkr_store_use_t *use,
+                       const tkr_store_pending_t *p);
+    /* The latest request for name and type (any status). */
+    int (*pending_get)(void *ctx, const char *name, const char *type,
+                       tkr_store_pending_t *p);
+    /* Requests still waiting at time now, oldest first. */
+    int (*pending_list)(void *ctx, int64_t now, tkr_store_pending_fn fn,
+                        void *arg);
+    /* Decide a waiting request: approve with its certificate e (recorded
+     * as enrolled in the same transaction), or reject (e NULL).
+     * TKR_E_NOT_FOUND when request_id is not waiting any more. */
+    int (*pending_decide)(void *ctx, const char *request_id,
+                          const tkr_store_entity_t *e);
+    /* Mark requests waiting past their expiry as expired; *n counts them. */
+    int (*pending_expire)(void *ctx, int64_t now, int64_t *n);
+    int (*enrolled_get)(void *ctx, const char *name, const char *type,
+                        tkr_store_entity_t *e);
+    int (*enrolled_list)(void *ctx, tkr_store_entity_fn fn, void *arg);
+    /* The certificate with this serial (lowercase hex). */
+    int (*enrolled_by_serial)(void *ctx, const char *serial,
+                              tkr_store_entity_t *e);
+    /* Uses counted for jti (0 when never seen). */
+    int (*token_uses)(void *ctx, const char *jti, int64_t *uses);
+    /* Append one audit line (JSON) at time t. */
+    int (*audit)(void *ctx, int64_t t, const char *line);
+} tkr_store_ops_t;
+
+typedef struct {
+    const tkr_store_ops_t *ops;
+    void *ctx;
+} tkr_store_t;
+
+#endif

@@ -1,0 +1,1275 @@
+/* service.c — the certificate service's handlers (no HTTP here). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/x509_csr.h>
+
+#include "tokenroll/error.h"
+#include "tokenroll/issue.h"
+#include "tokenroll/json.h"
+#include "tokenroll/key.h"
+#include "tokenroll/service.h"
+#include "tokenroll/token.h"
+
+#define BODY_TOKENS 256
+
+_Static_assert(TKR_ISSUE_CSR_MAX < TKR_STORE_PEM_MAX, "a pending request stores the whole CSR");
+#define DAY 86400
+/* Most entries of a roles or source_ips claim carried into a decision. */
+#define CLAIM_LIST_MAX 64
+
+void tkr_service_resp_init(tkr_service_resp_t *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+}
+
+void tkr_service_resp_free(tkr_service_resp_t *resp)
+{
+    if (resp == NULL)
+        return;
+    free(resp->body);
+    tkr_service_resp_init(resp);
+}
+
+/* ---- responses ---- */
+
+/* Build a JSON body with fn into a buffer that grows until it fits. */
+typedef int (*write_fn)(tkr_jsonw_t *w, void *arg);
+
+static int respond(tkr_service_resp_t *resp, int status, write_fn fn, void *arg)
+{
+    size_t cap = 4096, len = 0;
+    int rc;
+
+    for (;;) {
+        tkr_jsonw_t w;
+        char *buf = malloc(cap);
+        if (buf == NULL)
+            return TKR_E_NO_MEMORY;
+        tkr_jsonw_init(&w, buf, cap, 0);
+        rc = fn(&w, arg);
+        if (rc == 0)
+            rc = tkr_jsonw_finish(&w, &len);
+        if (rc == TKR_E_BUFFER_TOO_SMALL && cap < (64u << 20)) {
+            free(buf);
+            cap *= 4;
+            continue;
+        }
+        if (rc != 0) {
+            free(buf);
+            return rc;
+        }
+        free(resp->body);
+        resp->body = buf;
+        resp->len = len;
+        resp->status = status;
+        resp->content_type = "application/json";
+        return 0;
+    }
+}
+
+static int write_error(tkr_jsonw_t *w, void *arg)
+{
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "error");
+    tkr_jsonw_str(w, arg);
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+/* {"error": msg}. Invalid UTF-8 from a client never reaches the text:
+ * callers format only names the service has validated. */
+static int fail(tkr_service_resp_t *resp, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static int fail(tkr_service_resp_t *resp, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    rc = respond(resp, status, write_error, msg);
+    if (rc == TKR_E_UTF8)
+        rc = respond(resp, status, write_error, "invalid request");
+    return rc;
+}
+
+static void set_name(tkr_service_resp_t *resp, const char *name)
+{
+    snprintf(resp->name, sizeof(resp->name), "%s", name);
+}
+
+/* ---- request bodies ---- */
+
+typedef struct {
+    tkr_json_t doc;
+    tkr_json_tok_t tok[BODY_TOKENS];
+} body_t;
+
+static int parse_body(body_t *b, const tkr_service_req_t *req,
+                      tkr_service_resp_t *resp)
+{
+    tkr_diag_t diag;
+    int rc;
+
+    if (req->body_len > TKR_SERVICE_BODY_MAX)
+        return fail(resp, 413, "request body over %d bytes", TKR_SERVICE_BODY_MAX), -1;
+    if (req->body == NULL || req->body_len == 0)
+        return fail(resp, 400, "request body must be a JSON object"), -1;
+    tkr_diag_clear(&diag);
+    rc = tkr_json_parse(&b->doc, b->tok, BODY_TOKENS, req->body, req->body_len, &diag);
+    if (rc != 0)
+        return fail(resp, 400, "malformed JSON at byte %zu: %s", diag.offset,
+                    tkr_strerror(rc)), -1;
+    if (tkr_json_type(&b->doc, 0) != TKR_JSON_OBJECT)
+        return fail(resp, 400, "request body must be a JSON object"), -1;
+    return 0;
+}
+
+/* Optional string member of object obj: absent or null gives "" (FLARE's
+ * client sends "org": null). 1 when present, 0 when absent/null, -1 for a
+ * wrong type or a value that does not fit. */
+static int opt_str(const tkr_json_t *doc, int obj, const char *key, char *out,
+                   size_t size)
+{
+    int t = obj >= 0 ? tkr_json_find(doc, obj, key) : -1;
+
+    out[0] = '\0';
+    if (t < 0 || tkr_json_type(doc, t) == TKR_JSON_NULL)
+        return 0;
+    if (tkr_json_type(doc, t) != TKR_JSON_STRING ||
+        tkr_json_get_str(doc, out, size, NULL, t) != 0)
+        return -1;
+    return 1;
+}
+
+/* A name a certificate may carry: 1..255 bytes, printable, no '/'. */
+static int name_ok(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    if (n == 0 || n > 255)
+        return 0;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '/')
+            return 0;
+    return 1;
+}
+
+/* ---- the token ---- */
+
+typedef struct {
+    tkr_jwt_t jwt;
+    tkr_token_info_t info;
+    body_t body;
+    char token[TKR_JWT_MAX + 1];
+    char csr[TKR_STORE_PEM_MAX];     /* a pending request keeps it whole */
+    char name[TKR_STORE_NAME_MAX], type[TKR_STORE_SHORT_MAX];
+    char org[TKR_STORE_ORG_MAX], role[TKR_STORE_SHORT_MAX];
+    char key_fp[65];
+    char cert[TKR_STORE_PEM_MAX];
+    tkr_store_entity_t entity;
+    tkr_store_pending_t pending;
+} enroll_ws_t;
+
+/* The token against the CA (tkr_token_verify: signature under the CA key's
+ * algorithm, iss, exp), then the claims an enrollment token must carry.
+ * diag->msg says what is wrong, for the client. */
+static int verify_token(const tkr_service_t *svc, enroll_ws_t *ws, int64_t now,
+                        tkr_diag_t *diag)
+{
+    int rc;
+
+    tkr_diag_clear(diag);
+    rc = tkr_jwt_parse(&ws->jwt, ws->token, strlen(ws->token), diag);
+    if (rc == 0)
+        rc = tkr_token_verify(&ws->jwt, svc->ca, now, diag);
+    if (rc == 0)
+        rc = tkr_token_read(&ws->info, &ws->jwt);
+    if (rc != 0) {
+        if (diag->msg[0] == '\0')
+            tkr_diag(diag, rc, NULL, tkr_strerror(rc));
+        return rc;
+    }
+    if (!ws->info.has_iat || tkr_jwt_claim(&ws->jwt, "jti") < 0)
+        return tkr_diag(diag, TKR_E_CLAIM_MISSING, NULL, "claims iat and jti are required");
+    if (ws->info.iat > now + svc->leeway)
+        return tkr_diag(diag, TKR_E_IAT_FUTURE, NULL, "token issued in the future (iat)");
+    if (!ws->info.has_type)
+        return tkr_diag(diag, TKR_E_CLAIM_MISSING, NULL, "claim subject_type is missing");
+    if (ws->info.policy < 0)
+        return tkr_diag(diag, TKR_E_CLAIM_MISSING, NULL, "claim policy is missing");
+    return 0;
+}
+
+static void audit(const tkr_service_t *svc, const char *event, const char *name,
+                  const char *type, const char *decision, const char *rule,
+                  const char *jti, const char *ip, const char *serial)
+{
+    char line[1024];
+    tkr_jsonw_t w;
+    int64_t now = tkr_port_time(svc->port);
+
+    tkr_jsonw_init(&w, line, sizeof(line), 0);
+    tkr_jsonw_obj_begin(&w);
+    tkr_jsonw_key(&w, "time");
+    tkr_jsonw_i64(&w, now);
+    tkr_jsonw_key(&w, "event");
+    tkr_jsonw_str(&w, event);
+    tkr_jsonw_key(&w, "name");
+    tkr_jsonw_str(&w, name);
+    tkr_jsonw_key(&w, "type");
+    tkr_jsonw_str(&w, type);
+    tkr_jsonw_key(&w, "decision");
+    tkr_jsonw_str(&w, decision);
+    if (rule != NULL && rule[0] != '\0') {
+        tkr_jsonw_key(&w, "rule");
+        tkr_jsonw_str(&w, rule);
+    }
+    if (jti != NULL && jti[0] != '\0') {
+        tkr_jsonw_key(&w, "jti");
+        tkr_jsonw_str(&w, jti);
+    }
+    if (ip != NULL && ip[0] != '\0') {
+        tkr_jsonw_key(&w, "ip");
+        tkr_jsonw_str(&w, ip);
+    }
+    if (serial != NULL && serial[0] != '\0') {
+        tkr_jsonw_key(&w, "serial");
+        tkr_jsonw_str(&w, serial);
+    }
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, NULL) != 0)
+        return;
+    svc->store->ops->audit(svc->store->ctx, now, line);
+    if (svc->audit != NULL)
+        svc->audit(svc->audit_arg, line);
+}
+
+typedef struct {
+    const char *cert, *ca;
+} cert_body_t;
+
+static int write_cert(tkr_jsonw_t *w, void *arg)
+{
+    const cert_body_t *c = arg;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "certificate");
+    tkr_jsonw_str(w, c->cert);
+    tkr_jsonw_key(w, "ca_cert");
+    tkr_jsonw_str(w, c->ca);
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+static int answer_cert(const tkr_service_t *svc, tkr_service_resp_t *resp,
+                       const char *cert)
+{
+    cert_body_t c = {cert, svc->ca_pem};
+    return respond(resp, 200, write_cert, &c);
+}
+
+typedef struct {
+    const char *request_id, *message;
+} pending_body_t;
+
+static int write_pending(tkr_jsonw_t *w, void *arg)
+{
+    const pending_body_t *p = arg;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "status");
+    tkr_jsonw_str(w, "pending");
+    tkr_jsonw_key(w, "request_id");
+    tkr_jsonw_str(w, p->request_id);
+    tkr_jsonw_key(w, "message");
+    tkr_jsonw_str(w, p->message);
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+static int answer_pending(const tkr_service_t *svc, tkr_service_resp_t *resp,
+                          const char *request_id, const char *message)
+{
+    pending_body_t p = {request_id,
+                        message != NULL && message[0] != '\0'
+                            ? message
+                            : "Enrollment request is pending approval"};
+    int rc = respond(resp, 202, write_pending, &p);
+
+    resp->retry_after = svc->retry_after;
+    return rc;
+}
+
+/* The store's answer for a name that already has history. 1 when resp is
+ * final, 0 to go on with a new enrollment. */
+static int known_name(const tkr_service_t *svc, enroll_ws_t *ws,
+                      tkr_service_resp_t *resp, int64_t now, int *rc)
+{
+    const tkr_store_t *st = svc->store;
+    int r = st->ops->pending_get(st->ctx, ws->name, ws->type, &ws->pending);
+
+    if (r == 0) {
+        tkr_store_pending_t *p = &ws->pending;
+        int same_key = strcmp(p->key_fp, ws->key_fp) == 0;
+        if (strcmp(p->status, TKR_PENDING_APPROVED) == 0 && same_key) {
+            *rc = answer_cert(svc, resp, p->cert);
+            return 1;
+        }
+        if (strcmp(p->status, TKR_PENDING_WAITING) == 0) {
+            if (p->expires <= now)
+                *rc = fail(resp, 403, "enrollment request %s expired", p->request_id);
+            else if (same_key)
+                *rc = answer_pending(svc, resp, p->request_id, NULL);
+            else
+                *rc = fail(resp, 409, "an enrollment request for %s is already pending",
+                           ws->name);
+            return 1;
+        }
+        if (strcmp(p->status, TKR_PENDING_REJECTED) == 0 &&
+            strcmp(p->jti, ws->info.jti) == 0) {
+            *rc = fail(resp, 403, "enrollment request %s was rejected", p->request_id);
+            return 1;
+        }
+    } else if (r != TKR_E_NOT_FOUND) {
+        *rc = fail(resp, 500, "store failure");
+        return 1;
+    }
+    r = st->ops->enrolled_get(st->ctx, ws->name, ws->type, &ws->entity);
+    if (r == 0) {
+        *rc = fail(resp, 409, "%s is already enrolled", ws->name);
+        return 1;
+    }
+    if (r != TKR_E_NOT_FOUND) {
+        *rc = fail(resp, 500, "store failure");
+        return 1;
+    }
+    return 0;
+}
+
+static int store_failure(tkr_service_resp_t *resp, int r, const char *name)
+{
+    if (r == TKR_E_SPENT)
+        return fail(resp, 401, "invalid token: token already used");
+    if (r == TKR_E_CONFLICT)
+        return fail(resp, 409, "%s is already enrolled or pending", name);
+    return fail(resp, 500, "store failure");
+}
+
+/* Sign for csr's key and record the entity (spending a use of `use` when
+ * not NULL, deciding `request_id` when not NULL). */
+static int issue_and_record(const tkr_service_t *svc, tkr_signer_t *ca_key,
+                            enroll_ws_t *ws, mbedtls_x509_csr *csr,
+                            tkr_subject_type_t type, const tkr_store_use_t *use,
+                            const char *request_id, int64_t now, int *store_rc)
+{
+    tkr_issue_req_t ir;
+    tkr_issued_t is;
+    tkr_store_entity_t *e = &ws->entity;
+    size_t len = 0;
+    int rc;
+
+    memset(&ir, 0, sizeof(ir));
+    ir.key = &csr->pk;
+    ir.name = ws->name;
+    ir.org = ws->org;
+    ir.role = ws->role;
+    ir.type = type;
+    ir.now = now;
+    ir.days = svc->cert_days;
+    rc = tkr_issue_cert(ws->cert, sizeof(ws->cert), &len, &is, &ir, &svc->ca->cert, ca_key,
+                        svc->port);
+    if (rc != 0)
+        return rc;
+    memset(e, 0, sizeof(*e));
+    snprintf(e->name, sizeof(e->name), "%s", ws->name);
+    snprintf(e->type, sizeof(e->type), "%s", ws->type);
+    snprintf(e->org, sizeof(e->org), "%s", ws->org);
+    snprintf(e->role, sizeof(e->role), "%s", ws->role);
+    snprintf(e->serial, sizeof(e->serial), "%s", is.serial);
+    snprintf(e->fingerprint, sizeof(e->fingerprint), "%s", is.fingerprint);
+    e->not_after = is.not_after;
+    e->created = now;
+    memcpy(e->cert, ws->cert, len + 1);
+    if (request_id != NULL)
+        *store_rc = svc->store->ops->pending_decide(svc->store->ctx, request_id, e);
+    else
+        *store_rc = svc->store->ops->enroll(svc->store->ctx, use, e);
+    return 0;
+}
+
+static int request_id(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
+{
+    return tkr_uuid_v4(out, port);
+}
+
+static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
+                  const tkr_service_req_t *req, tkr_service_resp_t *resp,
+                  enroll_ws_t *ws)
+{
+    int64_t now = tkr_port_time(svc->port);
+    const tkr_json_t *doc = &ws->body.doc;
+    tkr_subject_type_t type = TKR_SUBJECT_CLIENT, tok_type;
+    tkr_policy_t pol;
+    tkr_policy_request_t pr;
+    tkr_policy_decision_t d;
+    tkr_diag_t diag;
+    mbedtls_x509_csr csr;
+    tkr_store_use_t use;
+    const char *ip = req->client_ip;
+    int meta, rc, store_rc = 0;
+
+    if (parse_body(&ws->body, req, resp) != 0)
+        return 0;
+    meta = tkr_json_find(doc, 0, "metadata");
+    if (meta >= 0 && tkr_json_type(doc, meta) == TKR_JSON_NULL)
+        meta = -1;
+    if (meta >= 0 && tkr_json_type(doc, meta) != TKR_JSON_OBJECT)
+        return fail(resp, 400, "metadata must be an object");
+    if (opt_str(doc, 0, "token", ws->token, sizeof(ws->token)) != 1)
+        return fail(resp, 400, "token is required (a string of at most %d bytes)", TKR_JWT_MAX);
+    if (opt_str(doc, 0, "csr", ws->csr, sizeof(ws->csr)) != 1)
+        return fail(resp, 400, "csr is required (PEM, at most %d bytes)", TKR_ISSUE_CSR_MAX);
+    if (opt_str(doc, meta, "name", ws->name, sizeof(ws->name)) != 1 || !name_ok(ws->name))
+        return fail(resp, 400, "metadata.name is required (1-255 printable characters)");
+    set_name(resp, ws->name);
+    if (opt_str(doc, meta, "type", ws->type, sizeof(ws->type)) < 0 ||
+        opt_str(doc, meta, "org", ws->org, sizeof(ws->org)) < 0 ||
+        opt_str(doc, meta, "role", ws->role, sizeof(ws->role)) < 0)
+        return fail(resp, 400, "metadata.type, org and role must be strings or null");
+    if (ws->type[0] != '\0' &&
+        (tkr_subject_type_parse(ws->type, &type) != 0 || type == TKR_SUBJECT_PATTERN))
+        return fail(resp, 400, "metadata.type must be client, admin, relay or server");
+    snprintf(ws->type, sizeof(ws->type), "%s", tkr_subject_type_name(type));
+
+    /* 1. The token: nothing about the name's state before it passes. */
+    if (verify_token(svc, ws, now, &diag) != 0)
+        return fail(resp, 401, "invalid token: %s", diag.msg);
+    tok_type = ws->info.type;
+    /* 2. Name and type (a pattern token admits the clients its glob
+     * matches). */
+    tkr_diag_clear(&diag);
+    if (tkr_token_admits(&ws->info, ws->name, type, &diag) != 0) {
+        if (strcmp(diag.name, "subject_type") == 0)
+            return fail(resp, 403, "token is for a %s, not a %s",
+                        tkr_subject_type_name(tok_type), ws->type);
+        if (tok_type == TKR_SUBJECT_PATTERN)
+            return fail(resp, 403, "token does not allow %s (pattern %s)", ws->name,
+                        ws->info.subject);
+        return fail(resp, 403, "token is for %s, not %s", ws->info.subject, ws->name);
+    }
+    /* The request's key proves possession before anything is decided. */
+    mbedtls_x509_csr_init(&csr);
+    tkr_diag_clear(&diag);
+    rc = tkr_csr_check_with(&csr, (const uint8_t *)ws->csr, strlen(ws->csr) + 1,
+                            svc->csr_verifier, &diag);
+    if (rc != 0) {
+        mbedtls_x509_csr_free(&csr);
+        return fail(resp, 400, "invalid CSR: %s", diag.msg);
+    }
+    if (tkr_pubkey_fingerprint(ws->key_fp, &csr.pk) != 0) {
+        mbedtls_x509_csr_free(&csr);
+        return fail(resp, 500, "cannot read the CSR's key");
+    }
+    /* 3, 4. The token's source_ips and roles, then the policy it carries. */
+    tkr_policy_init(&pol);
+    memset(&pr, 0, sizeof(pr));
+    tkr_diag_clear(&diag);
+    if (tkr_policy_request_from_token(&pr, &ws->jwt, &diag) != 0) {
+        rc = fail(resp, 401, "invalid token: %s %s", diag.name, diag.msg);
+        goto out;
+    }
+    tkr_diag_clear(&diag);
+    if (tkr_policy_load_json(&pol, &ws->jwt.doc, ws->info.policy, &diag) != 0) {
+        rc = fail(resp, 401, "invalid token: its policy is invalid: %s", diag.msg);
+        goto out;
+    }
+    pr.name = ws->name;
+    pr.type = type;
+    pr.ip = ip;
+    pr.role = ws->role[0] != '\0' ? ws->role : NULL;
+    if (tkr_policy_eval(&pol, &pr, &d) != 0) {
+        rc = fail(resp, 400, "cannot evaluate the enrollment policy");
+        goto out;
+    }
+    if (type == TKR_SUBJECT_ADMIN && ws->role[0] == '\0' && pol.default_role != NULL)
+        snprintf(ws->role, sizeof(ws->role), "%s", pol.default_role);
+    if (d.action == TKR_ACTION_REJECT) {
+        audit(svc, "enroll", ws->name, ws->type, "reject", d.rule, ws->info.jti, ip, NULL);
+        rc = fail(resp, 403, "enrollment rejected by policy (%s)%s%s", d.rule,
+                  d.message ? ": " : "", d.message ? d.message : "");
+        goto out;
+    }
+    /* Only now: what the store knows about the name. */
+    if (known_name(svc, ws, resp, now, &rc))
+        goto out;
+    use.jti = ws->info.jti;
+    use.max_uses = ws->info.max_uses;
+    if (d.action == TKR_ACTION_PENDING) {
+        tkr_store_pending_t *p = &ws->pending;
+        memset(p, 0, sizeof(*p));
+        if (request_id(p->request_id, svc->port) != 0) {
+            rc = fail(resp, 500, "entropy source failed");
+            goto out;
+        }
+        snprintf(p->name, sizeof(p->name), "%s", ws->name);
+        snprintf(p->type, sizeof(p->type), "%s", ws->type);
+        snprintf(p->org, sizeof(p->org), "%s", ws->org);
+        snprintf(p->role, sizeof(p->role), "%s", ws->role);
+        snprintf(p->jti, sizeof(p->jti), "%s", ws->info.jti);
+        snprintf(p->source_ip, sizeof(p->source_ip), "%s", ip ? ip : "");
+        snprintf(p->key_fp, sizeof(p->key_fp), "%s", ws->key_fp);
+        snprintf(p->rule, sizeof(p->rule), "%s", d.rule);
+        snprintf(p->csr, sizeof(p->csr), "%s", ws->csr);
+        p->created = now;
+        p->expires = now + svc->pending_timeout;
+        store_rc = svc->store->ops->pending_add(svc->store->ctx, &use, p);
+        if (store_rc != 0) {
+            rc = store_failure(resp, store_rc, ws->name);
+            goto out;
+        }
+        audit(svc, "enroll", ws->name, ws->type, "pending", d.rule, ws->info.jti, ip, NULL);
+        rc = answer_pending(svc, resp, p->request_id, d.message);
+        goto out;
+    }
+    if (issue_and_record(svc, ca_key, ws, &csr, type, &use, NULL, now, &store_rc) != 0) {
+        rc = fail(resp, 500, "signing the certificate failed");
+        goto out;
+    }
+    if (store_rc != 0) {
+        rc = store_failure(resp, store_rc, ws->name);
+        goto out;
+    }
+    audit(svc, "enroll", ws->name, ws->type, "approve", d.rule, ws->info.jti, ip,
+          ws->entity.serial);
+    rc = answer_cert(svc, resp, ws->cert);
+out:
+    tkr_policy_request_free(&pr);
+    tkr_policy_free(&pol);
+    mbedtls_x509_csr_free(&csr);
+    return rc;
+}
+
+/* ---- admin routes ---- */
+
+/* Bearer token against the API key, in time independent of where they
+ * differ. */
+static int authorized(const tkr_service_t *svc, const tkr_service_req_t *req)
+{
+    const char *h = req->authorization, *k = svc->api_key;
+    size_t i, n, kn;
+    unsigned diff = 0;
+
+    if (k == NULL || k[0] == '\0' || h == NULL || strncmp(h, "Bearer ", 7) != 0)
+        return 0;
+    h += 7;
+    n = strlen(h);
+    kn = strlen(k);
+    for (i = 0; i < kn; i++)
+        diff |= (unsigned)(unsigned char)k[i] ^ (unsigned)(unsigned char)(i < n ? h[i] : 0);
+    return diff == 0 && n == kn;
+}
+
+static void write_pending_item(tkr_jsonw_t *w, const tkr_store_pending_t *p)
+{
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "request_id");
+    tkr_jsonw_str(w, p->request_id);
+    tkr_jsonw_key(w, "name");
+    tkr_jsonw_str(w, p->name);
+    tkr_jsonw_key(w, "entity_type");
+    tkr_jsonw_str(w, p->type);
+    tkr_jsonw_key(w, "org");
+    if (p->org[0])
+        tkr_jsonw_str(w, p->org);
+    else
+        tkr_jsonw_null(w);
+    tkr_jsonw_key(w, "role");
+    if (p->role[0])
+        tkr_jsonw_str(w, p->role);
+    else
+        tkr_jsonw_null(w);
+    tkr_jsonw_key(w, "source_ip");
+    tkr_jsonw_str(w, p->source_ip);
+    tkr_jsonw_key(w, "status");
+    tkr_jsonw_str(w, p->status);
+    tkr_jsonw_key(w, "rule");
+    tkr_jsonw_str(w, p->rule);
+    tkr_jsonw_key(w, "created_at");
+    tkr_jsonw_i64(w, p->created);
+    tkr_jsonw_key(w, "expires_at");
+    tkr_jsonw_i64(w, p->expires);
+    tkr_jsonw_obj_end(w);
+}
+
+static int list_pending_row(void *arg, const tkr_store_pending_t *p)
+{
+    write_pending_item(arg, p);
+    return 0;
+}
+
+typedef struct {
+    const tkr_service_t *svc;
+    int store_rc;
+} list_t;
+
+static int write_pending_list(tkr_jsonw_t *w, void *arg)
+{
+    list_t *l = arg;
+    const tkr_store_t *st = l->svc->store;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "pending");
+    tkr_jsonw_arr_begin(w);
+    l->store_rc = st->ops->pending_list(st->ctx, tkr_port_time(l->svc->port),
+                                        list_pending_row, w);
+    tkr_jsonw_arr_end(w);
+    tkr_jsonw_obj_end(w);
+    return l->store_rc != 0 ? TKR_E_IO : 0;
+}
+
+static int list_enrolled_row(void *arg, const tkr_store_entity_t *e)
+{
+    tkr_jsonw_t *w = arg;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "name");
+    tkr_jsonw_str(w, e->name);
+    tkr_jsonw_key(w, "entity_type");
+    tkr_jsonw_str(w, e->type);
+    tkr_jsonw_key(w, "org");
+    if (e->org[0])
+        tkr_jsonw_str(w, e->org);
+    else
+        tkr_jsonw_null(w);
+    tkr_jsonw_key(w, "role");
+    if (e->role[0])
+        tkr_jsonw_str(w, e->role);
+    else
+        tkr_jsonw_null(w);
+    tkr_jsonw_key(w, "serial");
+    tkr_jsonw_str(w, e->serial);
+    tkr_jsonw_key(w, "fingerprint_sha256");
+    tkr_jsonw_str(w, e->fingerprint);
+    tkr_jsonw_key(w, "not_after");
+    tkr_jsonw_i64(w, e->not_after);
+    tkr_jsonw_key(w, "enrolled_at");
+    tkr_jsonw_i64(w, e->created);
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+static int write_enrolled_list(tkr_jsonw_t *w, void *arg)
+{
+    list_t *l = arg;
+    const tkr_store_t *st = l->svc->store;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "enrolled");
+    tkr_jsonw_arr_begin(w);
+    l->store_rc = st->ops->enrolled_list(st->ctx, list_enrolled_row, w);
+    tkr_jsonw_arr_end(w);
+    tkr_jsonw_obj_end(w);
+    return l->store_rc != 0 ? TKR_E_IO : 0;
+}
+
+static int write_one_pending(tkr_jsonw_t *w, void *arg)
+{
+    write_pending_item(w, arg);
+    return 0;
+}
+
+/* entity_type from the query or a body member; client by default. */
+static int entity_type(const tkr_service_req_t *req, const tkr_json_t *doc,
+                       char out[TKR_STORE_SHORT_MAX])
+{
+    const char *q = req->query != NULL ? req->query(req->query_arg, "entity_type") : NULL;
+    tkr_subject_type_t t = TKR_SUBJECT_CLIENT;
+
+    out[0] = '\0';
+    if (q != NULL)
+        snprintf(out, TKR_STORE_SHORT_MAX, "%s", q);
+    else if (doc != NULL && opt_str(doc, 0, "entity_type", out, TKR_STORE_SHORT_MAX) < 0)
+        return -1;
+    if (out[0] != '\0' && (tkr_subject_type_parse(out, &t) != 0 || t == TKR_SUBJECT_PATTERN))
+        return -1;
+    snprintf(out, TKR_STORE_SHORT_MAX, "%s", tkr_subject_type_name(t));
+    return 0;
+}
+
+/* Approve or reject the waiting request of name/type. 0 done; else an
+ * HTTP status with *why. */
+static int decide(const tkr_service_t *svc, tkr_signer_t *ca_key,
+                  enroll_ws_t *ws, int approve, const char **why)
+{
+    tkr_store_pending_t *p = &ws->pending;
+    int64_t now = tkr_port_time(svc->port);
+    tkr_subject_type_t type = TKR_SUBJECT_CLIENT;
+    mbedtls_x509_csr csr;
+    int r, store_rc = 0;
+
+    r = svc->store->ops->pending_get(svc->store->ctx, ws->name, ws->type, p);
+    if (r == TKR_E_NOT_FOUND || (r == 0 && strcmp(p->status, TKR_PENDING_WAITING) != 0)) {
+        *why = "no pending request";
+        return 404;
+    }
+    if (r != 0) {
+        *why = "store failure";
+        return 500;
+    }
+    if (p->expires <= now) {
+        *why = "the request has expired";
+        return 410;
+    }
+    if (!approve) {
+        r = svc->store->ops->pending_decide(svc->store->ctx, p->request_id, NULL);
+        if (r != 0) {
+            *why = r == TKR_E_NOT_FOUND ? "no pending request" : "store failure";
+            return r == TKR_E_NOT_FOUND ? 404 : 500;
+        }
+        audit(svc, "reject", p->name, p->type, "reject", "admin", p->jti, NULL, NULL);
+        return 0;
+    }
+    snprintf(ws->org, sizeof(ws->org), "%s", p->org);
+    snprintf(ws->role, sizeof(ws->role), "%s", p->role);
+    (void)tkr_subject_type_parse(p->type, &type);
+    mbedtls_x509_csr_init(&csr);
+    r = tkr_csr_check_with(&csr, (const uint8_t *)p->csr, strlen(p->csr) + 1,
+                           svc->csr_verifier, NULL);
+    if (r == 0)
+        r = issue_and_record(svc, ca_key, ws, &csr, type, NULL, p->request_id, now, &store_rc);
+    mbedtls_x509_csr_free(&csr);
+    if (r != 0) {
+        *why = "signing the certificate failed";
+        return 500;
+    }
+    if (store_rc != 0) {
+        *why = store_rc == TKR_E_NOT_FOUND ? "no pending request"
+               : store_rc == TKR_E_CONFLICT ? "the name is already enrolled"
+                                            : "store failure";
+        return store_rc == TKR_E_NOT_FOUND ? 404 : store_rc == TKR_E_CONFLICT ? 409 : 500;
+    }
+    audit(svc, "approve", p->name, p->type, "approve", "admin", p->jti, NULL,
+          ws->entity.serial);
+    return 0;
+}
+
+typedef struct {
+    const char *name, *status, *serial;
+} decided_t;
+
+static int write_decided(tkr_jsonw_t *w, void *arg)
+{
+    const decided_t *d = arg;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "name");
+    tkr_jsonw_str(w, d->name);
+    tkr_jsonw_key(w, "status");
+    tkr_jsonw_str(w, d->status);
+    if (d->serial != NULL) {
+        tkr_jsonw_key(w, "serial");
+        tkr_jsonw_str(w, d->serial);
+    }
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+typedef struct {
+    const tkr_service_t *svc;
+    tkr_signer_t *ca_key;
+    enroll_ws_t *ws;
+    int approve, names;
+} batch_t;
+
+static int write_batch(tkr_jsonw_t *w, void *arg)
+{
+    batch_t *b = arg;
+    const tkr_json_t *doc = &b->ws->body.doc;
+    int i, n = tkr_json_count(doc, b->names);
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "results");
+    tkr_jsonw_arr_begin(w);
+    for (i = 0; i < n; i++) {
+        int e = tkr_json_child(doc, b->names, i), st;
+        const char *why = NULL;
+        tkr_jsonw_obj_begin(w);
+        tkr_jsonw_key(w, "name");
+        if (tkr_json_get_str(doc, b->ws->name, sizeof(b->ws->name), NULL, e) != 0 ||
+            !name_ok(b->ws->name)) {
+            tkr_jsonw_null(w);
+            tkr_jsonw_key(w, "error");
+            tkr_jsonw_str(w, "not a valid name");
+            tkr_jsonw_obj_end(w);
+            continue;
+        }
+        tkr_jsonw_str(w, b->ws->name);
+        st = decide(b->svc, b->ca_key, b->ws, b->approve, &why);
+        if (st == 0) {
+            tkr_jsonw_key(w, "status");
+            tkr_jsonw_str(w, b->approve ? "approved" : "rejected");
+        } else {
+            tkr_jsonw_key(w, "error");
+            tkr_jsonw_str(w, why);
+        }
+        tkr_jsonw_obj_end(w);
+    }
+    tkr_jsonw_arr_end(w);
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+static int pending_route(const tkr_service_t *svc, tkr_signer_t *ca_key,
+                         const tkr_service_req_t *req, tkr_service_resp_t *resp,
+                         enroll_ws_t *ws, const char *rest)
+{
+    const char *slash = strchr(rest, '/');
+    int post = strcmp(req->method, "POST") == 0, approve, st, rc;
+    const char *why = NULL;
+    size_t n;
+
+    /* /pending/approve_batch, /pending/reject_batch */
+    if (strcmp(rest, "approve_batch") == 0 || strcmp(rest, "reject_batch") == 0) {
+        batch_t b = {svc, ca_key, ws, rest[0] == 'a', -1};
+        snprintf(resp->route, sizeof(resp->route), "/api/v1/pending/%s", rest);
+        if (!post)
+            return fail(resp, 405, "use POST");
+        /* Batches decide many requests; a bad body must not decide any. */
+        if (parse_body(&ws->body, req, resp) != 0)
+            return 0;
+        b.names = tkr_json_find(&ws->body.doc, 0, "names");
+        if (b.names < 0 || tkr_json_type(&ws->body.doc, b.names) != TKR_JSON_ARRAY ||
+            tkr_json_count(&ws->body.doc, b.names) > TKR_SERVICE_BATCH_MAX)
+            return fail(resp, 400, "names must be a list of at most %d names",
+                        TKR_SERVICE_BATCH_MAX);
+        if (entity_type(req, &ws->body.doc, ws->type) != 0)
+            return fail(resp, 400, "entity_type must be client, admin, relay or server");
+        return respond(resp, 200, write_batch, &b);
+    }
+    n = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
+    if (n == 0 || n >= sizeof(ws->name))
+        return fail(resp, 404, "no such route");
+    memcpy(ws->name, rest, n);
+    ws->name[n] = '\0';
+    if (!name_ok(ws->name))
+        return fail(resp, 400, "not a valid name");
+    set_name(resp, ws->name);
+    if (slash == NULL) {
+        snprintf(resp->route, sizeof(resp->route), "/api/v1/pending/<name>");
+        if (strcmp(req->method, "GET") != 0)
+            return fail(resp, 405, "use GET");
+        if (entity_type(req, NULL, ws->type) != 0)
+            return fail(resp, 400, "entity_type must be client, admin, relay or server");
+        rc = svc->store->ops->pending_get(svc->store->ctx, ws->name, ws->type, &ws->pending);
+        if (rc == TKR_E_NOT_FOUND)
+            return fail(resp, 404, "no enrollment request for %s", ws->name);
+        if (rc != 0)
+            return fail(resp, 500, "store failure");
+        return respond(resp, 200, write_one_pending, &ws->pending);
+    }
+    if (strcmp(slash, "/approve") != 0 && strcmp(slash, "/reject") != 0)
+        return fail(resp, 404, "no such route");
+    approve = slash[1] == 'a';
+    snprintf(resp->route, sizeof(resp->route), "/api/v1/pending/<name>%s", slash);
+    if (!post)
+        return fail(resp, 405, "use POST");
+    ws->body.doc.ntok = 0;
+    if (req->body_len > 0 && parse_body(&ws->body, req, resp) != 0)
+        return 0;
+    if (entity_type(req, req->body_len > 0 ? &ws->body.doc : NULL, ws->type) != 0)
+        return fail(resp, 400, "entity_type must be client, admin, relay or server");
+    st = decide(svc, ca_key, ws, approve, &why);
+    if (st != 0)
+        return fail(resp, st, "%s: %s", ws->name, why);
+    {
+        decided_t d = {ws->name, approve ? "approved" : "rejected",
+                       approve ? ws->entity.serial : NULL};
+        return respond(resp, 200, write_decided, &d);
+    }
+}
+
+/* ---- minting ---- */
+
+typedef struct {
+    const tkr_service_t *svc;
+    tkr_signer_t *ca_key;
+    enroll_ws_t *ws;
+    tkr_mint_request_t mr;
+    int names;                   /* array token, or -1 for "name" */
+    int rc;
+    tkr_diag_t diag;
+} mint_t;
+
+/* One token under the service's policy, with the rules `token generate`
+ * keeps (tkr_policy_mint_subject, tkr_policy_mint_claims). */
+static int mint_one(mint_t *m, const char *name, char *out, size_t size, int64_t *exp)
+{
+    tkr_token_claims_t c;
+    tkr_mint_request_t r = m->mr;
+    size_t len = 0;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    tkr_diag_clear(&m->diag);
+    if ((rc = tkr_policy_mint_subject(m->svc->policy, r.type, name, &m->diag)) != 0 ||
+        (rc = tkr_policy_mint_claims(&c, &r, m->svc->policy, &m->diag)) != 0)
+        return rc;
+    c.subject = name;
+    c.issued_at = tkr_port_time(m->svc->port);
+    c.issuer = m->svc->ca->cn;
+    *exp = c.issued_at + c.validity;
+    rc = tkr_token_mint(out, size, &len, NULL, m->ca_key, &c, m->svc->port);
+    if (rc != 0)
+        tkr_diag(&m->diag, rc, NULL, tkr_strerror(rc));
+    return rc;
+}
+
+static int write_minted(tkr_jsonw_t *w, void *arg)
+{
+    mint_t *m = arg;
+    const tkr_json_t *doc = &m->ws->body.doc;
+    char *tok = m->ws->token;
+    int64_t exp = 0;
+    int i, n;
+
+    if (m->names < 0) {
+        m->rc = mint_one(m, m->ws->name, tok, sizeof(m->ws->token), &exp);
+        if (m->rc != 0)
+            return m->rc;
+        tkr_jsonw_obj_begin(w);
+        tkr_jsonw_key(w, "token");
+        tkr_jsonw_str(w, tok);
+        tkr_jsonw_key(w, "subject");
+        tkr_jsonw_str(w, m->ws->name);
+        tkr_jsonw_key(w, "expires_at");
+        tkr_jsonw_i64(w, exp);
+        tkr_jsonw_obj_end(w);
+        return 0;
+    }
+    n = tkr_json_count(doc, m->names);
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "tokens");
+    tkr_jsonw_arr_begin(w);
+    for (i = 0; i < n; i++) {
+        int e = tkr_json_child(doc, m->names, i);
+        if (tkr_json_get_str(doc, m->ws->name, sizeof(m->ws->name), NULL, e) != 0 ||
+            !name_ok(m->ws->name)) {
+            tkr_diag(&m->diag, 0, "names", "must be a list of names");
+            return m->rc = TKR_E_INVALID_ARG;
+        }
+        m->rc = mint_one(m, m->ws->name, tok, sizeof(m->ws->token), &exp);
+        if (m->rc != 0)
+            return m->rc;
+        tkr_jsonw_obj_begin(w);
+        tkr_jsonw_key(w, "name");
+        tkr_jsonw_str(w, m->ws->name);
+        tkr_jsonw_key(w, "token");
+        tkr_jsonw_str(w, tok);
+        tkr_jsonw_obj_end(w);
+    }
+    tkr_jsonw_arr_end(w);
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+static int mint(const tkr_service_t *svc, tkr_signer_t *ca_key,
+                const tkr_service_req_t *req, tkr_service_resp_t *resp,
+                enroll_ws_t *ws)
+{
+    const tkr_json_t *doc = &ws->body.doc;
+    mint_t m;
+    int t, rc;
+    int64_t days = 0;
+
+    memset(&m, 0, sizeof(m));
+    m.svc = svc;
+    m.ca_key = ca_key;
+    m.ws = ws;
+    m.names = -1;
+    if (svc->policy == NULL)
+        return fail(resp, 500, "no policy to mint with");
+    if (parse_body(&ws->body, req, resp) != 0)
+        return 0;
+    if ((t = tkr_json_find(doc, 0, "names")) >= 0) {
+        if (tkr_json_type(doc, t) != TKR_JSON_ARRAY || tkr_json_count(doc, t) == 0 ||
+            tkr_json_count(doc, t) > TKR_SERVICE_BATCH_MAX)
+            return fail(resp, 400, "names must be a list of 1 to %d names",
+                        TKR_SERVICE_BATCH_MAX);
+        m.names = t;
+    } else if (opt_str(doc, 0, "name", ws->name, sizeof(ws->name)) != 1 || !name_ok(ws->name)) {
+        return fail(resp, 400, "name or names is required");
+    }
+    if (m.names < 0)
+        set_name(resp, ws->name);
+    if (opt_str(doc, 0, "entity_type", ws->type, sizeof(ws->type)) < 0 ||
+        (ws->type[0] != '\0' && tkr_subject_type_parse(ws->type, &m.mr.type) != 0))
+        return fail(resp, 400, "entity_type must be client, admin, relay, server or pattern");
+    if (opt_str(doc, 0, "role", ws->role, sizeof(ws->role)) < 0)
+        return fail(resp, 400, "role must be a string");
+    m.mr.role = ws->role[0] != '\0' ? ws->role : NULL;
+    t = tkr_json_find(doc, 0, "valid_days");
+    if (t >= 0 && tkr_json_type(doc, t) != TKR_JSON_NULL) {
+        if (tkr_json_get_i64(doc, &days, t) != 0 || days < 1 || days > 3650)
+            return fail(resp, 400, "valid_days must be an integer from 1 to 3650");
+        m.mr.validity = days * DAY;
+    }
+    rc = respond(resp, 200, write_minted, &m);
+    if (rc != 0 && m.rc != 0) {
+        int client = m.rc == TKR_E_POLICY || m.rc == TKR_E_INVALID_ARG;
+        return fail(resp, client ? 400 : 500, "cannot mint: %s%s%s", m.diag.name,
+                    m.diag.name[0] ? " " : "", m.diag.msg[0] ? m.diag.msg : tkr_strerror(m.rc));
+    }
+    if (rc == 0)
+        audit(svc, "token", m.names < 0 ? ws->name : "(batch)",
+              tkr_subject_type_name(m.mr.type), "minted", NULL, NULL, req->client_ip, NULL);
+    return rc;
+}
+
+/* ---- public routes ---- */
+
+static int write_health(tkr_jsonw_t *w, void *arg)
+{
+    (void)arg;
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "status");
+    tkr_jsonw_str(w, "healthy");
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+static void issuer_id(const tkr_service_t *svc, char out[9]);
+
+static int write_ca_info(tkr_jsonw_t *w, void *arg)
+{
+    const tkr_service_t *svc = arg;
+    char dn[512];
+    tkr_issued_t is;
+    tkr_jwt_alg_t alg;
+
+    memset(&is, 0, sizeof(is));
+    if (mbedtls_x509_dn_gets(dn, sizeof(dn), &svc->ca->cert.subject) < 0)
+        dn[0] = '\0';
+    (void)tkr_issued_describe(&is, (const uint8_t *)svc->ca_pem, strlen(svc->ca_pem) + 1);
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "subject");
+    tkr_jsonw_str(w, dn);
+    tkr_jsonw_key(w, "common_name");
+    tkr_jsonw_str(w, svc->ca->cn);
+    tkr_jsonw_key(w, "serial");
+    tkr_jsonw_str(w, is.serial);
+    tkr_jsonw_key(w, "fingerprint_sha256");
+    tkr_jsonw_str(w, is.fingerprint);
+    tkr_jsonw_key(w, "not_after");
+    tkr_jsonw_i64(w, is.not_after);
+    tkr_jsonw_key(w, "token_alg");
+    if (tkr_key_default_alg(&svc->ca->cert.pk, &alg) == 0)
+        tkr_jsonw_str(w, tkr_jwt_alg_name(alg));
+    else
+        tkr_jsonw_null(w);
+    {
+        char id[9];
+        issuer_id(svc, id);
+        tkr_jsonw_key(w, "issuer_id");
+        tkr_jsonw_str(w, id);
+    }
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+/* The CA's short id in certificate status URLs: the first 4 bytes of the
+ * SHA-256 of its certificate, as 8 lowercase hex digits. */
+static void issuer_id(const tkr_service_t *svc, char out[9])
+{
+    static const char digits[] = "0123456789abcdef";
+    uint8_t h[32];
+    int i;
+
+    memset(h, 0, sizeof(h));
+    (void)mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), svc->ca->cert.raw.p,
+                     svc->ca->cert.raw.len, h);
+    for (i = 0; i < 4; i++) {
+        out[2 * i] = digits[h[i] >> 4];
+        out[2 * i + 1] = digits[h[i] & 15];
+    }
+    out[8] = '\0';
+}
+
+typedef struct {
+    const tkr_store_entity_t *e;
+    const char *issuer, *status;
+} cert_status_t;
+
+static int write_cert_status(tkr_jsonw_t *w, void *arg)
+{
+    const cert_status_t *c = arg;
+
+    tkr_jsonw_obj_begin(w);
+    tkr_jsonw_key(w, "status");
+    tkr_jsonw_str(w, c->status);
+    tkr_jsonw_key(w, "issuer_id");
+    tkr_jsonw_str(w, c->issuer);
+    tkr_jsonw_key(w, "serial");
+    tkr_jsonw_str(w, c->e->serial);
+    tkr_jsonw_key(w, "name");
+    tkr_jsonw_str(w, c->e->name);
+    tkr_jsonw_key(w, "entity_type");
+    tkr_jsonw_str(w, c->e->type);
+    tkr_jsonw_key(w, "fingerprint_sha256");
+    tkr_jsonw_str(w, c->e->fingerprint);
+    tkr_jsonw_key(w, "not_after");
+    tkr_jsonw_i64(w, c->e->not_after);
+    tkr_jsonw_key(w, "enrolled_at");
+    tkr_jsonw_i64(w, c->e->created);
+    tkr_jsonw_obj_end(w);
+    return 0;
+}
+
+/* GET /api/v1/cert/<issuer-id>:<serial>: VALID or EXPIRED (the service
+ * keeps no revocations yet, so never REVOKED). */
+static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
+                       enroll_ws_t *ws, const char *rest)
+{
+    char id[9], serial[TKR_STORE_SERIAL_MAX];
+    const char *colon = strchr(rest, ':');
+    cert_status_t c;
+    size_t i, n;
+    int rc;
+
+    issuer_id(svc, id);
+    if (colon == NULL || (size_t)(colon - rest) != 8 || strncmp(rest, id, 8) != 0)
+        return fail(resp, 404, "unknown issuer: this service's issuer id is %s", id);
+    n = strlen(colon + 1);
+    if (n == 0 || n >= sizeof(serial))
+        return fail(resp, 400, "the serial must be 1 to %d hex digits",
+                    (int)sizeof(serial) - 1);
+    for (i = 0; i < n; i++) {
+        char ch = colon[1 + i];
+        if (ch >= 'A' && ch <= 'F')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return fail(resp, 400, "the serial must be hex digits");
+        serial[i] = ch;
+    }
+    serial[n] = '\0';
+    rc = svc->store->ops->enrolled_by_serial(svc->store->ctx, serial, &ws->entity);
+    if (rc == TKR_E_NOT_FOUND)
+        return fail(resp, 404, "no certificate with serial %s", serial);
+    if (rc != 0)
+        return fail(resp, 500, "store failure");
+    set_name(resp, ws->entity.name);
+    c.e = &ws->entity;
+    c.issuer = id;
+    c.status = tkr_port_time(svc->port) < ws->entity.not_after ? "VALID" : "EXPIRED";
+    return respond(resp, 200, write_cert_status, &c);
+}
+
+static int text(tkr_service_resp_t *resp, const char *s, const char *type)
+{
+    size_t n = strlen(s);
+    char *b = malloc(n + 1);
+
+    if (b == NULL)
+        return TKR_E_NO_MEMORY;
+    memcpy(b, s, n + 1);
+    free(resp->body);
+    resp->body = b;
+    resp->len = n;
+    resp->status = 200;
+    resp->content_type = type;
+    return 0;
+}
+
+static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
+                 const tkr_service_req_t *req, tkr_service_resp_t *resp,
+                 enroll_ws_t *ws)
+{
+    const char *p = req->path, *m = req->method;
+    int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
+    list_t l = {svc, 0};
+    int rc;
+
+#define ROUTE(r) snprintf(resp->route, sizeof(resp->route), "%s", r)
+    if (strcmp(p, "/health") == 0) {
+        ROUTE(p);
+        return get ? respond(resp, 200, write_health, NULL) : fail(resp, 405, "use GET");
+    }
+    if (strcmp(p, "/api/v1/ca-cert") == 0) {
+        ROUTE(p);
+        return get ? text(resp, svc->ca_pem, "application/x-pem-file")
+                   : fail(resp, 405, "use GET");
+    }
+    if (strcmp(p, "/api/v1/ca-info") == 0) {
+        ROUTE(p);
+        return get ? respond(resp, 200, write_ca_info, (void *)svc) : fail(resp, 405, "use GET");
+    }
+    if (strcmp(p, "/api/v1/enroll") == 0) {
+        ROUTE(p);
+        return post ? enroll(svc, ca_key, req, resp, ws) : fail(resp, 405, "use POST");
+    }
+    if (strncmp(p, "/api/v1/cert/", 13) == 0) {
+        ROUTE("/api/v1/cert/<issuer-id>:<serial>");
+        return get ? cert_status(svc, resp, ws, p + 13) : fail(resp, 405, "use GET");
+    }
+    if (strcmp(p, "/api/v1/authn/jwt") == 0) {
+        ROUTE(p);
+        return fail(resp, 501, "the JWT authenticator is not enabled on this service");
+    }
+    if (strcmp(p, "/api/v1/token") == 0 || strcmp(p, "/api/v1/enrolled") == 0 ||
+        strcmp(p, "/api/v1/pending") == 0 || strncmp(p, "/api/v1/pending/", 16) == 0) {
+        ROUTE(strncmp(p, "/api/v1/pending/", 16) == 0 ? "/api/v1/pending/<name>" : p);
+        if (svc->api_key == NULL || svc->api_key[0] == '\0')
+            return fail(resp, 403, "admin routes are disabled: the service has no API key");
+        if (!authorized(svc, req))
+            return fail(resp, 401, "invalid or missing API key");
+        if (strcmp(p, "/api/v1/token") == 0)
+            return post ? mint(svc, ca_key, req, resp, ws) : fail(resp, 405, "use POST");
+        if (strcmp(p, "/api/v1/enrolled") == 0) {
+            if (!get)
+                return fail(resp, 405, "use GET");
+            rc = respond(resp, 200, write_enrolled_list, &l);
+            return rc == TKR_E_IO ? fail(resp, 500, "store failure") : rc;
+        }
+        if (strcmp(p, "/api/v1/pending") == 0) {
+            if (!get)
+                return fail(resp, 405, "use GET");
+            rc = respond(resp, 200, write_pending_list, &l);
+            return rc == TKR_E_IO ? fail(resp, 500, "store failure") : rc;
+        }
+        return pending_route(svc, ca_key, req, resp, ws, p + 16);
+    }
+    ROUTE("(unknown)");
+    return fail(resp, 404, "no such route");
+#undef ROUTE
+}
+
+int tkr_service_handle(const tkr_service_t *svc, tkr_signer_t *ca_key,
+                       const tkr_service_req_t *req, tkr_service_resp_t *resp)
+{
+    enroll_ws_t *ws;
+    int rc;
+
+    if (svc == NULL || req == NULL || resp == NULL || req->method == NULL ||
+        req->path == NULL)
+        return TKR_E_INVALID_ARG;
+    if ((ws = calloc(1, sizeof(*ws))) == NULL)
+        return TKR_E_NO_MEMORY;
+    tkr_jwt_init(&ws->jwt);
+    rc = route(svc, ca_key, req, resp, ws);
+    if (rc == 0 && resp->body == NULL)
+        rc = fail(resp, 500, "internal error");
+    tkr_jwt_free(&ws->jwt);
+    mbedtls_platform_zeroize(ws->token, sizeof(ws->token));
+    free(ws);
+    return rc;
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The certificate service under load, beside the TLS floor of the same run.
+#
+#   tests/bench/serve.sh BUILD_DIR     (run by make bench-one)
+#
+# For an RSA-2048 and a P-256 server/CA key (provision --key-type), and for
+# SQLite and PostgreSQL: 1,000 devices enroll over HTTPS, 64 at once, each
+# with its own pre-minted token and P-256 CSR and a fresh TLS connection
+# (loadgen.c, libcurl multi). The floor is an empty responder on the same
+# HTTP server code and TLS stack with the same server key (floor.c), under
+# the same load. Printed per run: enrollments/s and its ratio to the floor,
+# p50/p99 latency, errors, and the service's CPU per enrollment (its own
+# getrusage, printed when it stops). BENCH_DEVICES (1000) and
+# BENCH_PARALLEL (64) change the load.
+set -uo pipefail
+B=${1:?usage: serve.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+export TOKENROLL="$root/$B/tokenroll"
+N=${BENCH_DEVICES:-1000}
+PAR=${BENCH_PARALLEL:-64}
+. "$root/tests/e2e/lib.sh"
+LG="$root/$B/bench/loadgen"
+FL="$root/$B/bench/floor"
+cd "$W"
+PG_FSYNC=on start_postgres
+failed=0
+
+# run LABEL PORT: the load against 127.0.0.1:PORT as server.example.com.
+run() {
+  "$LG" "$1" "https://server.example.com:$2/api/v1/enroll" "$CA" \
+    "server.example.com:$2:127.0.0.1" tokens.csv "$N" "$PAR"
+}
+rate() { sed -n 's/.*errors, \([0-9]*\)\/s.*/\1/p'; }
+errors() { sed -n 's/.* \([0-9]*\) errors.*/\1/p'; }
+
+for kt in rsa ec; do
+  rm -rf ws tokens.csv; mkdir ws
+  "$T" provision -p "$root/tests/vectors/project/token_doc.yml" -w ws --key-type "$kt" >/dev/null 2>&1 ||
+    { echo "serve.sh: provision failed"; exit 1; }
+  P=ws/my_fl_project
+  K=$P/prod_00/server.example.com/startup
+  CA=$K/rootCA.pem
+  "$T" token batch -c "$P" -n "$N" --prefix dev -o tokens.csv >/dev/null 2>&1 ||
+    { echo "serve.sh: token batch failed"; exit 1; }
+  port=$(free_port)
+  "$FL" "$K/server.crt" "$K/server.key" "$port" 2>floor.log &
+  fpid=$!
+  for i in $(seq 50); do grep -q listening floor.log && break; sleep 0.1; done
+  fline=$(run "floor $kt" "$port")
+  kill -TERM "$fpid"; wait "$fpid"
+  fcpu=$(sed -n 's/^cpu: \(.*\) s/\1/p' floor.log)
+  echo "$fline (server CPU $(awk -v c="$fcpu" -v n="$N" 'BEGIN{printf "%.2f", c*1000/n}') ms/answer)"
+  floor=$(printf '%s' "$fline" | rate)
+  for db in sqlite postgresql; do
+    if [ "$db" = sqlite ]; then url="sqlite:$W/bench-$kt.db"; rm -f "$W/bench-$kt.db"*
+    else url=$PG_URL; psql -qtA "$PG_URL" -c "DROP TABLE IF EXISTS tokens, enrolled, pending, audit, schema_version" >/dev/null 2>&1; fi
+    start_serve "serve-$kt-$db.log" --ca-path "$P" --db "$url" || { failed=1; continue; }
+    line=$(run "service $kt $db" "$SERVE_PORT")
+    stop_serve "$SERVE_PID"
+    cpu=$(sed -n 's/.*cpu while serving: \([0-9.]*\) s.*/\1/p' "serve-$kt-$db.log")
+    r=$(printf '%s' "$line" | rate)
+    echo "$line, $(awk -v r="$r" -v f="$floor" 'BEGIN{printf "%.0f%%", 100*r/f}') of the floor, service CPU $(awk -v c="$cpu" -v n="$N" 'BEGIN{printf "%.2f", c*1000/n}') ms/enrollment"
+    [ "$(printf '%s' "$line" | errors)" = 0 ] || failed=1
+  done
+done
+exit $failed

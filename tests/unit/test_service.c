@@ -1,0 +1,272 @@
+/* test_service.c — the service handlers over the in-memory store, with the
+ * port's clock pinned: what the end-to-end suite cannot reach quickly
+ * (pending requests expiring), and the rules at the edges of the request
+ * format. The CA is FLARE's cert.json vector; the CSR is openssl's. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_util.h"
+
+#include <mbedtls/x509_crt.h>
+
+#include "../store_mem.h"
+#include "tkr_port_posix.h"
+#include "tokenroll/certjson.h"
+#include "tokenroll/error.h"
+#include "tokenroll/json.h"
+#include "tokenroll/csr.h"
+#include "tokenroll/key.h"
+#include "tokenroll/signer.h"
+#include "tokenroll/policy.h"
+#include "tokenroll/service.h"
+#include "tokenroll/token.h"
+
+#define NOW 1767225600 /* 2026-01-01 */
+
+static tkr_posix_t port_ctx = {TKR_LOG_ERROR, -1};
+static tkr_port_t port;
+static tkr_ca_t ca;
+static tkr_signer_t signer;
+static char ca_pem[4096], csr_json[4096];
+static tkr_policy_t policy;
+static mem_store_t mem;
+static tkr_store_t store = {&mem_store_ops, &mem};
+static tkr_service_t svc;
+static char body[16384];
+
+static int setup(void **state)
+{
+    static char scratch[2 * TKR_CERTJSON_MAX], csr[4096];
+    size_t i, o = 0;
+
+    (void)state;
+    port_ctx.fixed_now = NOW;
+    tkr_port_posix_init(&port, &port_ctx);
+    tkr_ca_init(&ca);
+    tkr_signer_init(&signer);
+    if (tkr_certjson_load(&ca, scratch, sizeof(scratch), "tests/vectors/flare", &port, NULL) != 0)
+        return -1;
+    {
+        static char pem[4096];
+        size_t len;
+        if (tkr_key_write_pem(pem, sizeof(pem), &len, &ca.key, NULL) != 0 ||
+            tkr_signer_load_mbedtls(&signer, (const uint8_t *)pem, len + 1, &port) != 0)
+            return -1;
+    }
+    read_file("tests/vectors/flare/rootCA.pem", ca_pem, sizeof(ca_pem));
+    read_file("tests/vectors/csr/p256.csr", csr, sizeof(csr));
+    for (i = 0; csr[i] != '\0'; i++) {
+        if (csr[i] == '\n') {
+            csr_json[o++] = '\\';
+            csr_json[o++] = 'n';
+        } else {
+            csr_json[o++] = csr[i];
+        }
+    }
+    tkr_policy_init(&policy);
+    if (tkr_policy_load_default(&policy) != 0)
+        return -1;
+    svc.ca = &ca;
+    svc.ca_pem = ca_pem;
+    svc.store = &store;
+    svc.port = &port;
+    svc.api_key = "k";
+    svc.policy = &policy;
+    svc.cert_days = 365;
+    svc.pending_timeout = 86400;
+    svc.retry_after = 60;
+    svc.leeway = 60;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mem_store_reset(&mem);
+    tkr_policy_free(&policy);
+    tkr_signer_free(&signer);
+    tkr_ca_free(&ca);
+    return 0;
+}
+
+static int reset(void **state)
+{
+    (void)state;
+    mem_store_reset(&mem);
+    port_ctx.fixed_now = NOW;
+    svc.api_key = "k";
+    return 0;
+}
+
+static void mint(char *out, size_t size, const char *sub, tkr_subject_type_t type,
+                 const char *policy_json)
+{
+    tkr_token_claims_t c;
+    size_t len;
+
+    memset(&c, 0, sizeof(c));
+    c.subject = sub;
+    c.issued_at = NOW;
+    c.validity = 30 * 86400;
+    c.issuer = ca.cn;
+    c.type = type;
+    c.policy = policy_json ? policy_json : policy.json;
+    c.policy_len = strlen(c.policy);
+    c.max_uses = 1;
+    assert_int_equal(tkr_token_mint(out, size, &len, NULL, &signer, &c, &port), 0);
+}
+
+/* One request; returns the status, the body in resp (freed by the caller). */
+static int call(tkr_service_resp_t *resp, const char *method, const char *path,
+                const char *auth, const char *text)
+{
+    tkr_service_req_t req;
+
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+    req.path = path;
+    req.body = text;
+    req.body_len = text ? strlen(text) : 0;
+    req.authorization = auth;
+    req.client_ip = "192.0.2.1";
+    tkr_service_resp_init(resp);
+    assert_int_equal(tkr_service_handle(&svc, &signer, &req, resp), 0);
+    assert_non_null(resp->body);
+    return resp->status;
+}
+
+static int enroll(tkr_service_resp_t *resp, const char *token, const char *meta)
+{
+    snprintf(body, sizeof(body), "{\"token\":\"%s\",\"csr\":\"%s\",\"metadata\":%s}", token,
+             csr_json, meta);
+    return call(resp, "POST", "/api/v1/enroll", NULL, body);
+}
+
+static void test_pending_request_expires(void **state)
+{
+    static const char hold[] =
+        "{\"approval\":{\"method\":\"policy\",\"rules\":[{\"name\":\"hold\",\"action\":\"pending\"}]}}";
+    char tok[4096];
+    tkr_service_resp_t r;
+
+    (void)state;
+    mint(tok, sizeof(tok), "site-p", TKR_SUBJECT_CLIENT, hold);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-p\"}"), 202);
+    assert_true(r.retry_after == 60);
+    tkr_service_resp_free(&r);
+    /* Two days later: past the one-day pending timeout. */
+    port_ctx.fixed_now = NOW + 2 * 86400;
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-p\"}"), 403);
+    assert_non_null(strstr(r.body, "expired"));
+    tkr_service_resp_free(&r);
+    assert_int_equal(call(&r, "POST", "/api/v1/pending/site-p/approve", "Bearer k", NULL), 410);
+    tkr_service_resp_free(&r);
+    assert_int_equal(call(&r, "GET", "/api/v1/pending", "Bearer k", NULL), 200);
+    assert_string_equal(r.body, "{\"pending\":[]}");
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.nent, 0);
+}
+
+static void test_admin_routes_closed_without_api_key(void **state)
+{
+    tkr_service_resp_t r;
+
+    (void)state;
+    svc.api_key = NULL;
+    assert_int_equal(call(&r, "GET", "/api/v1/enrolled", "Bearer ", NULL), 403);
+    tkr_service_resp_free(&r);
+    svc.api_key = "k";
+    assert_int_equal(call(&r, "GET", "/api/v1/enrolled", "Bearer kk", NULL), 401);
+    tkr_service_resp_free(&r);
+    assert_int_equal(call(&r, "GET", "/api/v1/enrolled", "Bearer k", NULL), 200);
+    tkr_service_resp_free(&r);
+}
+
+static void test_user_alias_takes_policy_default_role(void **state)
+{
+    char tok[4096];
+    tkr_service_resp_t r;
+    tkr_store_entity_t e;
+
+    (void)state;
+    mint(tok, sizeof(tok), "a@org.example", TKR_SUBJECT_ADMIN, NULL);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"a@org.example\",\"type\":\"user\",\"org\":null}"), 200);
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem_enrolled_get(&mem, "a@org.example", "admin", &e), 0);
+    assert_string_equal(e.role, "lead");
+}
+
+static void test_null_metadata_fields_and_default_type(void **state)
+{
+    char tok[4096];
+    tkr_service_resp_t r;
+
+    (void)state;
+    mint(tok, sizeof(tok), "site-1", TKR_SUBJECT_CLIENT, NULL);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-1\",\"type\":null,\"org\":null,\"role\":null}"),
+                     200);
+    assert_non_null(strstr(r.body, "\"ca_cert\""));
+    tkr_service_resp_free(&r);
+}
+
+static void test_token_without_enrollment_claims_is_401(void **state)
+{
+    char tok[4096];
+    char claims[256];
+    size_t len;
+    tkr_service_resp_t r;
+    tkr_jwt_alg_t alg;
+
+    (void)state;
+    /* A genuine CA signature over claims that are not an enrollment token. */
+    snprintf(claims, sizeof(claims),
+             "{\"jti\":\"00000000-0000-4000-8000-000000000009\",\"sub\":\"site-1\",\"iat\":%d,"
+             "\"exp\":%d,\"iss\":\"%s\"}", NOW, NOW + 3600, ca.cn);
+    assert_int_equal(tkr_key_default_alg(&ca.key, &alg), 0);
+    assert_int_equal(tkr_jwt_sign(tok, sizeof(tok), &len, &ca.key, alg, NULL, claims,
+                                  strlen(claims), &port), 0);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-1\"}"), 401);
+    assert_non_null(strstr(r.body, "subject_type"));
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.ntok, 0);
+}
+
+static void test_bad_names_and_types_are_400(void **state)
+{
+    char tok[4096];
+    tkr_service_resp_t r;
+
+    (void)state;
+    mint(tok, sizeof(tok), "site-1", TKR_SUBJECT_CLIENT, NULL);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"\"}"), 400);
+    tkr_service_resp_free(&r);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"a/b\"}"), 400);
+    tkr_service_resp_free(&r);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-1\",\"type\":\"pattern\"}"), 400);
+    tkr_service_resp_free(&r);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-1\",\"org\":7}"), 400);
+    tkr_service_resp_free(&r);
+    assert_int_equal(enroll(&r, tok, "[]"), 400);
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.ntok, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_pending_request_expires, reset),
+        cmocka_unit_test_setup(test_admin_routes_closed_without_api_key, reset),
+        cmocka_unit_test_setup(test_user_alias_takes_policy_default_role, reset),
+        cmocka_unit_test_setup(test_null_metadata_fields_and_default_type, reset),
+        cmocka_unit_test_setup(test_token_without_enrollment_claims_is_401, reset),
+        cmocka_unit_test_setup(test_bad_names_and_types_are_400, reset),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

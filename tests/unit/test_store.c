@@ -1,0 +1,441 @@
+/* test_store.c — the service store's rules, on the database named by
+ * TKR_TEST_DB (default: a fresh SQLite file per test). tests/e2e/
+ * test_store_pg.sh runs this same binary against a PostgreSQL server it
+ * starts, so both implementations pass one suite. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "tokenroll/error.h"
+
+static char db_url[512];
+static char tmpdir[256];
+
+/* An empty database for each test: a new SQLite file, or the PostgreSQL
+ * database with every table dropped. */
+static int setup(void **state)
+{
+    const char *env = getenv("TKR_TEST_DB");
+    static int n;
+
+    (void)state;
+    if (env != NULL && strncmp(env, "postgres", 8) == 0) {
+        static const char *const drops[] = {
+            "DROP TABLE IF EXISTS tokens", "DROP TABLE IF EXISTS enrolled",
+            "DROP TABLE IF EXISTS pending", "DROP TABLE IF EXISTS audit",
+            "DROP TABLE IF EXISTS schema_version"};
+        char err[256];
+        void *c;
+        size_t i;
+        snprintf(db_url, sizeof(db_url), "%s", env);
+        assert_int_equal(db_postgres.connect(&c, env, err, sizeof(err)), 0);
+        for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+            assert_int_equal(db_postgres.exec(c, drops[i], NULL, 0, NULL, NULL), 0);
+        db_postgres.disconnect(c);
+        return 0;
+    }
+    if (tmpdir[0] == '\0') {
+        snprintf(tmpdir, sizeof(tmpdir), "/tmp/tkr-store.XXXXXX");
+        assert_non_null(mkdtemp(tmpdir));
+    }
+    snprintf(db_url, sizeof(db_url), "sqlite:%s/t%d.db", tmpdir, ++n);
+    return 0;
+}
+
+static void open_store(tkr_store_t *s)
+{
+    char err[256] = "";
+    int rc = cli_store_open(s, db_url, 4, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("open %s: %s", db_url, err);
+}
+
+static void entity(tkr_store_entity_t *e, const char *name, const char *serial)
+{
+    memset(e, 0, sizeof(*e));
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    snprintf(e->type, sizeof(e->type), "client");
+    snprintf(e->org, sizeof(e->org), "org-a");
+    snprintf(e->serial, sizeof(e->serial), "%s", serial);
+    snprintf(e->fingerprint, sizeof(e->fingerprint), "%064d", 7);
+    snprintf(e->cert, sizeof(e->cert), "-----BEGIN CERTIFICATE-----\n%s\n", name);
+    e->not_after = 2000000000;
+    e->created = 1700000000;
+}
+
+static void pending(tkr_store_pending_t *p, const char *id, const char *name,
+                    const char *jti, int64_t created, int64_t expires)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->request_id, sizeof(p->request_id), "%s", id);
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    snprintf(p->type, sizeof(p->type), "client");
+    snprintf(p->jti, sizeof(p->jti), "%s", jti);
+    snprintf(p->source_ip, sizeof(p->source_ip), "127.0.0.1");
+    snprintf(p->key_fp, sizeof(p->key_fp), "%064d", 3);
+    snprintf(p->rule, sizeof(p->rule), "manual");
+    snprintf(p->csr, sizeof(p->csr), "-----BEGIN CERTIFICATE REQUEST-----\n");
+    p->created = created;
+    p->expires = expires;
+}
+
+static int64_t uses(tkr_store_t *s, const char *jti)
+{
+    int64_t u = -1;
+    assert_int_equal(s->ops->token_uses(s->ctx, jti, &u), 0);
+    return u;
+}
+
+static int count_entity(void *arg, const tkr_store_entity_t *e)
+{
+    (void)e;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int count_pending(void *arg, const tkr_store_pending_t *p)
+{
+    (void)p;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int enrolled_count(tkr_store_t *s)
+{
+    int n = 0;
+    assert_int_equal(s->ops->enrolled_list(s->ctx, count_entity, &n), 0);
+    return n;
+}
+
+static void test_enroll_records_entity_and_spends_one_use(void **state)
+{
+    tkr_store_t s;
+    tkr_store_entity_t e, got;
+    tkr_store_use_t use = {"jti-1", 1};
+
+    (void)state;
+    open_store(&s);
+    entity(&e, "site-1", "0a01");
+    assert_int_equal(s.ops->enroll(s.ctx, &use, &e), 0);
+    assert_int_equal(uses(&s, "jti-1"), 1);
+    assert_int_equal(s.ops->enrolled_get(s.ctx, "site-1", "client", &got), 0);
+    assert_string_equal(got.serial, "0a01");
+    assert_string_equal(got.org, "org-a");
+    assert_string_equal(got.cert, e.cert);
+    assert_true(got.not_after == 2000000000);
+    assert_int_equal(s.ops->enrolled_get(s.ctx, "site-1", "server", &got), TKR_E_NOT_FOUND);
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "0a01", &got), 0);
+    assert_string_equal(got.name, "site-1");
+    assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "0a02", &got), TKR_E_NOT_FOUND);
+    cli_store_close(&s);
+}
+
+static void test_spent_token_records_nothing(void **state)
+{
+    tkr_store_t s;
+    tkr_store_entity_t e;
+    tkr_store_use_t use = {"jti-1", 1};
+
+    (void)state;
+    open_store(&s);
+    entity(&e, "site-1", "01");
+    assert_int_equal(s.ops->enroll(s.ctx, &use, &e), 0);
+    entity(&e, "site-2", "02");
+    assert_int_equal(s.ops->enroll(s.ctx, &use, &e), TKR_E_SPENT);
+    assert_int_equal(s.ops->enrolled_get(s.ctx, "site-2", "client", &e), TKR_E_NOT_FOUND);
+    assert_int_equal(uses(&s, "jti-1"), 1);
+    assert_int_equal(enrolled_count(&s), 1);
+    cli_store_close(&s);
+}
+
+static void test_max_uses_three_grants_exactly_three(void **state)
+{
+    tkr_store_t s;
+    tkr_store_entity_t e;
+    tkr_store_use_t use = {"jti-3", 3};
+    char name[32], serial[32];
+    int i, ok = 0;
+
+    (void)state;
+    open_store(&s);
+    for (i = 0; i < 5; i++) {
+        snprintf(name, sizeof(name), "site-%d", i);
+        snprintf(serial, sizeof(serial), "%02x", i + 1);
+        entity(&e, name, serial);
+        ok += s.ops->enroll(s.ctx, &use, &e) == 0;
+    }
+    assert_int_equal(ok, 3);
+    assert_int_equal(uses(&s, "jti-3"), 3);
+    assert_int_equal(enrolled_count(&s), 3);
+    cli_store_close(&s);
+}
+
+static void test_enrolled_name_conflicts_without_spending(void **state)
+{
+    tkr_store_t s;
+    tkr_store_entity_t e;
+    tkr_store_use_t a = {"jti-a", 1}, b = {"jti-b", 1};
+
+    (void)state;
+    open_store(&s);
+    entity(&e, "site-1", "01");
+    assert_int_equal(s.ops->enroll(s.ctx, &a, &e), 0);
+    entity(&e, "site-1", "02");
+    assert_int_equal(s.ops->enroll(s.ctx, &b, &e), TKR_E_CONFLICT);
+    assert_int_equal(uses(&s, "jti-b"), 0);
+    /* The same name as another type is another entity. */
+    snprintf(e.type, sizeof(e.type), "server");
+    assert_int_equal(s.ops->enroll(s.ctx, &b, &e), 0);
+    cli_store_close(&s);
+}
+
+static void test_pending_add_get_and_one_waiting_per_name(void **state)
+{
+    tkr_store_t s;
+    tkr_store_pending_t p, got;
+    tkr_store_use_t use = {"jti-p", 2};
+
+    (void)state;
+    open_store(&s);
+    pending(&p, "req-1", "site-9", "jti-p", 100, 1000);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), 0);
+    assert_int_equal(uses(&s, "jti-p"), 1);
+    assert_int_equal(s.ops->pending_get(s.ctx, "site-9", "client", &got), 0);
+    assert_string_equal(got.request_id, "req-1");
+    assert_string_equal(got.status, TKR_PENDING_WAITING);
+    assert_string_equal(got.key_fp, p.key_fp);
+    assert_string_equal(got.cert, "");
+    assert_true(got.expires == 1000);
+    pending(&p, "req-2", "site-9", "jti-p", 101, 1000);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), TKR_E_CONFLICT);
+    assert_int_equal(uses(&s, "jti-p"), 1);
+    assert_int_equal(s.ops->pending_get(s.ctx, "nobody", "client", &got), TKR_E_NOT_FOUND);
+    cli_store_close(&s);
+}
+
+static void test_approve_keeps_certificate_and_enrolls_once(void **state)
+{
+    tkr_store_t s;
+    tkr_store_pending_t p, got;
+    tkr_store_entity_t e, en;
+    tkr_store_use_t use = {"jti-p", 1};
+
+    (void)state;
+    open_store(&s);
+    pending(&p, "req-1", "site-9", "jti-p", 100, 1000);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), 0);
+    entity(&e, "site-9", "99");
+    assert_int_equal(s.ops->pending_decide(s.ctx, "req-1", &e), 0);
+    assert_int_equal(s.ops->pending_get(s.ctx, "site-9", "client", &got), 0);
+    assert_string_equal(got.status, TKR_PENDING_APPROVED);
+    assert_string_equal(got.cert, e.cert);
+    assert_int_equal(s.ops->enrolled_get(s.ctx, "site-9", "client", &en), 0);
+    assert_string_equal(en.serial, "99");
+    /* A second decision (another admin, another node) finds nothing. */
+    assert_int_equal(s.ops->pending_decide(s.ctx, "req-1", NULL), TKR_E_NOT_FOUND);
+    assert_int_equal(s.ops->pending_decide(s.ctx, "req-1", &e), TKR_E_NOT_FOUND);
+    assert_int_equal(enrolled_count(&s), 1);
+    assert_int_equal(uses(&s, "jti-p"), 1);
+    cli_store_close(&s);
+}
+
+static void test_reject_enrolls_nothing_and_frees_the_name(void **state)
+{
+    tkr_store_t s;
+    tkr_store_pending_t p, got;
+    tkr_store_use_t use = {"jti-p", 2};
+
+    (void)state;
+    open_store(&s);
+    pending(&p, "req-1", "site-9", "jti-p", 100, 1000);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), 0);
+    assert_int_equal(s.ops->pending_decide(s.ctx, "req-1", NULL), 0);
+    assert_int_equal(s.ops->pending_get(s.ctx, "site-9", "client", &got), 0);
+    assert_string_equal(got.status, TKR_PENDING_REJECTED);
+    assert_int_equal(enrolled_count(&s), 0);
+    /* No longer waiting: a new request for the name may wait. */
+    pending(&p, "req-2", "site-9", "jti-p", 200, 1000);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), 0);
+    assert_int_equal(s.ops->pending_get(s.ctx, "site-9", "client", &got), 0);
+    assert_string_equal(got.request_id, "req-2");
+    cli_store_close(&s);
+}
+
+static void test_pending_list_and_expiry(void **state)
+{
+    tkr_store_t s;
+    tkr_store_pending_t p, got;
+    tkr_store_use_t use = {"jti-p", 5};
+    int64_t n = -1;
+    int count = 0;
+
+    (void)state;
+    open_store(&s);
+    pending(&p, "req-1", "a", "jti-p", 100, 500);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), 0);
+    pending(&p, "req-2", "b", "jti-p", 110, 5000);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), 0);
+    assert_int_equal(s.ops->pending_list(s.ctx, 200, count_pending, &count), 0);
+    assert_int_equal(count, 2);
+    count = 0;
+    assert_int_equal(s.ops->pending_list(s.ctx, 600, count_pending, &count), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(s.ops->pending_expire(s.ctx, 600, &n), 0);
+    assert_true(n == 1);
+    assert_int_equal(s.ops->pending_get(s.ctx, "a", "client", &got), 0);
+    assert_string_equal(got.status, TKR_PENDING_EXPIRED);
+    /* An expired request cannot be approved. */
+    assert_int_equal(s.ops->pending_decide(s.ctx, "req-1", NULL), TKR_E_NOT_FOUND);
+    cli_store_close(&s);
+}
+
+static void test_audit_appends(void **state)
+{
+    tkr_store_t s;
+
+    (void)state;
+    open_store(&s);
+    assert_int_equal(s.ops->audit(s.ctx, 1, "{\"decision\":\"approve\"}"), 0);
+    assert_int_equal(s.ops->audit(s.ctx, 2, "{\"decision\":\"reject\"}"), 0);
+    cli_store_close(&s);
+}
+
+static void test_reopen_keeps_data_and_schema(void **state)
+{
+    tkr_store_t s;
+    tkr_store_entity_t e;
+    tkr_store_use_t use = {"jti-1", 1};
+
+    (void)state;
+    open_store(&s);
+    entity(&e, "site-1", "01");
+    assert_int_equal(s.ops->enroll(s.ctx, &use, &e), 0);
+    cli_store_close(&s);
+    open_store(&s);
+    assert_int_equal(s.ops->enrolled_get(s.ctx, "site-1", "client", &e), 0);
+    assert_int_equal(uses(&s, "jti-1"), 1);
+    cli_store_close(&s);
+}
+
+static void test_newer_schema_is_refused(void **state)
+{
+    tkr_store_t s;
+    char err[256] = "";
+
+    (void)state;
+    open_store(&s);
+    {
+        /* What a later tokenroll would leave behind. */
+        const db_driver_t *drv = strncmp(db_url, "postgres", 8) == 0 ? &db_postgres : &db_sqlite;
+        const char *target = drv == &db_sqlite ? db_url + 7 : db_url;
+        void *c;
+        assert_int_equal(drv->connect(&c, target, err, sizeof(err)), 0);
+        assert_int_equal(drv->exec(c, "UPDATE schema_version SET version = 99", NULL, 0, NULL, NULL), 0);
+        drv->disconnect(c);
+    }
+    cli_store_close(&s);
+    assert_int_equal(cli_store_open(&s, db_url, 1, err, sizeof(err)), TKR_E_UNSUPPORTED);
+    assert_non_null(strstr(err, "version 99"));
+}
+
+static void test_unknown_url_is_refused(void **state)
+{
+    tkr_store_t s;
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(cli_store_open(&s, "mysql://x", 1, err, sizeof(err)), TKR_E_INVALID_ARG);
+    assert_non_null(strstr(err, "mysql://x"));
+    assert_int_equal(cli_store_open(&s, "sqlite:", 1, err, sizeof(err)), TKR_E_INVALID_ARG);
+}
+
+/* Processes sharing one database race for one max_uses: 1 token, each
+ * enrolling its own names through its own connections: exactly one
+ * enrollment may win. */
+static void test_one_use_token_wins_once_across_processes(void **state)
+{
+    enum { PROCS = 4, TRIES = 8 };
+    tkr_store_t s;
+    pid_t pid[PROCS];
+    int i, wins = 0;
+
+    (void)state;
+    open_store(&s); /* schema in place before the race */
+    cli_store_close(&s);
+    for (i = 0; i < PROCS; i++) {
+        pid[i] = fork();
+        assert_true(pid[i] >= 0);
+        if (pid[i] == 0) {
+            tkr_store_t c;
+            tkr_store_entity_t e;
+            tkr_store_use_t use = {"jti-race", 1};
+            char err[256], name[64], serial[32];
+            int k, won = 0;
+            if (cli_store_open(&c, db_url, 2, err, sizeof(err)) != 0)
+                _exit(100);
+            for (k = 0; k < TRIES; k++) {
+                int rc;
+                snprintf(name, sizeof(name), "site-%d-%d", i, k);
+                snprintf(serial, sizeof(serial), "%02x%02x", i + 1, k + 1);
+                entity(&e, name, serial);
+                rc = c.ops->enroll(c.ctx, &use, &e);
+                if (rc == 0)
+                    won++;
+                else if (rc != TKR_E_SPENT)
+                    _exit(101);
+            }
+            cli_store_close(&c);
+            _exit(won);
+        }
+    }
+    for (i = 0; i < PROCS; i++) {
+        int st = 0;
+        assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+        assert_true(WIFEXITED(st));
+        assert_true(WEXITSTATUS(st) < 100);
+        wins += WEXITSTATUS(st);
+    }
+    assert_int_equal(wins, 1);
+    open_store(&s);
+    assert_int_equal(uses(&s, "jti-race"), 1);
+    assert_int_equal(enrolled_count(&s), 1);
+    cli_store_close(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_enroll_records_entity_and_spends_one_use, setup),
+        cmocka_unit_test_setup(test_spent_token_records_nothing, setup),
+        cmocka_unit_test_setup(test_max_uses_three_grants_exactly_three, setup),
+        cmocka_unit_test_setup(test_enrolled_name_conflicts_without_spending, setup),
+        cmocka_unit_test_setup(test_pending_add_get_and_one_waiting_per_name, setup),
+        cmocka_unit_test_setup(test_approve_keeps_certificate_and_enrolls_once, setup),
+        cmocka_unit_test_setup(test_reject_enrolls_nothing_and_frees_the_name, setup),
+        cmocka_unit_test_setup(test_pending_list_and_expiry, setup),
+        cmocka_unit_test_setup(test_audit_appends, setup),
+        cmocka_unit_test_setup(test_reopen_keeps_data_and_schema, setup),
+        cmocka_unit_test_setup(test_newer_schema_is_refused, setup),
+        cmocka_unit_test_setup(test_unknown_url_is_refused, setup),
+        cmocka_unit_test_setup(test_one_use_token_wins_once_across_processes, setup),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+    if (tmpdir[0] != '\0') {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            rc = rc ? rc : 1;
+    }
+    return rc;
+}
