@@ -63,6 +63,7 @@ static const cli_opt_t enroll_opts[] = {
     {"insecure-http", 0, OPT_FLAG, NULL}, /* loopback tests only */
     {"now", 0, OPT_VALUE, NULL},          /* pinned clock, for tests */
     {"max-frag-len", 0, OPT_VALUE, NULL},
+    {NULL, 0, 0, NULL},
 };
 
 static int json_out;

@@ -45,6 +45,7 @@ static const cli_opt_t enrollment_opts[] = {
     {"pattern", 0, OPT_VALUE, NULL},
     {"reason", 0, OPT_VALUE, NULL},
     {"json", 0, OPT_FLAG, NULL},
+    {NULL, 0, 0, NULL},
 };
 
 typedef struct {
@@ -378,7 +379,7 @@ int cmd_enrollment(int argc, char **argv)
 
 int cmd_cert_api_key(int argc, char **argv)
 {
-    static const cli_opt_t opts[] = {{"json", 0, OPT_FLAG, NULL}};
+    static const cli_opt_t opts[] = {{"json", 0, OPT_FLAG, NULL}, {NULL, 0, 0, NULL}};
     static const char usage[] =
         "usage: tokenroll cert api-key\n"
         "\n"
