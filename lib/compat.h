@@ -218,6 +218,18 @@ static inline void tkr_compat_ssl_min_tls12(mbedtls_ssl_config *conf)
 #endif
 }
 
+/* mbedTLS negotiates the maximum fragment length (RFC 6066) in TLS 1.2
+ * only; its 1.3 client refuses the extension a server echoes. A client
+ * that asks for a small fragment stays at 1.2. */
+static inline void tkr_compat_ssl_max_tls12(mbedtls_ssl_config *conf)
+{
+#if TKR_MBEDTLS3
+    mbedtls_ssl_conf_max_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+    (void)conf; /* 2.28 has no TLS 1.3 */
+#endif
+}
+
 /* 3.6's TLS 1.3 runs on PSA, which must be initialised first; calling it
  * again is harmless. Builds without PSA (2.28, the device) have nothing to
  * do. */

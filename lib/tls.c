@@ -144,6 +144,7 @@ int tkr_tls_setup(tkr_tls_t *tls, const tkr_transport_t *lower,
             return TKR_E_INVALID_ARG;
         if ((rc = mbedtls_ssl_conf_max_frag_len(&tls->conf, code)) != 0)
             goto crypto;
+        tkr_compat_ssl_max_tls12(&tls->conf);
 #else
         (void)mfl_code;
         return TKR_E_UNSUPPORTED;

@@ -9,6 +9,8 @@
  * handshake message split over several records back together, so the
  * fragment must hold the server's Certificate message: 2048 or 4096 bytes
  * for an RSA-2048 chain (512 works only with a small EC certificate).
+ * mbedTLS negotiates it in TLS 1.2 only, so asking for it keeps the
+ * connection at 1.2.
  *
  * The context lives with the caller (it is about 2 KB); mbedTLS allocates
  * the record buffers and the parsed root from its own heap. */
