@@ -59,56 +59,44 @@ int64_t tkr_x509_epoch(const mbedtls_x509_time *t)
            t->min * 60 + t->sec;
 }
 
-/* RFC 4514 escaping for mbedTLS's "CN=...,O=..." parser. */
-static int append_rdn(char *dn, size_t size, size_t *o, const char *attr,
-                      const char *v)
+/* The names go straight into mbedTLS's lists, as the request writer does:
+ * no DN text, so no escaping rules that differ between mbedTLS versions
+ * ("#", "+", "=" or "\\" in a name). */
+static int add_names(mbedtls_asn1_named_data **names, const tkr_cert_spec_t *s,
+                     tkr_diag_t *d)
 {
-    size_t i, n = strlen(attr);
-
-    if (*o != 0) {
-        if (*o + 1 >= size)
-            return TKR_E_BUFFER_TOO_SMALL;
-        dn[(*o)++] = ',';
-    }
-    if (*o + n + 1 >= size)
-        return TKR_E_BUFFER_TOO_SMALL;
-    memcpy(dn + *o, attr, n);
-    *o += n;
-    dn[(*o)++] = '=';
-    for (i = 0; v[i] != '\0'; i++) {
-        if (strchr(",=+<>#;\\\"", v[i]) != NULL) {
-            if (*o + 1 >= size)
-                return TKR_E_BUFFER_TOO_SMALL;
-            dn[(*o)++] = '\\';
-        }
-        if (*o + 1 >= size)
-            return TKR_E_BUFFER_TOO_SMALL;
-        dn[(*o)++] = v[i];
-    }
-    dn[*o] = '\0';
-    return 0;
-}
-
-static int subject_dn(char *dn, size_t size, const tkr_cert_spec_t *s)
-{
-    size_t o = 0;
     int rc;
 
-    dn[0] = '\0';
-    if ((rc = append_rdn(dn, size, &o, "CN", s->cn)) != 0 ||
-        (s->org != NULL && (rc = append_rdn(dn, size, &o, "O", s->org)) != 0))
+    if ((rc = tkr_x509_add_name(names, MBEDTLS_OID_AT_CN,
+                                MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN), s->cn,
+                                "subject", d)) != 0)
         return rc;
+    if (s->org != NULL &&
+        (rc = tkr_x509_add_name(names, MBEDTLS_OID_AT_ORGANIZATION,
+                                MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORGANIZATION),
+                                s->org, "subject", d)) != 0)
+        return rc;
+    if (s->role != NULL && (rc = tkr_x509_add_role(names, s->role)) != 0)
+        return tkr_diag(d, rc, "subject", "mbedTLS could not store the role");
     return 0;
 }
 
-static int set_subject(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s,
-                       const char *dn)
+/* The issuer name is the CA's subject as it is encoded (string types
+ * kept), so chain building compares like with like. src is in DER order,
+ * and each store goes to the head of dst, which mbedTLS writes last. */
+static int copy_names(mbedtls_asn1_named_data **dst,
+                      const mbedtls_asn1_named_data *src)
 {
-    if (mbedtls_x509write_crt_set_subject_name(crt, dn) != 0)
-        return TKR_E_INVALID_ARG;
-    /* unstructuredName has no short name in mbedTLS's DN parser. */
-    if (s->role != NULL)
-        return tkr_x509_add_role(&crt->TKR_PRIV(subject), s->role);
+    mbedtls_asn1_named_data *nd;
+
+    for (; src != NULL; src = src->next) {
+        nd = mbedtls_asn1_store_named_data(dst, (const char *)src->oid.p,
+                                           src->oid.len, src->val.p,
+                                           src->val.len);
+        if (nd == NULL)
+            return TKR_E_NO_MEMORY;
+        nd->val.tag = src->val.tag;
+    }
     return 0;
 }
 
@@ -234,22 +222,21 @@ static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
 static int set_names_and_time(mbedtls_x509write_cert *crt,
                               const tkr_cert_spec_t *s, tkr_diag_t *d)
 {
-    char nb[15], na[15], dn[600];
+    char nb[15], na[15];
     int64_t not_after = s->not_after;
     int rc;
 
-    if ((rc = subject_dn(dn, sizeof(dn), s)) != 0 ||
-        (rc = set_subject(crt, s, dn)) != 0)
-        return tkr_diag(d, rc, "subject", "mbedTLS cannot hold the name");
-    if (s->issuer != NULL) {
-        if ((rc = mbedtls_x509_dn_gets(dn, sizeof(dn), &s->issuer->subject)) < 0)
-            goto issuer;
-        if (not_after > tkr_x509_epoch(&s->issuer->valid_to))
-            not_after = tkr_x509_epoch(&s->issuer->valid_to);
-    }
-    /* Self-signed: dn still holds our own subject. */
-    if ((rc = mbedtls_x509write_crt_set_issuer_name(crt, dn)) != 0)
-        goto issuer;
+    if ((rc = add_names(&crt->TKR_PRIV(subject), s, d)) != 0)
+        return rc;
+    if (s->issuer != NULL && not_after > tkr_x509_epoch(&s->issuer->valid_to))
+        not_after = tkr_x509_epoch(&s->issuer->valid_to);
+    /* Self-signed: the issuer is the subject. */
+    if (s->issuer == NULL)
+        rc = add_names(&crt->TKR_PRIV(issuer), s, d);
+    else if ((rc = copy_names(&crt->TKR_PRIV(issuer), &s->issuer->subject)) != 0)
+        tkr_diag(d, rc, "issuer", "mbedTLS could not store the name");
+    if (rc != 0)
+        return rc;
     if (not_after <= s->not_before)
         return tkr_diag(d, TKR_E_INVALID_ARG, "not_after",
                         "not after not_before (or the issuer's expiry)");
@@ -262,10 +249,6 @@ static int set_names_and_time(mbedtls_x509write_cert *crt,
                         "a time X.509 cannot hold");
     }
     return 0;
-issuer:
-    if (d != NULL)
-        d->mbedtls = rc;
-    return tkr_diag(d, TKR_E_CERT, "issuer", "mbedTLS cannot copy its name");
 }
 
 int tkr_cert_profile(tkr_cert_spec_t *spec, tkr_subject_type_t type,

@@ -93,11 +93,9 @@ int tkr_x509_pem_result(int mbedtls_rc, const char *out, size_t *out_len,
     return 0;
 }
 
-/* One attribute, UTF8String, appended so the DER keeps the order of the
- * calls (mbedTLS writes the list head last). */
-static int add_name(mbedtls_asn1_named_data **names, const char *oid,
-                    size_t oid_len, const char *v, const char *field,
-                    tkr_diag_t *d)
+int tkr_x509_add_name(mbedtls_asn1_named_data **names, const char *oid,
+                      size_t oid_len, const char *v, const char *field,
+                      tkr_diag_t *d)
 {
     mbedtls_asn1_named_data *nd;
     size_t n = strlen(v);
@@ -137,16 +135,16 @@ static int set_subject(mbedtls_x509write_csr *req, const tkr_csr_subject_t *s,
     mbedtls_asn1_named_data **names = &req->TKR_PRIV(subject);
     int rc;
 
-    if ((rc = add_name(names, MBEDTLS_OID_AT_CN,
+    if ((rc = tkr_x509_add_name(names, MBEDTLS_OID_AT_CN,
                        MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN), s->cn, "cn", d)) != 0)
         return rc;
     if (s->org != NULL &&
-        (rc = add_name(names, MBEDTLS_OID_AT_ORGANIZATION,
+        (rc = tkr_x509_add_name(names, MBEDTLS_OID_AT_ORGANIZATION,
                        MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORGANIZATION), s->org,
                        "org", d)) != 0)
         return rc;
     if (s->ou != NULL &&
-        (rc = add_name(names, MBEDTLS_OID_AT_ORG_UNIT,
+        (rc = tkr_x509_add_name(names, MBEDTLS_OID_AT_ORG_UNIT,
                        MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORG_UNIT), s->ou, "ou",
                        d)) != 0)
         return rc;

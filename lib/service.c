@@ -152,12 +152,13 @@ static int opt_str(const tkr_json_t *doc, int obj, const char *key, char *out,
     return 1;
 }
 
-/* A name a certificate may carry: 1..255 bytes, printable, no '/'. */
+/* A name a certificate may carry: 1..64 bytes (X.520's bound for a CN),
+ * printable, no '/'. */
 static int name_ok(const char *s)
 {
     size_t i, n = strlen(s);
 
-    if (n == 0 || n > 255)
+    if (n == 0 || n > 64)
         return 0;
     for (i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '/')

@@ -198,6 +198,63 @@ static void test_san_form_follows_the_value(void **state)
     assert_true(der_has(0x82, "1.2.3", 5));
 }
 
+/* The value of the first attribute oid in a parsed name, or NULL. */
+static const mbedtls_x509_buf *name_value(const mbedtls_x509_name *n, const char *oid,
+                                          size_t oid_len)
+{
+    for (; n != NULL; n = n->next)
+        if (n->oid.len == oid_len && memcmp(n->oid.p, oid, oid_len) == 0)
+            return &n->val;
+    return NULL;
+}
+
+/* Names go into the certificate byte for byte, whatever RFC 4514 would
+ * escape (mbedTLS 2.28's DN text parser refused "#" and friends: the
+ * service answered 500 for a name such as "site-p#"), and the issuer is
+ * the CA's subject as encoded. */
+static void test_names_are_kept_exactly(void **state)
+{
+    static const char cn[] = "a#b+c=d\\e,f;g<h>\"i ";
+    static const char org[] = "#O=1,x";
+    const mbedtls_x509_buf *v;
+    tkr_cert_spec_t s;
+    size_t len;
+    (void)state;
+
+    write_ca(1767225600 + 400 * 86400);
+    assert_int_equal(ca.issuer_raw.len, ca.subject_raw.len);
+    assert_memory_equal(ca.issuer_raw.p, ca.subject_raw.p, ca.subject_raw.len);
+    memset(&s, 0, sizeof(s));
+    s.subject_key = &leaf_key;
+    s.signer = &ca_key;
+    s.issuer = &ca;
+    s.cn = cn;
+    s.org = org;
+    s.san = "site-1";
+    s.not_before = 1767225600;
+    s.not_after = 1767225600 + 86400;
+    assert_int_equal(tkr_cert_profile(&s, TKR_SUBJECT_CLIENT, NULL), 0);
+    assert_int_equal(tkr_cert_write_pem(pem, sizeof(pem), &len, &s, &port, NULL), 0);
+    mbedtls_x509_crt_free(&leaf);
+    mbedtls_x509_crt_init(&leaf);
+    assert_int_equal(mbedtls_x509_crt_parse(&leaf, (const unsigned char *)pem, len + 1), 0);
+    v = name_value(&leaf.subject, MBEDTLS_OID_AT_CN, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN));
+    assert_non_null(v);
+    assert_int_equal(v->len, strlen(cn));
+    assert_memory_equal(v->p, cn, v->len);
+    v = name_value(&leaf.subject, MBEDTLS_OID_AT_ORGANIZATION,
+                   MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORGANIZATION));
+    assert_non_null(v);
+    assert_int_equal(v->len, strlen(org));
+    assert_memory_equal(v->p, org, v->len);
+    assert_int_equal(leaf.issuer_raw.len, ca.subject_raw.len);
+    assert_memory_equal(leaf.issuer_raw.p, ca.subject_raw.p, ca.subject_raw.len);
+    /* X.520's upper bound for a CN */
+    s.cn = "0123456789012345678901234567890123456789012345678901234567890123x";
+    assert_int_equal(tkr_cert_write_pem(pem, sizeof(pem), &len, &s, &port, NULL),
+                     TKR_E_INVALID_ARG);
+}
+
 static int has_eku(const char *oid, size_t len)
 {
     return mbedtls_x509_crt_check_extended_key_usage(&leaf, oid, len) == 0;
@@ -325,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_time_x509_fixed_points),
         cmocka_unit_test(test_time_x509_agrees_with_gmtime),
         cmocka_unit_test_setup_teardown(test_san_form_follows_the_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_are_kept_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_profiles_by_participant_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validity_is_clamped_to_the_issuer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_write_pem_round_trips, setup, teardown),
