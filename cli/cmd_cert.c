@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "p12.h"
+#include "remote.h"
 #include "tokenroll/authjwt.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
@@ -112,7 +113,66 @@ static void print_details(const details_t *d)
            d->id, d->subject, d->issuer, from, to);
 }
 
-static int print_json(const details_t *d)
+/* The service's answer about a certificate (GET /api/v1/cert/<id>). */
+typedef struct {
+    int have;
+    char status[16];
+    int64_t issued, expires;
+} status_t;
+
+static int fetch_status(status_t *st, const cli_args_t *a, const char *id)
+{
+    cli_remote_t r;
+    tkr_http_response_t resp;
+    tkr_json_tok_t tok[64];
+    tkr_json_t doc;
+    char path[128], msg[512];
+    uint8_t *buf = malloc(8192);
+    int rc, t;
+
+    memset(st, 0, sizeof(*st));
+    if (buf == NULL)
+        return cli_fail("out of memory");
+    rc = cli_remote_open_public(&r, cli_get(a, "service"), cli_get(a, "ca-cert"),
+                                cli_has(a, "insecure-http"));
+    snprintf(path, sizeof(path), "/api/v1/cert/%s", id);
+    if (rc == 0)
+        rc = cli_remote_exchange(&r, "GET", path, NULL, buf, 8192, &resp);
+    if (rc == 0 && resp.status != 200) {
+        cli_remote_error_text(&resp, msg, sizeof(msg));
+        rc = cli_fail("the certificate service has no status for %s (HTTP %d)%s%s", id,
+                      resp.status, msg[0] ? ": " : "", msg);
+    }
+    if (rc == 0 &&
+        (tkr_json_parse(&doc, tok, 64, (const char *)resp.body, resp.body_len, NULL) != 0 ||
+         (t = tkr_json_find(&doc, 0, "status")) < 0 ||
+         tkr_json_get_str(&doc, st->status, sizeof(st->status), NULL, t) != 0 ||
+         (t = tkr_json_find(&doc, 0, "status_issued")) < 0 ||
+         tkr_json_get_i64(&doc, &st->issued, t) != 0 ||
+         (t = tkr_json_find(&doc, 0, "status_expires")) < 0 ||
+         tkr_json_get_i64(&doc, &st->expires, t) != 0))
+        rc = cli_fail("the certificate service's status answer is not the documented object");
+    st->have = rc == 0;
+    cli_remote_close(&r);
+    free(buf);
+    return rc;
+}
+
+static void print_status(const details_t *d, const status_t *st)
+{
+    char issued[40], expires[40];
+
+    cli_pvxs_time(issued, st->issued);
+    cli_pvxs_time(expires, st->expires);
+    printf("\nCertificate Status:\n" RULE_DOUBLE "\n"
+           "Certificate ID: %s\n"
+           "Status        : %s\n"
+           "Status Issued : %s\n"
+           "Status Expires: %s\n" RULE_SINGLE "\n",
+           d->id, st->status, issued, expires);
+}
+
+static int print_json(const details_t *d, const status_t *st)
 {
     char buf[8192], iso[32];
     tkr_jsonw_t w;
@@ -135,6 +195,19 @@ static int print_json(const details_t *d)
     cli_iso_time(iso, d->not_after);
     tkr_jsonw_str(&w, iso);
     tkr_jsonw_obj_end(&w);
+    if (st->have) {
+        tkr_jsonw_key(&w, "status");
+        tkr_jsonw_obj_begin(&w);
+        tkr_jsonw_key(&w, "status");
+        tkr_jsonw_str(&w, st->status);
+        tkr_jsonw_key(&w, "status_issued");
+        cli_iso_time(iso, st->issued);
+        tkr_jsonw_str(&w, iso);
+        tkr_jsonw_key(&w, "status_expires");
+        cli_iso_time(iso, st->expires);
+        tkr_jsonw_str(&w, iso);
+        tkr_jsonw_obj_end(&w);
+    }
     tkr_jsonw_obj_end(&w);
     if (tkr_jsonw_finish(&w, &n) != 0)
         return cli_fail("the certificate's details do not fit the JSON output");
@@ -143,23 +216,31 @@ static int print_json(const details_t *d)
 }
 
 static const char info_usage[] =
-    "usage: tokenroll cert info FILE [--json]\n"
+    "usage: tokenroll cert info FILE [--service URL [--ca-cert FILE]] [--json]\n"
     "\n"
     "Print a certificate's details as PVXS's pvxcert -f does. FILE is a\n"
     "certificate (PEM or DER) or a PKCS#12 keychain (empty password), whose\n"
     "first certificate is the one described.\n"
     "\n"
-    "  --json   the details as a JSON object\n";
+    "  --service URL     also ask the certificate service for its status\n"
+    "                    (GET /api/v1/cert/<id>)\n"
+    "  --ca-cert FILE    the root CA the service's TLS certificate chains to\n"
+    "  --insecure-http   allow an http:// service URL (loopback tests)\n"
+    "  --json            the details (and status) as a JSON object\n";
 
 static int cert_info(int argc, char **argv)
 {
     static const cli_opt_t spec[] = {
         {"json", 0, OPT_FLAG, NULL},
+        {"service", 0, OPT_VALUE, NULL},
+        {"ca-cert", 0, OPT_VALUE, NULL},
+        {"insecure-http", 0, OPT_FLAG, NULL},
         {NULL, 0, 0, NULL},
     };
     cli_args_t a;
     mbedtls_x509_crt crt;
     details_t d;
+    status_t st;
     int rc;
 
     if ((rc = cli_parse(&a, spec, info_usage, argc, argv)) != 0)
@@ -174,16 +255,24 @@ static int cert_info(int argc, char **argv)
     mbedtls_x509_crt_free(&crt);
     if (rc != 0)
         return rc;
+    memset(&st, 0, sizeof(st));
+    if (cli_get(&a, "service") != NULL && (rc = fetch_status(&st, &a, d.id)) != 0 &&
+        cli_has(&a, "json"))
+        return rc;
     if (cli_has(&a, "json"))
-        return print_json(&d);
+        return print_json(&d, &st);
     print_details(&d);
-    return 0;
+    if (st.have)
+        print_status(&d, &st);
+    return rc;
 }
 
 static const char usage[] =
-    "usage: tokenroll cert info FILE [--json]\n"
+    "usage: tokenroll cert info FILE [--service URL] [--json]\n"
+    "       tokenroll cert api-key\n"
     "\n"
-    "  info   a certificate's or a PVXS keychain's details\n";
+    "  info      a certificate's or a PVXS keychain's details (and status)\n"
+    "  api-key   a new random API key for the service's admin routes\n";
 
 int cmd_cert(int argc, char **argv)
 {
@@ -197,6 +286,8 @@ int cmd_cert(int argc, char **argv)
     }
     if (strcmp(argv[0], "info") == 0)
         return cert_info(argc - 1, argv + 1);
+    if (strcmp(argv[0], "api-key") == 0)
+        return cmd_cert_api_key(argc - 1, argv + 1);
     fprintf(stderr, "Error: unknown cert command '%s'\n%s", argv[0], usage);
     return CLI_EXIT_USAGE;
 }

@@ -14,6 +14,11 @@ static const char usage[] =
     "  provision -p project.yml  create the root CA and startup kits (server, clients, admins)\n"
     "  token generate|batch|info mint and inspect enrollment tokens\n"
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
+    "  enroll [--startup DIR]    enroll this participant with its token (device)\n"
+    "  enrollment list|info|approve|reject|enrolled  the service's requests (admin)\n"
+    "  cert info FILE|api-key    a certificate's or keychain's details; an API key\n"
+    "  authnjwt [-u USAGE] --token-file F --service URL  an identity provider's\n"
+    "                            JWT exchanged for a certificate (PVXS keychain)\n"
     "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
     "  cert info FILE            a certificate's or a PVXS keychain's details\n"
     "  serve                     the certificate service (HTTPS; SQLite or PostgreSQL)\n"
@@ -30,7 +35,10 @@ static const struct {
     {"token", cmd_token},
     {"provision", cmd_provision},
     {"package", cmd_package},
+    {"enroll", cmd_enroll},
+    {"enrollment", cmd_enrollment},
     {"cert", cmd_cert},
+    {"authnjwt", cmd_authnjwt},
     {"serve", cmd_serve},
 };
 

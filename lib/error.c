@@ -47,6 +47,10 @@ static const char *const names[] = {
     "out of memory",
     "token already used",
     "already enrolled or pending",
+    "malformed HTTP response",
+    "TLS handshake failed",
+    "refused by the service",
+    "still pending approval",
     "does not match the expected format",
     "refused by the verifier",
 };

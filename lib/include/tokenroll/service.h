@@ -38,9 +38,10 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "authjwt.h"
 #include "certjson.h"
 #include "config.h"
-#include "authjwt.h"
+#include "envref.h"
 #include "issue.h"
 #include "jwt.h"
 #include "policy.h"
@@ -68,6 +69,13 @@ typedef struct {
      * it; NULL: the store only. */
     void (*audit)(void *arg, const char *line);
     void *audit_arg;
+    /* Notifications: on each pending and rejected enrollment, a JSON body
+     * is queued in the store for the token policy's webhook
+     * (notifications.channels.webhook, ${NAME} resolved through notify_env)
+     * and for each http(s) URL in the deciding rule's notify list; a
+     * sender delivers them (the service never waits for one). NULL: none
+     * are queued. */
+    const tkr_envref_env_t *notify_env;
     /* The JWT authenticator (POST /api/v1/authn/jwt); NULL: 501. */
     const tkr_authjwt_cfg_t *jwt;
 } tkr_service_t;
