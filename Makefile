@@ -11,6 +11,8 @@
 #   make bench           benchmarks (figures are ratios to a same-run baseline)
 #   make cross-m4        device objects for Cortex-M4: size table, largest stack
 #                        frame (fails above 1024 bytes), forbidden OS symbols
+#   make cross-aarch64   the device program (tokenroll enroll) for aarch64
+#                        Linux, static, with mbedTLS 3.6 built for it
 #   make demo            the whole flow on this machine
 #   make deps            install missing Debian packages (run by the above)
 
@@ -63,13 +65,17 @@ LDLIBS_ALL := $(MB_LIBS) $(SSL_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthrea
 DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
             lib/json_write.c lib/jwt_parse.c lib/jwt_verify.c lib/jwt_sign.c \
             lib/key.c lib/jwks.c lib/csr.c lib/json_tok.c \
-            lib/config.c lib/subject.c lib/cidr.c lib/glob.c lib/signer.c
+            lib/config.c lib/subject.c lib/cidr.c lib/glob.c lib/signer.c lib/token.c \
+            lib/tls.c lib/http.c lib/enroll.c
 LIB_SRC  := $(sort $(filter-out lib/signer_openssl.c,$(wildcard lib/*.c)) $(HOST_SRC))
 POL_SRC  := $(sort $(wildcard lib/policy/*.c))
 PORT_SRC := port/posix/port_posix.c port/posix/p11_posix.c
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+# mbedTLS 3.6's sources, compiled by the cross builds with their own
+# configuration.
+MB3_SRC  := $(sort $(wildcard build/mbedtls-3.6/library/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 POL_OBJ  := $(POL_SRC:%.c=$(B)/obj/%.o)
@@ -82,7 +88,7 @@ LIBPOL   := $(B)/libtokenroll_policy.a
 LIBPORT  := $(B)/libtokenroll_posix.a
 BIN      := $(B)/tokenroll
 
-.PHONY: all deps check check-asan unit e2e fuzz fuzz-smoke bench bench-one cross-m4 \
+.PHONY: all deps check check-asan unit e2e fuzz fuzz-smoke bench bench-one cross-m4 cross-aarch64 \
         demo install clean mbedtls3 warnings
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -248,8 +254,67 @@ $(XB)/%.o: %.c Makefile build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
 
 -include $(shell find $(XB) -name '*.d' 2>/dev/null)
 
-cross-m4: deps-quiet $(X_OBJ)
+# One complete enrollment firmware image for QEMU's mps2-an386: the device
+# objects, port/baremetal over a QEMU board (semihosting console and clock,
+# RAM-backed NOR flash), and mbedTLS 3.6 compiled with the device
+# configuration; --gc-sections keeps what the flow reaches. cross-m4 prints
+# its size (tokenroll's own share from the link map) and runs the offline
+# flow in QEMU.
+XQ   := port/baremetal/qemu
+X_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(XB)/mbedtls/%.o)
+X_FW_OBJ := $(XB)/$(XQ)/fw_main.o $(XB)/$(XQ)/board_qemu.o $(XB)/$(XQ)/vectors.o
+X_FW := $(XB)/enroll-fw.elf
+$(XB)/mbedtls/%.o: build/mbedtls-3.6/library/%.c port/baremetal/tkr_mbedtls_device.h build/mbedtls-3.6/.built
+	@mkdir -p $(@D)
+	@$(XCC) -std=c11 -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections \
+	  -Ibuild/mbedtls-3.6/include -Ibuild/mbedtls-3.6/library -Iport/baremetal \
+	  -DMBEDTLS_CONFIG_FILE='"tkr_mbedtls_device.h"' -c $< -o $@
+$(XB)/$(XQ)/vectors.o: $(XQ)/vectors.S $(wildcard tests/vectors/device/*)
+	@mkdir -p $(@D)
+	$(XCC) -mcpu=cortex-m4 -mthumb -c $< -o $@
+$(X_FW): $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ) $(XQ)/mps2_an386.ld
+	$(XCC) -mcpu=cortex-m4 -mthumb -nostartfiles --specs=nano.specs -T $(XQ)/mps2_an386.ld \
+	  -Wl,--gc-sections -Wl,-Map=$(XB)/enroll-fw.map -o $@ $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ)
+
+# The mbedTLS source list is read when make starts: a sub-make sees the
+# tree once build/mbedtls-3.6 exists (a fresh clone builds it first).
+cross-m4: deps-quiet build/mbedtls-3.6/.built
+	@$(MAKE) --no-print-directory $(X_OBJ) $(X_FW)
 	@bash port/baremetal/size_table.sh $(X_OBJ)
+	@bash $(XQ)/image.sh $(X_FW) $(XB)/enroll-fw.map
+
+# ---- aarch64 Linux device program (static, under qemu-aarch64 in tests) ----
+#
+# mbedTLS 3.6 (its default configuration) compiled from the shared source
+# tree into $(AB)/mbedtls, the device-side library objects (DEV_SRC, as
+# cross-m4), the POSIX port and the enroll command: no policy library,
+# service, signer backends, libyaml, libmicrohttpd or database.
+
+AXCC := aarch64-linux-gnu-gcc
+AB   := build/aarch64
+A_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(AB)/mbedtls/%.o)
+A_SRC    := $(DEV_SRC) lib/port_log.c port/posix/port_posix.c \
+            cli/cmd_enroll.c cli/util.c cli/opts.c cli/out.c cli/device/main.c
+A_OBJ    := $(A_SRC:%.c=$(AB)/obj/%.o)
+A_FLAGS  := -std=c11 $(WARN) -O2 -Ibuild/mbedtls-3.6/include -Ilib/include -Ilib -Iport/posix \
+            -Icli -I$(AB)/inc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+
+$(AB)/inc/jsmn.h:
+	@mkdir -p $(@D)
+	ln -sf /usr/include/jsmn.h $@
+$(AB)/mbedtls/%.o: build/mbedtls-3.6/library/%.c build/mbedtls-3.6/.built
+	@mkdir -p $(@D)
+	@$(AXCC) -O2 -Ibuild/mbedtls-3.6/include -Ibuild/mbedtls-3.6/library -c $< -o $@
+$(AB)/obj/%.o: %.c Makefile build/mbedtls-3.6/.built $(AB)/inc/jsmn.h
+	@mkdir -p $(@D)
+	$(AXCC) $(A_FLAGS) -MMD -MP -c $< -o $@
+$(AB)/tokenroll-device: $(A_OBJ) $(A_MB_OBJ)
+	$(AXCC) -static -o $@ $(A_OBJ) $(A_MB_OBJ) -lpthread
+
+cross-aarch64: deps-quiet build/mbedtls-3.6/.built
+	@$(MAKE) --no-print-directory $(AB)/tokenroll-device
+	@file $(AB)/tokenroll-device | sed 's/, BuildID.*//'
+	@ls -l $(AB)/tokenroll-device | awk '{print "size:", $$5, "bytes"}'
 
 # ---- demo, install ----
 

@@ -10,6 +10,7 @@ PKGS=(
   libmicrohttpd-dev libsqlite3-dev libpq-dev
   clang libclang-rt-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-system-arm
   dpkg-dev bzip2 xz-utils ca-certificates
   openssl libssl-dev libp11-kit-dev softhsm2 opensc
   curl libcurl4-openssl-dev python3 python3-jwt python3-yaml

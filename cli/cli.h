@@ -160,6 +160,10 @@ int cmd_policy(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_package(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+int cmd_enrollment(int argc, char **argv);
+int cmd_cert_api_key(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 #endif

@@ -389,15 +389,15 @@ static int scripts(const char *dir, const char *startup, const pkg_t *k)
 {
     static const char start_sh[] =
         "#!/usr/bin/env bash\n"
-        "# Starts this participant. Without a certificate it first enrolls: the\n"
-        "# token comes from NVFLARE_ENROLLMENT_TOKEN or startup/enrollment_token,\n"
-        "# the service from NVFLARE_CERT_SERVICE_URL or startup/enrollment.json.\n"
+        "# Starts this participant. It always runs the enrollment first, which\n"
+        "# returns at once when a valid certificate is there, finishes a commit a\n"
+        "# power cut interrupted, and otherwise enrolls: the token comes from\n"
+        "# NVFLARE_ENROLLMENT_TOKEN or startup/enrollment_token, the service from\n"
+        "# NVFLARE_CERT_SERVICE_URL or startup/enrollment.json.\n"
+        "# Exit: 0 enrolled, 2 pending, 3 rejected, 4 service unreachable, 1 other.\n"
         "set -euo pipefail\n"
         "DIR=$(cd \"$(dirname \"$0\")\" && pwd)\n"
-        "if [ ! -f \"$DIR/client.crt\" ] && [ ! -f \"$DIR/server.crt\" ]; then\n"
-        "  exec tokenroll enroll --startup \"$DIR\" \"$@\"\n"
-        "fi\n"
-        "echo \"certificate present in $DIR\"\n";
+        "exec tokenroll enroll --startup \"$DIR\" \"$@\"\n";
     char readme[2048], path[4096];
     int n, rc;
 

@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "cli_ca.h"
 #include "http.h"
+#include "notify.h"
 #include "serve.h"
 #include "store.h"
 #include "tokenroll/certjson.h"
@@ -533,6 +534,8 @@ static const char serve_usage[] =
     "  --threads N        worker threads (default: the number of cores)\n"
     "  --audit-log FILE   also append each decision as a JSON line here\n"
     "  --insecure-http    serve plain HTTP (only behind a TLS-terminating proxy)\n"
+    "  --webhook-ca FILE  roots for https:// webhooks (default: the system's)\n"
+    "  --webhook-insecure-http  allow http:// webhooks (tests on loopback)\n"
     CLI_CA_KEY_USAGE;
 
 static int settings_from_args(settings_t *s, const cli_args_t *a)
@@ -679,6 +682,9 @@ static double cpu_seconds(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+static cli_notifier_t notifier;
+static const tkr_envref_env_t notify_env = {env_get, NULL};
+
 static int run(serve_t *sv, const settings_t *s)
 {
     cli_http_cfg_t hc;
@@ -721,6 +727,10 @@ static int run(serve_t *sv, const settings_t *s)
     free(cert);
     if (rc != 0)
         return cli_fail("%s", err);
+    if (sv->policy.notifications_enabled && sv->policy.email_enabled)
+        fprintf(stderr, "Warning: the policy enables e-mail notifications, which tokenroll "
+                        "does not send; pending and rejected requests are announced by "
+                        "webhook only\n");
     if (s->insecure_http)
         fprintf(stderr, "Warning: serving plain HTTP: tokens and keys cross the network in "
                         "clear unless a TLS-terminating proxy is in front\n");
@@ -739,6 +749,7 @@ static int run(serve_t *sv, const settings_t *s)
             fprintf(stderr, "expired %lld pending request(s)\n", (long long)expired);
     }
     cli_http_stop(h);
+    cli_notifier_stop(&notifier);
     fprintf(stderr, "tokenroll serve: stopped (cpu while serving: %.3f s)\n",
             cpu_seconds() - cpu0);
     return 0;
@@ -754,7 +765,8 @@ int cmd_serve(int argc, char **argv)
         {"policy", 'p', OPT_VALUE, NULL},      {"cert-days", 0, OPT_VALUE, NULL},
         {"pending-timeout", 0, OPT_VALUE, NULL}, {"threads", 0, OPT_VALUE, NULL},
         {"audit-log", 0, OPT_VALUE, NULL},     {"insecure-http", 0, OPT_FLAG, NULL},
-        {"now", 0, OPT_VALUE, NULL},           CLI_CA_KEY_OPTS,
+        {"now", 0, OPT_VALUE, NULL}, {"webhook-ca", 0, OPT_VALUE, NULL},
+        {"webhook-insecure-http", 0, OPT_FLAG, NULL},           CLI_CA_KEY_OPTS,
         {NULL, 0, 0, NULL}};
     static serve_t sv;
     settings_t s;
@@ -777,7 +789,13 @@ int cmd_serve(int argc, char **argv)
     pthread_cond_init(&sv.signer_cv, NULL);
     rc = setup(&sv, &s, &a);
     if (rc == 0)
+        rc = cli_notifier_start(&notifier, &sv.store, cli_get(&a, "webhook-ca"),
+                                cli_has(&a, "webhook-insecure-http"));
+    if (rc == 0) {
+        sv.svc.notify_env = &notify_env;
         rc = run(&sv, &s);
+    }
+    cli_notifier_stop(&notifier);
     cli_store_close(&sv.store);
     if (sv.audit != NULL)
         fclose(sv.audit);

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cli_ca.h"
 #include "cli_jwt.h"
+#include "remote.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/error.h"
 #include "tokenroll/jwt.h"
@@ -29,17 +30,44 @@ typedef struct {
 
 /* ---- shared option handling ---- */
 
-/* Remote mode needs the certificate service: say so plainly. */
-static int remote_mode(const cli_args_t *a)
+/* Remote mode: --cert-service, or NVFLARE_CERT_SERVICE_URL when no CA is
+ * named for local mode. The service's URL, or NULL for local mode. */
+static const char *remote_url(const cli_args_t *a)
 {
     const char *url = cli_get(a, "cert-service");
 
     if (url == NULL && cli_get(a, "ca_path") == NULL && getenv("NVFLARE_CA_PATH") == NULL)
         url = getenv("NVFLARE_CERT_SERVICE_URL");
-    if (url == NULL)
-        return 0;
-    return cli_fail("remote mode (--cert-service %s) needs the certificate service, which "
-                    "this tokenroll does not include yet; use local mode with -c CA_PATH", url);
+    return url;
+}
+
+static int pick_type(const cli_args_t *a, tkr_subject_type_t *type);
+
+/* Tokens for names[0..n) minted by the certificate service (POST
+ * /api/v1/token) with this command's type, validity and role. */
+static int remote_mint(const cli_args_t *a, char *const *names, size_t n, char **tokens)
+{
+    const char *v = cli_get(a, "validity");
+    tkr_subject_type_t type;
+    cli_remote_t r;
+    int64_t validity = 0;
+    int rc;
+
+    if ((rc = pick_type(a, &type)) != 0)
+        return rc;
+    if (v != NULL && (validity = tkr_policy_duration(v, strlen(v))) <= 0)
+        return cli_usage_fail(a, "-v must be a duration like 30m, 24h, 7d or 2w, not %s", v);
+    if (cli_get(a, "policy") != NULL || cli_has(a, "source-ips") || cli_get(a, "issued-at") ||
+        cli_get(a, "jti") != NULL)
+        return cli_usage_fail(a, "in remote mode the service's policy decides: -p, --source-ips, "
+                                 "--jti and --issued-at are local-mode options");
+    rc = cli_remote_open(&r, remote_url(a), cli_get(a, "api-key"), cli_get(a, "ca-cert"),
+                         cli_get(a, "ca_path"));
+    if (rc == 0)
+        rc = cli_remote_tokens(&r, tkr_subject_type_name(type), cli_get(a, "role"), validity,
+                               names, n, tokens);
+    cli_remote_close(&r);
+    return rc;
 }
 
 static int pick_type(const cli_args_t *a, tkr_subject_type_t *type)
@@ -138,8 +166,6 @@ static int setup(mint_setup_t *m, const cli_args_t *a)
     tkr_diag_t d;
     int rc;
 
-    if ((rc = remote_mode(a)) != 0)
-        return rc;
     m->ca_path = cli_get(a, "ca_path");
     if (m->ca_path == NULL)
         m->ca_path = getenv("NVFLARE_CA_PATH");
@@ -224,7 +250,7 @@ static int mint_one(char *out, size_t size, size_t *len, tkr_signer_t *signer,
     {"validity", 'v', OPT_VALUE, NULL}, {"source-ips", 0, OPT_LIST, "source_ips"}, \
     {"issued-at", 0, OPT_VALUE, NULL}, {"output", 'o', OPT_VALUE, NULL},         \
     {"cert-service", 0, OPT_VALUE, NULL}, {"api-key", 0, OPT_VALUE, "api_key"},  \
-    {"force", 0, OPT_FLAG, NULL}, CLI_CA_KEY_OPTS
+    {"ca-cert", 0, OPT_VALUE, "ca_cert"}, {"force", 0, OPT_FLAG, NULL}, CLI_CA_KEY_OPTS
 
 /* ---- generate ---- */
 
@@ -254,6 +280,8 @@ static const char generate_usage[] =
     "                    at most 10 years and not past the root CA's expiry\n"
     "  --source-ips      CIDRs the enrollment must come from (enforced by the service)\n"
     "  --jti, --issued-at  fix the token id and issue time (reproducible output)\n"
+    "  --ca-cert FILE    remote mode: root CA for TLS (default: -c's, else\n"
+    "                    startup/rootCA.pem)\n"
     "  --cert-service, --api-key  remote mode (or NVFLARE_CERT_SERVICE_URL,\n"
     "                    NVFLARE_API_KEY)\n"
     CLI_CA_KEY_USAGE;
@@ -268,6 +296,21 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, cli_ca_key_t *key,
 
     if (subject == NULL)
         return cli_usage_fail(a, "the following arguments are required: -s/--subject");
+    if (remote_url(a) != NULL) {
+        char *remote = NULL;
+        if ((rc = pick_type(a, &m->claims.type)) != 0 ||
+            (rc = check_subject(&m->policy, subject, m->claims.type)) != 0 ||
+            (out != NULL && (rc = cli_out_check(out, out_flags(a))) != 0) ||
+            (rc = remote_mint(a, (char *const *)&subject, 1, &remote)) != 0) {
+            free(remote);
+            return rc;
+        }
+        len = strlen(remote);
+        memcpy(tok, remote, len + 1);
+        mbedtls_platform_zeroize(remote, len);
+        free(remote);
+        goto print;
+    }
     if ((rc = setup(m, a)) != 0 || (rc = check_subject(&m->policy, subject, m->claims.type)) != 0)
         return rc;
     m->claims.jti = cli_get(a, "jti");
@@ -282,6 +325,7 @@ static int generate_run(const cli_args_t *a, mint_setup_t *m, cli_ca_key_t *key,
     if ((rc = mint_one(tok, sizeof(tok), &len, signer, key->ca.cn, &m->claims, subject, NULL,
                        NULL)) != 0)
         return rc;
+print:
     if (out == NULL) {
         puts(tok);
     } else {
@@ -555,7 +599,11 @@ static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, cli_ca_ke
         return cli_usage_fail(a, "the following arguments are required: -o/--output");
     if (count != NULL && cli_parse_i64(count, 1, 1000000, &n) != 0)
         return cli_usage_fail(a, "-n must be 1..1000000, not %s", count);
-    if ((rc = setup(m, a)) != 0)
+    if (remote_url(a) != NULL)
+        rc = pick_type(a, &m->claims.type);
+    else
+        rc = setup(m, a);
+    if (rc != 0)
         return rc;
     if (count != NULL) {
         if ((names = numbered_names(prefix, (size_t)n)) == NULL)
@@ -572,6 +620,15 @@ static int batch_run(const cli_args_t *a, batch_t *b, mint_setup_t *m, cli_ca_ke
             return rc;
     if ((b->tokens = calloc(b->n, sizeof(char *))) == NULL)
         return cli_fail("out of memory");
+    if (remote_url(a) != NULL) {
+        if ((rc = cli_out_check(out, out_flags(a))) != 0 ||
+            (rc = remote_mint(a, names, b->n, b->tokens)) != 0 ||
+            (rc = write_batch(out, b, out_flags(a))) != 0)
+            return rc;
+        if (strcmp(out, "-") != 0)
+            fprintf(stderr, "Generated %zu tokens in %s\n", b->n, out);
+        return 0;
+    }
     /* One load up front gives one clear error instead of one per worker,
      * and the output is checked before anything is signed. */
     if ((rc = cli_ca_key_open(key, a, m->ca_path)) != 0 ||

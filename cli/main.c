@@ -14,6 +14,9 @@ static const char usage[] =
     "  provision -p project.yml  create the root CA and startup kits (server, clients, admins)\n"
     "  token generate|batch|info mint and inspect enrollment tokens\n"
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
+    "  enroll [--startup DIR]    enroll this participant with its token (device)\n"
+    "  enrollment list|info|approve|reject|enrolled  the service's requests (admin)\n"
+    "  cert api-key              a new random API key for the certificate service\n"
     "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
     "  serve                     the certificate service (HTTPS; SQLite or PostgreSQL)\n"
     "  version                   print the version\n"
@@ -29,6 +32,9 @@ static const struct {
     {"token", cmd_token},
     {"provision", cmd_provision},
     {"package", cmd_package},
+    {"enroll", cmd_enroll},
+    {"enrollment", cmd_enrollment},
+    {"cert", cmd_cert},
     {"serve", cmd_serve},
 };
 

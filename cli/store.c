@@ -14,7 +14,7 @@
 #include "tokenroll/error.h"
 
 #define POOL_MAX 64
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 typedef struct {
     const db_driver_t *drv;
@@ -49,6 +49,11 @@ static const struct {
         "WHERE status = 'pending'"},
     {1, "CREATE INDEX pending_by_name ON pending (name, type, created)"},
     {1, "CREATE TABLE audit (t BIGINT NOT NULL, line TEXT NOT NULL)"},
+    /* 2: webhook notifications, kept until delivered. */
+    {2, "CREATE TABLE notices (id TEXT PRIMARY KEY, url TEXT NOT NULL, "
+        "body TEXT NOT NULL, attempts BIGINT NOT NULL, next_at BIGINT NOT NULL, "
+        "created BIGINT NOT NULL)"},
+    {2, "CREATE INDEX notices_due ON notices (next_at)"},
 };
 
 /* ---- connections ---- */
@@ -504,11 +509,97 @@ static int st_audit(void *ctx, int64_t t, const char *line)
     return rc;
 }
 
+/* ---- notifications ---- */
+
+static int st_notice_add(void *ctx, const tkr_store_notice_t *n)
+{
+    sql_store_t *s = ctx;
+    char t[24];
+    const char *p[4] = {n->id, n->url, n->body, t};
+    void *c = acquire(s);
+    int rc;
+
+    i64_text(t, n->created);
+    rc = s->drv->exec(c, "INSERT INTO notices (id, url, body, attempts, next_at, created) "
+                         "VALUES ($1, $2, $3, 0, $4, $4)", p, 4, NULL, NULL);
+    release(s, c);
+    return rc;
+}
+
+static int row_notice(void *arg, int ncol, const char *const *col)
+{
+    tkr_store_notice_t *n = arg;
+
+    if (ncol < 5)
+        return TKR_E_IO;
+    copy(n->id, sizeof(n->id), col[0]);
+    copy(n->url, sizeof(n->url), col[1]);
+    copy(n->body, sizeof(n->body), col[2]);
+    n->attempts = strtoll(col[3], NULL, 10);
+    n->created = strtoll(col[4], NULL, 10);
+    return 0;
+}
+
+/* One statement takes the oldest due row and moves its next_at past the
+ * lease: under PostgreSQL's READ COMMITTED a second node's UPDATE re-reads
+ * the row, finds it no longer due and takes nothing; SQLite serializes
+ * writers. */
+static int st_notice_take(void *ctx, int64_t now, int64_t lease_until,
+                          tkr_store_notice_t *n)
+{
+    sql_store_t *s = ctx;
+    char a[24], b[24];
+    const char *p[2] = {a, b};
+    void *c = acquire(s);
+    int rc;
+
+    i64_text(a, now);
+    i64_text(b, lease_until);
+    n->id[0] = '\0';
+    rc = s->drv->exec(c, "UPDATE notices SET next_at = $2 WHERE next_at <= $1 AND id = "
+                         "(SELECT id FROM notices WHERE next_at <= $1 ORDER BY next_at, id "
+                         "LIMIT 1) RETURNING id, url, body, attempts, created",
+                      p, 2, row_notice, n);
+    release(s, c);
+    if (rc == 0 && n->id[0] == '\0')
+        rc = TKR_E_NOT_FOUND;
+    return rc;
+}
+
+static int st_notice_done(void *ctx, const char *id)
+{
+    sql_store_t *s = ctx;
+    const char *p[1] = {id};
+    void *c = acquire(s);
+    int rc = s->drv->exec(c, "DELETE FROM notices WHERE id = $1", p, 1, NULL, NULL);
+
+    release(s, c);
+    return rc;
+}
+
+static int st_notice_retry(void *ctx, const char *id, int64_t attempts, int64_t next_at)
+{
+    sql_store_t *s = ctx;
+    char a[24], b[24];
+    const char *p[3] = {id, a, b};
+    void *c = acquire(s);
+    int rc;
+
+    i64_text(a, attempts);
+    i64_text(b, next_at);
+    rc = s->drv->exec(c, "UPDATE notices SET attempts = $2, next_at = $3 WHERE id = $1",
+                      p, 3, NULL, NULL);
+    release(s, c);
+    return rc;
+}
+
 static const tkr_store_ops_t sql_ops = {
     st_enroll, st_pending_add, st_pending_get, st_pending_list,
     st_pending_decide, st_pending_expire, st_enrolled_get, st_enrolled_list,
     st_enrolled_by_serial, st_token_uses, st_audit,
+    st_notice_add, st_notice_take, st_notice_done, st_notice_retry,
 };
+
 
 /* ---- opening ---- */
 

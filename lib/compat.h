@@ -200,4 +200,57 @@ static inline int tkr_compat_crt_is_ca(const mbedtls_x509_crt *crt)
 /* Certificate fields that 3.x made private. */
 #define TKR_CRT_SIG_MD(crt) ((crt)->TKR_PRIV(sig_md))
 
+#if defined(MBEDTLS_SSL_TLS_C)
+#include <mbedtls/ssl.h>
+#if defined(MBEDTLS_PSA_CRYPTO_C)
+#include <psa/crypto.h>
+#endif
+
+/* Nothing older than TLS 1.2 (RFC 8996); 3.x names versions, 2.28 numbers
+ * them. */
+static inline void tkr_compat_ssl_min_tls12(mbedtls_ssl_config *conf)
+{
+#if TKR_MBEDTLS3
+    mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+}
+
+/* mbedTLS negotiates the maximum fragment length (RFC 6066) in TLS 1.2
+ * only; its 1.3 client refuses the extension a server echoes. A client
+ * that asks for a small fragment stays at 1.2. */
+static inline void tkr_compat_ssl_max_tls12(mbedtls_ssl_config *conf)
+{
+#if TKR_MBEDTLS3
+    mbedtls_ssl_conf_max_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+    (void)conf; /* 2.28 has no TLS 1.3 */
+#endif
+}
+
+/* 3.6's TLS 1.3 runs on PSA, which must be initialised first; calling it
+ * again is harmless. Builds without PSA (2.28, the device) have nothing to
+ * do. */
+static inline int tkr_compat_psa_init(void)
+{
+#if defined(MBEDTLS_PSA_CRYPTO_C)
+    return psa_crypto_init() == PSA_SUCCESS ? 0 : -1;
+#else
+    return 0;
+#endif
+}
+
+/* A read that only delivered a TLS 1.3 session ticket: read again. */
+static inline int tkr_compat_ssl_read_again(int rc)
+{
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+    if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+        return 1;
+#endif
+    return rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE;
+}
+#endif
+
 #endif

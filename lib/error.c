@@ -47,6 +47,10 @@ static const char *const names[] = {
     "out of memory",
     "token already used",
     "already enrolled or pending",
+    "malformed HTTP response",
+    "TLS handshake failed",
+    "refused by the service",
+    "still pending approval",
 };
 
 _Static_assert(sizeof(names) / sizeof(names[0]) == (size_t)(1 - TKR_E_LAST),

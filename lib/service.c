@@ -334,6 +334,96 @@ static int answer_pending(const tkr_service_t *svc, tkr_service_resp_t *resp,
     return rc;
 }
 
+/* ---- notifications ---- */
+
+static void put_opt(tkr_jsonw_t *w, const char *key, const char *v)
+{
+    tkr_jsonw_key(w, key);
+    if (v != NULL && v[0] != '\0')
+        tkr_jsonw_str(w, v);
+    else
+        tkr_jsonw_null(w);
+}
+
+static void queue_one(const tkr_service_t *svc, tkr_store_notice_t *n, const char *url,
+                      const enroll_ws_t *ws, const char *ip)
+{
+    snprintf(n->url, sizeof(n->url), "%s", url);
+    if (tkr_uuid_v4(n->id, svc->port) != 0 ||
+        svc->store->ops->notice_add(svc->store->ctx, n) != 0)
+        audit(svc, "notify", ws->name, ws->type, "not-queued", url, ws->info.jti, ip, NULL);
+}
+
+/* Queue the pending/rejected notice for the policy's webhook and for the
+ * http(s) entries of the deciding rule's notify list (e-mail addresses
+ * stay in the body for the receiver: the service sends no e-mail). The
+ * enrollment's answer never waits for a delivery. */
+static void queue_notices(const tkr_service_t *svc, const tkr_policy_t *pol,
+                          const tkr_policy_decision_t *d, const char *event,
+                          const enroll_ws_t *ws, const char *request_id,
+                          const char *ip, int64_t now)
+{
+    const tkr_policy_rule_t *rule = NULL;
+    tkr_store_notice_t *n;
+    tkr_jsonw_t w;
+    char url[TKR_STORE_URL_MAX];
+    size_t i, len;
+
+    if (svc->notify_env == NULL || svc->store->ops->notice_add == NULL ||
+        !pol->notifications_enabled)
+        return;
+    for (i = 0; i < pol->n_rules && rule == NULL; i++)
+        if (d->rule != NULL && strcmp(pol->rules[i].name, d->rule) == 0)
+            rule = &pol->rules[i];
+    if (pol->email_enabled)
+        audit(svc, "notify", ws->name, ws->type, "email-unsupported", d->rule, ws->info.jti,
+              ip, NULL);
+    if ((n = calloc(1, sizeof(*n))) == NULL)
+        return;
+    n->created = now;
+    tkr_jsonw_init(&w, n->body, sizeof(n->body) - 1, 0);
+    tkr_jsonw_obj_begin(&w);
+    tkr_jsonw_key(&w, "event");
+    tkr_jsonw_str(&w, event);
+    tkr_jsonw_key(&w, "time");
+    tkr_jsonw_i64(&w, now);
+    put_opt(&w, "project", pol->project);
+    tkr_jsonw_key(&w, "name");
+    tkr_jsonw_str(&w, ws->name);
+    tkr_jsonw_key(&w, "entity_type");
+    tkr_jsonw_str(&w, ws->type);
+    put_opt(&w, "org", ws->org);
+    put_opt(&w, "role", ws->role);
+    put_opt(&w, "request_id", request_id);
+    put_opt(&w, "rule", d->rule);
+    put_opt(&w, "message", d->message);
+    put_opt(&w, "source_ip", ip);
+    tkr_jsonw_key(&w, "notify");
+    tkr_jsonw_arr_begin(&w);
+    for (i = 0; rule != NULL && i < rule->n_notify; i++)
+        tkr_jsonw_str(&w, rule->notify[i]);
+    tkr_jsonw_arr_end(&w);
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, &len) != 0) {
+        audit(svc, "notify", ws->name, ws->type, "not-queued", "body too large", ws->info.jti,
+              ip, NULL);
+        free(n);
+        return;
+    }
+    if (pol->webhook_enabled) {
+        if (tkr_policy_webhook_url(pol, svc->notify_env, url, sizeof(url), &len, NULL) == 0)
+            queue_one(svc, n, url, ws, ip);
+        else
+            audit(svc, "notify", ws->name, ws->type, "not-queued", "webhook url unusable",
+                  ws->info.jti, ip, NULL);
+    }
+    for (i = 0; rule != NULL && i < rule->n_notify; i++)
+        if (strncmp(rule->notify[i], "https://", 8) == 0 ||
+            strncmp(rule->notify[i], "http://", 7) == 0)
+            queue_one(svc, n, rule->notify[i], ws, ip);
+    free(n);
+}
+
 /* The store's answer for a name that already has history. 1 when resp is
  * final, 0 to go on with a new enrollment. */
 static int known_name(const tkr_service_t *svc, enroll_ws_t *ws,
@@ -522,6 +612,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         snprintf(ws->role, sizeof(ws->role), "%s", pol.default_role);
     if (d.action == TKR_ACTION_REJECT) {
         audit(svc, "enroll", ws->name, ws->type, "reject", d.rule, ws->info.jti, ip, NULL);
+        queue_notices(svc, &pol, &d, "rejected", ws, NULL, ip, now);
         rc = fail(resp, 403, "enrollment rejected by policy (%s)%s%s", d.rule,
                   d.message ? ": " : "", d.message ? d.message : "");
         goto out;
@@ -560,6 +651,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
             goto out;
         }
         audit_hook(svc, use.audit);
+        queue_notices(svc, &pol, &d, "pending", ws, p->request_id, ip, now);
         rc = answer_pending(svc, resp, p->request_id, d.message);
         goto out;
     }

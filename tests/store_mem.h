@@ -237,6 +237,7 @@ static const tkr_store_ops_t mem_store_ops = {
     mem_enroll, mem_pending_add, mem_pending_get, mem_pending_list,
     mem_pending_decide, mem_pending_expire, mem_enrolled_get, mem_enrolled_list,
     mem_enrolled_by_serial, mem_token_uses, mem_audit,
+    NULL, NULL, NULL, NULL, /* no notification queue: the service queues none */
 };
 
 static void mem_store_reset(mem_store_t *m)

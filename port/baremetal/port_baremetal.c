@@ -56,6 +56,16 @@ static uint64_t bm_mono(void *ctx)
     return ((uint64_t)bm->tick_high << 32) | now;
 }
 
+/* Busy-waits on the tick; a board with a low-power mode puts WFI in the
+ * loop. */
+static void bm_sleep(void *ctx, uint32_t ms)
+{
+    uint64_t end = bm_mono(ctx) + ms;
+
+    while (bm_mono(ctx) < end)
+        ;
+}
+
 /* ---- blob storage: two slots per blob, commit word last ----
  *
  * NOR flash cannot be rewritten in place: replacing a blob means erasing
@@ -509,6 +519,7 @@ void tkr_port_baremetal_init(tkr_port_t *port, tkr_baremetal_t *ctx)
     port->entropy = bm_entropy;
     port->wall_time = bm_wall;
     port->mono_ms = bm_mono;
+    port->sleep_ms = bm_sleep;
     port->store_read = bm_read;
     port->store_write = bm_write;
     port->store_remove = bm_remove;

@@ -68,11 +68,14 @@ trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/probe.c" <<'PROBE'
 #include "tokenroll/jwt.h"
 #include "tokenroll/jwks.h"
+#include "tokenroll/enroll.h"
 #include "tkr_port_baremetal.h"
 char sizeof_tkr_jwt_t[sizeof(tkr_jwt_t)];
 char sizeof_tkr_jwks_t[sizeof(tkr_jwks_t)];
 char sizeof_tkr_port_t[sizeof(tkr_port_t)];
 char sizeof_tkr_baremetal_t[sizeof(tkr_baremetal_t)];
+char sizeof_tkr_tls_t[sizeof(tkr_tls_t)];
+char sizeof_tkr_enroll_t[sizeof(tkr_enroll_t)];
 PROBE
 echo
 # shellcheck disable=SC2086 # PROBE_FLAGS is a list of flags

@@ -40,10 +40,12 @@
  * so the device needs no malloc of its own. The pool size comes from the
  * peak figures that `make bench` prints on the host.
  *
- * TLS for the enrollment request (the http module) will add
- * MBEDTLS_SSL_TLS_C, MBEDTLS_SSL_CLI_C, MBEDTLS_SSL_PROTO_TLS1_2 and a cipher
- * (AES + GCM); they are left out until that module exists so the size table
- * shows what the token code alone costs. */
+ * TLS for the enrollment request (tls/http modules): a TLS 1.2 client
+ * only, ECDHE with ECDSA or RSA certificates, AES-128/256-GCM; no TLS 1.3
+ * (in 3.6 it needs PSA), no renegotiation, no session tickets or resumption
+ * (one connection per boot). Record buffers: 4 KB in, 2 KB out, so the
+ * device asks for a 4096-byte maximum fragment (RFC 6066) and needs a
+ * service that honours it, or an in-buffer raised to 16 KB. */
 #ifndef TKR_MBEDTLS_DEVICE_H
 #define TKR_MBEDTLS_DEVICE_H
 
@@ -114,5 +116,24 @@
 #define MBEDTLS_X509_CSR_WRITE_C
 /* The CA may sign with RSA-PSS; its certificate must still parse. */
 #define MBEDTLS_X509_RSASSA_PSS_SUPPORT
+
+/* ---- TLS 1.2 client (tls.c) ---- */
+
+#define MBEDTLS_SSL_TLS_C
+#define MBEDTLS_SSL_CLI_C
+#define MBEDTLS_SSL_PROTO_TLS1_2
+#define MBEDTLS_SSL_SERVER_NAME_INDICATION
+#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+#define MBEDTLS_SSL_IN_CONTENT_LEN 4096
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 2048
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
+#define MBEDTLS_ECDH_C
+#define MBEDTLS_CIPHER_C
+#define MBEDTLS_AES_C
+#define MBEDTLS_GCM_C
+/* ROM tables for AES instead of generating them into RAM. */
+#define MBEDTLS_AES_ROM_TABLES
+#define MBEDTLS_AES_FEWER_TABLES
 
 #endif

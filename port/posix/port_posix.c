@@ -176,6 +176,14 @@ static int posix_remove(void *ctx, const char *name)
     return 0;
 }
 
+static void posix_sleep(void *ctx, uint32_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+    (void)ctx;
+    /* Interrupted early is fine: the caller reads the clock again. */
+    nanosleep(&ts, NULL);
+}
+
 /* ---- TCP transport ---- */
 
 static int wait_fd(int fd, short events, uint32_t timeout_ms)
@@ -321,6 +329,7 @@ void tkr_port_posix_init(tkr_port_t *port, tkr_posix_t *ctx)
     port->entropy = posix_entropy;
     port->wall_time = posix_wall;
     port->mono_ms = posix_mono;
+    port->sleep_ms = posix_sleep;
     port->store_read = posix_read;
     port->store_write = posix_write;
     port->store_remove = posix_remove;

@@ -47,4 +47,21 @@ for bin in "${benches[@]}"; do
   awk -v n="$(basename "$bin")" -v a="$start" -v b="$(date +%s.%N)" \
     'BEGIN { printf "--- %s: %.1f s\n", n, b - a }'
 done
+# Enrollment on a device: instructions for keygen + CSR + request body
+# (callgrind, inside offline_steps only), and the peak heap of a whole
+# enrollment against `tokenroll serve` on loopback, counted through
+# mbedTLS's allocator hooks where the build has them; valgrind DHAT gives
+# the whole process's peak either way.
+if [ -x "$root/$B/bench/bench_device" ] && command -v valgrind >/dev/null; then
+  echo "--- enrollment (valgrind)"
+  out=$(cd "$root" && valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        --toggle-collect=offline_steps "$B/bench/bench_device" 2>&1) || failed=1
+  printf '%s\n' "$out" | grep -E "^bench_device|^peak"
+  printf '%s\n' "$out" | sed -n 's/.*Collected : \([0-9]*\).*/instructions, EC P-256 keygen + CSR + request body: \1/p'
+  if "$root/$B/tokenroll" serve --help >/dev/null 2>&1; then
+    bash "$here/enroll_heap.sh" "$root/$B" || failed=1
+  else
+    echo "whole enrollment: this build has no tokenroll serve to enroll against"
+  fi
+fi
 exit $failed

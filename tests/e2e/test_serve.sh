@@ -109,7 +109,7 @@ suite() {
   if [ "$label" = sqlite ]; then
     same "sqlite: the database is in WAL mode" "$(DBQ 'PRAGMA journal_mode')" "wal"
   fi
-  same "$label: schema version 1" "$(DBQ 'SELECT version FROM schema_version')" "1"
+  same "$label: schema version 2" "$(DBQ 'SELECT version FROM schema_version')" "2"
 
   # ---- the happy path ----
   enroll "$(mint -s site-1)" dev.csr site-1

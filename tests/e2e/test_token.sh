@@ -172,7 +172,10 @@ expect_fail "--user with --relay" "use only one of --user, --relay" "$T" token g
 expect_fail "bad CIDR" '"10.0.0.0/33" is not a CIDR' "$T" token generate -s x -c $CA --source-ips 10.0.0.0/33
 expect_fail "bad pattern" "not a valid glob" "$T" token generate -s 'hosp-[' -t pattern -c $CA
 expect_fail "missing subject" "required: -s/--subject" "$T" token generate -c $CA
-expect_fail "remote mode says plainly it is not available" "remote mode .* does not include yet" "$T" token generate -s x --cert-service https://cs:8443 --api-key k
+expect_fail "remote mode: an unreachable service is named" "cannot connect to the certificate service at https://cs.invalid:8443" "$T" token generate -s x --cert-service https://cs.invalid:8443 --api-key k -c $CA
+expect_fail "remote mode: no root CA for TLS" "no root CA to trust the certificate service" env -u NVFLARE_CA_PATH "$T" token generate -s x --cert-service https://cs.invalid:8443 --api-key k
+expect_fail "remote mode: no API key" "API key is required" env -u NVFLARE_API_KEY "$T" token generate -s x --cert-service https://cs.invalid:8443 -c $CA
+expect_fail "remote mode: local-only options refused" "local-mode options" "$T" token generate -s x --cert-service https://cs.invalid:8443 --api-key k -c $CA -p policy.yaml
 expect_fail "batch without -o" "required: -o/--output" "$T" token batch -n 2 -c $CA
 expect_fail "batch with -n and --names" "exactly one of -n COUNT and --names" "$T" token batch -n 2 --names a -c $CA -o x.csv
 expect_fail "batch -n 0" "-n must be 1..1000000" "$T" token batch -n 0 -c $CA -o x.csv

@@ -32,6 +32,7 @@ static int setup(void **state)
         static const char *const drops[] = {
             "DROP TABLE IF EXISTS tokens", "DROP TABLE IF EXISTS enrolled",
             "DROP TABLE IF EXISTS pending", "DROP TABLE IF EXISTS audit",
+            "DROP TABLE IF EXISTS notices",
             "DROP TABLE IF EXISTS schema_version"};
         char err[256];
         void *c;
@@ -368,6 +369,52 @@ static void test_audit_line_with_the_use(void **state)
     cli_store_close(&s);
 }
 
+static void notice(tkr_store_notice_t *n, const char *id, const char *url, int64_t created)
+{
+    memset(n, 0, sizeof(*n));
+    snprintf(n->id, sizeof(n->id), "%s", id);
+    snprintf(n->url, sizeof(n->url), "%s", url);
+    snprintf(n->body, sizeof(n->body), "{\"event\":\"pending\",\"name\":\"%s\"}", id);
+    n->created = created;
+}
+
+/* The webhook queue: oldest due first, a taken notice is leased (no one
+ * else takes it before the lease ends), a retry waits until its time, a
+ * delivered one is gone. */
+static void test_notices_queue_lease_retry_done(void **state)
+{
+    tkr_store_t s;
+    tkr_store_notice_t n, got;
+
+    (void)state;
+    open_store(&s);
+    notice(&n, "n-2", "https://hooks.example/b", 200);
+    assert_int_equal(s.ops->notice_add(s.ctx, &n), 0);
+    notice(&n, "n-1", "https://hooks.example/a", 100);
+    assert_int_equal(s.ops->notice_add(s.ctx, &n), 0);
+    assert_int_equal(s.ops->notice_add(s.ctx, &n), TKR_E_CONFLICT);
+    /* Nothing is due before it was queued. */
+    assert_int_equal(s.ops->notice_take(s.ctx, 99, 159, &got), TKR_E_NOT_FOUND);
+    assert_int_equal(s.ops->notice_take(s.ctx, 300, 360, &got), 0);
+    assert_string_equal(got.id, "n-1");
+    assert_string_equal(got.url, "https://hooks.example/a");
+    assert_string_equal(got.body, "{\"event\":\"pending\",\"name\":\"n-1\"}");
+    assert_int_equal(got.attempts, 0);
+    assert_int_equal(s.ops->notice_take(s.ctx, 300, 360, &got), 0);
+    assert_string_equal(got.id, "n-2");
+    /* Both leased until 360. */
+    assert_int_equal(s.ops->notice_take(s.ctx, 359, 419, &got), TKR_E_NOT_FOUND);
+    assert_int_equal(s.ops->notice_retry(s.ctx, "n-1", 1, 500), 0);
+    assert_int_equal(s.ops->notice_done(s.ctx, "n-2"), 0);
+    assert_int_equal(s.ops->notice_take(s.ctx, 499, 559, &got), TKR_E_NOT_FOUND);
+    assert_int_equal(s.ops->notice_take(s.ctx, 500, 560, &got), 0);
+    assert_string_equal(got.id, "n-1");
+    assert_int_equal(got.attempts, 1);
+    assert_int_equal(s.ops->notice_done(s.ctx, "n-1"), 0);
+    assert_int_equal(s.ops->notice_take(s.ctx, 10000, 10060, &got), TKR_E_NOT_FOUND);
+    cli_store_close(&s);
+}
+
 static void test_reopen_keeps_data_and_schema(void **state)
 {
     tkr_store_t s;
@@ -483,6 +530,7 @@ int main(void)
         cmocka_unit_test_setup(test_pending_list_and_expiry, setup),
         cmocka_unit_test_setup(test_audit_appends, setup),
         cmocka_unit_test_setup(test_audit_line_with_the_use, setup),
+        cmocka_unit_test_setup(test_notices_queue_lease_retry_done, setup),
         cmocka_unit_test_setup(test_reopen_keeps_data_and_schema, setup),
         cmocka_unit_test_setup(test_newer_schema_is_refused, setup),
         cmocka_unit_test_setup(test_unknown_url_is_refused, setup),

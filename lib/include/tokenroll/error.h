@@ -52,8 +52,12 @@
                                        host, not of the input) */
 #define TKR_E_SPENT            -40  /* the token has no use left (max_uses) */
 #define TKR_E_CONFLICT         -41  /* already enrolled, or already waiting */
+#define TKR_E_HTTP             -42  /* malformed HTTP response */
+#define TKR_E_TLS              -43  /* TLS handshake or certificate failure */
+#define TKR_E_REJECTED         -44  /* the service refused the request (4xx) */
+#define TKR_E_PENDING          -45  /* still awaiting approval at the deadline */
 
-#define TKR_E_LAST             -41
+#define TKR_E_LAST             -45
 
 /* A short, fixed English name for rc; never NULL, "unknown error" for
  * codes outside the table. */

@@ -43,6 +43,11 @@ typedef struct tkr_port {
     /* Milliseconds from an arbitrary origin, never going backwards. */
     uint64_t (*mono_ms)(void *ctx);
 
+    /* Wait about ms milliseconds (enroll's backoff between attempts); a
+     * device may sleep the core until the tick. NULL: the flow does not
+     * wait, and a request still pending is reported at once. */
+    void (*sleep_ms)(void *ctx, uint32_t ms);
+
     /* Read the whole blob `name` into buf. TKR_E_NOT_FOUND when absent,
      * TKR_E_BUFFER_TOO_SMALL when it does not fit (nothing partial is
      * returned as success). */

@@ -37,6 +37,7 @@
 
 #include "certjson.h"
 #include "config.h"
+#include "envref.h"
 #include "issue.h"
 #include "jwt.h"
 #include "policy.h"
@@ -64,6 +65,13 @@ typedef struct {
      * it; NULL: the store only. */
     void (*audit)(void *arg, const char *line);
     void *audit_arg;
+    /* Notifications: on each pending and rejected enrollment, a JSON body
+     * is queued in the store for the token policy's webhook
+     * (notifications.channels.webhook, ${NAME} resolved through notify_env)
+     * and for each http(s) URL in the deciding rule's notify list; a
+     * sender delivers them (the service never waits for one). NULL: none
+     * are queued. */
+    const tkr_envref_env_t *notify_env;
 } tkr_service_t;
 
 typedef struct {

@@ -71,6 +71,17 @@ typedef struct {
     char cert[TKR_STORE_PEM_MAX];       /* PEM once approved, else "" */
 } tkr_store_pending_t;
 
+/* A notification waiting to be delivered: a JSON body to POST to url. */
+#define TKR_STORE_URL_MAX 2048
+#define TKR_STORE_NOTICE_MAX 8192
+typedef struct {
+    char id[TKR_STORE_SHORT_MAX];
+    char url[TKR_STORE_URL_MAX];
+    char body[TKR_STORE_NOTICE_MAX];
+    int64_t attempts;                   /* deliveries tried so far */
+    int64_t created;
+} tkr_store_notice_t;
+
 /* Called once per listed row; a non-zero return stops the listing and
  * becomes its result. */
 typedef int (*tkr_store_entity_fn)(void *arg, const tkr_store_entity_t *e);
@@ -113,6 +124,18 @@ typedef struct tkr_store_ops {
     int (*token_uses)(void *ctx, const char *jti, int64_t *uses);
     /* Append one audit line (JSON) at time t. */
     int (*audit)(void *ctx, int64_t t, const char *line);
+    /* Queue a notification (n->id, url, body, created), due at once. */
+    int (*notice_add)(void *ctx, const tkr_store_notice_t *n);
+    /* Take the oldest notification due at now and hold it until
+     * lease_until, so that no other sender (another thread or node) takes
+     * it meanwhile; TKR_E_NOT_FOUND when none is due. */
+    int (*notice_take)(void *ctx, int64_t now, int64_t lease_until,
+                       tkr_store_notice_t *n);
+    /* Delivered: forget it. */
+    int (*notice_done)(void *ctx, const char *id);
+    /* Not delivered: try again at next_at, attempts counted. */
+    int (*notice_retry)(void *ctx, const char *id, int64_t attempts,
+                        int64_t next_at);
 } tkr_store_ops_t;
 
 typedef struct {

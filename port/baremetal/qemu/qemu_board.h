@@ -1,0 +1,16 @@
+/* qemu_board.h — what the QEMU test firmware shares with its board file. */
+#ifndef TKR_QEMU_BOARD_H
+#define TKR_QEMU_BOARD_H
+
+#include <stdint.h>
+
+#define QEMU_SECTOR 4096u
+#define QEMU_FLASH_SIZE (5u * 2u * QEMU_SECTOR)
+
+extern uint8_t qemu_flash[QEMU_FLASH_SIZE];
+extern int64_t qemu_now;
+
+void qemu_puts(const char *s);
+void qemu_exit(int ok);
+
+#endif
