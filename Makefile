@@ -311,6 +311,8 @@ $(AB)/obj/%.o: %.c Makefile build/mbedtls-3.6/.built $(AB)/inc/jsmn.h
 $(AB)/tokenroll-device: $(A_OBJ) $(A_MB_OBJ)
 	$(AXCC) -static -o $@ $(A_OBJ) $(A_MB_OBJ) -lpthread
 
+-include $(shell find $(AB)/obj -name '*.d' 2>/dev/null)
+
 cross-aarch64: deps-quiet build/mbedtls-3.6/.built
 	@$(MAKE) --no-print-directory $(AB)/tokenroll-device
 	@file $(AB)/tokenroll-device | sed 's/, BuildID.*//'
