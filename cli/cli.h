@@ -17,17 +17,19 @@
 
 /* ---- options ---- */
 
-enum { OPT_FLAG, OPT_VALUE, OPT_LIST };
+enum { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_MULTI };
 
 typedef struct {
     const char *name;   /* long name without dashes: "key" */
     char short_name;    /* 'k', or 0 */
-    int kind;           /* OPT_FLAG, OPT_VALUE, or OPT_LIST (values until next option) */
+    int kind;           /* OPT_FLAG, OPT_VALUE, OPT_LIST (values until next
+                           option) or OPT_MULTI (one value, repeatable) */
     const char *alias;  /* second long name ("ca_path" for "ca-path"), or NULL */
 } cli_opt_t;
 
 #define CLI_MAX_OPTS 40
 #define CLI_MAX_POS 8
+#define CLI_MAX_MULTI 32   /* values of all OPT_MULTI options together */
 
 typedef struct {
     const cli_opt_t *spec;
@@ -38,6 +40,9 @@ typedef struct {
     int nlist[CLI_MAX_OPTS];
     const char *pos[CLI_MAX_POS];
     int npos;
+    const char *multi[CLI_MAX_MULTI];
+    int multi_opt[CLI_MAX_MULTI];
+    int nmulti;
     const char *usage;
 } cli_args_t;
 
@@ -50,6 +55,9 @@ const char *cli_get(const cli_args_t *a, const char *name);
 int cli_has(const cli_args_t *a, const char *name);
 /* Values of a list option; returns their count (0 when absent). */
 int cli_list(const cli_args_t *a, const char *name, char ***values);
+/* Values of a repeatable option in the order given, up to max into out;
+ * returns their count. */
+int cli_multi(const cli_args_t *a, const char *name, const char **out, int max);
 
 /* ---- errors ---- */
 
@@ -126,6 +134,8 @@ void cli_set_now(int64_t now);
 
 /* ISO 8601 UTC as Python's datetime.isoformat(): 2026-01-01T00:00:00+00:00 */
 void cli_iso_time(char out[32], int64_t t);
+/* "Sat Mar 08 15:23:21 2025 UTC", as PVXS prints dates (cmd_cert.c). */
+void cli_pvxs_time(char out[40], int64_t t);
 
 /* Parse a decimal integer in [min, max]; 0 or -1. */
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
@@ -164,6 +174,7 @@ int cmd_enroll(int argc, char **argv);
 int cmd_enrollment(int argc, char **argv);
 int cmd_cert_api_key(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_authnjwt(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 #endif

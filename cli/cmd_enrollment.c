@@ -407,25 +407,3 @@ int cmd_cert_api_key(int argc, char **argv)
     mbedtls_platform_zeroize(key, sizeof(key));
     return 0;
 }
-
-/* `tokenroll cert SUBCOMMAND`: api-key (this file). */
-int cmd_cert(int argc, char **argv)
-{
-    static const char usage[] =
-        "usage: tokenroll cert api-key\n"
-        "\n"
-        "  api-key   print a new random API key for the certificate service\n";
-
-    if (argc < 1) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (strcmp(argv[0], "api-key") == 0)
-        return cmd_cert_api_key(argc - 1, argv + 1);
-    fprintf(stderr, "Error: unknown cert command '%s'\n%s", argv[0], usage);
-    return CLI_EXIT_USAGE;
-}

@@ -24,6 +24,7 @@
 #include "http.h"
 #include "notify.h"
 #include "serve.h"
+#include "serve_jwt.h"
 #include "store.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/certwrite.h"
@@ -536,7 +537,7 @@ static const char serve_usage[] =
     "  --insecure-http    serve plain HTTP (only behind a TLS-terminating proxy)\n"
     "  --webhook-ca FILE  roots for https:// webhooks (default: the system's)\n"
     "  --webhook-insecure-http  allow http:// webhooks (tests on loopback)\n"
-    CLI_CA_KEY_USAGE;
+    CLI_CA_KEY_USAGE "\n" SERVE_JWT_USAGE;
 
 static int settings_from_args(settings_t *s, const cli_args_t *a)
 {
@@ -767,8 +768,10 @@ int cmd_serve(int argc, char **argv)
         {"audit-log", 0, OPT_VALUE, NULL},     {"insecure-http", 0, OPT_FLAG, NULL},
         {"now", 0, OPT_VALUE, NULL}, {"webhook-ca", 0, OPT_VALUE, NULL},
         {"webhook-insecure-http", 0, OPT_FLAG, NULL},           CLI_CA_KEY_OPTS,
+        SERVE_JWT_OPTS,
         {NULL, 0, 0, NULL}};
     static serve_t sv;
+    serve_jwt_t *jwt = NULL;
     settings_t s;
     cli_args_t a;
     int i;
@@ -789,6 +792,12 @@ int cmd_serve(int argc, char **argv)
     pthread_cond_init(&sv.signer_cv, NULL);
     rc = setup(&sv, &s, &a);
     if (rc == 0)
+        rc = serve_jwt_open(&jwt, &a, cli_port(), s.cert_days * DAY);
+    if (rc == 0 && jwt != NULL) {
+        sv.svc.jwt = serve_jwt_cfg(jwt);
+        fprintf(stderr, "tokenroll serve: JWT authenticator on (%s)\n", serve_jwt_mode(jwt));
+    }
+    if (rc == 0)
         rc = cli_notifier_start(&notifier, &sv.store, cli_get(&a, "webhook-ca"),
                                 cli_has(&a, "webhook-insecure-http"));
     if (rc == 0) {
@@ -796,6 +805,7 @@ int cmd_serve(int argc, char **argv)
         rc = run(&sv, &s);
     }
     cli_notifier_stop(&notifier);
+    serve_jwt_close(jwt);
     cli_store_close(&sv.store);
     if (sv.audit != NULL)
         fclose(sv.audit);

@@ -16,8 +16,11 @@ static const char usage[] =
     "  package -n NAME -e URI    generic startup kit (no key, no certificate)\n"
     "  enroll [--startup DIR]    enroll this participant with its token (device)\n"
     "  enrollment list|info|approve|reject|enrolled  the service's requests (admin)\n"
-    "  cert api-key              a new random API key for the certificate service\n"
+    "  cert info FILE|api-key    a certificate's or keychain's details; an API key\n"
+    "  authnjwt [-u USAGE] --token-file F --service URL  an identity provider's\n"
+    "                            JWT exchanged for a certificate (PVXS keychain)\n"
     "  policy check|eval|yaml2json  validate a policy, decide a request, YAML -> JSON\n"
+    "  cert info FILE            a certificate's or a PVXS keychain's details\n"
     "  serve                     the certificate service (HTTPS; SQLite or PostgreSQL)\n"
     "  version                   print the version\n"
     "\n"
@@ -35,6 +38,7 @@ static const struct {
     {"enroll", cmd_enroll},
     {"enrollment", cmd_enrollment},
     {"cert", cmd_cert},
+    {"authnjwt", cmd_authnjwt},
     {"serve", cmd_serve},
 };
 

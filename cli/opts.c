@@ -96,6 +96,12 @@ int cli_parse(cli_args_t *a, const cli_opt_t *spec, const char *usage,
         } else {
             return cli_usage_fail(a, "option %s needs a value", arg);
         }
+        if (spec[o].kind == OPT_MULTI) {
+            if (a->nmulti == CLI_MAX_MULTI)
+                return cli_usage_fail(a, "too many --%s", spec[o].name);
+            a->multi[a->nmulti] = a->value[o];
+            a->multi_opt[a->nmulti++] = o;
+        }
     }
     return 0;
 }
@@ -124,4 +130,14 @@ int cli_list(const cli_args_t *a, const char *name, char ***values)
         return 0;
     *values = a->list[o];
     return a->nlist[o];
+}
+
+int cli_multi(const cli_args_t *a, const char *name, const char **out, int max)
+{
+    int o = index_of(a, name), i, n = 0;
+
+    for (i = 0; o >= 0 && i < a->nmulti; i++)
+        if (a->multi_opt[i] == o && n < max)
+            out[n++] = a->multi[i];
+    return n;
 }

@@ -75,7 +75,7 @@ void cli_remote_close(cli_remote_t *r)
 }
 
 /* The service's {"error": "..."}, or "" when the body has none. */
-static void error_text(const tkr_http_response_t *resp, char *out, size_t size)
+void cli_remote_error_text(const tkr_http_response_t *resp, char *out, size_t size)
 {
     tkr_json_tok_t tok[32];
     tkr_json_t doc;
@@ -94,16 +94,36 @@ static void error_text(const tkr_http_response_t *resp, char *out, size_t size)
             out[i] = '?';
 }
 
-int cli_remote_call(cli_remote_t *r, const char *method, const char *path,
-                    const char *body, uint8_t *buf, size_t size,
-                    tkr_http_response_t *resp)
+int cli_remote_open_public(cli_remote_t *r, const char *url, const char *ca_cert,
+                           int insecure_http)
+{
+    memset(r, 0, sizeof(*r));
+    if (url == NULL || url[0] == '\0')
+        return cli_fail("the certificate service URL is required: --service URL");
+    if (snprintf(r->url_text, sizeof(r->url_text), "%s", url) >= (int)sizeof(r->url_text) ||
+        tkr_http_url_parse(&r->url, url) != 0)
+        return cli_fail("--service must be https://HOST[:PORT], not %s", url);
+    if (!r->url.tls && !insecure_http)
+        return cli_fail("the certificate service must be reached over https://, not %s "
+                        "(--insecure-http for a loopback test)", url);
+    r->insecure_http = !r->url.tls;
+    if (r->url.tls && ca_cert == NULL)
+        return cli_fail("--ca-cert FILE is required: the root CA the service's TLS "
+                        "certificate chains to");
+    if (ca_cert != NULL && (r->ca_pem = cli_read_file(ca_cert, PEM_MAX, NULL)) == NULL)
+        return cli_fail("cannot read --ca-cert %s: %s", ca_cert, cli_io_error());
+    return 0;
+}
+
+int cli_remote_exchange(cli_remote_t *r, const char *method, const char *path,
+                        const char *body, uint8_t *buf, size_t size,
+                        tkr_http_response_t *resp)
 {
     tkr_transport_t tcp;
     tkr_posix_tcp_t conn;
     tkr_tls_t tls;
     tkr_http_t h;
     tkr_http_req_t req;
-    char msg[512];
     int rc;
 
     tkr_posix_tcp_init(&tcp, &conn);
@@ -113,12 +133,13 @@ int cli_remote_call(cli_remote_t *r, const char *method, const char *path,
     h.tcp = &tcp;
     h.tls = &tls;
     h.ca_pem = r->ca_pem;
+    h.insecure_http = r->insecure_http;
     h.timeout_ms = 30000;
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.url = &r->url;
     req.path = path;
-    req.bearer = r->api_key;
+    req.bearer = r->api_key[0] != '\0' ? r->api_key : NULL;
     req.body = (const uint8_t *)body;
     req.body_len = body != NULL ? strlen(body) : 0;
     rc = tkr_http_request(&h, buf, size, resp, &req);
@@ -134,20 +155,34 @@ int cli_remote_call(cli_remote_t *r, const char *method, const char *path,
     } else if (rc != 0) {
         rc = cli_fail("the certificate service at %s gave no usable answer: %s",
                       r->url_text, tkr_strerror(rc));
-    } else if (resp->status == 401) {
-        rc = cli_fail("authentication failed: the certificate service refused the API key "
-                      "(HTTP 401). Check --api-key or NVFLARE_API_KEY");
-    } else if (resp->status == 403) {
-        error_text(resp, msg, sizeof(msg));
-        rc = cli_fail("access denied by the certificate service (HTTP 403)%s%s",
-                      msg[0] ? ": " : "", msg);
-    } else if (resp->status < 200 || resp->status > 299) {
-        error_text(resp, msg, sizeof(msg));
-        rc = cli_fail("the certificate service answered HTTP %d%s%s", resp->status,
-                      msg[0] ? ": " : "", msg);
     }
     tkr_tls_free(&tls);
     return rc;
+}
+
+int cli_remote_call(cli_remote_t *r, const char *method, const char *path,
+                    const char *body, uint8_t *buf, size_t size,
+                    tkr_http_response_t *resp)
+{
+    char msg[512];
+    int rc = cli_remote_exchange(r, method, path, body, buf, size, resp);
+
+    if (rc != 0)
+        return rc;
+    if (resp->status == 401)
+        return cli_fail("authentication failed: the certificate service refused the API key "
+                        "(HTTP 401). Check --api-key or NVFLARE_API_KEY");
+    if (resp->status == 403) {
+        cli_remote_error_text(resp, msg, sizeof(msg));
+        return cli_fail("access denied by the certificate service (HTTP 403)%s%s",
+                        msg[0] ? ": " : "", msg);
+    }
+    if (resp->status < 200 || resp->status > 299) {
+        cli_remote_error_text(resp, msg, sizeof(msg));
+        return cli_fail("the certificate service answered HTTP %d%s%s", resp->status,
+                        msg[0] ? ": " : "", msg);
+    }
+    return 0;
 }
 
 /* ---- tokens minted by the service (token generate|batch remote mode) ---- */

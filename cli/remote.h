@@ -34,6 +34,23 @@ int cli_remote_call(cli_remote_t *r, const char *method, const char *path,
                     const char *body, uint8_t *buf, size_t size,
                     tkr_http_response_t *resp);
 
+/* For the routes anyone may call (authn/jwt, cert status): the service URL
+ * and the TLS root, no API key; plain http:// only with insecure_http.
+ * Prints the error; CLI_EXIT_FAIL. */
+int cli_remote_open_public(cli_remote_t *r, const char *url, const char *ca_cert,
+                           int insecure_http);
+
+/* One exchange whatever the HTTP status (the caller judges it); network
+ * and TLS failures print one "Error: ..." line and return CLI_EXIT_FAIL.
+ * The API key, when set, goes as the bearer token. */
+int cli_remote_exchange(cli_remote_t *r, const char *method, const char *path,
+                        const char *body, uint8_t *buf, size_t size,
+                        tkr_http_response_t *resp);
+
+/* The service's {"error": "..."} text of resp ("" when none), control
+ * characters replaced. */
+void cli_remote_error_text(const tkr_http_response_t *resp, char *out, size_t size);
+
 /* POST /api/v1/token for names[0..n) (one "name", or "names"), of type
  * type, validity_s seconds (0: the service's default), role (NULL: the
  * policy's). tokens[i] get heap copies in the order of names. Prints the

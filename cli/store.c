@@ -14,7 +14,7 @@
 #include "tokenroll/error.h"
 
 #define POOL_MAX 64
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 typedef struct {
     const db_driver_t *drv;
@@ -54,6 +54,12 @@ static const struct {
         "body TEXT NOT NULL, attempts BIGINT NOT NULL, next_at BIGINT NOT NULL, "
         "created BIGINT NOT NULL)"},
     {2, "CREATE INDEX notices_due ON notices (next_at)"},
+    /* 3: certificates of the JWT authenticator: by serial, several per name. */
+    {3, "CREATE TABLE certs (name TEXT NOT NULL, type TEXT NOT NULL, "
+        "org TEXT NOT NULL, role TEXT NOT NULL, serial TEXT PRIMARY KEY, "
+        "fingerprint TEXT NOT NULL, not_after BIGINT NOT NULL, "
+        "created BIGINT NOT NULL, cert TEXT NOT NULL, status TEXT NOT NULL)"},
+    {3, "CREATE INDEX certs_by_name ON certs (name, created)"},
 };
 
 /* ---- connections ---- */
@@ -480,9 +486,40 @@ static int st_enrolled_by_serial(void *ctx, const char *serial, tkr_store_entity
     int rc = s->drv->exec(c, "SELECT " ENTITY_COLS " FROM enrolled WHERE serial = $1", p, 1,
                           row_entity, &r);
 
+    if (rc == 0 && !r.found)
+        rc = s->drv->exec(c, "SELECT " ENTITY_COLS " FROM certs WHERE serial = $1", p, 1,
+                          row_entity, &r);
     release(s, c);
     if (rc == 0 && !r.found)
         rc = TKR_E_NOT_FOUND;
+    return rc;
+}
+
+static int st_cert_add(void *ctx, const tkr_store_entity_t *e)
+{
+    sql_store_t *s = ctx;
+    char na[24], cr[24];
+    const char *p[10];
+    void *c = acquire(s);
+    int rc;
+
+    i64_text(na, e->not_after);
+    i64_text(cr, e->created);
+    p[0] = e->name;
+    p[1] = e->type;
+    p[2] = e->org;
+    p[3] = e->role;
+    p[4] = e->serial;
+    p[5] = e->fingerprint;
+    p[6] = na;
+    p[7] = cr;
+    p[8] = e->cert;
+    p[9] = "VALID";
+    rc = s->drv->exec(c,
+                      "INSERT INTO certs (" ENTITY_COLS ", status) VALUES "
+                      "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                      p, 10, NULL, NULL);
+    release(s, c);
     return rc;
 }
 
@@ -597,7 +634,7 @@ static const tkr_store_ops_t sql_ops = {
     st_enroll, st_pending_add, st_pending_get, st_pending_list,
     st_pending_decide, st_pending_expire, st_enrolled_get, st_enrolled_list,
     st_enrolled_by_serial, st_token_uses, st_audit,
-    st_notice_add, st_notice_take, st_notice_done, st_notice_retry,
+    st_notice_add, st_notice_take, st_notice_done, st_notice_retry, st_cert_add,
 };
 
 

@@ -34,6 +34,7 @@ max_len_for() {
     json) echo 16384 ;;
     jwt|jwks|certjson) echo 20000 ;;
     pkcs11_uri) echo 4096 ;;
+    response_format) echo 1024 ;;  # the reference model stops at 512
     *) echo 16384 ;;
   esac
 }

@@ -51,6 +51,8 @@ static const char *const names[] = {
     "TLS handshake failed",
     "refused by the service",
     "still pending approval",
+    "does not match the expected format",
+    "refused by the verifier",
 };
 
 _Static_assert(sizeof(names) / sizeof(names[0]) == (size_t)(1 - TKR_E_LAST),

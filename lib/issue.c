@@ -162,7 +162,11 @@ int tkr_issue_cert(char *out, size_t out_size, size_t *out_len,
 
     if (out == NULL || out_len == NULL || issued == NULL || req == NULL ||
         req->key == NULL || req->name == NULL || ca == NULL || signer == NULL ||
-        req->days <= 0 || req->type == TKR_SUBJECT_PATTERN)
+        (req->not_after > 0 ? req->not_after <= req->not_before ||
+                                  (req->usage & ~(TKR_CERT_CLIENT | TKR_CERT_SERVER)) != 0 ||
+                                  req->usage == 0
+                            : req->days <= 0) ||
+        req->type == TKR_SUBJECT_PATTERN)
         return TKR_E_INVALID_ARG;
     memset(&spec, 0, sizeof(spec));
     spec.subject_key = req->key;
@@ -179,6 +183,12 @@ int tkr_issue_cert(char *out, size_t out_size, size_t *out_len,
     spec.usage = TKR_CERT_CLIENT;
     if (req->type == TKR_SUBJECT_SERVER || req->type == TKR_SUBJECT_RELAY)
         spec.usage |= TKR_CERT_SERVER;
+    if (req->not_after > 0) {
+        spec.not_before = req->not_before;
+        spec.not_after = req->not_after;
+        spec.usage = req->usage;
+        spec.san = NULL;
+    }
     rc = tkr_cert_write_pem(out, out_size, out_len, &spec, port, NULL);
     if (rc == 0)
         rc = tkr_issued_describe(issued, (const uint8_t *)out, *out_len + 1);

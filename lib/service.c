@@ -8,6 +8,8 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509_csr.h>
 
+#include "tokenroll/authjwt.h"
+#include "tokenroll/certwrite.h"
 #include "tokenroll/error.h"
 #include "tokenroll/issue.h"
 #include "tokenroll/json.h"
@@ -1206,27 +1208,23 @@ static int write_ca_info(tkr_jsonw_t *w, void *arg)
     return 0;
 }
 
-/* The CA's short id in certificate status URLs: the first 4 bytes of the
- * SHA-256 of its certificate, as 8 lowercase hex digits. */
+/* The CA's short id in certificate status URLs (tkr_authjwt_cert_id):
+ * from its subject Name, which is every certificate's issuer Name. */
 static void issuer_id(const tkr_service_t *svc, char out[9])
 {
-    static const char digits[] = "0123456789abcdef";
-    uint8_t h[32];
-    int i;
-
-    memset(h, 0, sizeof(h));
-    (void)mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), svc->ca->cert.raw.p,
-                     svc->ca->cert.raw.len, h);
-    for (i = 0; i < 4; i++) {
-        out[2 * i] = digits[h[i] >> 4];
-        out[2 * i + 1] = digits[h[i] & 15];
-    }
-    out[8] = '\0';
+    if (tkr_authjwt_issuer_id(out, svc->ca->cert.subject_raw.p,
+                              svc->ca->cert.subject_raw.len) != 0)
+        memset(out, '0', 8), out[8] = '\0';
 }
+
+/* How long a status answer may be relied on (PVXS's "Status Expires"). */
+#define STATUS_VALIDITY 1800
 
 typedef struct {
     const tkr_store_entity_t *e;
-    const char *issuer, *status;
+    const char *issuer, *status, *id;
+    char subject[512];
+    int64_t not_before, now;
 } cert_status_t;
 
 static int write_cert_status(tkr_jsonw_t *w, void *arg)
@@ -1236,61 +1234,184 @@ static int write_cert_status(tkr_jsonw_t *w, void *arg)
     tkr_jsonw_obj_begin(w);
     tkr_jsonw_key(w, "status");
     tkr_jsonw_str(w, c->status);
+    tkr_jsonw_key(w, "certificate_id");
+    tkr_jsonw_str(w, c->id);
     tkr_jsonw_key(w, "issuer_id");
     tkr_jsonw_str(w, c->issuer);
     tkr_jsonw_key(w, "serial");
     tkr_jsonw_str(w, c->e->serial);
     tkr_jsonw_key(w, "name");
     tkr_jsonw_str(w, c->e->name);
+    tkr_jsonw_key(w, "subject");
+    tkr_jsonw_str(w, c->subject);
     tkr_jsonw_key(w, "entity_type");
     tkr_jsonw_str(w, c->e->type);
     tkr_jsonw_key(w, "fingerprint_sha256");
     tkr_jsonw_str(w, c->e->fingerprint);
+    tkr_jsonw_key(w, "not_before");
+    tkr_jsonw_i64(w, c->not_before);
     tkr_jsonw_key(w, "not_after");
     tkr_jsonw_i64(w, c->e->not_after);
     tkr_jsonw_key(w, "enrolled_at");
     tkr_jsonw_i64(w, c->e->created);
+    tkr_jsonw_key(w, "status_issued");
+    tkr_jsonw_i64(w, c->now);
+    tkr_jsonw_key(w, "status_expires");
+    tkr_jsonw_i64(w, c->now + STATUS_VALIDITY);
     tkr_jsonw_obj_end(w);
     return 0;
 }
 
-/* GET /api/v1/cert/<issuer-id>:<serial>: VALID or EXPIRED (the service
- * keeps no revocations yet, so never REVOKED). */
+/* Seconds since the epoch of an X.509 time (UTC; days from the civil
+ * date, no OS call). */
+static int64_t x509_epoch(const mbedtls_x509_time *t)
+{
+    int64_t y = t->year, m = t->mon, d = t->day, era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (era * 146097 + doe - 719468) * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+}
+
+/* GET /api/v1/cert/<issuer-id>:<serial>, the id as tkr_authjwt_cert_id
+ * writes it: VALID or EXPIRED (the service keeps no revocations yet, so
+ * never REVOKED), with the certificate's subject and validity. */
 static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
                        enroll_ws_t *ws, const char *rest)
 {
-    char id[9], serial[TKR_STORE_SERIAL_MAX];
-    const char *colon = strchr(rest, ':');
+    char id[9], want[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX];
+    mbedtls_x509_crt crt;
     cert_status_t c;
-    size_t i, n;
     int rc;
 
     issuer_id(svc, id);
-    if (colon == NULL || (size_t)(colon - rest) != 8 || strncmp(rest, id, 8) != 0)
+    if (tkr_authjwt_cert_id_parse(want, serial, rest) != 0)
+        return fail(resp, 400, "a certificate id is <8 hex digits>:<decimal serial>");
+    if (strcmp(want, id) != 0)
         return fail(resp, 404, "unknown issuer: this service's issuer id is %s", id);
-    n = strlen(colon + 1);
-    if (n == 0 || n >= sizeof(serial))
-        return fail(resp, 400, "the serial must be 1 to %d hex digits",
-                    (int)sizeof(serial) - 1);
-    for (i = 0; i < n; i++) {
-        char ch = colon[1 + i];
-        if (ch >= 'A' && ch <= 'F')
-            ch = (char)(ch - 'A' + 'a');
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-            return fail(resp, 400, "the serial must be hex digits");
-        serial[i] = ch;
-    }
-    serial[n] = '\0';
     rc = svc->store->ops->enrolled_by_serial(svc->store->ctx, serial, &ws->entity);
     if (rc == TKR_E_NOT_FOUND)
-        return fail(resp, 404, "no certificate with serial %s", serial);
+        return fail(resp, 404, "no certificate %s", rest);
     if (rc != 0)
         return fail(resp, 500, "store failure");
     set_name(resp, ws->entity.name);
+    memset(&c, 0, sizeof(c));
     c.e = &ws->entity;
     c.issuer = id;
-    c.status = tkr_port_time(svc->port) < ws->entity.not_after ? "VALID" : "EXPIRED";
+    c.id = rest;
+    c.now = tkr_port_time(svc->port);
+    c.status = c.now < ws->entity.not_after ? "VALID" : "EXPIRED";
+    mbedtls_x509_crt_init(&crt);
+    if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)ws->entity.cert,
+                               strlen(ws->entity.cert) + 1) == 0) {
+        if (mbedtls_x509_dn_gets(c.subject, sizeof(c.subject), &crt.subject) < 0)
+            c.subject[0] = '\0';
+        c.not_before = x509_epoch(&crt.valid_from);
+    }
+    mbedtls_x509_crt_free(&crt);
     return respond(resp, 200, write_cert_status, &c);
+}
+
+/* ---- the JWT authenticator ---- */
+
+/* POST /api/v1/authn/jwt {"jwt", "csr", "usage"}: the token first (nothing
+ * else is looked at before it passes), then the request's proof of
+ * possession, then the certificate from the token's claims alone. */
+static int authn_jwt(const tkr_service_t *svc, tkr_signer_t *ca_key,
+                     const tkr_service_req_t *req, tkr_service_resp_t *resp,
+                     enroll_ws_t *ws)
+{
+    int64_t now = tkr_port_time(svc->port);
+    const tkr_json_t *doc = &ws->body.doc;
+    const char *usage_name = "client";
+    tkr_authjwt_identity_t id;
+    tkr_authjwt_work_t *w;
+    tkr_issue_req_t ir;
+    tkr_issued_t is;
+    tkr_store_entity_t *e = &ws->entity;
+    tkr_diag_t d;
+    mbedtls_x509_csr csr;
+    unsigned usage = TKR_CERT_CLIENT;
+    size_t len = 0;
+    int rc, status;
+
+    if (svc->jwt == NULL)
+        return fail(resp, 501, "the JWT authenticator is not enabled on this service");
+    if (parse_body(&ws->body, req, resp) != 0)
+        return 0;
+    if (opt_str(doc, 0, "jwt", ws->token, sizeof(ws->token)) != 1)
+        return fail(resp, 400, "jwt is required (a string of at most %d bytes)", TKR_JWT_MAX);
+    if (opt_str(doc, 0, "csr", ws->csr, sizeof(ws->csr)) != 1)
+        return fail(resp, 400, "csr is required (PEM, at most %d bytes)", TKR_ISSUE_CSR_MAX);
+    rc = opt_str(doc, 0, "usage", ws->type, sizeof(ws->type));
+    if (rc < 0 || (rc == 1 && tkr_authjwt_usage(&usage, ws->type) != 0))
+        return fail(resp, 400, "usage must be client, server or ioc");
+    if (rc == 1)
+        usage_name = ws->type;
+
+    /* 1. The token. Its work space is large: off the stack. */
+    if ((w = malloc(sizeof(*w))) == NULL)
+        return TKR_E_NO_MEMORY;
+    tkr_jwt_init(&w->jwt);
+    tkr_diag_clear(&d);
+    rc = tkr_authjwt_authenticate(&id, w, svc->jwt, ws->token, strlen(ws->token), now, &d);
+    tkr_jwt_free(&w->jwt);
+    mbedtls_platform_zeroize(w, sizeof(*w));
+    free(w);
+    if (rc != 0) {
+        status = tkr_authjwt_http_status(rc);
+        audit(svc, "authn-jwt", "", usage_name, "refused", d.msg[0] ? d.msg : tkr_strerror(rc),
+              "", req->client_ip, NULL);
+        if (status == 500)
+            return fail(resp, 500, "the JWT authenticator cannot check tokens: %s",
+                        d.msg[0] ? d.msg : tkr_strerror(rc));
+        return fail(resp, status, "%s: %s", status == 403 ? "token not accepted" : "invalid token",
+                    d.msg[0] ? d.msg : tkr_strerror(rc));
+    }
+    /* A CN of 64 characters of 4 bytes each fits the store's name field. */
+    memset(e, 0, sizeof(*e));
+    snprintf(e->name, sizeof(e->name), "%.*s", (int)sizeof(e->name) - 1, id.cn);
+    set_name(resp, e->name);
+    /* 2. The request's key proves possession. */
+    mbedtls_x509_csr_init(&csr);
+    tkr_diag_clear(&d);
+    rc = tkr_csr_check_with(&csr, (const uint8_t *)ws->csr, strlen(ws->csr) + 1,
+                            svc->verifier, &d);
+    if (rc != 0) {
+        mbedtls_x509_csr_free(&csr);
+        return fail(resp, 400, "invalid CSR: %s", d.msg[0] ? d.msg : tkr_strerror(rc));
+    }
+    /* 3. The certificate: CN = sub, O = the host of iss, nbf..exp. */
+    memset(&ir, 0, sizeof(ir));
+    ir.key = &csr.pk;
+    ir.name = id.cn;
+    ir.org = id.org;
+    ir.type = TKR_SUBJECT_CLIENT;
+    ir.now = now;
+    ir.days = 1;
+    ir.not_before = id.not_before;
+    ir.not_after = id.not_after;
+    ir.usage = usage;
+    rc = tkr_issue_cert(ws->cert, sizeof(ws->cert), &len, &is, &ir, &svc->ca->cert, ca_key,
+                        svc->port);
+    mbedtls_x509_csr_free(&csr);
+    if (rc != 0)
+        return fail(resp, 500, "signing the certificate failed");
+    snprintf(e->type, sizeof(e->type), "jwt-%.16s", usage_name);
+    snprintf(e->org, sizeof(e->org), "%s", id.org);
+    snprintf(e->serial, sizeof(e->serial), "%s", is.serial);
+    snprintf(e->fingerprint, sizeof(e->fingerprint), "%s", is.fingerprint);
+    e->not_after = is.not_after;
+    e->created = now;
+    memcpy(e->cert, ws->cert, len + 1);
+    /* 4. Recorded before it is handed out: a status query finds it. */
+    if (svc->store->ops->cert_add(svc->store->ctx, e) != 0)
+        return fail(resp, 500, "store failure");
+    audit(svc, "authn-jwt", id.cn, e->type, "issued", "", "", req->client_ip, e->serial);
+    return answer_cert(svc, resp, ws->cert);
 }
 
 static int text(tkr_service_resp_t *resp, const char *s, const char *type)
@@ -1342,7 +1463,7 @@ static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
     }
     if (strcmp(p, "/api/v1/authn/jwt") == 0) {
         ROUTE(p);
-        return fail(resp, 501, "the JWT authenticator is not enabled on this service");
+        return post ? authn_jwt(svc, ca_key, req, resp, ws) : fail(resp, 405, "use POST");
     }
     if (strcmp(p, "/api/v1/token") == 0 || strcmp(p, "/api/v1/enrolled") == 0 ||
         strcmp(p, "/api/v1/pending") == 0 || strncmp(p, "/api/v1/pending/", 16) == 0) {

@@ -162,7 +162,7 @@ static void bench_issue(ca_t *c, tkr_signer_t *sg, const char *what)
 {
     static char pem[TKR_ISSUE_PEM_MAX];
     mbedtls_x509_csr csr;
-    tkr_issue_req_t req = {NULL, "dev-1", NULL, NULL, TKR_SUBJECT_CLIENT, 0, 365};
+    tkr_issue_req_t req = {NULL, "dev-1", NULL, NULL, TKR_SUBJECT_CLIENT, 0, 365, 0, 0, 0};
     tkr_issued_t is;
     double t0, t;
     size_t len;

@@ -109,7 +109,7 @@ suite() {
   if [ "$label" = sqlite ]; then
     same "sqlite: the database is in WAL mode" "$(DBQ 'PRAGMA journal_mode')" "wal"
   fi
-  same "$label: schema version 2" "$(DBQ 'SELECT version FROM schema_version')" "2"
+  same "$label: schema version 3" "$(DBQ 'SELECT version FROM schema_version')" "3"
 
   # ---- the happy path ----
   enroll "$(mint -s site-1)" dev.csr site-1
@@ -247,14 +247,19 @@ suite() {
   get /api/v1/ca-info
   expect_code "$label: /api/v1/ca-info" 200 '"common_name":"my_fl_project"'
   iid=$(jget '["issuer_id"]')
-  same "$label: issuer id is the CA certificate's SHA-256 prefix" "$iid" \
-    "$(openssl x509 -in "$CA" -outform DER | sha256sum | cut -c1-8)"
-  get "/api/v1/cert/$iid:$serial"
-  expect_code "$label: certificate status by serial (uppercase from openssl)" 200 '"status":"VALID".*"name":"site-1"'
-  get "/api/v1/cert/00000000:$serial"
+  # PVXS's certificate id: SHA-256 of the issuer Name (DER), 8 hex
+  # digits, ':' and the serial in decimal (Python's cryptography computes it)
+  same "$label: issuer id is the SHA-256 prefix of the CA's Name" "$iid" \
+    "$("$PY" -c 'import hashlib,sys; from cryptography import x509; c=x509.load_pem_x509_certificate(open(sys.argv[1],"rb").read()); print(hashlib.sha256(c.subject.public_bytes()).hexdigest()[:8])' "$CA")"
+  dec=$("$PY" -c 'import sys; print(int(sys.argv[1], 16))' "$serial")
+  get "/api/v1/cert/$iid:$dec"
+  expect_code "$label: certificate status by id (decimal serial)" 200 '"status":"VALID".*"name":"site-1"'
+  get "/api/v1/cert/00000000:$dec"
   expect_code "$label: certificate status for another issuer is 404" 404 "unknown issuer"
-  get "/api/v1/cert/$iid:abcdef"
+  get "/api/v1/cert/$iid:12345"
   expect_code "$label: unknown serial is 404" 404 "no certificate"
+  get "/api/v1/cert/$iid:$serial"
+  expect_code "$label: a hex serial is not an id: 400" 400 "decimal serial"
   get /nope
   expect_code "$label: unknown route is 404 JSON" 404 '"error"'
   get /api/v1/enroll

@@ -196,7 +196,7 @@ static void issue(mbedtls_x509_crt *crt, tkr_issued_t *is, const char *csr_path,
 {
     static char buf[TKR_ISSUE_CSR_MAX + 16], pem[TKR_ISSUE_PEM_MAX];
     mbedtls_x509_csr csr;
-    tkr_issue_req_t req = {NULL, name, "org-a", role, type, now, days};
+    tkr_issue_req_t req = {NULL, name, "org-a", role, type, now, days, 0, 0, 0};
     size_t n = read_file(csr_path, buf, sizeof(buf)), len = 0;
 
     mbedtls_x509_csr_init(&csr);
@@ -290,7 +290,7 @@ static void test_issue_refuses_pattern_type(void **state)
     size_t len;
     tkr_issued_t is;
     mbedtls_pk_context pk;
-    tkr_issue_req_t req = {&pk, "site-*", NULL, NULL, TKR_SUBJECT_PATTERN, 0, 1};
+    tkr_issue_req_t req = {&pk, "site-*", NULL, NULL, TKR_SUBJECT_PATTERN, 0, 1, 0, 0, 0};
 
     (void)state;
     mbedtls_pk_init(&pk);

@@ -17,6 +17,7 @@
 
 #include "../store_mem.h"
 #include "tkr_port_posix.h"
+#include "tokenroll/authjwt.h"
 #include "tokenroll/certjson.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
@@ -257,6 +258,125 @@ static void test_bad_names_and_types_are_400(void **state)
     assert_int_equal(mem.ntok, 0);
 }
 
+/* ---- the JWT authenticator's route, with a verifier of our own ---- */
+
+static int verifier_status = 200;
+static const char *verifier_answer;
+
+static int fake_verifier(void *arg, const tkr_authjwt_call_t *c, int *status,
+                         const char **answer, size_t *len)
+{
+    (void)arg;
+    (void)c;
+    *status = verifier_status;
+    *answer = verifier_answer;
+    *len = strlen(verifier_answer);
+    return 0;
+}
+
+/* A token of an identity provider (signed by the CA key here: in trusted
+ * mode the service reads its claims, the verifier vouches for it). */
+static void idp_token(char *out, size_t size, const char *claims)
+{
+    size_t n;
+    assert_int_equal(tkr_jwt_sign(out, size, &n, &ca.key, TKR_JWT_RS256, "demo-key-1",
+                                  claims, strlen(claims), &port), 0);
+}
+
+static int authn(tkr_service_resp_t *resp, const char *token, const char *usage)
+{
+    snprintf(body, sizeof(body), "{\"jwt\":\"%s\",\"csr\":\"%s\",\"usage\":\"%s\"}",
+             token, csr_json, usage);
+    return call(resp, "POST", "/api/v1/authn/jwt", NULL, body);
+}
+
+static void test_authn_jwt_issues_records_and_reports_status(void **state)
+{
+    static tkr_authjwt_format_t fmt;
+    static const char f[] = "{ *, \"valid\": \"#response#\" }";
+    tkr_authjwt_cfg_t cfg;
+    tkr_service_resp_t r;
+    tkr_json_tok_t tok[16];
+    tkr_json_t doc;
+    mbedtls_x509_crt crt;
+    char token[4096], claims[512], cert[4096], id[TKR_AUTHJWT_CERT_ID_MAX], path[128];
+    size_t n;
+
+    (void)state;
+    /* disabled: 501 */
+    assert_int_equal(authn(&r, "x.y.z", "client"), 501);
+    tkr_service_resp_free(&r);
+
+    memset(&cfg, 0, sizeof(cfg));
+    assert_int_equal(tkr_authjwt_format_compile(&fmt, f, strlen(f), NULL), 0);
+    cfg.trusted_uri = "http://localhost:8080/default/verify";
+    cfg.use_get = 1;
+    cfg.response_format = &fmt;
+    cfg.call = fake_verifier;
+    cfg.rules.leeway = 60;
+    cfg.rules.max_validity = 86400;
+    svc.jwt = &cfg;
+    snprintf(claims, sizeof(claims),
+             "{\"sub\":\"softioc\",\"iss\":\"http://localhost:8080/default\","
+             "\"aud\":\"default\",\"iat\":%d,\"nbf\":%d,\"exp\":%d}", NOW - 10, NOW - 10,
+             NOW + 3600);
+    idp_token(token, sizeof(token), claims);
+
+    /* the verifier says no: 401, nothing recorded */
+    verifier_answer = "{\"error\":\"Signature verification failed\",\"valid\":false}";
+    assert_int_equal(authn(&r, token, "server"), 401);
+    assert_non_null(strstr(r.body, "not valid"));
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.nent, 0);
+    /* bad usage and missing csr: 400 */
+    verifier_answer = "{\"claims\":{},\"valid\":true}";
+    assert_int_equal(authn(&r, token, "admin"), 400);
+    tkr_service_resp_free(&r);
+    assert_int_equal(call(&r, "POST", "/api/v1/authn/jwt", NULL, "{\"jwt\":\"a\"}"), 400);
+    tkr_service_resp_free(&r);
+    assert_int_equal(call(&r, "GET", "/api/v1/authn/jwt", NULL, NULL), 405);
+    tkr_service_resp_free(&r);
+    /* another issuer than the trusted URI's, though vouched for: 403 */
+    snprintf(claims, sizeof(claims),
+             "{\"sub\":\"softioc\",\"iss\":\"http://elsewhere/default\",\"exp\":%d}",
+             NOW + 3600);
+    idp_token(cert, sizeof(cert), claims);
+    assert_int_equal(authn(&r, cert, "server"), 403);
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.nent, 0);
+
+    /* vouched for: 200, the certificate from the claims, recorded */
+    assert_int_equal(authn(&r, token, "server"), 200);
+    assert_int_equal(tkr_json_parse(&doc, tok, 16, r.body, r.len, NULL), 0);
+    assert_int_equal(tkr_json_get_str(&doc, cert, sizeof(cert), &n,
+                                      tkr_json_find(&doc, 0, "certificate")), 0);
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.nent, 1);
+    assert_string_equal(mem.ent[0]->type, "jwt-server");
+    mbedtls_x509_crt_init(&crt);
+    assert_int_equal(mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert, n + 1), 0);
+    {
+        char dn[256];
+        assert_true(mbedtls_x509_dn_gets(dn, sizeof(dn), &crt.subject) > 0);
+        assert_string_equal(dn, "CN=softioc, O=localhost");
+    }
+    assert_int_equal(crt.valid_to.hour * 3600 + crt.valid_to.min * 60 + crt.valid_to.sec,
+                     (NOW + 3600) % 86400);
+    assert_int_equal(tkr_authjwt_cert_id(id, sizeof(id), &crt), 0);
+    mbedtls_x509_crt_free(&crt);
+    /* its status by the id authnjwt prints */
+    snprintf(path, sizeof(path), "/api/v1/cert/%s", id);
+    assert_int_equal(call(&r, "GET", path, NULL, NULL), 200);
+    assert_non_null(strstr(r.body, "\"status\":\"VALID\""));
+    assert_non_null(strstr(r.body, "\"subject\":\"CN=softioc, O=localhost\""));
+    tkr_service_resp_free(&r);
+    port_ctx.fixed_now = NOW + 3601;
+    assert_int_equal(call(&r, "GET", path, NULL, NULL), 200);
+    assert_non_null(strstr(r.body, "\"status\":\"EXPIRED\""));
+    tkr_service_resp_free(&r);
+    svc.jwt = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +386,7 @@ int main(void)
         cmocka_unit_test_setup(test_null_metadata_fields_and_default_type, reset),
         cmocka_unit_test_setup(test_token_without_enrollment_claims_is_401, reset),
         cmocka_unit_test_setup(test_bad_names_and_types_are_400, reset),
+        cmocka_unit_test_setup(test_authn_jwt_issues_records_and_reports_status, reset),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

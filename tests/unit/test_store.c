@@ -32,7 +32,7 @@ static int setup(void **state)
         static const char *const drops[] = {
             "DROP TABLE IF EXISTS tokens", "DROP TABLE IF EXISTS enrolled",
             "DROP TABLE IF EXISTS pending", "DROP TABLE IF EXISTS audit",
-            "DROP TABLE IF EXISTS notices",
+            "DROP TABLE IF EXISTS notices", "DROP TABLE IF EXISTS certs",
             "DROP TABLE IF EXISTS schema_version"};
         char err[256];
         void *c;
@@ -138,6 +138,36 @@ static void test_enroll_records_entity_and_spends_one_use(void **state)
     assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "0a01", &got), 0);
     assert_string_equal(got.name, "site-1");
     assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "0a02", &got), TKR_E_NOT_FOUND);
+    cli_store_close(&s);
+}
+
+/* The JWT authenticator's certificates: by serial, several per name, no
+ * token spent, found by the status lookup, not listed as enrolled. */
+static void test_cert_add_keeps_several_per_name_by_serial(void **state)
+{
+    tkr_store_t s;
+    tkr_store_entity_t e, got;
+
+    (void)state;
+    open_store(&s);
+    entity(&e, "softioc", "1a");
+    snprintf(e.type, sizeof(e.type), "jwt-server");
+    assert_int_equal(s.ops->cert_add(s.ctx, &e), 0);
+    entity(&e, "softioc", "1b");
+    snprintf(e.type, sizeof(e.type), "jwt-server");
+    assert_int_equal(s.ops->cert_add(s.ctx, &e), 0);
+    assert_int_equal(s.ops->cert_add(s.ctx, &e), TKR_E_CONFLICT);
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "1b", &got), 0);
+    assert_string_equal(got.name, "softioc");
+    assert_string_equal(got.type, "jwt-server");
+    assert_string_equal(got.cert, e.cert);
+    assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "1a", &got), 0);
+    assert_int_equal(enrolled_count(&s), 0);
+    /* an enrollment of the same name is not in the way */
+    entity(&e, "softioc", "1c");
+    assert_int_equal(s.ops->enroll(s.ctx, NULL, &e), 0);
+    assert_int_equal(enrolled_count(&s), 1);
     cli_store_close(&s);
 }
 
@@ -529,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup(test_reject_enrolls_nothing_and_frees_the_name, setup),
         cmocka_unit_test_setup(test_pending_list_and_expiry, setup),
         cmocka_unit_test_setup(test_audit_appends, setup),
+        cmocka_unit_test_setup(test_cert_add_keeps_several_per_name_by_serial, setup),
         cmocka_unit_test_setup(test_audit_line_with_the_use, setup),
         cmocka_unit_test_setup(test_notices_queue_lease_retry_done, setup),
         cmocka_unit_test_setup(test_reopen_keeps_data_and_schema, setup),

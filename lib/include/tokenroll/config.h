@@ -119,6 +119,13 @@
 #define TKR_ENVREF_NAME_MAX 128
 #endif
 
+/* Longest JWT authenticator response format once its whitespace is removed
+ * (bytes, at most 256). Real formats are a few dozen bytes; the limit
+ * bounds the matcher's tables (tokenroll/authjwt.h). */
+#ifndef TKR_AUTHJWT_FORMAT_MAX
+#define TKR_AUTHJWT_FORMAT_MAX 256
+#endif
+
 /* ---- host side: the certificate service ----
  * (They size nothing in a public struct, so the link-time guard below does
  * not spell them.) */
@@ -146,10 +153,10 @@
  * symbol its own limits spell. Built with other limits, the application
  * asks for a symbol the library does not have, and the link fails naming
  * the limits it was built with. */
-#define TKR_CONFIG_NAME_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q) \
+#define TKR_CONFIG_NAME_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r) \
     tkr_config_jwt##a##_hdr##b##_ctok##c##_htok##d##_depth##e##_json##f## \
     _sig##g##_kid##h##_leeway##i##_jwks##j##_cj##k##_path##l##_yaml##m## \
-    _ydepth##n##_yexp##o##_arena##p##_env##q
+    _ydepth##n##_yexp##o##_arena##p##_env##q##_fmt##r
 #define TKR_CONFIG_NAME(...) TKR_CONFIG_NAME_(__VA_ARGS__)
 #define TKR_CONFIG_GUARD                                                  \
     TKR_CONFIG_NAME(TKR_JWT_MAX, TKR_JWT_HEADER_MAX, TKR_JWT_CLAIM_TOKENS, \
@@ -158,7 +165,7 @@
                     TKR_JWT_LEEWAY_MAX, TKR_JWKS_TOKENS, TKR_CERTJSON_MAX, \
                     TKR_PATH_MAX, TKR_YAML_LEN_MAX, TKR_YAML_DEPTH_MAX,    \
                     TKR_YAML_EXPANDED_MAX, TKR_ARENA_MAX,                  \
-                    TKR_ENVREF_NAME_MAX)
+                    TKR_ENVREF_NAME_MAX, TKR_AUTHJWT_FORMAT_MAX)
 
 extern const char TKR_CONFIG_GUARD;
 #if defined(__GNUC__)

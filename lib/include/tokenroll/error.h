@@ -57,7 +57,10 @@
 #define TKR_E_REJECTED         -44  /* the service refused the request (4xx) */
 #define TKR_E_PENDING          -45  /* still awaiting approval at the deadline */
 
-#define TKR_E_LAST             -45
+#define TKR_E_NO_MATCH         -46  /* text does not have the expected format */
+#define TKR_E_DENIED           -47  /* a verifier said the token is not valid */
+
+#define TKR_E_LAST             -47
 
 /* A short, fixed English name for rc; never NULL, "unknown error" for
  * codes outside the table. */

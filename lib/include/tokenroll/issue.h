@@ -60,6 +60,12 @@ typedef struct {
     tkr_subject_type_t type;           /* client, admin, relay, server */
     int64_t now;                       /* seconds since the epoch */
     int64_t days;                      /* validity, > 0 */
+    /* The JWT authenticator's certificates (tokenroll/authjwt.h): when
+     * not_after > 0, the validity is exactly not_before..not_after (days
+     * and the backdate unused), usage (TKR_CERT_CLIENT/SERVER) replaces
+     * the type's, and no SAN is written (sub need not be a host name). */
+    int64_t not_before, not_after;
+    unsigned usage;
 } tkr_issue_req_t;
 
 /* The certificate as issued, for the store. */

@@ -11,8 +11,11 @@
  *   POST /api/v1/pending/<name>/approve|reject, /approve_batch, /reject_batch
  *   GET  /api/v1/enrolled                API key
  *   GET  /api/v1/ca-cert, /api/v1/ca-info, /health
- *   GET  /api/v1/cert/<issuer-id>:<serial>   VALID or EXPIRED; the issuer id
- *        is the first 8 hex digits of the SHA-256 of the CA certificate
+ *   GET  /api/v1/cert/<issuer-id>:<serial>   VALID or EXPIRED; the id as
+ *        PVXS prints it (tkr_authjwt_cert_id: the issuer's Name hashed,
+ *        the serial in decimal)
+ *   POST /api/v1/authn/jwt               an identity provider's JWT and a
+ *        CSR: the JWT authenticator (tokenroll/authjwt.h)
  *
  * Enrollment checks, in this order, and nothing about enrollment state is
  * revealed before the token passes: the token's signature (algorithm pinned
@@ -35,6 +38,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "authjwt.h"
 #include "certjson.h"
 #include "config.h"
 #include "envref.h"
@@ -72,6 +76,8 @@ typedef struct {
      * sender delivers them (the service never waits for one). NULL: none
      * are queued. */
     const tkr_envref_env_t *notify_env;
+    /* The JWT authenticator (POST /api/v1/authn/jwt); NULL: 501. */
+    const tkr_authjwt_cfg_t *jwt;
 } tkr_service_t;
 
 typedef struct {

@@ -117,7 +117,8 @@ typedef struct tkr_store_ops {
     int (*enrolled_get)(void *ctx, const char *name, const char *type,
                         tkr_store_entity_t *e);
     int (*enrolled_list)(void *ctx, tkr_store_entity_fn fn, void *arg);
-    /* The certificate with this serial (lowercase hex). */
+    /* The certificate with this serial (lowercase hex), enrolled or
+     * issued by the JWT authenticator. */
     int (*enrolled_by_serial)(void *ctx, const char *serial,
                               tkr_store_entity_t *e);
     /* Uses counted for jti (0 when never seen). */
@@ -136,6 +137,10 @@ typedef struct tkr_store_ops {
     /* Not delivered: try again at next_at, attempts counted. */
     int (*notice_retry)(void *ctx, const char *id, int64_t attempts,
                         int64_t next_at);
+    /* Record a certificate the JWT authenticator issued: no enrollment
+     * token is spent and a name may hold several (one per exchange), so
+     * it is kept by serial, with its status (VALID). */
+    int (*cert_add)(void *ctx, const tkr_store_entity_t *e);
 } tkr_store_ops_t;
 
 typedef struct {

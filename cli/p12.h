@@ -1,0 +1,19 @@
+/* p12.h — PVXS keychains (PKCS#12), host builds only. */
+#ifndef TKR_CLI_P12_H
+#define TKR_CLI_P12_H
+
+#include <stddef.h>
+
+/* A PKCS#12 file (DER, heap, *out owned by the caller) holding the private
+ * key key_pem, its certificate cert_pem and the CA certificates in ca_pem
+ * (NULL for none), with an empty password as PVXS opens it by default.
+ * 0, or -1 with *why a short reason (static text). */
+int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
+                 const char *cert_pem, const char *ca_pem, const char **why);
+
+/* The certificates of a PKCS#12 file with an empty password as PEM text,
+ * the entity's first, then its chain (heap, NUL-terminated). NULL with *why
+ * when it is not such a file. */
+char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char **why);
+
+#endif
