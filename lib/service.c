@@ -698,25 +698,25 @@ static int authorized(const tkr_service_t *svc, const tkr_service_req_t *req)
     return diff == 0 && n == kn;
 }
 
+/* Who a pending or enrolled row is about: the same four members in both
+ * lists, an empty org or role as null (as FLARE's client sends them). */
+static void write_party(tkr_jsonw_t *w, const char *name, const char *type,
+                        const char *org, const char *role)
+{
+    tkr_jsonw_key(w, "name");
+    tkr_jsonw_str(w, name);
+    tkr_jsonw_key(w, "entity_type");
+    tkr_jsonw_str(w, type);
+    put_opt(w, "org", org);
+    put_opt(w, "role", role);
+}
+
 static void write_pending_item(tkr_jsonw_t *w, const tkr_store_pending_t *p)
 {
     tkr_jsonw_obj_begin(w);
     tkr_jsonw_key(w, "request_id");
     tkr_jsonw_str(w, p->request_id);
-    tkr_jsonw_key(w, "name");
-    tkr_jsonw_str(w, p->name);
-    tkr_jsonw_key(w, "entity_type");
-    tkr_jsonw_str(w, p->type);
-    tkr_jsonw_key(w, "org");
-    if (p->org[0])
-        tkr_jsonw_str(w, p->org);
-    else
-        tkr_jsonw_null(w);
-    tkr_jsonw_key(w, "role");
-    if (p->role[0])
-        tkr_jsonw_str(w, p->role);
-    else
-        tkr_jsonw_null(w);
+    write_party(w, p->name, p->type, p->org, p->role);
     tkr_jsonw_key(w, "source_ip");
     tkr_jsonw_str(w, p->source_ip);
     tkr_jsonw_key(w, "status");
@@ -761,20 +761,7 @@ static int list_enrolled_row(void *arg, const tkr_store_entity_t *e)
     tkr_jsonw_t *w = arg;
 
     tkr_jsonw_obj_begin(w);
-    tkr_jsonw_key(w, "name");
-    tkr_jsonw_str(w, e->name);
-    tkr_jsonw_key(w, "entity_type");
-    tkr_jsonw_str(w, e->type);
-    tkr_jsonw_key(w, "org");
-    if (e->org[0])
-        tkr_jsonw_str(w, e->org);
-    else
-        tkr_jsonw_null(w);
-    tkr_jsonw_key(w, "role");
-    if (e->role[0])
-        tkr_jsonw_str(w, e->role);
-    else
-        tkr_jsonw_null(w);
+    write_party(w, e->name, e->type, e->org, e->role);
     tkr_jsonw_key(w, "serial");
     tkr_jsonw_str(w, e->serial);
     tkr_jsonw_key(w, "fingerprint_sha256");
