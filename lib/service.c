@@ -222,7 +222,7 @@ static int verify_token(const tkr_service_t *svc, enroll_ws_t *ws, int64_t now,
 static int audit_line(char line[AUDIT_LINE_MAX], int64_t now, const char *event,
                       const char *name, const char *type, const char *decision,
                       const char *rule, const char *jti, const char *ip,
-                      const char *serial)
+                      const char *serial, const char *reason)
 {
     tkr_jsonw_t w;
 
@@ -254,6 +254,10 @@ static int audit_line(char line[AUDIT_LINE_MAX], int64_t now, const char *event,
         tkr_jsonw_key(&w, "serial");
         tkr_jsonw_str(&w, serial);
     }
+    if (reason != NULL && reason[0] != '\0') {
+        tkr_jsonw_key(&w, "reason");
+        tkr_jsonw_str(&w, reason);
+    }
     tkr_jsonw_obj_end(&w);
     return tkr_jsonw_finish(&w, NULL) != 0 ? -1 : 0;
 }
@@ -265,19 +269,29 @@ static void audit_hook(const tkr_service_t *svc, const char *line)
         svc->audit(svc->audit_arg, line);
 }
 
-/* A decision's audit line to the store and the host's hook. */
-static void audit(const tkr_service_t *svc, const char *event, const char *name,
-                  const char *type, const char *decision, const char *rule,
-                  const char *jti, const char *ip, const char *serial)
+/* A decision's audit line, with a reason, to the store and the host's
+ * hook. */
+static void audit_why(const tkr_service_t *svc, const char *event, const char *name,
+                      const char *type, const char *decision, const char *rule,
+                      const char *jti, const char *ip, const char *serial,
+                      const char *reason)
 {
     char line[AUDIT_LINE_MAX];
     int64_t now = tkr_port_time(svc->port);
 
-    if (audit_line(line, now, event, name, type, decision, rule, jti, ip, serial) != 0)
+    if (audit_line(line, now, event, name, type, decision, rule, jti, ip, serial,
+                   reason) != 0)
         return;
     svc->store->ops->audit(svc->store->ctx, now, line);
     if (svc->audit != NULL)
         svc->audit(svc->audit_arg, line);
+}
+
+static void audit(const tkr_service_t *svc, const char *event, const char *name,
+                  const char *type, const char *decision, const char *rule,
+                  const char *jti, const char *ip, const char *serial)
+{
+    audit_why(svc, event, name, type, decision, rule, jti, ip, serial, NULL);
 }
 
 typedef struct {
@@ -426,6 +440,26 @@ static void queue_notices(const tkr_service_t *svc, const tkr_policy_t *pol,
     free(n);
 }
 
+/* The certificate already issued to this request's key, for a device that
+ * asks again because it lost the first answer (a power cut before it
+ * stored it): the enrolled certificate of the name when the same token
+ * paid for it with the same key, or when the approved request had that
+ * key (approved_key). 1 when resp is final (the certificate, or 403 when it
+ * was revoked meanwhile), else 0. */
+static int reissue(const tkr_service_t *svc, enroll_ws_t *ws, tkr_service_resp_t *resp,
+                   const tkr_store_entity_t *e, int approved_key, int *rc)
+{
+    if (!approved_key &&
+        (e->key_fp[0] == '\0' || strcmp(e->key_fp, ws->key_fp) != 0 ||
+         strcmp(e->jti, ws->info.jti) != 0))
+        return 0;
+    if (strcmp(e->status, TKR_CERT_REVOKED) == 0)
+        *rc = fail(resp, 403, "the certificate issued to %s was revoked", ws->name);
+    else
+        *rc = answer_cert(svc, resp, e->cert);
+    return 1;
+}
+
 /* The store's answer for a name that already has history. 1 when resp is
  * final, 0 to go on with a new enrollment. */
 static int known_name(const tkr_service_t *svc, enroll_ws_t *ws,
@@ -433,15 +467,14 @@ static int known_name(const tkr_service_t *svc, enroll_ws_t *ws,
 {
     const tkr_store_t *st = svc->store;
     int r = st->ops->pending_get(st->ctx, ws->name, ws->type, &ws->pending);
+    int approved_key = 0;
 
     if (r == 0) {
         tkr_store_pending_t *p = &ws->pending;
         int same_key = strcmp(p->key_fp, ws->key_fp) == 0;
         if (strcmp(p->status, TKR_PENDING_APPROVED) == 0 && same_key) {
-            *rc = answer_cert(svc, resp, p->cert);
-            return 1;
-        }
-        if (strcmp(p->status, TKR_PENDING_WAITING) == 0) {
+            approved_key = 1;
+        } else if (strcmp(p->status, TKR_PENDING_WAITING) == 0) {
             if (p->expires <= now)
                 *rc = fail(resp, 403, "enrollment request %s expired", p->request_id);
             else if (same_key)
@@ -462,11 +495,17 @@ static int known_name(const tkr_service_t *svc, enroll_ws_t *ws,
     }
     r = st->ops->enrolled_get(st->ctx, ws->name, ws->type, &ws->entity);
     if (r == 0) {
-        *rc = fail(resp, 409, "%s is already enrolled", ws->name);
+        if (!reissue(svc, ws, resp, &ws->entity, approved_key, rc))
+            *rc = fail(resp, 409, "%s is already enrolled", ws->name);
         return 1;
     }
     if (r != TKR_E_NOT_FOUND) {
         *rc = fail(resp, 500, "store failure");
+        return 1;
+    }
+    if (approved_key) {
+        /* Approved, yet not enrolled: the request's copy is all there is. */
+        *rc = answer_cert(svc, resp, ws->pending.cert);
         return 1;
     }
     return 0;
@@ -510,6 +549,7 @@ static int issue_entity(const tkr_service_t *svc, tkr_signer_t *ca_key, enroll_w
     snprintf(e->role, sizeof(e->role), "%s", ws->role);
     snprintf(e->serial, sizeof(e->serial), "%s", is.serial);
     snprintf(e->fingerprint, sizeof(e->fingerprint), "%s", is.fingerprint);
+    snprintf(e->key_fp, sizeof(e->key_fp), "%s", ws->key_fp);
     e->not_after = is.not_after;
     e->created = now;
     memcpy(e->cert, ws->cert, len + 1);
@@ -645,7 +685,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         p->created = now;
         p->expires = now + svc->pending_timeout;
         if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "pending", d.rule,
-                       ws->info.jti, ip, NULL) != 0)
+                       ws->info.jti, ip, NULL, NULL) != 0)
             use.audit = NULL;
         store_rc = svc->store->ops->pending_add(svc->store->ctx, &use, p);
         if (store_rc != 0) {
@@ -662,9 +702,18 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         goto out;
     }
     if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "approve", d.rule,
-                   ws->info.jti, ip, ws->entity.serial) != 0)
+                   ws->info.jti, ip, ws->entity.serial, NULL) != 0)
         use.audit = NULL;
     store_rc = svc->store->ops->enroll(svc->store->ctx, &use, &ws->entity);
+    if (store_rc == TKR_E_SPENT || store_rc == TKR_E_CONFLICT) {
+        /* A retry that raced its own first request (the device gave up
+         * waiting and asked again): the one that won has the name, and
+         * this key gets what it got. */
+        if (svc->store->ops->enrolled_get(svc->store->ctx, ws->name, ws->type,
+                                          &ws->entity) == 0 &&
+            reissue(svc, ws, resp, &ws->entity, 0, &rc))
+            goto out;
+    }
     if (store_rc != 0) {
         rc = store_failure(resp, store_rc, ws->name);
         goto out;
@@ -847,6 +896,7 @@ static int decide(const tkr_service_t *svc, tkr_signer_t *ca_key,
     }
     snprintf(ws->org, sizeof(ws->org), "%s", p->org);
     snprintf(ws->role, sizeof(ws->role), "%s", p->role);
+    snprintf(ws->key_fp, sizeof(ws->key_fp), "%s", p->key_fp);
     (void)tkr_subject_type_parse(p->type, &type);
     mbedtls_x509_csr_init(&csr);
     r = tkr_csr_check_with(&csr, (const uint8_t *)p->csr, strlen(p->csr) + 1,
@@ -1241,6 +1291,11 @@ static int write_cert_status(tkr_jsonw_t *w, void *arg)
     tkr_jsonw_i64(w, c->e->not_after);
     tkr_jsonw_key(w, "enrolled_at");
     tkr_jsonw_i64(w, c->e->created);
+    if (c->e->revoked_at != 0) {
+        tkr_jsonw_key(w, "revoked_at");
+        tkr_jsonw_i64(w, c->e->revoked_at);
+        put_opt(w, "revocation_reason", c->e->reason);
+    }
     tkr_jsonw_key(w, "status_issued");
     tkr_jsonw_i64(w, c->now);
     tkr_jsonw_key(w, "status_expires");
@@ -1263,34 +1318,37 @@ static int64_t x509_epoch(const mbedtls_x509_time *t)
     return (era * 146097 + doe - 719468) * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
 }
 
-/* GET /api/v1/cert/<issuer-id>:<serial>, the id as tkr_authjwt_cert_id
- * writes it: VALID or EXPIRED (the service keeps no revocations yet, so
- * never REVOKED), with the certificate's subject and validity. */
-static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
-                       enroll_ws_t *ws, const char *rest)
+/* The serial of a certificate id <issuer-id>:<decimal serial> of this
+ * service's CA. 0, or an error response. */
+static int cert_serial(const tkr_service_t *svc, tkr_service_resp_t *resp, const char *id,
+                       char issuer[9], char serial[TKR_AUTHJWT_SERIAL_HEX_MAX])
 {
-    char id[9], want[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX];
+    char want[9];
+
+    issuer_id(svc, issuer);
+    if (tkr_authjwt_cert_id_parse(want, serial, id) != 0)
+        return fail(resp, 400, "a certificate id is <8 hex digits>:<decimal serial>"), -1;
+    if (strcmp(want, issuer) != 0)
+        return fail(resp, 404, "unknown issuer: this service's issuer id is %s", issuer), -1;
+    return 0;
+}
+
+/* The status body of the certificate in ws->entity, known by id. */
+static int answer_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
+                         enroll_ws_t *ws, const char *issuer, const char *id)
+{
     mbedtls_x509_crt crt;
     cert_status_t c;
-    int rc;
 
-    issuer_id(svc, id);
-    if (tkr_authjwt_cert_id_parse(want, serial, rest) != 0)
-        return fail(resp, 400, "a certificate id is <8 hex digits>:<decimal serial>");
-    if (strcmp(want, id) != 0)
-        return fail(resp, 404, "unknown issuer: this service's issuer id is %s", id);
-    rc = svc->store->ops->enrolled_by_serial(svc->store->ctx, serial, &ws->entity);
-    if (rc == TKR_E_NOT_FOUND)
-        return fail(resp, 404, "no certificate %s", rest);
-    if (rc != 0)
-        return fail(resp, 500, "store failure");
     set_name(resp, ws->entity.name);
     memset(&c, 0, sizeof(c));
     c.e = &ws->entity;
-    c.issuer = id;
-    c.id = rest;
+    c.issuer = issuer;
+    c.id = id;
     c.now = tkr_port_time(svc->port);
-    c.status = c.now < ws->entity.not_after ? "VALID" : "EXPIRED";
+    c.status = strcmp(ws->entity.status, TKR_CERT_REVOKED) == 0 ? "REVOKED"
+               : c.now < ws->entity.not_after                  ? "VALID"
+                                                                : "EXPIRED";
     mbedtls_x509_crt_init(&crt);
     if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)ws->entity.cert,
                                strlen(ws->entity.cert) + 1) == 0) {
@@ -1300,6 +1358,77 @@ static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
     }
     mbedtls_x509_crt_free(&crt);
     return respond(resp, 200, write_cert_status, &c);
+}
+
+/* GET /api/v1/cert/<issuer-id>:<serial>, the id as tkr_authjwt_cert_id
+ * writes it: VALID, EXPIRED or REVOKED, with the certificate's subject and
+ * validity. */
+static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
+                       enroll_ws_t *ws, const char *rest)
+{
+    char issuer[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX];
+    int rc;
+
+    if (cert_serial(svc, resp, rest, issuer, serial) != 0)
+        return 0;
+    rc = svc->store->ops->enrolled_by_serial(svc->store->ctx, serial, &ws->entity);
+    if (rc == TKR_E_NOT_FOUND)
+        return fail(resp, 404, "no certificate %s", rest);
+    if (rc != 0)
+        return fail(resp, 500, "store failure");
+    return answer_status(svc, resp, ws, issuer, rest);
+}
+
+/* A revocation's reason: optional, printable, one line. */
+static int reason_ok(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* POST /api/v1/cert/<issuer-id>:<serial>/revoke {"reason"} (API key): any
+ * certificate the service recorded, enrolled or from the JWT authenticator.
+ * Revoking a revoked certificate answers the same 200 and keeps the first
+ * revocation's time and reason: an admin whose answer was lost may simply
+ * ask again. */
+static int cert_revoke(const tkr_service_t *svc, const tkr_service_req_t *req,
+                       tkr_service_resp_t *resp, enroll_ws_t *ws, const char *id)
+{
+    char issuer[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX];
+    char reason[TKR_STORE_REASON_MAX];
+    const char *line = ws->audit;
+    int64_t now = tkr_port_time(svc->port);
+    int rc;
+
+    if (req->body_len > 0) {
+        if (parse_body(&ws->body, req, resp) != 0)
+            return 0;
+        if (opt_str(&ws->body.doc, 0, "reason", reason, sizeof(reason)) < 0 ||
+            !reason_ok(reason))
+            return fail(resp, 400, "reason must be one line of at most %d bytes",
+                        TKR_STORE_REASON_MAX - 1);
+    } else {
+        reason[0] = '\0';
+    }
+    if (cert_serial(svc, resp, id, issuer, serial) != 0)
+        return 0;
+    /* Its owner, for the audit line; the revocation itself is one atomic
+     * step of the store. */
+    rc = svc->store->ops->enrolled_by_serial(svc->store->ctx, serial, &ws->entity);
+    if (rc == 0 && audit_line(ws->audit, now, "revoke", ws->entity.name, ws->entity.type,
+                              "revoked", "admin", "", req->client_ip, serial, reason) != 0)
+        line = NULL;
+    if (rc == 0)
+        rc = svc->store->ops->revoke(svc->store->ctx, serial, now, reason, line, &ws->entity);
+    if (rc == TKR_E_NOT_FOUND)
+        return fail(resp, 404, "no certificate %s", id);
+    if (rc != 0 && rc != TKR_E_CONFLICT)
+        return fail(resp, 500, "store failure");
+    if (rc == 0)
+        audit_hook(svc, line);
+    return answer_status(svc, resp, ws, issuer, id);
 }
 
 /* ---- the JWT authenticator ---- */
@@ -1322,6 +1451,7 @@ static int authn_jwt(const tkr_service_t *svc, tkr_signer_t *ca_key,
     tkr_diag_t d;
     mbedtls_x509_csr csr;
     unsigned usage = TKR_CERT_CLIENT;
+    const char *line;
     size_t len = 0;
     int rc, status;
 
@@ -1394,10 +1524,16 @@ static int authn_jwt(const tkr_service_t *svc, tkr_signer_t *ca_key,
     e->not_after = is.not_after;
     e->created = now;
     memcpy(e->cert, ws->cert, len + 1);
-    /* 4. Recorded before it is handed out: a status query finds it. */
-    if (svc->store->ops->cert_add(svc->store->ctx, e) != 0)
+    /* 4. Recorded, with its audit line in the same transaction, before it
+     * is handed out: a status query finds it, and no certificate is out
+     * without its line. */
+    line = ws->audit;
+    if (audit_line(ws->audit, now, "authn-jwt", id.cn, e->type, "issued", "", "",
+                   req->client_ip, e->serial, NULL) != 0)
+        line = NULL;
+    if (svc->store->ops->cert_add(svc->store->ctx, e, line) != 0)
         return fail(resp, 500, "store failure");
-    audit(svc, "authn-jwt", id.cn, e->type, "issued", "", "", req->client_ip, e->serial);
+    audit_hook(svc, line);
     return answer_cert(svc, resp, ws->cert);
 }
 
@@ -1415,6 +1551,20 @@ static int text(tkr_service_resp_t *resp, const char *s, const char *type)
     resp->status = 200;
     resp->content_type = type;
     return 0;
+}
+
+/* The admin routes' gate: 1 with the answer in resp when the request may
+ * not pass. */
+static int admin_refused(const tkr_service_t *svc, const tkr_service_req_t *req,
+                         tkr_service_resp_t *resp, int *rc)
+{
+    if (svc->api_key == NULL || svc->api_key[0] == '\0')
+        *rc = fail(resp, 403, "admin routes are disabled: the service has no API key");
+    else if (!authorized(svc, req))
+        *rc = fail(resp, 401, "invalid or missing API key");
+    else
+        return 0;
+    return 1;
 }
 
 static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
@@ -1444,6 +1594,20 @@ static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
         ROUTE(p);
         return post ? enroll(svc, ca_key, req, resp, ws) : fail(resp, 405, "use POST");
     }
+    if (strncmp(p, "/api/v1/cert/", 13) == 0 && strchr(p + 13, '/') != NULL) {
+        const char *slash = strchr(p + 13, '/');
+        size_t n = (size_t)(slash - (p + 13));
+        ROUTE("/api/v1/cert/<issuer-id>:<serial>/revoke");
+        if (strcmp(slash, "/revoke") != 0 || n >= sizeof(ws->name))
+            return fail(resp, 404, "no such route");
+        if (admin_refused(svc, req, resp, &rc))
+            return rc;
+        if (!post)
+            return fail(resp, 405, "use POST");
+        memcpy(ws->name, p + 13, n);
+        ws->name[n] = '\0';
+        return cert_revoke(svc, req, resp, ws, ws->name);
+    }
     if (strncmp(p, "/api/v1/cert/", 13) == 0) {
         ROUTE("/api/v1/cert/<issuer-id>:<serial>");
         return get ? cert_status(svc, resp, ws, p + 13) : fail(resp, 405, "use GET");
@@ -1455,10 +1619,8 @@ static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
     if (strcmp(p, "/api/v1/token") == 0 || strcmp(p, "/api/v1/enrolled") == 0 ||
         strcmp(p, "/api/v1/pending") == 0 || strncmp(p, "/api/v1/pending/", 16) == 0) {
         ROUTE(strncmp(p, "/api/v1/pending/", 16) == 0 ? "/api/v1/pending/<name>" : p);
-        if (svc->api_key == NULL || svc->api_key[0] == '\0')
-            return fail(resp, 403, "admin routes are disabled: the service has no API key");
-        if (!authorized(svc, req))
-            return fail(resp, 401, "invalid or missing API key");
+        if (admin_refused(svc, req, resp, &rc))
+            return rc;
         if (strcmp(p, "/api/v1/token") == 0)
             return post ? mint(svc, ca_key, req, resp, ws) : fail(resp, 405, "use POST");
         if (strcmp(p, "/api/v1/enrolled") == 0) {
