@@ -71,6 +71,8 @@ static const struct {
     {4, "ALTER TABLE certs ADD COLUMN jti TEXT NOT NULL DEFAULT ''"},
     {4, "ALTER TABLE certs ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0"},
     {4, "ALTER TABLE certs ADD COLUMN reason TEXT NOT NULL DEFAULT ''"},
+    /* ... and where a pending request's notices go, for a later reject. */
+    {4, "ALTER TABLE pending ADD COLUMN notify TEXT NOT NULL DEFAULT ''"},
 };
 
 /* ---- connections ---- */
@@ -169,7 +171,7 @@ static void entity_from(tkr_store_entity_t *e, const char *const *c)
 
 #define PENDING_COLS \
     "request_id, name, type, org, role, jti, source_ip, key_fp, status, " \
-    "rule, created, expires, csr, cert"
+    "rule, created, expires, csr, cert, notify"
 
 static void pending_from(tkr_store_pending_t *p, const char *const *c)
 {
@@ -188,6 +190,7 @@ static void pending_from(tkr_store_pending_t *p, const char *const *c)
     p->expires = strtoll(c[11], NULL, 10);
     copy(p->csr, sizeof(p->csr), c[12]);
     copy(p->cert, sizeof(p->cert), c[13]);
+    copy(p->notify, sizeof(p->notify), c[14]);
 }
 
 /* Row callbacks that fill one struct, or call the caller's per-row fn. */
@@ -227,7 +230,7 @@ static int row_pending(void *arg, int ncol, const char *const *col)
     tkr_store_pending_t *p = r->pone;
     int rc;
 
-    if (ncol != 14)
+    if (ncol != 15)
         return TKR_E_IO;
     r->found = 1;
     if (p != NULL) {
@@ -342,7 +345,7 @@ static int st_pending_add(void *ctx, const tkr_store_use_t *use,
 {
     sql_store_t *s = ctx;
     char cr[24], ex[24];
-    const char *p[14];
+    const char *p[15];
     void *c = acquire(s);
     int rc = run(s, c, s->drv->begin_sql);
 
@@ -364,11 +367,12 @@ static int st_pending_add(void *ctx, const tkr_store_use_t *use,
     p[11] = ex;
     p[12] = pd->csr;
     p[13] = "";
+    p[14] = pd->notify;
     if (rc == 0)
         rc = s->drv->exec(c,
                           "INSERT INTO pending (" PENDING_COLS ") VALUES ($1, $2, "
-                          "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                          p, 14, NULL, NULL);
+                          "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                          p, 15, NULL, NULL);
     if (rc == 0 && use != NULL && use->audit != NULL)
         rc = add_audit(s, c, pd->created, use->audit);
     rc = finish(s, c, rc);

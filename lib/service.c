@@ -168,6 +168,27 @@ static int name_ok(const char *s)
     return 1;
 }
 
+/* A revocation's or a reject's reason: optional, printable, one line. */
+static int reason_ok(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* The optional "reason" member of the request's body (parsed, or none:
+ * ntok 0) into out. 0, or -1 with the 400 answer in resp. */
+static int body_reason(const body_t *b, tkr_service_resp_t *resp, char out[TKR_STORE_REASON_MAX])
+{
+    out[0] = '\0';
+    if (b->doc.ntok > 0 &&
+        (opt_str(&b->doc, 0, "reason", out, TKR_STORE_REASON_MAX) < 0 || !reason_ok(out)))
+        return fail(resp, 400, "reason must be one line of at most %d bytes",
+                    TKR_STORE_REASON_MAX - 1), -1;
+    return 0;
+}
+
 /* ---- the token ---- */
 
 #define AUDIT_LINE_MAX 1024
@@ -361,30 +382,38 @@ static void put_opt(tkr_jsonw_t *w, const char *key, const char *v)
         tkr_jsonw_null(w);
 }
 
+/* One event to announce. */
+typedef struct {
+    const char *event, *name, *type, *org, *role, *request_id, *rule, *message, *ip, *jti;
+} notice_ev_t;
+
 static void queue_one(const tkr_service_t *svc, tkr_store_notice_t *n, const char *url,
-                      const enroll_ws_t *ws, const char *ip)
+                      const notice_ev_t *ev)
 {
     snprintf(n->url, sizeof(n->url), "%s", url);
     if (tkr_uuid_v4(n->id, svc->port) != 0 ||
         svc->store->ops->notice_add(svc->store->ctx, n) != 0)
-        audit(svc, "notify", ws->name, ws->type, "not-queued", url, ws->info.jti, ip, NULL);
+        audit(svc, "notify", ev->name, ev->type, "not-queued", url, ev->jti, ev->ip, NULL);
 }
 
-/* Queue the pending/rejected notice for the policy's webhook and for the
- * http(s) entries of the deciding rule's notify list (e-mail addresses
- * stay in the body for the receiver: the service sends no e-mail). The
- * enrollment's answer never waits for a delivery. */
-static void queue_notices(const tkr_service_t *svc, const tkr_policy_t *pol,
-                          const tkr_policy_decision_t *d, const char *event,
-                          const enroll_ws_t *ws, const char *request_id,
-                          const char *ip, int64_t now)
+/* Where a decision's notices go, from the token's policy: the webhook
+ * (notifications.channels.webhook, ${NAME} resolved through notify_env)
+ * and the http(s) entries of the deciding rule's notify list, with the
+ * project and that whole list (e-mail addresses stay in the body for the
+ * receiver: the service sends no e-mail), as JSON {"project", "notify",
+ * "urls"}: a pending request keeps it, so that an administrator's later
+ * reject is announced to the same receivers. out is "" when nothing is to
+ * be sent. */
+static void notice_targets(const tkr_service_t *svc, const tkr_policy_t *pol,
+                           const tkr_policy_decision_t *d, const notice_ev_t *ev,
+                           char *out, size_t size)
 {
     const tkr_policy_rule_t *rule = NULL;
-    tkr_store_notice_t *n;
-    tkr_jsonw_t w;
     char url[TKR_STORE_URL_MAX];
+    tkr_jsonw_t w;
     size_t i, len;
 
+    out[0] = '\0';
     if (svc->notify_env == NULL || svc->store->ops->notice_add == NULL ||
         !pol->notifications_enabled)
         return;
@@ -392,51 +421,109 @@ static void queue_notices(const tkr_service_t *svc, const tkr_policy_t *pol,
         if (d->rule != NULL && strcmp(pol->rules[i].name, d->rule) == 0)
             rule = &pol->rules[i];
     if (pol->email_enabled)
-        audit(svc, "notify", ws->name, ws->type, "email-unsupported", d->rule, ws->info.jti,
-              ip, NULL);
-    if ((n = calloc(1, sizeof(*n))) == NULL)
-        return;
-    n->created = now;
-    tkr_jsonw_init(&w, n->body, sizeof(n->body) - 1, 0);
+        audit(svc, "notify", ev->name, ev->type, "email-unsupported", d->rule, ev->jti, ev->ip,
+              NULL);
+    tkr_jsonw_init(&w, out, size - 1, 0);
     tkr_jsonw_obj_begin(&w);
-    tkr_jsonw_key(&w, "event");
-    tkr_jsonw_str(&w, event);
-    tkr_jsonw_key(&w, "time");
-    tkr_jsonw_i64(&w, now);
     put_opt(&w, "project", pol->project);
-    tkr_jsonw_key(&w, "name");
-    tkr_jsonw_str(&w, ws->name);
-    tkr_jsonw_key(&w, "entity_type");
-    tkr_jsonw_str(&w, ws->type);
-    put_opt(&w, "org", ws->org);
-    put_opt(&w, "role", ws->role);
-    put_opt(&w, "request_id", request_id);
-    put_opt(&w, "rule", d->rule);
-    put_opt(&w, "message", d->message);
-    put_opt(&w, "source_ip", ip);
     tkr_jsonw_key(&w, "notify");
     tkr_jsonw_arr_begin(&w);
     for (i = 0; rule != NULL && i < rule->n_notify; i++)
         tkr_jsonw_str(&w, rule->notify[i]);
     tkr_jsonw_arr_end(&w);
-    tkr_jsonw_obj_end(&w);
-    if (tkr_jsonw_finish(&w, &len) != 0) {
-        audit(svc, "notify", ws->name, ws->type, "not-queued", "body too large", ws->info.jti,
-              ip, NULL);
-        free(n);
-        return;
-    }
+    tkr_jsonw_key(&w, "urls");
+    tkr_jsonw_arr_begin(&w);
     if (pol->webhook_enabled) {
         if (tkr_policy_webhook_url(pol, svc->notify_env, url, sizeof(url), &len, NULL) == 0)
-            queue_one(svc, n, url, ws, ip);
+            tkr_jsonw_str(&w, url);
         else
-            audit(svc, "notify", ws->name, ws->type, "not-queued", "webhook url unusable",
-                  ws->info.jti, ip, NULL);
+            audit(svc, "notify", ev->name, ev->type, "not-queued", "webhook url unusable",
+                  ev->jti, ev->ip, NULL);
     }
     for (i = 0; rule != NULL && i < rule->n_notify; i++)
         if (strncmp(rule->notify[i], "https://", 8) == 0 ||
             strncmp(rule->notify[i], "http://", 7) == 0)
-            queue_one(svc, n, rule->notify[i], ws, ip);
+            tkr_jsonw_str(&w, rule->notify[i]);
+    tkr_jsonw_arr_end(&w);
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, &len) != 0) {
+        audit(svc, "notify", ev->name, ev->type, "not-queued", "receivers too many", ev->jti,
+              ev->ip, NULL);
+        out[0] = '\0';
+    }
+}
+
+/* doc's top-level member key as it is (null when absent). */
+static void copy_member(tkr_jsonw_t *w, const tkr_json_t *doc, const char *key)
+{
+    int t = tkr_json_find(doc, 0, key);
+
+    tkr_jsonw_key(w, key);
+    if (t >= 0)
+        tkr_jsonw_value(w, doc, t);
+    else
+        tkr_jsonw_null(w);
+}
+
+/* Queue ev's notice, a JSON body, for each URL of targets
+ * (notice_targets'). The answer to the request never waits for a
+ * delivery. */
+static void queue_notices(const tkr_service_t *svc, const char *targets,
+                          const notice_ev_t *ev, int64_t now)
+{
+    enum { TARGET_TOKENS = 256 };
+    tkr_store_notice_t *n;
+    tkr_json_tok_t *tok;
+    tkr_json_t doc;
+    tkr_jsonw_t w;
+    size_t len;
+    int urls, i;
+
+    if (targets == NULL || targets[0] == '\0')
+        return;
+    n = calloc(1, sizeof(*n));
+    tok = malloc(TARGET_TOKENS * sizeof(*tok));
+    if (n == NULL || tok == NULL ||
+        tkr_json_parse(&doc, tok, TARGET_TOKENS, targets, strlen(targets), NULL) != 0 ||
+        (urls = tkr_json_find(&doc, 0, "urls")) < 0) {
+        audit(svc, "notify", ev->name, ev->type, "not-queued", "receivers unreadable", ev->jti,
+              ev->ip, NULL);
+        free(n);
+        free(tok);
+        return;
+    }
+    n->created = now;
+    tkr_jsonw_init(&w, n->body, sizeof(n->body) - 1, 0);
+    tkr_jsonw_obj_begin(&w);
+    tkr_jsonw_key(&w, "event");
+    tkr_jsonw_str(&w, ev->event);
+    tkr_jsonw_key(&w, "time");
+    tkr_jsonw_i64(&w, now);
+    copy_member(&w, &doc, "project");
+    tkr_jsonw_key(&w, "name");
+    tkr_jsonw_str(&w, ev->name);
+    tkr_jsonw_key(&w, "entity_type");
+    tkr_jsonw_str(&w, ev->type);
+    put_opt(&w, "org", ev->org);
+    put_opt(&w, "role", ev->role);
+    put_opt(&w, "request_id", ev->request_id);
+    put_opt(&w, "rule", ev->rule);
+    put_opt(&w, "message", ev->message);
+    put_opt(&w, "source_ip", ev->ip);
+    copy_member(&w, &doc, "notify");
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, &len) != 0) {
+        audit(svc, "notify", ev->name, ev->type, "not-queued", "body too large", ev->jti,
+              ev->ip, NULL);
+    } else {
+        for (i = 0; i < tkr_json_count(&doc, urls); i++) {
+            char url[TKR_STORE_URL_MAX];
+            if (tkr_json_get_str(&doc, url, sizeof(url), NULL,
+                                 tkr_json_child(&doc, urls, i)) == 0)
+                queue_one(svc, n, url, ev);
+        }
+    }
+    free(tok);
     free(n);
 }
 
@@ -574,9 +661,11 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     tkr_diag_t diag;
     mbedtls_x509_csr csr;
     tkr_store_use_t use;
+    notice_ev_t ev;
     const char *ip = req->client_ip;
     int meta, rc, store_rc = 0;
 
+    memset(&ev, 0, sizeof(ev));
     if (parse_body(&ws->body, req, resp) != 0)
         return 0;
     meta = tkr_json_find(doc, 0, "metadata");
@@ -652,9 +741,19 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     }
     if (type == TKR_SUBJECT_ADMIN && ws->role[0] == '\0' && pol.default_role != NULL)
         snprintf(ws->role, sizeof(ws->role), "%s", pol.default_role);
+    ev.name = ws->name;
+    ev.type = ws->type;
+    ev.org = ws->org;
+    ev.role = ws->role;
+    ev.rule = d.rule;
+    ev.message = d.message;
+    ev.ip = ip;
+    ev.jti = ws->info.jti;
     if (d.action == TKR_ACTION_REJECT) {
         audit(svc, "enroll", ws->name, ws->type, "reject", d.rule, ws->info.jti, ip, NULL);
-        queue_notices(svc, &pol, &d, "rejected", ws, NULL, ip, now);
+        ev.event = "rejected";
+        notice_targets(svc, &pol, &d, &ev, ws->pending.notify, sizeof(ws->pending.notify));
+        queue_notices(svc, ws->pending.notify, &ev, now);
         rc = fail(resp, 403, "enrollment rejected by policy (%s)%s%s", d.rule,
                   d.message ? ": " : "", d.message ? d.message : "");
         goto out;
@@ -684,6 +783,9 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         snprintf(p->csr, sizeof(p->csr), "%s", ws->csr);
         p->created = now;
         p->expires = now + svc->pending_timeout;
+        ev.event = "pending";
+        ev.request_id = p->request_id;
+        notice_targets(svc, &pol, &d, &ev, p->notify, sizeof(p->notify));
         if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "pending", d.rule,
                        ws->info.jti, ip, NULL, NULL) != 0)
             use.audit = NULL;
@@ -693,7 +795,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
             goto out;
         }
         audit_hook(svc, use.audit);
-        queue_notices(svc, &pol, &d, "pending", ws, p->request_id, ip, now);
+        queue_notices(svc, p->notify, &ev, now);
         rc = answer_pending(svc, resp, p->request_id, d.message);
         goto out;
     }
@@ -861,10 +963,11 @@ static int entity_type(const tkr_service_req_t *req, const tkr_json_t *doc,
     return 0;
 }
 
-/* Approve or reject the waiting request of name/type. 0 done; else an
- * HTTP status with *why. */
+/* Approve or reject (for reason, "" for none) the waiting request of
+ * name/type. 0 done; else an HTTP status with *why. A reject is announced
+ * to the receivers the request's notices went to. */
 static int decide(const tkr_service_t *svc, tkr_signer_t *ca_key,
-                  enroll_ws_t *ws, int approve, const char **why)
+                  enroll_ws_t *ws, int approve, const char *reason, const char **why)
 {
     tkr_store_pending_t *p = &ws->pending;
     int64_t now = tkr_port_time(svc->port);
@@ -891,7 +994,14 @@ static int decide(const tkr_service_t *svc, tkr_signer_t *ca_key,
             *why = r == TKR_E_NOT_FOUND ? "no pending request" : "store failure";
             return r == TKR_E_NOT_FOUND ? 404 : 500;
         }
-        audit(svc, "reject", p->name, p->type, "reject", "admin", p->jti, NULL, NULL);
+        audit_why(svc, "reject", p->name, p->type, "reject", "admin", p->jti, NULL, NULL,
+                  reason);
+        {
+            notice_ev_t ev = {"rejected", p->name, p->type, p->org, p->role, p->request_id,
+                              "admin", reason[0] ? reason : "rejected by an administrator",
+                              p->source_ip, p->jti};
+            queue_notices(svc, p->notify, &ev, now);
+        }
         return 0;
     }
     snprintf(ws->org, sizeof(ws->org), "%s", p->org);
@@ -948,6 +1058,7 @@ typedef struct {
     tkr_signer_t *ca_key;
     enroll_ws_t *ws;
     int approve, names;
+    const char *reason;
 } batch_t;
 
 static int write_batch(tkr_jsonw_t *w, void *arg)
@@ -973,7 +1084,7 @@ static int write_batch(tkr_jsonw_t *w, void *arg)
             continue;
         }
         tkr_jsonw_str(w, b->ws->name);
-        st = decide(b->svc, b->ca_key, b->ws, b->approve, &why);
+        st = decide(b->svc, b->ca_key, b->ws, b->approve, b->reason, &why);
         if (st == 0) {
             tkr_jsonw_key(w, "status");
             tkr_jsonw_str(w, b->approve ? "approved" : "rejected");
@@ -995,11 +1106,12 @@ static int pending_route(const tkr_service_t *svc, tkr_signer_t *ca_key,
     const char *slash = strchr(rest, '/');
     int post = strcmp(req->method, "POST") == 0, approve, st, rc;
     const char *why = NULL;
+    char reason[TKR_STORE_REASON_MAX] = "";
     size_t n;
 
     /* /pending/approve_batch, /pending/reject_batch */
     if (strcmp(rest, "approve_batch") == 0 || strcmp(rest, "reject_batch") == 0) {
-        batch_t b = {svc, ca_key, ws, rest[0] == 'a', -1};
+        batch_t b = {svc, ca_key, ws, rest[0] == 'a', -1, reason};
         snprintf(resp->route, sizeof(resp->route), "/api/v1/pending/%s", rest);
         if (!post)
             return fail(resp, 405, "use POST");
@@ -1013,6 +1125,8 @@ static int pending_route(const tkr_service_t *svc, tkr_signer_t *ca_key,
                         TKR_SERVICE_BATCH_MAX);
         if (entity_type(req, &ws->body.doc, ws->type) != 0)
             return fail(resp, 400, "entity_type must be client, admin, relay or server");
+        if (!b.approve && body_reason(&ws->body, resp, reason) != 0)
+            return 0;
         return respond(resp, 200, write_batch, &b);
     }
     n = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
@@ -1047,7 +1161,9 @@ static int pending_route(const tkr_service_t *svc, tkr_signer_t *ca_key,
         return 0;
     if (entity_type(req, req->body_len > 0 ? &ws->body.doc : NULL, ws->type) != 0)
         return fail(resp, 400, "entity_type must be client, admin, relay or server");
-    st = decide(svc, ca_key, ws, approve, &why);
+    if (!approve && body_reason(&ws->body, resp, reason) != 0)
+        return 0;
+    st = decide(svc, ca_key, ws, approve, reason, &why);
     if (st != 0)
         return fail(resp, st, "%s: %s", ws->name, why);
     {
@@ -1379,15 +1495,6 @@ static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
     return answer_status(svc, resp, ws, issuer, rest);
 }
 
-/* A revocation's reason: optional, printable, one line. */
-static int reason_ok(const char *s)
-{
-    for (; *s != '\0'; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 0;
-    return 1;
-}
-
 /* POST /api/v1/cert/<issuer-id>:<serial>/revoke {"reason"} (API key): any
  * certificate the service recorded, enrolled or from the JWT authenticator.
  * Revoking a revoked certificate answers the same 200 and keeps the first
@@ -1402,16 +1509,11 @@ static int cert_revoke(const tkr_service_t *svc, const tkr_service_req_t *req,
     int64_t now = tkr_port_time(svc->port);
     int rc;
 
-    if (req->body_len > 0) {
-        if (parse_body(&ws->body, req, resp) != 0)
-            return 0;
-        if (opt_str(&ws->body.doc, 0, "reason", reason, sizeof(reason)) < 0 ||
-            !reason_ok(reason))
-            return fail(resp, 400, "reason must be one line of at most %d bytes",
-                        TKR_STORE_REASON_MAX - 1);
-    } else {
-        reason[0] = '\0';
-    }
+    ws->body.doc.ntok = 0;
+    if (req->body_len > 0 && parse_body(&ws->body, req, resp) != 0)
+        return 0;
+    if (body_reason(&ws->body, resp, reason) != 0)
+        return 0;
     if (cert_serial(svc, resp, id, issuer, serial) != 0)
         return 0;
     /* Its owner, for the audit line; the revocation itself is one atomic

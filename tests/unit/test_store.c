@@ -86,6 +86,7 @@ static void pending(tkr_store_pending_t *p, const char *id, const char *name,
     snprintf(p->key_fp, sizeof(p->key_fp), "%064d", 3);
     snprintf(p->rule, sizeof(p->rule), "manual");
     snprintf(p->csr, sizeof(p->csr), "-----BEGIN CERTIFICATE REQUEST-----\n");
+    snprintf(p->notify, sizeof(p->notify), "{\"urls\":[\"https://hooks.example/in?k=%s\"]}", id);
     p->created = created;
     p->expires = expires;
 }
@@ -252,6 +253,7 @@ static void test_pending_add_get_and_one_waiting_per_name(void **state)
     assert_string_equal(got.status, TKR_PENDING_WAITING);
     assert_string_equal(got.key_fp, p.key_fp);
     assert_string_equal(got.cert, "");
+    assert_string_equal(got.notify, p.notify);
     assert_true(got.expires == 1000);
     pending(&p, "req-2", "site-9", "jti-p", 101, 1000);
     assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), TKR_E_CONFLICT);
@@ -637,6 +639,13 @@ static void test_version_3_database_is_migrated(void **state)
         "org TEXT NOT NULL, role TEXT NOT NULL, serial TEXT PRIMARY KEY, "
         "fingerprint TEXT NOT NULL, not_after BIGINT NOT NULL, "
         "created BIGINT NOT NULL, cert TEXT NOT NULL, status TEXT NOT NULL)",
+        "CREATE TABLE pending (request_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "type TEXT NOT NULL, org TEXT NOT NULL, role TEXT NOT NULL, "
+        "jti TEXT NOT NULL, source_ip TEXT NOT NULL, key_fp TEXT NOT NULL, "
+        "status TEXT NOT NULL, rule TEXT NOT NULL, created BIGINT NOT NULL, "
+        "expires BIGINT NOT NULL, csr TEXT NOT NULL, cert TEXT NOT NULL)",
+        "INSERT INTO pending VALUES ('req-old', 'old-2', 'client', '', '', 'jti-o', '', "
+        "'ee', 'pending', 'hold', 1, 2000000000, 'CSR', '')",
         "INSERT INTO enrolled VALUES ('old-1', 'client', '', '', '0d01', 'ff', "
         "2000000000, 1, 'PEM', 'jti-old')",
         "INSERT INTO certs VALUES ('ioc', 'jwt-client', '', '', '0e01', 'ee', "
@@ -646,6 +655,7 @@ static void test_version_3_database_is_migrated(void **state)
     const char *target = drv == &db_sqlite ? db_url + 7 : db_url;
     tkr_store_t s;
     tkr_store_entity_t got;
+    tkr_store_pending_t pd;
     char err[256];
     void *c;
     size_t i;
@@ -664,6 +674,9 @@ static void test_version_3_database_is_migrated(void **state)
     assert_string_equal(got.status, TKR_CERT_VALID);
     assert_int_equal(s.ops->revoke(s.ctx, "0e01", 9, "r", NULL, &got), 0);
     assert_string_equal(got.status, TKR_CERT_REVOKED);
+    assert_int_equal(s.ops->pending_get(s.ctx, "old-2", "client", &pd), 0);
+    assert_string_equal(pd.request_id, "req-old");
+    assert_string_equal(pd.notify, "");
     cli_store_close(&s);
 }
 

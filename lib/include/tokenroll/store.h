@@ -24,7 +24,8 @@
 #define TKR_STORE_FP_MAX 65         /* SHA-256, hex */
 #define TKR_STORE_IP_MAX 64
 #define TKR_STORE_PEM_MAX 8192      /* a certificate or CSR, PEM */
-#define TKR_STORE_REASON_MAX 256    /* a revocation's reason */
+#define TKR_STORE_REASON_MAX 256    /* a revocation's or a reject's reason */
+#define TKR_STORE_NOTIFY_MAX 4096   /* a pending request's notice receivers */
 
 /* A recorded certificate's status. */
 #define TKR_CERT_VALID   "VALID"
@@ -83,6 +84,8 @@ typedef struct {
     int64_t expires;
     char csr[TKR_STORE_PEM_MAX];        /* PEM */
     char cert[TKR_STORE_PEM_MAX];       /* PEM once approved, else "" */
+    char notify[TKR_STORE_NOTIFY_MAX];  /* where its notices go (JSON, the
+                                           service's own), "" for nowhere */
 } tkr_store_pending_t;
 
 /* A notification waiting to be delivered: a JSON body to POST to url. */
