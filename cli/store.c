@@ -560,22 +560,22 @@ static int st_cert_add(void *ctx, const tkr_store_entity_t *e, const char *audit
 static int st_revoke(void *ctx, const char *serial, int64_t t, const char *reason,
                      const char *audit, tkr_store_entity_t *e)
 {
+#define REVOKE_IN(table)                                                        \
+    "UPDATE " table " SET status = 'REVOKED', revoked_at = $2, reason = $3 "    \
+    "WHERE serial = $1 AND status <> 'REVOKED' RETURNING serial"
+    static const char *const sql[] = {REVOKE_IN("enrolled"), REVOKE_IN("certs")};
+#undef REVOKE_IN
     sql_store_t *s = ctx;
     char tt[24];
     const char *p[3] = {serial, tt, reason};
     int found = 0;
+    size_t i;
     void *c = acquire(s);
     int rc = run(s, c, s->drv->begin_sql);
 
     i64_text(tt, t);
-    if (rc == 0)
-        rc = s->drv->exec(c, "UPDATE enrolled SET status = 'REVOKED', revoked_at = $2, "
-                             "reason = $3 WHERE serial = $1 AND status <> 'REVOKED' "
-                             "RETURNING serial", p, 3, row_found, &found);
-    if (rc == 0 && !found)
-        rc = s->drv->exec(c, "UPDATE certs SET status = 'REVOKED', revoked_at = $2, "
-                             "reason = $3 WHERE serial = $1 AND status <> 'REVOKED' "
-                             "RETURNING serial", p, 3, row_found, &found);
+    for (i = 0; rc == 0 && !found && i < sizeof(sql) / sizeof(sql[0]); i++)
+        rc = s->drv->exec(c, sql[i], p, 3, row_found, &found);
     if (rc == 0 && found && audit != NULL)
         rc = add_audit(s, c, t, audit);
     if (rc == 0)

@@ -921,6 +921,8 @@ static int list_enrolled_row(void *arg, const tkr_store_entity_t *e)
     tkr_jsonw_i64(w, e->not_after);
     tkr_jsonw_key(w, "enrolled_at");
     tkr_jsonw_i64(w, e->created);
+    tkr_jsonw_key(w, "status");
+    tkr_jsonw_str(w, e->status[0] != '\0' ? e->status : TKR_CERT_VALID);
     tkr_jsonw_obj_end(w);
     return 0;
 }

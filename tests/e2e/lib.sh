@@ -94,6 +94,24 @@ run_unit() {
     fail "$name ran to the end" "$(printf '%s' "$out" | tail -5)"
 }
 
+# provision_localhost NAME: a project NAME whose one server is "localhost"
+# (a name the clients resolve, in its TLS certificate), provisioned into
+# $W/ws; sets P to the workspace. Returns 1 when provisioning fails.
+provision_localhost() {
+  cat > "$W/project.yml" <<YML
+api_version: 3
+name: $1
+participants:
+  - name: localhost
+    type: server
+    org: TestOrg
+    fed_learn_port: 8002
+    admin_port: 8003
+YML
+  "$T" provision -p "$W/project.yml" -w "$W/ws" >/dev/null 2>&1 || return 1
+  P=$W/ws/$1
+}
+
 # start_serve LOG ARGS...: `tokenroll serve ARGS --listen 127.0.0.1:PORT` in
 # the background on a free port; returns once it listens (or fails). Sets
 # SERVE_PID and SERVE_PORT; the process is killed at exit.

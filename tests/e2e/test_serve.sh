@@ -303,6 +303,9 @@ suite() {
     "$CODE $(jget '["revoked_at"]') $(jget '["revocation_reason"]')" "200 $at key compromised"
   get "/api/v1/cert/$iid:$dec"
   expect_code "$label: the status route answers REVOKED" 200 '"status":"REVOKED".*"name":"site-1"'
+  get /api/v1/enrolled -H "Authorization: Bearer $KEY"
+  same "$label: the enrolled list marks it revoked" \
+    "$("$PY" -c 'import json; print([e["status"] for e in json.load(open("resp.json"))["enrolled"] if e["name"] in ("site-1", "srv-1")])')" "['REVOKED', 'VALID']"
   same "$label: one audit line for the revocation" \
     "$(DBQ "SELECT COUNT(*) FROM audit WHERE line LIKE '%\"event\":\"revoke\"%' AND line LIKE '%\"reason\":\"key compromised\"%'")" "1"
   # the command, on the power-cut certificate, through a second node

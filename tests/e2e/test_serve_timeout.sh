@@ -9,18 +9,7 @@
 need curl openssl
 cd "$W"
 
-cat > project.yml <<'YML'
-api_version: 3
-name: stalls
-participants:
-  - name: localhost
-    type: server
-    org: TestOrg
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
-"$T" provision -p project.yml -w ws >/dev/null 2>&1 || { fail "provision"; exit 1; }
-P=$W/ws/stalls
+provision_localhost stalls || { fail "provision"; exit 1; }
 CA=$(ls "$P"/prod_00/localhost/startup/rootCA.pem)
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev.key \
   -subj /CN=x -out dev.csr 2>/dev/null

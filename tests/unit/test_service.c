@@ -175,6 +175,20 @@ static void member(const tkr_service_resp_t *r, const char *key, char *out, size
     assert_int_equal(tkr_json_get_str(&doc, out, size, NULL, tkr_json_find(&doc, 0, key)), 0);
 }
 
+/* name enrolled (approved at once) with a fresh token (tok) and the first
+ * CSR; its certificate into cert. */
+static void enrolled(const char *name, char *tok, size_t tok_size, char *cert, size_t size)
+{
+    char meta[128];
+    tkr_service_resp_t r;
+
+    mint(tok, tok_size, name, TKR_SUBJECT_CLIENT, NULL);
+    snprintf(meta, sizeof(meta), "{\"name\":\"%s\"}", name);
+    assert_int_equal(enroll(&r, tok, meta), 200);
+    member(&r, "certificate", cert, size);
+    tkr_service_resp_free(&r);
+}
+
 /* A device whose power failed after an auto-approved enrollment, before it
  * stored the answer, asks again with the same token and key: it gets the
  * certificate it was issued, and nothing more is spent or signed. Another
@@ -185,10 +199,7 @@ static void test_retry_after_auto_approval_gets_the_same_certificate(void **stat
     tkr_service_resp_t r;
 
     (void)state;
-    mint(tok, sizeof(tok), "site-r", TKR_SUBJECT_CLIENT, NULL);
-    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-r\"}"), 200);
-    member(&r, "certificate", first, sizeof(first));
-    tkr_service_resp_free(&r);
+    enrolled("site-r", tok, sizeof(tok), first, sizeof(first));
     assert_int_equal(enroll(&r, tok, "{\"name\":\"site-r\"}"), 200);
     member(&r, "certificate", again, sizeof(again));
     assert_non_null(strstr(r.body, "\"ca_cert\""));
@@ -219,10 +230,7 @@ static void test_revoke_route(void **state)
     size_t audits;
 
     (void)state;
-    mint(tok, sizeof(tok), "site-v", TKR_SUBJECT_CLIENT, NULL);
-    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-v\"}"), 200);
-    member(&r, "certificate", cert, sizeof(cert));
-    tkr_service_resp_free(&r);
+    enrolled("site-v", tok, sizeof(tok), cert, sizeof(cert));
     mbedtls_x509_crt_init(&crt);
     assert_int_equal(mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert,
                                             strlen(cert) + 1), 0);
