@@ -403,11 +403,14 @@ static void queue_one(const tkr_service_t *svc, tkr_store_notice_t *n, const cha
  * receiver: the service sends no e-mail), as JSON {"project", "notify",
  * "urls"}: a pending request keeps it, so that an administrator's later
  * reject is announced to the same receivers. out is "" when nothing is to
- * be sent. */
-static void notice_targets(const tkr_service_t *svc, const tkr_policy_t *pol,
-                           const tkr_policy_decision_t *d, const notice_ev_t *ev,
-                           char *out, size_t size)
+ * be sent. Returns the NOTICE_* problems met, for notice_audit once the
+ * decision is recorded (a request that fails leaves no line). */
+enum { NOTICE_EMAIL = 1, NOTICE_WEBHOOK = 2, NOTICE_TOO_MANY = 4 };
+
+static unsigned notice_targets(const tkr_service_t *svc, const tkr_policy_t *pol,
+                               const tkr_policy_decision_t *d, char *out, size_t size)
 {
+    unsigned problems = 0;
     const tkr_policy_rule_t *rule = NULL;
     char url[TKR_STORE_URL_MAX];
     tkr_jsonw_t w;
@@ -416,13 +419,12 @@ static void notice_targets(const tkr_service_t *svc, const tkr_policy_t *pol,
     out[0] = '\0';
     if (svc->notify_env == NULL || svc->store->ops->notice_add == NULL ||
         !pol->notifications_enabled)
-        return;
+        return 0;
     for (i = 0; i < pol->n_rules && rule == NULL; i++)
         if (d->rule != NULL && strcmp(pol->rules[i].name, d->rule) == 0)
             rule = &pol->rules[i];
     if (pol->email_enabled)
-        audit(svc, "notify", ev->name, ev->type, "email-unsupported", d->rule, ev->jti, ev->ip,
-              NULL);
+        problems |= NOTICE_EMAIL;
     tkr_jsonw_init(&w, out, size - 1, 0);
     tkr_jsonw_obj_begin(&w);
     put_opt(&w, "project", pol->project);
@@ -437,8 +439,7 @@ static void notice_targets(const tkr_service_t *svc, const tkr_policy_t *pol,
         if (tkr_policy_webhook_url(pol, svc->notify_env, url, sizeof(url), &len, NULL) == 0)
             tkr_jsonw_str(&w, url);
         else
-            audit(svc, "notify", ev->name, ev->type, "not-queued", "webhook url unusable",
-                  ev->jti, ev->ip, NULL);
+            problems |= NOTICE_WEBHOOK;
     }
     for (i = 0; rule != NULL && i < rule->n_notify; i++)
         if (strncmp(rule->notify[i], "https://", 8) == 0 ||
@@ -447,10 +448,24 @@ static void notice_targets(const tkr_service_t *svc, const tkr_policy_t *pol,
     tkr_jsonw_arr_end(&w);
     tkr_jsonw_obj_end(&w);
     if (tkr_jsonw_finish(&w, &len) != 0) {
-        audit(svc, "notify", ev->name, ev->type, "not-queued", "receivers too many", ev->jti,
-              ev->ip, NULL);
+        problems |= NOTICE_TOO_MANY;
         out[0] = '\0';
     }
+    return problems;
+}
+
+/* The audit lines of notice_targets' problems. */
+static void notice_audit(const tkr_service_t *svc, const notice_ev_t *ev, unsigned problems)
+{
+    if (problems & NOTICE_EMAIL)
+        audit(svc, "notify", ev->name, ev->type, "email-unsupported", ev->rule, ev->jti,
+              ev->ip, NULL);
+    if (problems & NOTICE_WEBHOOK)
+        audit(svc, "notify", ev->name, ev->type, "not-queued", "webhook url unusable", ev->jti,
+              ev->ip, NULL);
+    if (problems & NOTICE_TOO_MANY)
+        audit(svc, "notify", ev->name, ev->type, "not-queued", "receivers too many", ev->jti,
+              ev->ip, NULL);
 }
 
 /* doc's top-level member key as it is (null when absent). */
@@ -662,6 +677,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     mbedtls_x509_csr csr;
     tkr_store_use_t use;
     notice_ev_t ev;
+    unsigned problems;
     const char *ip = req->client_ip;
     int meta, rc, store_rc = 0;
 
@@ -752,7 +768,8 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     if (d.action == TKR_ACTION_REJECT) {
         audit(svc, "enroll", ws->name, ws->type, "reject", d.rule, ws->info.jti, ip, NULL);
         ev.event = "rejected";
-        notice_targets(svc, &pol, &d, &ev, ws->pending.notify, sizeof(ws->pending.notify));
+        notice_audit(svc, &ev, notice_targets(svc, &pol, &d, ws->pending.notify,
+                                              sizeof(ws->pending.notify)));
         queue_notices(svc, ws->pending.notify, &ev, now);
         rc = fail(resp, 403, "enrollment rejected by policy (%s)%s%s", d.rule,
                   d.message ? ": " : "", d.message ? d.message : "");
@@ -785,7 +802,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         p->expires = now + svc->pending_timeout;
         ev.event = "pending";
         ev.request_id = p->request_id;
-        notice_targets(svc, &pol, &d, &ev, p->notify, sizeof(p->notify));
+        problems = notice_targets(svc, &pol, &d, p->notify, sizeof(p->notify));
         if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "pending", d.rule,
                        ws->info.jti, ip, NULL, NULL) != 0)
             use.audit = NULL;
@@ -795,6 +812,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
             goto out;
         }
         audit_hook(svc, use.audit);
+        notice_audit(svc, &ev, problems);
         queue_notices(svc, p->notify, &ev, now);
         rc = answer_pending(svc, resp, p->request_id, d.message);
         goto out;
