@@ -63,10 +63,8 @@
 /* ---- big numbers, RSA ---- */
 
 #define MBEDTLS_BIGNUM_C
-#define MBEDTLS_GENPRIME
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
-#define MBEDTLS_PKCS1_V21
 /* TKR_JWT_SIG_MAX is 512 bytes: RSA-4096 is the largest key we verify. */
 #define MBEDTLS_MPI_MAX_SIZE 512
 /* Window 2 instead of 3: half the precomputed powers (4 RSA-sized numbers
@@ -77,7 +75,6 @@
 
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM
 #define MBEDTLS_ECDSA_C
 /* RFC 6979 nonces: a weak TRNG sample can then never leak the key; the
@@ -93,11 +90,8 @@
 
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA256_C
-#define MBEDTLS_SHA384_C
-#define MBEDTLS_SHA512_C
 /* The rolled-up loops: ~2 KiB less flash for a hash done a few times. */
 #define MBEDTLS_SHA256_SMALLER
-#define MBEDTLS_SHA512_SMALLER
 
 /* ---- encodings, keys, certificates ---- */
 
@@ -114,8 +108,7 @@
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CREATE_C
 #define MBEDTLS_X509_CSR_WRITE_C
-/* The CA may sign with RSA-PSS; its certificate must still parse. */
-#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
+#define MBEDTLS_X509_REMOVE_INFO
 
 /* ---- TLS 1.2 client (tls.c) ---- */
 
@@ -135,5 +128,10 @@
 /* ROM tables for AES instead of generating them into RAM. */
 #define MBEDTLS_AES_ROM_TABLES
 #define MBEDTLS_AES_FEWER_TABLES
+#define MBEDTLS_AES_ONLY_128_BIT_KEY_LENGTH
+#define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT
+#define MBEDTLS_SSL_CIPHERSUITES \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
 
 #endif
