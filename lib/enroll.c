@@ -172,19 +172,19 @@ static void file_name(char out[16], const char *base, const char *ext)
 /* ---- certificates ---- */
 
 /* Seconds since the epoch of a certificate time (days from the civil
- * calendar, proleptic Gregorian). */
+ * calendar, proleptic Gregorian). The days in 32 bits: X.509 years are
+ * 0..9999 (mbedTLS checks), so every term is small, and a 32-bit MCU then
+ * needs no 64-bit division; only the last multiply is 64-bit. */
 static int64_t crt_time(const mbedtls_x509_time *t)
 {
-    int64_t y = t->year, m = t->mon, d = t->day;
-    int64_t era, yoe, doy, doe;
+    int32_t m = t->mon, y = t->year - (m <= 2);
+    int32_t era = (y >= 0 ? y : y - 399) / 400;
+    int32_t yoe = y - era * 400;
+    int32_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + t->day - 1;
+    int32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (era * 146097 + doe - 719468) * 86400 + t->hour * 3600 +
-           t->min * 60 + t->sec;
+    return (int64_t)(era * 146097 + doe - 719468) * 86400 +
+           t->hour * 3600 + t->min * 60 + t->sec;
 }
 
 static int cn_is(const mbedtls_x509_crt *crt, const char *name)
@@ -651,8 +651,9 @@ static int wait_next(const tkr_port_t *port, uint64_t deadline,
 
     if (port->sleep_ms == NULL || port->mono_ms == NULL)
         return 0;
+    /* A shift, not a division: no 64-bit divide on a 32-bit MCU. */
     if (port->entropy != NULL && port->entropy(port->ctx, r, sizeof(r)) == 0)
-        ms += (ms / 4) * (uint64_t)((r[0] << 8) | r[1]) / 65535u;
+        ms += ((ms / 4) * (uint64_t)((r[0] << 8) | r[1])) >> 16;
     if (ms > 300000u)
         ms = 300000u;
     if (now >= deadline)

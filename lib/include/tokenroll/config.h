@@ -79,24 +79,11 @@
 #define TKR_JWKS_TOKENS 128
 #endif
 
-/* ---- diagnostic text ---- */
-
-/* 1 (hosts): every error carries English words: tkr_strerror's names,
- * tkr_diag_t.msg, the enrollment result's message, the TLS problem.
- * 0 (flash-bound devices; `make cross-m4` builds with it): those words are
- * left out of the image (about 4 KB on a Cortex-M4). Codes, claim names in
- * tkr_diag_t.name and the enrollment log lines the documents name stay;
- * tkr_strerror(rc) then gives the code as decimal text ("-29"), which
- * tokenroll/error.h names. It sizes nothing, so the link-time guard below
- * does not spell it: objects built with either value link together. */
-#ifndef TKR_DIAG_TEXT
-#define TKR_DIAG_TEXT 1
-#endif
-#if TKR_DIAG_TEXT
-#define TKR_TEXT(s) (s)
-#else
-#define TKR_TEXT(s) ""
-#endif
+/* ---- diagnostic text ----
+ *
+ * TKR_DIAG_TEXT (default 1; 0 on flash-bound devices) is set like the
+ * limits here, but defined in tokenroll/error.h, which the ports include
+ * without the library's link-time guard. */
 
 /* ---- host side: files, YAML, policy ---- */
 

@@ -9,7 +9,24 @@
 #ifndef TOKENROLL_ERROR_H
 #define TOKENROLL_ERROR_H
 
-#include "tokenroll/config.h"
+/* 1 (hosts): every error carries English words: tkr_strerror's names,
+ * tkr_diag_t.msg, the enrollment result's message, the TLS problem.
+ * 0 (flash-bound devices; `make cross-m4` builds with it): those words are
+ * left out of the image (about 4 KB on a Cortex-M4). Codes, claim names in
+ * tkr_diag_t.name and the enrollment log lines the documents name stay;
+ * tkr_strerror(rc) then gives the code as decimal text ("-29"), which
+ * this file names. It sizes nothing, so the link-time guard of
+ * tokenroll/config.h does not spell it: objects built with either value
+ * link together. It is here, not in config.h, so the ports can use it
+ * without that guard. */
+#ifndef TKR_DIAG_TEXT
+#define TKR_DIAG_TEXT 1
+#endif
+#if TKR_DIAG_TEXT
+#define TKR_TEXT(s) (s)
+#else
+#define TKR_TEXT(s) ""
+#endif
 
 #define TKR_OK                   0
 #define TKR_E_INVALID_ARG       -1  /* NULL or contradictory arguments */
