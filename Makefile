@@ -10,7 +10,9 @@
 #   make fuzz-smoke      every libFuzzer harness for FUZZ_SECONDS (30) each
 #   make bench           benchmarks (figures are ratios to a same-run baseline)
 #   make cross-m4        device objects for Cortex-M4: size table, largest stack
-#                        frame (fails above 1024 bytes), forbidden OS symbols
+#                        frame (fails above 1024 bytes), forbidden OS symbols;
+#                        the enrollment firmware image in QEMU, failing over
+#                        its budget (90 KB flash, 24 KB heap, 6 KB stack)
 #   make cross-aarch64   the device program (tokenroll enroll) for aarch64
 #                        Linux, static, with mbedTLS 3.6 built for it
 #   make demo            the whole flow on this machine
@@ -267,8 +269,8 @@ $(XB)/%.o: %.c Makefile build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
 # objects, port/baremetal over a QEMU board (semihosting console and clock,
 # RAM-backed NOR flash), and mbedTLS 3.6 compiled with the device
 # configuration; --gc-sections keeps what the flow reaches. cross-m4 prints
-# its size (tokenroll's own share from the link map) and runs the offline
-# flow in QEMU.
+# its size (tokenroll's own share from the link map), runs the offline
+# flow in QEMU and fails when the image is over its budget (image.sh).
 XQ   := port/baremetal/qemu
 X_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(XB)/mbedtls/%.o)
 X_FW_OBJ := $(XB)/$(XQ)/fw_main.o $(XB)/$(XQ)/board_qemu.o $(XB)/$(XQ)/vectors.o
