@@ -16,7 +16,7 @@
 
 static void test_strerror_gives_the_code(void **state)
 {
-    char want[8];
+    char want[16];
     int rc;
     (void)state;
 
