@@ -4,20 +4,14 @@
 # against openssl-made certificates and keychains, and the exchange of the
 # issuer's tokens for certificates through tokenroll serve.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/authnjwt_lib.sh"
 need openssl curl sqlite3 py:flask py:jwt py:cryptography
 cd "$W"
 
 # ---- the quick start's issuer ----
 
 IDP_PORT=$(free_port)
-mkdir -p idp
-"$PY" "$ROOT/tests/e2e/idp.py" "$IDP_PORT" "$W/idp" >idp/log 2>&1 &
-IDP_PID=$!
-on_exit "kill $IDP_PID 2>/dev/null; wait $IDP_PID 2>/dev/null"
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$IDP_PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+start_idp idp "$IDP_PORT" || exit 1
 IDP="http://localhost:$IDP_PORT"
 ISS="$IDP/default"
 
@@ -93,20 +87,7 @@ expect_fail "cert info: FILE is required" "FILE is required" "$T" cert info
 
 # ---- the certificate service: a CA whose server kit is for localhost ----
 
-cat > project.yml <<'YML'
-api_version: 3
-name: EPICS_Root_CA
-participants:
-  - name: localhost
-    type: server
-    org: epics
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
-"$T" provision -p project.yml -w ws >/dev/null 2>&1 || { fail "provision a CA for the service"; exit 1; }
-CA="$W/ws/EPICS_Root_CA/prod_00/localhost/startup/rootCA.pem"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev.key \
-  -subj "/CN=not-the-sub" -out dev.csr 2>/dev/null
+make_service_ca
 
 tok() { curl -s "$IDP/default/token?sub=${1:-softioc}&password=secret${2:-}"; }
 # One character of the signature changed (still base64url).
@@ -128,28 +109,6 @@ else:
     print(hd + "." + p + "." + b64(mac))
 PY
 }
-# post_jwt TOKEN [USAGE]: POST /api/v1/authn/jwt as curl; sets CODE and RESP.
-post_jwt() {
-  "$PY" -c 'import json,sys; print(json.dumps({"jwt": sys.argv[1], "csr": open("dev.csr").read(), "usage": sys.argv[2]}))' \
-    "$1" "${2:-client}" > jwt_req.json
-  CODE=$(curl -s -o resp.json -w '%{http_code}' --cacert "$CA" \
-    "https://localhost:$SERVE_PORT/api/v1/authn/jwt" --data-binary @jwt_req.json \
-    -H 'Content-Type: application/json')
-  RESP=$(cat resp.json)
-}
-certs() { sqlite3 "$1" "SELECT COUNT(*) FROM certs"; }
-# refused NAME CODE PATTERN TOKEN DB: CODE with PATTERN in the error, and
-# no certificate recorded.
-refused() {
-  local before; before=$(certs "$5")
-  post_jwt "$4"
-  if [ "$CODE" = "$2" ] && printf '%s' "$RESP" | grep -Eq -- "$3" && [ "$(certs "$5")" = "$before" ]; then
-    pass "$1"
-  else
-    fail "$1" "got $CODE $RESP (certificates $before -> $(certs "$5"))" "expected $2 /$3/"
-  fi
-}
-keychain_cert() { openssl pkcs12 -in "$1" -passin pass: -nokeys -clcerts 2>/dev/null | openssl x509; }
 pvxs() { date -u -d "@$1" '+%a %b %d %H:%M:%S %Y UTC'; }
 claim() { "$PY" -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))[sys.argv[2]])' "$1" "$2"; }
 
