@@ -77,3 +77,15 @@ accepted() {
   fi
 }
 keychain_cert() { openssl pkcs12 -in "$1" -passin "${2:-pass:}" -nokeys -clcerts 2>/dev/null | openssl x509; }
+# resp_cert OUT: the certificate of the last post_jwt answer, as PEM.
+resp_cert() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["certificate"].strip())' "$W/resp.json" > "$1"; }
+# cert_id FILE: PVXS's certificate identifier, <first 8 hex of SHA-256 of
+# the issuer's DER name>:<decimal serial>, as Python's cryptography sees it.
+cert_id() {
+  "$PY" - "$1" <<'PY'
+import hashlib, sys
+from cryptography import x509
+c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+print(hashlib.sha256(c.issuer.public_bytes()).hexdigest()[:8] + ":" + str(c.serial_number))
+PY
+}

@@ -57,7 +57,7 @@ fi
 wait_past "$t1" "$REFETCH"
 accepted "the same kid once the interval is over: fetched, accepted" "$T3" "$DB"
 same "one more fetch" "$(fetches)" "3"
-grep -q "key-3\|eyJ" serve-jwks.log && fail "the service's log names no token" "$(cat serve-jwks.log)" || pass "the service's log names no token"
+grep -q eyJ serve-jwks.log && fail "the service's log names no token" "$(cat serve-jwks.log)" || pass "the service's log names no token"
 stop_serve "$SERVE_PID"
 
 # The default interval is a minute: a service started just now does not

@@ -94,8 +94,9 @@ serve_with serve-wrong-root.log "$DB2" "${SEED[@]}" EPICS_AUTH_JWT_TRUSTED_URI="
   --jwt-verify-ca other-root.pem || exit 1
 refused "https trusted URI under another root: 401, nothing issued" 401 \
   "verifier cannot be reached" "$TOKEN" "$DB2"
-expect_fail "authnjwt: the refusal is one clear line, nothing written" \
-  "^Error: the certificate service refused the token \(HTTP 401\): invalid token: the verifier cannot be reached" \
+[ "$NOSSL" = 1 ] && why="cannot write the keychain: this tokenroll was built without OpenSSL" ||
+  why="the certificate service refused the token \(HTTP 401\): invalid token: the verifier cannot be reached"
+expect_fail "authnjwt: the refusal is one clear line, nothing written" "^Error: $why" \
   env EPICS_PVAS_TLS_KEYCHAIN="$W/wrong-root.p12" "$T" authnjwt -u server --token-file token_file \
   --service "https://localhost:$SERVE_PORT" --ca-cert "$CA"
 [ ! -e "$W/wrong-root.p12" ] && pass "no keychain for the refused token" || fail "no keychain for the refused token"
@@ -162,7 +163,7 @@ expect_fail "an https JWKS under another root is refused at start" \
   "$T" serve "${SERVE_ARGS[@]}" --jwt-jwks "$IDP/.well-known/jwks.json" --jwt-verify-ca other-root.pem --jwt-issuer "$ISS"
 "$T" serve "${SERVE_ARGS[@]}" --jwt-jwks "$IDP/.well-known/jwks.json" --jwt-verify-ca other-root.pem \
   --jwt-issuer "$ISS" 2>&1 | grep -q "TLS: the server's certificate is not signed by the given root CA" &&
-  pass "... saying why" || fail "... saying why"
+  pass "an https JWKS under another root: the error says why" || fail "an https JWKS under another root: the error says why"
 expect_fail "an https JWKS whose certificate is for another host is refused at start" \
   "^Error: --jwt-jwks https://localhost:$P2/default/jwks: cannot read the key set" \
   "$T" serve "${SERVE_ARGS[@]}" --jwt-jwks "https://localhost:$P2/default/jwks" --jwt-verify-ca idp-root.pem --jwt-issuer "$ISS"
