@@ -63,6 +63,8 @@ KID = "demo-key-1"
 
 
 def load_key():
+    if KEY_DIR:
+        os.makedirs(KEY_DIR, exist_ok=True)
     path = os.path.join(KEY_DIR, "idp.key") if KEY_DIR else None
     if path and os.path.exists(path):
         with open(path, "rb") as f:
