@@ -1,6 +1,9 @@
 # tests/e2e/authnjwt_lib.sh — what the JWT authenticator's scripts
 # (test_authnjwt*.sh) share: the quick start's issuer (idp.py), a CA for the
-# service, and the exchange as curl does it. Source it after lib.sh, from $W.
+# service, and the exchange as curl does it. Source it after lib.sh: it
+# checks for the peers all of them use and moves to $W.
+need openssl curl sqlite3 py:flask py:jwt py:cryptography
+cd "$W" || exit 1
 
 # The build without OpenSSL (make OPENSSL=0, build/nossl) writes no PKCS#12.
 NOSSL=0
@@ -23,6 +26,15 @@ start_idp() {
   done
   fail "the issuer $dir starts" "$(tail -5 "$W/$dir/log")"
   return 1
+}
+
+# idp_http [DIR]: the issuer over plain http on a free loopback port, as
+# in the quick start; sets IDP_PORT, IDP (http://localhost:PORT) and ISS.
+idp_http() {
+  IDP_PORT=$(free_port)
+  start_idp "${1:-idp}" "$IDP_PORT" || exit 1
+  IDP="http://localhost:$IDP_PORT"
+  ISS="$IDP/default"
 }
 
 # make_service_ca: a CA whose server kit is for localhost, for tokenroll

@@ -5,15 +5,10 @@
 # issuer's tokens for certificates through tokenroll serve.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/authnjwt_lib.sh"
-need openssl curl sqlite3 py:flask py:jwt py:cryptography
-cd "$W"
 
 # ---- the quick start's issuer ----
 
-IDP_PORT=$(free_port)
-start_idp idp "$IDP_PORT" || exit 1
-IDP="http://localhost:$IDP_PORT"
-ISS="$IDP/default"
+idp_http
 
 # As the quick start: TOKEN=$(curl ...); echo ${TOKEN} > token_file
 TOKEN=$(curl -s "$IDP/default/token?sub=softioc&password=secret")

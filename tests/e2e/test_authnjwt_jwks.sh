@@ -6,13 +6,8 @@
 # The fetches are counted on the issuer's side (idp/jwks.log).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/authnjwt_lib.sh"
-need openssl curl sqlite3 py:flask py:jwt py:cryptography
-cd "$W"
 
-IDP_PORT=$(free_port)
-start_idp idp "$IDP_PORT" || exit 1
-IDP="http://localhost:$IDP_PORT"
-ISS="$IDP/default"
+idp_http
 make_service_ca
 
 fetches() { cat idp/jwks.log 2>/dev/null | wc -l; }

@@ -7,12 +7,8 @@
 # cannot write PKCS#12, stops just as cleanly.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/authnjwt_lib.sh"
-need openssl curl sqlite3 py:flask py:jwt py:cryptography
-cd "$W"
 
-IDP_PORT=$(free_port)
-start_idp idp "$IDP_PORT" || exit 1
-IDP="http://localhost:$IDP_PORT"
+idp_http
 curl -s "$IDP/default/token?sub=softioc&password=secret" > token_file
 make_service_ca
 DB="$W/keychain.db"

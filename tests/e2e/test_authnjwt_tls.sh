@@ -6,8 +6,6 @@
 # host, a missing root and plain http to another host are refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/authnjwt_lib.sh"
-need openssl curl sqlite3 py:flask py:jwt py:cryptography
-cd "$W"
 
 # ---- the identity provider's certificates ----
 
