@@ -47,6 +47,8 @@ int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
 
     *out = NULL;
     *out_len = 0;
+    if (password == NULL)
+        password = "";
     *why = "cannot read the private key";
     if ((b = BIO_new_mem_buf(key_pem, -1)) == NULL ||
         (key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL)
@@ -77,7 +79,7 @@ int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
             goto done;
     }
     *why = "OpenSSL cannot make the PKCS#12 file";
-    p12 = PKCS12_create(password != NULL ? password : "", NULL, key, cert, chain, 0, 0, 0, 0, 0);
+    p12 = PKCS12_create(password, NULL, key, cert, chain, 0, 0, 0, 0, 0);
     if (p12 == NULL || (n = i2d_PKCS12(p12, NULL)) <= 0 ||
         (der = malloc((size_t)n)) == NULL)
         goto done;

@@ -236,8 +236,8 @@ static int jwt_call(void *arg, const tkr_authjwt_call_t *c, int *status,
     if (path == NULL)
         return TKR_E_NO_MEMORY;
     snprintf(path, n, "%s%s%s", sj->verify_path, c->query[0] ? "?" : "", c->query);
-    rc = fetch(sj, sj->trusted_uri, &sj->verify_url, path, c->method, c->bearer, c->body, c->body_len,
-               status, body, len);
+    rc = fetch(sj, sj->trusted_uri, &sj->verify_url, path, c->method, c->bearer, c->body,
+               c->body_len, status, body, len);
     free(path);
     return rc;
 }
@@ -252,8 +252,8 @@ static int jwks_load(serve_jwt_t *sj)
 
     if (sj->jwks_url) {
         const char *body;
-        rc = fetch(sj, sj->jwks_src, &sj->jwks_http, sj->jwks_path, "GET", NULL, NULL, 0, &status,
-                   &body, &n);
+        rc = fetch(sj, sj->jwks_src, &sj->jwks_http, sj->jwks_path, "GET", NULL, NULL, 0,
+                   &status, &body, &n);
         if (rc != 0)
             return rc;
         if (status != 200)
