@@ -130,10 +130,21 @@ out:
     return rc;
 }
 
+/* A server has no one to ask for a passphrase: an encrypted key fails
+ * here rather than wait on a terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)arg;
+    return -1;
+}
+
 static EVP_PKEY *read_key(const char *pem)
 {
     BIO *b = BIO_new_mem_buf(pem, -1);
-    EVP_PKEY *p = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *p = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
 
     BIO_free(b);
     return p;
@@ -170,7 +181,7 @@ int cli_tls_key_load(cli_tls_key_t **out, const char *cert_pem, const char *key_
         k->chain_len = 0;
         why = "the TLS certificate is not a PEM certificate chain (at most 8)";
     } else if ((k->pkey = read_key(key_pem)) == NULL) {
-        why = "the TLS key is not a PEM private key";
+        why = "the TLS key is not an unencrypted PEM private key";
     } else if (EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_RSA &&
                EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_EC) {
         why = "the TLS key is neither RSA nor EC";

@@ -116,3 +116,9 @@ fi
 expect_fail "serve refuses a TLS key that does not match its certificate" "Error: .*(TLS|certificate|key)" \
   timeout 10 "$T" serve --ca-path "$W/ws-rsa/my_fl_project" --db "sqlite:$W/rsa.db" \
   --cert "$KR/server.crt" --key rsa4096.key --listen "127.0.0.1:$(free_port)"
+openssl pkey -in "$KR/server.key" -aes-128-cbc -passout pass:secret -out enc.key 2>/dev/null ||
+  fail "openssl encrypts a key"
+expect_fail "serve refuses an encrypted TLS key without asking for a passphrase" \
+  "Error: .*(TLS key is not an unencrypted PEM private key|TLS certificate/key unusable)" \
+  timeout 10 setsid "$T" serve --ca-path "$W/ws-rsa/my_fl_project" --db "sqlite:$W/rsa.db" \
+  --cert "$KR/server.crt" --key enc.key --listen "127.0.0.1:$(free_port)"
