@@ -262,7 +262,8 @@ $(XB)/%.o: %.c Makefile build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
 # flow in QEMU.
 XQ   := port/baremetal/qemu
 X_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(XB)/mbedtls/%.o)
-X_FW_OBJ := $(XB)/$(XQ)/fw_main.o $(XB)/$(XQ)/board_qemu.o $(XB)/$(XQ)/vectors.o
+X_FW_OBJ := $(XB)/$(XQ)/fw_main.o $(XB)/$(XQ)/board_qemu.o $(XB)/$(XQ)/vectors.o \
+            $(XB)/$(XQ)/fw_online.o $(XB)/$(XQ)/uart_stream.o
 X_FW := $(XB)/enroll-fw.elf
 $(XB)/mbedtls/%.o: build/mbedtls-3.6/library/%.c port/baremetal/tkr_mbedtls_device.h build/mbedtls-3.6/.built
 	@mkdir -p $(@D)
@@ -280,6 +281,10 @@ $(X_FW): $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ) $(XQ)/mps2_an386.ld
 # tree once build/mbedtls-3.6 exists (a fresh clone builds it first).
 cross-m4: deps-quiet build/mbedtls-3.6/.built
 	@$(MAKE) --no-print-directory $(X_OBJ) $(X_FW)
+# The image alone, for tests/e2e/test_enroll_m4.sh (online enrollment).
+.PHONY: cross-m4-fw
+cross-m4-fw: deps-quiet build/mbedtls-3.6/.built
+	@$(MAKE) --no-print-directory $(X_FW)
 	@bash port/baremetal/size_table.sh $(X_OBJ)
 	@bash $(XQ)/image.sh $(X_FW) $(XB)/enroll-fw.map
 

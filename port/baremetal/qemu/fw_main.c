@@ -12,7 +12,8 @@
  *      without a single connection.
  *
  * It prints the peak of mbedTLS's heap (counted through the platform
- * allocator hooks) and the stack's high-water mark. */
+ * allocator hooks) and the stack's high-water mark. With a startup kit
+ * loaded (fw_online.h) it enrolls online instead. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include <mbedtls/platform.h>
 
+#include "fw_online.h"
 #include "qemu_board.h"
 #include "tkr_port_baremetal.h"
 #include "tokenroll/enroll.h"
@@ -120,7 +122,7 @@ static void track_free(void *q)
 
 /* ---- output ---- */
 
-static void put_u(const char *label, uint32_t v, const char *unit)
+void put_u(const char *label, uint32_t v, const char *unit)
 {
     char d[12];
     int i = 11;
@@ -135,7 +137,7 @@ static void put_u(const char *label, uint32_t v, const char *unit)
     qemu_puts(unit);
 }
 
-static int step(const char *what, int rc)
+int step(const char *what, int rc)
 {
     qemu_puts(rc == 0 ? "PASS: " : "FAIL: ");
     qemu_puts(what);
@@ -257,10 +259,21 @@ static int next_boot(void)
     return step("next boot: already enrolled from flash, no connection", rc);
 }
 
-int main(void)
+uint32_t fw_stack_used(void)
 {
     uint32_t *p;
+
+    for (p = __stack_limit; p < __stack_top && *p == PAINT; p++)
+        ;
+    return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
+}
+
+int main(void)
+{
     int rc;
+
+    if (fw_kit_present())
+        return fw_online(&ws);
 
     mbedtls_platform_set_calloc_free(track_calloc, track_free);
     memset(qemu_flash, 0xFF, sizeof(qemu_flash));
@@ -281,9 +294,7 @@ int main(void)
     tkr_enroll_free(&ws);
 
     put_u("peak heap (mbedTLS): ", (uint32_t)heap_peak, " bytes\n");
-    for (p = __stack_limit; p < __stack_top && *p == PAINT; p++)
-        ;
-    put_u("stack high-water: ", (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p), " bytes\n");
+    put_u("stack high-water: ", fw_stack_used(), " bytes\n");
     put_u("static RAM of tkr_enroll_t: ", (uint32_t)sizeof(ws), " bytes\n");
     qemu_puts(rc == 0 ? "offline enrollment flow: OK\n" : "offline enrollment flow: FAILED\n");
     return rc;

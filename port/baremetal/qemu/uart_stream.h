@@ -1,0 +1,33 @@
+/* uart_stream.h — a tkr_transport_t over a CMSDK APB UART, polled.
+ *
+ * On QEMU's mps2-an386 the UART's character device can be a TCP socket
+ * (-chardev socket,...,host=H,port=P -serial chardev:ID): the bytes the
+ * firmware writes to the UART are then the TCP stream to H:P, and TLS runs
+ * end to end in the firmware. QEMU opens that socket before the machine
+ * starts and never reopens it, so the stream is one connection per run:
+ * the first connect only enables the UART (host and port are QEMU's
+ * command line, not ours), and any later one fails with TKR_E_NET.
+ *
+ * The UART has no end-of-stream signal: a peer that closes shows as
+ * silence, so recv ends in TKR_E_TIMEOUT, never 0. The HTTP client frames
+ * its answer (Content-Length, chunked) and does not wait for the close. */
+#ifndef TKR_UART_STREAM_H
+#define TKR_UART_STREAM_H
+
+#include <stdint.h>
+
+#include "tokenroll/transport.h"
+
+/* UART0 of mps2-an386 (and of the AN385/AN386 FPGA images). */
+#define UART_STREAM_UART0 0x40004000u
+
+typedef struct {
+    uintptr_t base;   /* the UART's registers */
+    int state;        /* private: 0 unused, 1 connected, 2 closed */
+    uint32_t rx_bytes, tx_bytes;  /* counts, for the test's report */
+} uart_stream_t;
+
+/* Fill t with the UART hooks over u (owned by the caller), unconnected. */
+void uart_stream_init(tkr_transport_t *t, uart_stream_t *u, uintptr_t base);
+
+#endif
