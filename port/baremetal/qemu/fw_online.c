@@ -58,6 +58,32 @@ static const tkr_bm_area_t areas[] = {
     {"enrollment_token", 6 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
 };
 
+/* Instruction counts: the CMSDK APB timer 0 of mps2-an386 counts down at
+ * 25 MHz of QEMU's virtual clock. With -icount shift=0 (the test's
+ * setting) one instruction is one virtual nanosecond, so a tick is 40
+ * instructions, and a thousand instructions are 25 ticks. Without
+ * -icount the figures are emulated time, not instructions. */
+#define TIMER0 0x40000000u
+#define TICKS_PER_KINSN 25u
+
+static volatile uint32_t *timer0(uint32_t off)
+{
+    return (volatile uint32_t *)(uintptr_t)(TIMER0 + off);
+}
+
+static uint32_t ticks(void)
+{
+    return ~*timer0(0x04); /* VALUE, counting down from all ones */
+}
+
+static void ticks_start(void)
+{
+    *timer0(0x00) = 0;          /* CTRL: stop */
+    *timer0(0x08) = 0xFFFFFFFFu; /* RELOAD */
+    *timer0(0x04) = 0xFFFFFFFFu; /* VALUE */
+    *timer0(0x00) = 1;          /* CTRL: enable, no interrupt */
+}
+
 static tkr_baremetal_t bm;
 static tkr_port_t port;
 static tkr_transport_t uart;
@@ -222,6 +248,7 @@ static int enroll(tkr_enroll_t *ws, size_t token_len)
 {
     tkr_enroll_cfg_t cfg;
     tkr_enroll_result_t res;
+    uint32_t start, end;
     int rc;
 
     memset(&cfg, 0, sizeof(cfg));
@@ -239,7 +266,9 @@ static int enroll(tkr_enroll_t *ws, size_t token_len)
     /* One attempt: the serial stream is one connection, so a retry could
      * only fail to connect. */
     cfg.wait_s = 0;
+    start = ticks();
     rc = tkr_enroll_run(ws, &res, &cfg, &uart, &port);
+    end = ticks();
     if (rc == 0 && res.outcome != TKR_ENROLL_ENROLLED)
         rc = TKR_E_INVALID_ARG;
     if (rc != 0) {
@@ -256,6 +285,16 @@ static int enroll(tkr_enroll_t *ws, size_t token_len)
     }
     step("enrolled over TLS through the UART (tkr_enroll_run)", rc);
     put_u("  attempts: ", (uint32_t)res.attempts, "\n");
+    if (rc == 0) {
+        put_u("kinsn before the connection (token, key pair, CSR): ",
+              (stream.opened - start) / TICKS_PER_KINSN, "\n");
+        put_u("kinsn on the connection (TLS handshake, HTTP), waits excluded: ",
+              (stream.closed - stream.opened - stream.waited) / TICKS_PER_KINSN, "\n");
+        put_u("kinsn after it (certificate checks, flash commit): ",
+              (end - stream.closed) / TICKS_PER_KINSN, "\n");
+        put_u("kinsn of tkr_enroll_run, waits excluded: ",
+              (end - start - stream.waited) / TICKS_PER_KINSN, "\n");
+    }
     return rc;
 }
 
@@ -311,6 +350,8 @@ int fw_online(tkr_enroll_t *ws)
     bm.log_level = TKR_LOG_INFO;
     tkr_port_baremetal_init(&port, &bm);
     uart_stream_init(&uart, &stream, UART_STREAM_UART0);
+    stream.clock = ticks;
+    ticks_start();
     tkr_enroll_free(ws);
     tkr_enroll_init(ws);
 

@@ -40,16 +40,25 @@ static volatile uint32_t *reg(const uart_stream_t *u, uint32_t off)
 
 /* Wait until STATE & mask equals want, at most timeout_ms. 1 when it
  * does, 0 at the deadline. */
-static int wait_state(const uart_stream_t *u, uint32_t mask, uint32_t want,
+static int wait_state(uart_stream_t *u, uint32_t mask, uint32_t want,
                       uint32_t timeout_ms)
 {
-    uint32_t start = board_tick_ms(), polls = 0;
+    uint32_t start, t0, polls = 0;
+    int ok = 1;
 
+    if ((*reg(u, R_STATE) & mask) == want)
+        return 1;
+    t0 = u->clock != NULL ? u->clock() : 0;
+    start = board_tick_ms();
     while ((*reg(u, R_STATE) & mask) != want) {
-        if (++polls % POLLS_PER_TICK == 0 && board_tick_ms() - start >= timeout_ms)
-            return (*reg(u, R_STATE) & mask) == want;
+        if (++polls % POLLS_PER_TICK == 0 && board_tick_ms() - start >= timeout_ms) {
+            ok = (*reg(u, R_STATE) & mask) == want;
+            break;
+        }
     }
-    return 1;
+    if (u->clock != NULL)
+        u->waited += u->clock() - t0;
+    return ok;
 }
 
 static int uart_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
@@ -108,6 +117,8 @@ static int uart_connect(void *ctx, const char *host, uint16_t port, uint32_t tim
     *reg(u, R_BAUDDIV) = BAUDDIV;
     *reg(u, R_CTRL) = CTRL_TX_EN | CTRL_RX_EN;
     u->state = CONNECTED;
+    if (u->clock != NULL)
+        u->opened = u->clock();
     return 0;
 }
 
@@ -115,10 +126,11 @@ static void uart_close(void *ctx)
 {
     uart_stream_t *u = ctx;
 
-    /* The receiver stays on: QEMU then keeps taking bytes the peer still
-     * sends, which nobody reads, rather than leave them in the socket. */
-    if (u != NULL && u->state == CONNECTED)
+    if (u != NULL && u->state == CONNECTED) {
         u->state = CLOSED;
+        if (u->clock != NULL)
+            u->closed = u->clock();
+    }
 }
 
 void uart_stream_init(tkr_transport_t *t, uart_stream_t *u, uintptr_t base)
@@ -127,6 +139,8 @@ void uart_stream_init(tkr_transport_t *t, uart_stream_t *u, uintptr_t base)
     u->state = UNUSED;
     u->rx_bytes = 0;
     u->tx_bytes = 0;
+    u->clock = NULL;
+    u->opened = u->closed = u->waited = 0;
     t->ctx = u;
     t->send = uart_send;
     t->recv = uart_recv;

@@ -25,9 +25,16 @@ typedef struct {
     uintptr_t base;   /* the UART's registers */
     int state;        /* private: 0 unused, 1 connected, 2 closed */
     uint32_t rx_bytes, tx_bytes;  /* counts, for the test's report */
+    /* Optional, for measurements: a free-running up-counter. When set,
+     * opened and closed hold its value at connect and close, and waited
+     * the time spent polling for the peer (a byte to arrive, room to
+     * send), which is the peer's time, not the firmware's work. */
+    uint32_t (*clock)(void);
+    uint32_t opened, closed, waited;
 } uart_stream_t;
 
-/* Fill t with the UART hooks over u (owned by the caller), unconnected. */
+/* Fill t with the UART hooks over u (owned by the caller), unconnected,
+ * without a clock. */
 void uart_stream_init(tkr_transport_t *t, uart_stream_t *u, uintptr_t base);
 
 #endif
