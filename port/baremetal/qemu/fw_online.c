@@ -90,6 +90,9 @@ static tkr_transport_t uart;
 static uart_stream_t stream;
 static char token[QEMU_SECTOR];
 static char service_url[SERVICE_URL_MAX];
+/* The result holds about 1.2 KB of text: static, as the workspace, so the
+ * stack figure is the library's and not this harness's. */
+static tkr_enroll_result_t res;
 
 /* newlib's exit() ends here: memory_buffer_alloc calls it when it finds
  * its block headers broken, which only a memory error can do. */
@@ -247,7 +250,6 @@ static uint32_t heap_used(void)
 static int enroll(tkr_enroll_t *ws, size_t token_len)
 {
     tkr_enroll_cfg_t cfg;
-    tkr_enroll_result_t res;
     uint32_t start, end;
     int rc;
 
@@ -304,7 +306,6 @@ static int enroll(tkr_enroll_t *ws, size_t token_len)
 static int next_boot(tkr_enroll_t *ws, size_t token_len)
 {
     tkr_enroll_cfg_t cfg;
-    tkr_enroll_result_t res;
     int rc;
 
     tkr_enroll_free(ws);
