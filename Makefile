@@ -281,12 +281,13 @@ $(X_FW): $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ) $(XQ)/mps2_an386.ld
 # tree once build/mbedtls-3.6 exists (a fresh clone builds it first).
 cross-m4: deps-quiet build/mbedtls-3.6/.built
 	@$(MAKE) --no-print-directory $(X_OBJ) $(X_FW)
+	@bash port/baremetal/size_table.sh $(X_OBJ)
+	@bash $(XQ)/image.sh $(X_FW) $(XB)/enroll-fw.map
+
 # The image alone, for tests/e2e/test_enroll_m4.sh (online enrollment).
 .PHONY: cross-m4-fw
 cross-m4-fw: deps-quiet build/mbedtls-3.6/.built
 	@$(MAKE) --no-print-directory $(X_FW)
-	@bash port/baremetal/size_table.sh $(X_OBJ)
-	@bash $(XQ)/image.sh $(X_FW) $(XB)/enroll-fw.map
 
 # ---- aarch64 Linux device program (static, under qemu-aarch64 in tests) ----
 #
