@@ -130,6 +130,7 @@ for kt in ec rsa; do
     pass "$what service: the next boot is already enrolled from flash, without a request" ||
     fail "$what: next boot"
   printf '%s\n' "$FW_OUT" | grep -q "^PASS: a second connect on the used serial stream fails" &&
+    printf '%s\n' "$FW_OUT" | grep -q "^log: uart: the serial stream was one connection and it is closed" &&
     pass "$what service: a second connect on the used stream fails clearly" || fail "$what: second connect"
   same "$what service: serve saw exactly one enrollment request" "$(grep -c '/api/v1/enroll' serve.log)" 1
   printf '%s\n' "$FW_OUT" | sed -n '/^client.crt in flash:/,/^-----END CERTIFICATE-----/p' | sed 1d > client.crt
