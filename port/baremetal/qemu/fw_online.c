@@ -247,6 +247,23 @@ static uint32_t heap_used(void)
     return (uint32_t)i;
 }
 
+/* The device's 2 KB out-buffer caps the maximum fragment it can ask
+ * for: 4096 is the caller's error, told before any connection. */
+static int fragment_limit(tkr_enroll_t *ws)
+{
+    size_t len = 0;
+    int rc = port.store_read(port.ctx, "rootCA.pem", (uint8_t *)ws->ca_pem,
+                             sizeof(ws->ca_pem) - 1, &len);
+
+    if (rc == 0) {
+        ws->ca_pem[len] = '\0';
+        rc = tkr_tls_setup(&ws->tls, &uart, ws->ca_pem, 4096, &port) == TKR_E_INVALID_ARG
+                 ? 0 : TKR_E_INVALID_ARG;
+    }
+    tkr_tls_free(&ws->tls);
+    return step("a 4096-byte maximum fragment is refused as an argument (2 KB out-buffer)", rc);
+}
+
 static int enroll(tkr_enroll_t *ws, size_t token_len)
 {
     tkr_enroll_cfg_t cfg;
@@ -363,6 +380,8 @@ int fw_online(tkr_enroll_t *ws)
         rc = read_service_url(ws);
     if (rc == 0)
         rc = read_token(&token_len);
+    if (rc == 0)
+        rc = fragment_limit(ws);
     if (rc == 0)
         rc = enroll(ws, token_len);
     if (rc == 0)
