@@ -151,12 +151,15 @@ int step(const char *what, int rc)
 
 /* ---- the flow ---- */
 
-static const tkr_bm_area_t areas[] = {
+/* The last two are the online mode's kit files (fw_online.c). */
+const tkr_bm_area_t fw_areas[FW_N_AREAS] = {
     {"client.key", 0 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
     {"client.crt", 1 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
     {"rootCA.pem", 2 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
     {"pending.key", 3 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
     {"enrollment.commit", 4 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
+    {"enrollment.json", 5 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
+    {"enrollment_token", 6 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
 };
 
 static tkr_enroll_t ws; /* static RAM, as the header advises */
@@ -278,8 +281,8 @@ int main(void)
     mbedtls_platform_set_calloc_free(track_calloc, track_free);
     memset(qemu_flash, 0xFF, sizeof(qemu_flash));
     qemu_now = RECORDED_AT + 3600;
-    bm.areas = areas;
-    bm.n_areas = sizeof(areas) / sizeof(areas[0]);
+    bm.areas = fw_areas;
+    bm.n_areas = FW_N_AREAS;
     bm.log_level = TKR_LOG_INFO;
     tkr_port_baremetal_init(&port, &bm);
     tkr_enroll_init(&ws);

@@ -48,16 +48,6 @@ static unsigned char heap_pool[2 * HEAP_GOAL] __attribute__((aligned(8)));
 #define HEAP_HEADER_ROOM 64u
 #define HEAP_PAINT 0x5Au
 
-static const tkr_bm_area_t areas[] = {
-    {"client.key", 0 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
-    {"client.crt", 1 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
-    {"rootCA.pem", 2 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
-    {"pending.key", 3 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
-    {"enrollment.commit", 4 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
-    {"enrollment.json", 5 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
-    {"enrollment_token", 6 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
-};
-
 /* Instruction counts: the CMSDK APB timer 0 of mps2-an386 counts down at
  * 25 MHz of QEMU's virtual clock. With -icount shift=0 (the test's
  * setting) one instruction is one virtual nanosecond, so a tick is 40
@@ -202,6 +192,15 @@ static long kit_number(const char *name)
     return -1;
 }
 
+/* Blob name of the flash store into buf as NUL-terminated text. */
+static int read_text(const char *name, char *buf, size_t size, size_t *len)
+{
+    int rc = port.store_read(port.ctx, name, (uint8_t *)buf, size - 1, len);
+
+    buf[rc == 0 ? *len : 0] = '\0';
+    return rc;
+}
+
 /* cert_service_url of enrollment.json, as the store holds it. */
 static int read_service_url(tkr_enroll_t *ws)
 {
@@ -210,8 +209,7 @@ static int read_service_url(tkr_enroll_t *ws)
     size_t len = 0;
     int rc, t;
 
-    rc = port.store_read(port.ctx, "enrollment.json", (uint8_t *)text,
-                         sizeof(ws->resp), &len);
+    rc = read_text("enrollment.json", text, sizeof(ws->resp), &len);
     if (rc == 0)
         rc = tkr_json_parse(&doc, ws->tok, sizeof(ws->tok) / sizeof(ws->tok[0]), text, len, NULL);
     if (rc == 0 && (t = tkr_json_find(&doc, 0, "cert_service_url")) >= 0)
@@ -228,13 +226,10 @@ static int read_service_url(tkr_enroll_t *ws)
 
 static int read_token(size_t *len)
 {
-    int rc = port.store_read(port.ctx, "enrollment_token", (uint8_t *)token,
-                             sizeof(token) - 1, len);
+    int rc = read_text("enrollment_token", token, sizeof(token), len);
 
     while (rc == 0 && *len > 0 && (token[*len - 1] == '\n' || token[*len - 1] == '\r'))
-        (*len)--;
-    if (rc == 0)
-        token[*len] = '\0';
+        token[--*len] = '\0';
     return step("enrollment_token read from flash", rc);
 }
 
@@ -278,16 +273,25 @@ static uint32_t heap_used(void)
 static int fragment_limit(tkr_enroll_t *ws)
 {
     size_t len = 0;
-    int rc = port.store_read(port.ctx, "rootCA.pem", (uint8_t *)ws->ca_pem,
-                             sizeof(ws->ca_pem) - 1, &len);
+    int rc = read_text("rootCA.pem", ws->ca_pem, sizeof(ws->ca_pem), &len);
 
     if (rc == 0) {
-        ws->ca_pem[len] = '\0';
         rc = tkr_tls_setup(&ws->tls, &uart, ws->ca_pem, 4096, &port) == TKR_E_INVALID_ARG
                  ? 0 : TKR_E_INVALID_ARG;
     }
     tkr_tls_free(&ws->tls);
     return step("a 4096-byte maximum fragment is refused as an argument (2 KB out-buffer)", rc);
+}
+
+/* What every boot passes: the flat store, the kit's token and service;
+ * name and type come from the token. */
+static void kit_cfg(tkr_enroll_cfg_t *cfg, size_t token_len)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->dir = "";
+    cfg->token = token;
+    cfg->token_len = token_len;
+    cfg->service_url = service_url;
 }
 
 static int enroll(tkr_enroll_t *ws, size_t token_len)
@@ -297,11 +301,7 @@ static int enroll(tkr_enroll_t *ws, size_t token_len)
     uint32_t start, end;
     int rc;
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.dir = "";
-    cfg.token = token;
-    cfg.token_len = token_len;
-    cfg.service_url = service_url;
+    kit_cfg(&cfg, token_len);
     cfg.key_type = TKR_KEY_EC_P256;
     /* The device's record buffers are 4 KB in, 2 KB out, and mbedTLS
      * offers the smaller as its maximum fragment (RFC 6066). A handshake
@@ -359,11 +359,7 @@ static int next_boot(tkr_enroll_t *ws, size_t token_len)
 
     tkr_enroll_free(ws);
     tkr_enroll_init(ws);
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.dir = "";
-    cfg.token = token;
-    cfg.token_len = token_len;
-    cfg.service_url = service_url;
+    kit_cfg(&cfg, token_len);
     rc = tkr_enroll_run(ws, &res, &cfg, &uart, &port);
     if (rc == 0 && res.outcome != TKR_ENROLL_ALREADY)
         rc = TKR_E_INVALID_ARG;
@@ -373,11 +369,9 @@ static int next_boot(tkr_enroll_t *ws, size_t token_len)
 static int dump_cert(tkr_enroll_t *ws)
 {
     size_t len = 0;
-    int rc = port.store_read(port.ctx, "client.crt", (uint8_t *)ws->cert_pem,
-                             sizeof(ws->cert_pem) - 1, &len);
+    int rc = read_text("client.crt", ws->cert_pem, sizeof(ws->cert_pem), &len);
 
     if (rc == 0) {
-        ws->cert_pem[len] = '\0';
         qemu_puts("client.crt in flash:\n");
         qemu_puts(ws->cert_pem);
     }
@@ -395,8 +389,8 @@ int fw_online(tkr_enroll_t *ws)
     memset(heap_pool + HEAP_HEADER_ROOM, HEAP_PAINT, sizeof(heap_pool) - HEAP_HEADER_ROOM);
     memset(qemu_flash, 0xFF, sizeof(qemu_flash));
     qemu_now = qemu_wall_seconds();
-    bm.areas = areas;
-    bm.n_areas = sizeof(areas) / sizeof(areas[0]);
+    bm.areas = fw_areas;
+    bm.n_areas = FW_N_AREAS;
     bm.log_level = TKR_LOG_INFO;
     tkr_port_baremetal_init(&port, &bm);
     uart_stream_init(&uart, &stream, UART_STREAM_UART0);

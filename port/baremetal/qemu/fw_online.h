@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "tkr_port_baremetal.h"
 #include "tokenroll/enroll.h"
 
 /* Where the test loads a startup kit (-device loader,file=KIT,addr=...,
@@ -20,7 +21,11 @@ int fw_kit_present(void);
  * firmware's static workspace. */
 int fw_online(tkr_enroll_t *ws);
 
-/* fw_main.c: "PASS: what" or "FAIL: what: error", returning rc; a
+/* fw_main.c: the flash store's blob table, for both modes; */
+#define FW_N_AREAS 7
+extern const tkr_bm_area_t fw_areas[FW_N_AREAS];
+
+/* "PASS: what" or "FAIL: what: error", returning rc; a
  * labelled decimal; the stack's high-water mark in bytes. */
 int step(const char *what, int rc);
 void put_u(const char *label, uint32_t v, const char *unit);

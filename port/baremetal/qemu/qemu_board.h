@@ -5,8 +5,7 @@
 #include <stdint.h>
 
 #define QEMU_SECTOR 4096u
-/* Seven blobs of two slots: the five of the flow, and the online mode's
- * enrollment.json and enrollment_token (fw_online.c). */
+/* Seven blobs of two slots (fw_areas in fw_main.c). */
 #define QEMU_FLASH_SIZE (7u * 2u * QEMU_SECTOR)
 
 extern uint8_t qemu_flash[QEMU_FLASH_SIZE];
