@@ -80,22 +80,10 @@ same "the UART stream carries $ECHO_N bytes each way intact (QEMU exit 0)" "$FW_
 [ "$FW_RC" = 0 ] || show
 
 # ---- enrollment against serve, for a P-256 and an RSA-2048 service ----
-cat > project.yml <<'YML'
-api_version: 3
-name: m4_test
-participants:
-  - name: localhost
-    type: server
-    org: TestOrg
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
-
 for kt in ec rsa; do
   case $kt in ec) what="P-256" ;; rsa) what="RSA-2048" ;; esac
   mkdir "$kt" && cd "$W/$kt" || exit 1
-  "$T" provision -p ../project.yml -w ws --key-type $kt >/dev/null 2>&1 || { fail "$what: provision"; exit 1; }
-  P=$W/$kt/ws/m4_test
+  provision_local m4_test --key-type $kt || exit 1
   start_serve serve.log --ca-path "$P" --db "sqlite:$W/$kt/svc.db" || exit 1
   "$T" token generate -s m4-device -c "$P" -o m4.token >/dev/null 2>&1 || { fail "$what: token"; exit 1; }
   "$T" package -n m4-device -e grpc://localhost:8002 --cert-service "https://localhost:$SERVE_PORT" \
