@@ -78,7 +78,11 @@ static inline int tkr_compat_rsa_pss_verify(mbedtls_rsa_context *rsa,
                                             int salt_len,
                                             const unsigned char *sig)
 {
-#if TKR_MBEDTLS3
+#if !defined(MBEDTLS_PKCS1_V21)
+    /* A device configuration without PSS (port/baremetal). */
+    (void)rsa; (void)md; (void)hash; (void)hlen; (void)salt_len; (void)sig;
+    return MBEDTLS_ERR_RSA_BAD_INPUT_DATA;
+#elif TKR_MBEDTLS3
     return mbedtls_rsa_rsassa_pss_verify_ext(rsa, md, hlen, hash, md,
                                              salt_len, sig);
 #else
@@ -97,7 +101,10 @@ static inline int tkr_compat_rsa_pss_sign(mbedtls_rsa_context *rsa,
                                           unsigned int hlen,
                                           unsigned char *sig)
 {
-#if TKR_MBEDTLS3
+#if !defined(MBEDTLS_PKCS1_V21)
+    (void)rsa; (void)f_rng; (void)p_rng; (void)md; (void)hash; (void)hlen; (void)sig;
+    return MBEDTLS_ERR_RSA_BAD_INPUT_DATA;
+#elif TKR_MBEDTLS3
     int rc = mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, md);
     if (rc != 0)
         return rc;

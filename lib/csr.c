@@ -46,10 +46,17 @@ int tkr_key_generate(mbedtls_pk_context *pk, tkr_key_type_t type,
         (type != TKR_KEY_EC_P256 && type != TKR_KEY_RSA_2048))
         return TKR_E_INVALID_ARG;
     if (type == TKR_KEY_RSA_2048) {
+#if defined(MBEDTLS_GENPRIME)
         if ((rc = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA))) != 0)
             goto fail;
         rc = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), keygen_rng, &rng, 2048,
                                  65537);
+#else
+        /* A device build without prime generation (the Cortex-M4 image
+         * leaves it out: ~2 KB of flash for a key type it never uses). */
+        return tkr_diag(diag, TKR_E_UNSUPPORTED, NULL,
+                        "RSA key generation is not in this build");
+#endif
     } else {
         if ((rc = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) != 0)
             goto fail;

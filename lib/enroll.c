@@ -88,14 +88,24 @@ static void say(tkr_enroll_t *e, const tkr_port_t *port, int level,
     tkr_port_log_str(port, level, e->line);
 }
 
-static void set_msg(tkr_enroll_result_t *res, const char *a, const char *b)
+/* The result's message: the words a and b, or with TKR_DIAG_TEXT 0 the
+ * code rc as text (the macro keeps the words out of the image). */
+static void set_msg_(tkr_enroll_result_t *res, int rc, const char *a, const char *b)
 {
     str_t s;
 
     s_init(&s, res->message, sizeof(res->message));
+#if TKR_DIAG_TEXT
+    (void)rc;
     s_add(&s, a);
     s_add(&s, b);
+#else
+    (void)a;
+    (void)b;
+    s_add(&s, tkr_strerror(rc));
+#endif
 }
+#define set_msg(res, rc, a, b) set_msg_((res), (rc), TKR_TEXT(a), TKR_TEXT(b))
 
 /* ---- storage ---- */
 
@@ -162,19 +172,19 @@ static void file_name(char out[16], const char *base, const char *ext)
 /* ---- certificates ---- */
 
 /* Seconds since the epoch of a certificate time (days from the civil
- * calendar, proleptic Gregorian). */
+ * calendar, proleptic Gregorian). The days in 32 bits: X.509 years are
+ * 0..9999 (mbedTLS checks), so every term is small, and a 32-bit MCU then
+ * needs no 64-bit division; only the last multiply is 64-bit. */
 static int64_t crt_time(const mbedtls_x509_time *t)
 {
-    int64_t y = t->year, m = t->mon, d = t->day;
-    int64_t era, yoe, doy, doe;
+    int32_t m = t->mon, y = t->year - (m <= 2);
+    int32_t era = (y >= 0 ? y : y - 399) / 400;
+    int32_t yoe = y - era * 400;
+    int32_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + t->day - 1;
+    int32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (era * 146097 + doe - 719468) * 86400 + t->hour * 3600 +
-           t->min * 60 + t->sec;
+    return (int64_t)(era * 146097 + doe - 719468) * 86400 +
+           t->hour * 3600 + t->min * 60 + t->sec;
 }
 
 static int cn_is(const mbedtls_x509_crt *crt, const char *name)
@@ -531,15 +541,15 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
     int rc;
 
     if (cfg->token == NULL || cfg->token_len == 0) {
-        set_msg(res, "no enrollment token", "");
+        set_msg(res, TKR_E_NOT_FOUND, "no enrollment token", "");
         return TKR_E_NOT_FOUND;
     }
     if ((rc = tkr_jwt_parse(&e->jwt, cfg->token, cfg->token_len, NULL)) != 0) {
-        set_msg(res, "the enrollment token does not decode: ", tkr_strerror(rc));
+        set_msg(res, rc, "the enrollment token does not decode: ", tkr_strerror(rc));
         return rc;
     }
     if ((rc = tkr_token_read(info, &e->jwt)) != 0) {
-        set_msg(res, "the enrollment token's claims are not a FLARE token's: ",
+        set_msg(res, rc, "the enrollment token's claims are not a FLARE token's: ",
                 tkr_strerror(rc));
         return rc;
     }
@@ -547,11 +557,11 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
     rules.required = TKR_CLAIM_EXP | TKR_CLAIM_SUB;
     rules.leeway = 60; /* a device clock a minute off still enrolls */
     if (now < 0) {
-        set_msg(res, "the clock is not set: cannot check the token's expiry", "");
+        set_msg(res, TKR_E_EXPIRED, "the clock is not set: cannot check the token's expiry", "");
         return TKR_E_EXPIRED;
     }
     if ((rc = tkr_jwt_check_claims(&e->jwt, &rules, now, NULL)) != 0) {
-        set_msg(res, rc == TKR_E_EXPIRED ? "the enrollment token has expired"
+        set_msg(res, rc, rc == TKR_E_EXPIRED ? "the enrollment token has expired"
                                          : "the enrollment token is not valid now: ",
                 rc == TKR_E_EXPIRED ? "" : tkr_strerror(rc));
         return rc;
@@ -560,14 +570,14 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
     if (cfg->name != NULL) {
         *name = cfg->name;
     } else if (info->has_type && info->type == TKR_SUBJECT_PATTERN) {
-        set_msg(res, "a pattern token needs the participant's name", "");
+        set_msg(res, TKR_E_INVALID_ARG, "a pattern token needs the participant's name", "");
         return TKR_E_INVALID_ARG;
     } else {
         *name = info->subject;
     }
     n = strlen(*name);
     if (n == 0 || n >= sizeof(res->name)) {
-        set_msg(res, "the participant's name is empty or too long", "");
+        set_msg(res, TKR_E_INVALID_ARG, "the participant's name is empty or too long", "");
         return TKR_E_INVALID_ARG;
     }
     memmove(res->name, *name, n + 1);
@@ -575,7 +585,7 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
     /* Type: ours, or the token's (a pattern token enrolls clients). */
     if (cfg->type != NULL) {
         if (tkr_participant_type_parse(cfg->type, &ours) != 0) {
-            set_msg(res, "unknown participant type ", cfg->type);
+            set_msg(res, TKR_E_INVALID_ARG, "unknown participant type ", cfg->type);
             return TKR_E_INVALID_ARG;
         }
     } else {
@@ -585,13 +595,13 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
     tkr_diag_clear(&d);
     if ((rc = tkr_token_admits(info, *name, ours, &d)) != 0) {
         if (rc == TKR_E_CLAIM_MISSING)
-            set_msg(res, "the enrollment token has no subject_type", "");
+            set_msg(res, rc, "the enrollment token has no subject_type", "");
         else if (strcmp(d.name, "subject_type") == 0)
-            set_msg(res, "the enrollment token is for a ", tkr_subject_type_name(info->type));
+            set_msg(res, rc, "the enrollment token is for a ", tkr_subject_type_name(info->type));
         else if (info->type == TKR_SUBJECT_PATTERN)
-            set_msg(res, "the enrollment token's pattern does not match ", *name);
+            set_msg(res, rc, "the enrollment token's pattern does not match ", *name);
         else
-            set_msg(res, "the enrollment token is for another participant than ", *name);
+            set_msg(res, rc, "the enrollment token is for another participant than ", *name);
         return rc;
     }
     *type = tkr_subject_type_name(ours);
@@ -641,8 +651,9 @@ static int wait_next(const tkr_port_t *port, uint64_t deadline,
 
     if (port->sleep_ms == NULL || port->mono_ms == NULL)
         return 0;
+    /* A shift, not a division: no 64-bit divide on a 32-bit MCU. */
     if (port->entropy != NULL && port->entropy(port->ctx, r, sizeof(r)) == 0)
-        ms += (ms / 4) * (uint64_t)((r[0] << 8) | r[1]) / 65535u;
+        ms += ((ms / 4) * (uint64_t)((r[0] << 8) | r[1])) >> 16;
     if (ms > 300000u)
         ms = 300000u;
     if (now >= deadline)
@@ -682,13 +693,13 @@ static int store_answer(tkr_enroll_t *e, tkr_enroll_result_t *res,
     if (rc != 0 || ca.raw.len != e->root.raw.len ||
         memcmp(ca.raw.p, e->root.raw.p, ca.raw.len) != 0) {
         mbedtls_x509_crt_free(&ca);
-        set_msg(res, "the service returned another CA than rootCA.pem", "");
+        set_msg(res, TKR_E_CERT, "the service returned another CA than rootCA.pem", "");
         return TKR_E_CERT;
     }
     mbedtls_x509_crt_free(&ca);
     rc = tkr_enroll_check_cert(e->cert_pem, &e->root, &e->key, name, now, port);
     if (rc != 0) {
-        set_msg(res, rc == TKR_E_KEY_MISMATCH
+        set_msg(res, rc, rc == TKR_E_KEY_MISMATCH
                          ? "the issued certificate does not hold our key"
                          : rc == TKR_E_SUB ? "the issued certificate names someone else"
                                            : "the issued certificate does not chain to rootCA.pem",
@@ -698,7 +709,7 @@ static int store_answer(tkr_enroll_t *e, tkr_enroll_result_t *res,
     rc = tkr_enroll_commit(e, cfg->dir, base, e->key_pem, e->cert_pem,
                            e->resp_ca, port);
     if (rc != 0) {
-        set_msg(res, "cannot store the certificate: ", tkr_strerror(rc));
+        set_msg(res, rc, "cannot store the certificate: ", tkr_strerror(rc));
         return rc;
     }
     file_name(f, base, ".crt");
@@ -729,7 +740,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
     res->outcome = TKR_ENROLL_FAILED;
     if (port->store_read == NULL || port->store_write == NULL ||
         port->store_remove == NULL || !path_fits(cfg->dir, COMMIT_NAME)) {
-        set_msg(res, "the port has no storage, or the folder name is too long", "");
+        set_msg(res, TKR_E_INVALID_ARG, "the port has no storage, or the folder name is too long", "");
         return TKR_E_INVALID_ARG;
     }
     deadline = mono(port) + (uint64_t)cfg->wait_s * 1000u;
@@ -737,7 +748,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
 
     /* A commit a power cut interrupted comes first. */
     if ((rc = tkr_enroll_recover(e, cfg->dir, port)) != 0) {
-        set_msg(res, "cannot finish the interrupted commit in " COMMIT_NAME, "");
+        set_msg(res, rc, "cannot finish the interrupted commit in " COMMIT_NAME, "");
         return rc;
     }
     rc = read_text(e, port, cfg->dir, ROOT_NAME, e->ca_pem, sizeof(e->ca_pem));
@@ -745,7 +756,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
                                           strlen(e->ca_pem) + 1) != 0)
         rc = TKR_E_CERT;
     if (rc != 0) {
-        set_msg(res, "no usable root CA (" ROOT_NAME ") in the startup folder", "");
+        set_msg(res, rc, "no usable root CA (" ROOT_NAME ") in the startup folder", "");
         return rc == TKR_E_NOT_FOUND ? rc : TKR_E_CERT;
     }
     /* The name and type for the already-enrolled check: given, or from the
@@ -785,11 +796,11 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
     }
     base = base_of(type);
     if (cfg->service_url == NULL || tkr_http_url_parse(&e->url, cfg->service_url) != 0) {
-        set_msg(res, "no usable certificate service URL", "");
+        set_msg(res, TKR_E_INVALID_ARG, "no usable certificate service URL", "");
         return TKR_E_INVALID_ARG;
     }
     if ((rc = get_key(e, cfg, port, &reused)) != 0) {
-        set_msg(res, "cannot create the key pair: ", tkr_strerror(rc));
+        set_msg(res, rc, "cannot create the key pair: ", tkr_strerror(rc));
         return rc;
     }
     {
@@ -802,7 +813,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
                                      cfg->token, cfg->token_len, e->csr_pem, name,
                                      type, cfg->org, cfg->role);
     if (rc != 0) {
-        set_msg(res, "cannot write the certificate request: ", tkr_strerror(rc));
+        set_msg(res, rc, "cannot write the certificate request: ", tkr_strerror(rc));
         return rc;
     }
     say(e, port, TKR_LOG_INFO, reused ? "Enrolling " : "Enrolling ", name,
@@ -828,7 +839,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
         res->tls_problem = NULL;
         rc = tkr_http_request(&h, e->resp, sizeof(e->resp), &r, &req);
         if (rc == TKR_E_INVALID_ARG || rc == TKR_E_CERT) {
-            set_msg(res, rc == TKR_E_CERT ? "rootCA.pem holds no usable certificate"
+            set_msg(res, rc, rc == TKR_E_CERT ? "rootCA.pem holds no usable certificate"
                                           : "plain http:// is not allowed", "");
             return rc;
         }
@@ -836,7 +847,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
             /* A server we cannot trust will not become trustworthy by
              * asking again. Nothing is stored. */
             res->tls_problem = tkr_tls_problem(&e->tls);
-            set_msg(res, "TLS: ", res->tls_problem);
+            set_msg(res, rc, "TLS: ", res->tls_problem);
             say(e, port, TKR_LOG_ERROR, "Enrollment failed: ", res->message, "");
             drop_unsent_key(e, res, cfg, port, reused);
             return rc;
@@ -848,7 +859,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
                                          r.status, r.body, r.body_len);
             if (r.status == 200) {
                 if (rc != 0) {
-                    set_msg(res, "the service's answer is not a certificate: ",
+                    set_msg(res, TKR_E_CERT, "the service's answer is not a certificate: ",
                             tkr_strerror(rc));
                     return TKR_E_CERT;
                 }
@@ -875,7 +886,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
             if (r.status >= 400 && r.status < 500) {
                 memcpy(res->message, ans->message, sizeof(res->message));
                 if (res->message[0] == '\0')
-                    set_msg(res, "the service refused the request", "");
+                    set_msg(res, TKR_E_REJECTED, "the service refused the request", "");
                 res->outcome = TKR_ENROLL_REJECTED;
                 say(e, port, TKR_LOG_ERROR, "Enrollment rejected: ", res->message, "");
                 /* This key's request is over; the next token starts fresh. */
@@ -884,12 +895,12 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
             }
             /* 5xx and anything else: the service is not itself; retry. */
             rc = TKR_E_NET;
-            set_msg(res, "the service answered with an error status", "");
+            set_msg(res, rc, "the service answered with an error status", "");
         } else {
             res->last_error = rc;
             if (rc == TKR_E_TLS)
                 res->tls_problem = tkr_tls_problem(&e->tls);
-            set_msg(res, res->tls_problem ? "TLS: " : "",
+            set_msg(res, rc, res->tls_problem ? "TLS: " : "",
                     res->tls_problem ? res->tls_problem : tkr_strerror(rc));
         }
         res->outcome = TKR_ENROLL_UNREACHABLE;

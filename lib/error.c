@@ -4,6 +4,7 @@
 
 #include "tokenroll/error.h"
 
+#if TKR_DIAG_TEXT
 static const char *const names[] = {
     "success",
     "invalid argument",
@@ -64,6 +65,24 @@ const char *tkr_strerror(int rc)
         return "unknown error";
     return names[-rc];
 }
+#else
+/* The codes as text, four bytes each (NUL-padded): no pointer table. */
+static const char codes[] =
+    "0\0\0\0-1\0\0-2\0\0-3\0\0-4\0\0-5\0\0-6\0\0-7\0\0-8\0\0-9\0\0-10\0-11\0"
+    "-12\0-13\0-14\0-15\0-16\0-17\0-18\0-19\0-20\0-21\0-22\0-23\0-24\0-25\0"
+    "-26\0-27\0-28\0-29\0-30\0-31\0-32\0-33\0-34\0-35\0-36\0-37\0-38\0-39\0"
+    "-40\0-41\0-42\0-43\0-44\0-45\0-46\0-47\0";
+
+_Static_assert(sizeof(codes) == 4 * (size_t)(1 - TKR_E_LAST) + 1,
+               "every TKR_E_* code needs its text");
+
+const char *tkr_strerror(int rc)
+{
+    if (rc > 0 || rc < TKR_E_LAST)
+        return "?";
+    return codes + 4 * -rc;
+}
+#endif
 
 void tkr_diag_clear(tkr_diag_t *d)
 {
@@ -81,7 +100,8 @@ static void copy(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
-int tkr_diag(tkr_diag_t *d, int rc, const char *name, const char *msg)
+/* Parenthesised: with TKR_DIAG_TEXT 0 the name is also a macro. */
+int (tkr_diag)(tkr_diag_t *d, int rc, const char *name, const char *msg)
 {
     if (d == NULL)
         return rc;

@@ -262,6 +262,7 @@ void tkr_tls_transport(tkr_transport_t *t, tkr_tls_t *tls)
 
 const char *tkr_tls_problem(const tkr_tls_t *tls)
 {
+#if TKR_DIAG_TEXT
     uint32_t f;
 
     if (tls == NULL)
@@ -304,6 +305,10 @@ const char *tkr_tls_problem(const tkr_tls_t *tls)
     default:
         return "TLS handshake failed (not a TLS server?)";
     }
+#else
+    /* Without text: the certificate or the handshake, as a code. */
+    return tkr_strerror(tls != NULL && tls->verify_flags != 0 ? TKR_E_CERT : TKR_E_TLS);
+#endif
 }
 
 void tkr_tls_free(tkr_tls_t *tls)

@@ -492,7 +492,9 @@ void tkr_bm_tcp_init(tkr_transport_t *t, tkr_bm_tcp_t *conn)
  * console must still link. Compilers without weak symbols: delete it and
  * always provide board_log. */
 #if defined(__GNUC__)
-__attribute__((weak)) void board_log(int level, const char *msg)
+/* noipa: under -flto, GCC would otherwise inline this default into bm_log
+ * even where the board (a non-LTO object) defines the real one. */
+__attribute__((weak, noipa)) void board_log(int level, const char *msg)
 {
     (void)level;
     (void)msg;

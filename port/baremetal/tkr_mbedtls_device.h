@@ -6,12 +6,32 @@
  * own check_config.h (pulled in by build_info.h) rejects a set that does not
  * hold together, so a compile of any tokenroll file is already the check.
  *
- * What is on, and for whom:
- *   JWS RS256/PS256 verify + sign     RSA, PKCS#1 v1.5 and v2.1, SHA-256
- *   JWS ES256/ES384 verify + sign     ECP P-256/P-384, ECDSA, SHA-384/512
- *   JWKS keys, key loading            PK, PK parse/write, ASN.1, OID, PEM
- *   CA certificate, CSR (csr/enroll)  X.509 CRT parse, X.509 CSR write
- *   key generation (csr)              ECP keygen, RSA GENPRIME
+ * What is on, and for whom: the enrollment flow and nothing more, since
+ * the firmware image's flash budget (90 KB with tokenroll, `make cross-m4`
+ * enforces it) is mostly mbedTLS:
+ *   root and issued certificates      X.509 CRT parse, RSA PKCS#1 v1.5 and
+ *   (RSA-2048 or P-256 roots)         ECDSA P-256 verification, SHA-256
+ *   key pair (csr)                    ECP P-256 keygen, PK parse/write, PEM
+ *   CSR (csr/enroll)                  X.509 CSR write, ECDSA sign
+ *   TLS 1.2 client (tls/http)         ECDHE-ECDSA/RSA, AES-128-GCM-SHA256
+ *   JWS ES256/RS256 (jwt modules)     the same primitives
+ *
+ * Left out to fit the budget (each measured in the image's link map):
+ *   X.509 info text  MBEDTLS_X509_REMOVE_INFO: OID descriptions and the
+ *              *_info() printers, ~2 KB; the device prints no certificate.
+ *   P-384, SHA-384/512  ~3 KB. tokenroll serve offers P-256 for ECDHE and
+ *              AES-128-GCM-SHA256; roots are RSA-2048 or P-256 (SHA-256
+ *              signatures). JWS ES384 does not verify on the device.
+ *   PKCS#1 v2.1  OAEP and PSS, ~2 KB: FLARE's and tokenroll's CAs sign
+ *              with PKCS#1 v1.5; JWS PS256 does not verify on the device.
+ *   GENPRIME   RSA key generation, ~2 KB: the device's key is EC P-256;
+ *              "RSA-2048 on request" answers TKR_E_UNSUPPORTED.
+ *   AES decryption, AES-192/256  MBEDTLS_BLOCK_CIPHER_NO_DECRYPT (GCM
+ *              only encrypts blocks), MBEDTLS_AES_ONLY_128_BIT_KEY_LENGTH,
+ *              ~2.5 KB.
+ *   other suites  MBEDTLS_SSL_CIPHERSUITES lists the two the service
+ *              and the device share, so mbedTLS's preference table and
+ *              suite definitions shrink to them.
  *
  * What is deliberately off, and why:
  *   time       no MBEDTLS_HAVE_TIME(_DATE): the device clock is the port's
@@ -41,7 +61,7 @@
  * peak figures that `make bench` prints on the host.
  *
  * TLS for the enrollment request (tls/http modules): a TLS 1.2 client
- * only, ECDHE with ECDSA or RSA certificates, AES-128/256-GCM; no TLS 1.3
+ * only, ECDHE (P-256) with ECDSA or RSA certificates, AES-128-GCM; no TLS 1.3
  * (in 3.6 it needs PSA), no renegotiation, no session tickets or resumption
  * (one connection per boot). Record buffers: 4 KB in, 2 KB out. mbedTLS
  * asks for at most the smaller of the two as maximum fragment (RFC 6066),
@@ -68,10 +88,8 @@
 /* ---- big numbers, RSA ---- */
 
 #define MBEDTLS_BIGNUM_C
-#define MBEDTLS_GENPRIME
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
-#define MBEDTLS_PKCS1_V21
 /* TKR_JWT_SIG_MAX is 512 bytes: RSA-4096 is the largest key we verify. */
 #define MBEDTLS_MPI_MAX_SIZE 512
 /* Window 2 instead of 3: half the precomputed powers (4 RSA-sized numbers
@@ -82,7 +100,6 @@
 
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM
 #define MBEDTLS_ECDSA_C
 /* RFC 6979 nonces: a weak TRNG sample can then never leak the key; the
@@ -98,11 +115,8 @@
 
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA256_C
-#define MBEDTLS_SHA384_C
-#define MBEDTLS_SHA512_C
 /* The rolled-up loops: ~2 KiB less flash for a hash done a few times. */
 #define MBEDTLS_SHA256_SMALLER
-#define MBEDTLS_SHA512_SMALLER
 
 /* ---- encodings, keys, certificates ---- */
 
@@ -119,8 +133,7 @@
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CREATE_C
 #define MBEDTLS_X509_CSR_WRITE_C
-/* The CA may sign with RSA-PSS; its certificate must still parse. */
-#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
+#define MBEDTLS_X509_REMOVE_INFO
 
 /* ---- TLS 1.2 client (tls.c) ---- */
 
@@ -140,5 +153,10 @@
 /* ROM tables for AES instead of generating them into RAM. */
 #define MBEDTLS_AES_ROM_TABLES
 #define MBEDTLS_AES_FEWER_TABLES
+#define MBEDTLS_AES_ONLY_128_BIT_KEY_LENGTH
+#define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT
+#define MBEDTLS_SSL_CIPHERSUITES \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
 
 #endif

@@ -79,6 +79,12 @@
 #define TKR_JWKS_TOKENS 128
 #endif
 
+/* ---- diagnostic text ----
+ *
+ * TKR_DIAG_TEXT (default 1; 0 on flash-bound devices) is set like the
+ * limits here, but defined in tokenroll/error.h, which the ports include
+ * without the library's link-time guard. */
+
 /* ---- host side: files, YAML, policy ---- */
 
 /* Storage needed for one CA file (cert.json with a 4096-bit RSA key). */

@@ -35,7 +35,9 @@ typedef struct {
 
 /* Generate a key pair into pk (initialised by the caller and empty) from
  * the port's entropy. TKR_E_ENTROPY when the source fails, TKR_E_CRYPTO
- * otherwise. RSA-2048 generation takes seconds on a Cortex-M4.
+ * otherwise. RSA-2048 generation takes seconds on a Cortex-M4; an mbedTLS
+ * built without MBEDTLS_GENPRIME (port/baremetal/tkr_mbedtls_device.h)
+ * answers TKR_E_UNSUPPORTED for it, pk untouched.
  *
  * The three functions here fill diag (may be NULL) on failure:
  * diag->mbedtls with mbedTLS's code, diag->name with the subject field at

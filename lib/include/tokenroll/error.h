@@ -9,6 +9,25 @@
 #ifndef TOKENROLL_ERROR_H
 #define TOKENROLL_ERROR_H
 
+/* 1 (hosts): every error carries English words: tkr_strerror's names,
+ * tkr_diag_t.msg, the enrollment result's message, the TLS problem.
+ * 0 (flash-bound devices; `make cross-m4` builds with it): those words are
+ * left out of the image (about 4 KB on a Cortex-M4). Codes, claim names in
+ * tkr_diag_t.name and the enrollment log lines the documents name stay;
+ * tkr_strerror(rc) then gives the code as decimal text ("-29"), which
+ * this file names. It sizes nothing, so the link-time guard of
+ * tokenroll/config.h does not spell it: objects built with either value
+ * link together. It is here, not in config.h, so the ports can use it
+ * without that guard. */
+#ifndef TKR_DIAG_TEXT
+#define TKR_DIAG_TEXT 1
+#endif
+#if TKR_DIAG_TEXT
+#define TKR_TEXT(s) (s)
+#else
+#define TKR_TEXT(s) ""
+#endif
+
 #define TKR_OK                   0
 #define TKR_E_INVALID_ARG       -1  /* NULL or contradictory arguments */
 #define TKR_E_BUFFER_TOO_SMALL  -2  /* output does not fit the caller's buffer */
@@ -63,7 +82,8 @@
 #define TKR_E_LAST             -47
 
 /* A short, fixed English name for rc; never NULL, "unknown error" for
- * codes outside the table. */
+ * codes outside the table. Built with TKR_DIAG_TEXT 0: the code itself as
+ * text ("-29"), "?" outside the table. */
 const char *tkr_strerror(int rc);
 
 /* The detail behind a code. A function that can say more than its code
@@ -89,5 +109,9 @@ void tkr_diag_clear(tkr_diag_t *d);
 /* Set name and msg (NULL leaves a field as it is), truncated to fit.
  * Returns rc, so a failure path reads `return tkr_diag(d, rc, ...)`. */
 int tkr_diag(tkr_diag_t *d, int rc, const char *name, const char *msg);
+#if !TKR_DIAG_TEXT
+/* The sentence stays out of the image; the name is data callers test. */
+#define tkr_diag(d, rc, name, msg) tkr_diag((d), (rc), (name), ((void)(msg), (const char *)0))
+#endif
 
 #endif
