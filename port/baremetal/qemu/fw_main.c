@@ -13,8 +13,9 @@
  *      without a single connection.
  *
  * It prints the peak of mbedTLS's heap (counted through the platform
- * allocator hooks) and the stack's high-water mark. With a startup kit
- * loaded (fw_online.h) it enrolls online instead. */
+ * allocator hooks) and the stack's high-water mark. Linked with
+ * fw_online.c (enroll-fw-online.elf) and given a startup kit, it enrolls
+ * online instead (fw_online.h). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -283,7 +284,7 @@ int main(void)
 {
     int rc;
 
-    if (fw_kit_present())
+    if (fw_kit_present != NULL && fw_kit_present())
         return fw_online(&ws);
 
     mbedtls_platform_set_calloc_free(track_calloc, track_free);

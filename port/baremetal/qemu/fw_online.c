@@ -257,6 +257,19 @@ static int uart_echo(long n, tkr_enroll_t *ws)
     return step("UART stream echoed every byte back", rc);
 }
 
+/* label, then v in eight hex digits. */
+static void put_hex(const char *label, uint32_t v)
+{
+    char d[9];
+    int i;
+
+    for (i = 7; i >= 0; i--, v >>= 4)
+        d[i] = "0123456789abcdef"[v & 0xFu];
+    d[8] = '\0';
+    qemu_puts(label);
+    qemu_puts(d);
+}
+
 /* Bytes of the pool the allocator ever touched: the size the pool must
  * have for this run, headers and fragmentation included. */
 static uint32_t heap_used(void)
@@ -321,15 +334,13 @@ static int enroll(tkr_enroll_t *ws, size_t token_len)
     if (rc == 0 && res.outcome != TKR_ENROLL_ENROLLED)
         rc = TKR_E_INVALID_ARG;
     if (rc != 0) {
-        /* mbedTLS's own code, as -0xNNNN, for its error table. */
-        char hex[] = "  mbedTLS -0x0000: ";
-        uint32_t m = (uint32_t)-ws->tls.mbedtls_rc;
-        int i;
-
-        for (i = 0; i < 4; i++)
-            hex[16 - i] = "0123456789abcdef"[(m >> (4 * i)) & 0xFu];
-        qemu_puts(hex);
+        /* The image carries codes, not sentences (TKR_DIAG_TEXT 0): the
+         * result's code, mbedTLS's (for its error table) and the
+         * certificate verification flags (MBEDTLS_X509_BADCERT_*). */
+        qemu_puts("  result: ");
         qemu_puts(res.message);
+        put_hex("\n  mbedTLS: -0x", (uint32_t)-ws->tls.mbedtls_rc);
+        put_hex("\n  verify flags: 0x", ws->tls.verify_flags);
         qemu_puts("\n");
     }
     step("enrolled over TLS through the UART (tkr_enroll_run)", rc);

@@ -12,14 +12,17 @@
  * force-raw=on): 2 MB into the code SRAM, far above the image. */
 #define FW_KIT_ADDR 0x00200000u
 
-/* 1 when a startup kit is loaded at FW_KIT_ADDR: the firmware then
+/* Both are linked into enroll-fw-online.elf only; weak, so that in the
+ * budgeted image (fw_main.c alone) they stay undefined, i.e. null.
+ *
+ * 1 when a startup kit is loaded at FW_KIT_ADDR: the firmware then
  * enrolls online instead of running the offline self-test. */
-int fw_kit_present(void);
+__attribute__((weak)) int fw_kit_present(void);
 
 /* The online mode (fw_online.c): the kit into the flash store, then
  * tkr_enroll_run over the UART stream. 0 when every step held. ws is the
  * firmware's static workspace. */
-int fw_online(tkr_enroll_t *ws);
+__attribute__((weak)) int fw_online(tkr_enroll_t *ws);
 
 /* fw_main.c: the flash store's blob table, for both modes; */
 #define FW_N_AREAS 7
