@@ -119,6 +119,8 @@ for kt in ec rsa; do
   [ "$FW_RC" = 0 ] || show
   printf '%s\n' "$FW_OUT" | grep -q "^log: Enrollment successful. Certificate saved to: client.crt" &&
     pass "$what service: it logs the documented success line" || fail "$what: success line"
+  printf '%s\n' "$FW_OUT" | grep -q "^PASS: the UART flagged no overrun either way" &&
+    pass "$what service: the UART flagged no overrun either way" || fail "$what: UART overrun"
   printf '%s\n' "$FW_OUT" | grep -q "^PASS: a 4096-byte maximum fragment is refused as an argument" &&
     pass "$what service: a maximum fragment above the 2 KB out-buffer is refused as the caller's error" ||
     fail "$what: 4096-byte fragment"

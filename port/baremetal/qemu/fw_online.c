@@ -15,7 +15,8 @@
  * Kit format (written by tests/e2e/test_enroll_m4.sh): "TKRKIT1\0", then
  * per file its name and its content, each NUL-terminated, then an empty
  * name. A kit file "uart_echo" holding a byte count N replaces the
- * enrollment by a check of the stream itself: N bytes echoed back. */
+ * enrollment by a check of the stream itself: N bytes echoed back, and
+ * no overrun flagged by the UART. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -253,6 +254,8 @@ static int uart_echo(long n, tkr_enroll_t *ws)
         done += got;
     }
     uart.close(uart.ctx);
+    if (rc == 0 && stream.overrun)
+        rc = TKR_E_NET;
     put_u("  echoed: ", (uint32_t)done, " bytes\n");
     return step("UART stream echoed every byte back", rc);
 }
@@ -421,6 +424,8 @@ int fw_online(tkr_enroll_t *ws)
         rc = fragment_limit(ws);
     if (rc == 0)
         rc = enroll(ws, token_len);
+    if (rc == 0)
+        rc = step("the UART flagged no overrun either way", stream.overrun ? TKR_E_NET : 0);
     if (rc == 0)
         rc = step("a second connect on the used serial stream fails (TKR_E_NET)",
                   uart.connect(uart.ctx, "localhost", 443, 1000) == TKR_E_NET ? 0 : TKR_E_NET);

@@ -20,6 +20,7 @@
 #define R_BAUDDIV 0x10u
 #define STATE_TXFULL 0x1u
 #define STATE_RXFULL 0x2u
+#define STATE_OVERRUN 0xCu /* TX and RX overrun, write 1 to clear */
 #define CTRL_TX_EN 0x1u
 #define CTRL_RX_EN 0x2u
 
@@ -115,6 +116,7 @@ static int uart_connect(void *ctx, const char *host, uint16_t port, uint32_t tim
         return TKR_E_NET;
     }
     *reg(u, R_BAUDDIV) = BAUDDIV;
+    *reg(u, R_STATE) = STATE_OVERRUN;
     *reg(u, R_CTRL) = CTRL_TX_EN | CTRL_RX_EN;
     u->state = CONNECTED;
     if (u->clock != NULL)
@@ -128,6 +130,7 @@ static void uart_close(void *ctx)
 
     if (u != NULL && u->state == CONNECTED) {
         u->state = CLOSED;
+        u->overrun = (*reg(u, R_STATE) & STATE_OVERRUN) != 0;
         if (u->clock != NULL)
             u->closed = u->clock();
     }
@@ -141,6 +144,7 @@ void uart_stream_init(tkr_transport_t *t, uart_stream_t *u, uintptr_t base)
     u->tx_bytes = 0;
     u->clock = NULL;
     u->opened = u->closed = u->waited = 0;
+    u->overrun = 0;
     t->ctx = u;
     t->send = uart_send;
     t->recv = uart_recv;

@@ -25,6 +25,7 @@ typedef struct {
     uintptr_t base;   /* the UART's registers */
     int state;        /* private: 0 unused, 1 connected, 2 closed */
     uint32_t rx_bytes, tx_bytes;  /* counts, for the test's report */
+    int overrun;      /* at close: the UART flagged a byte lost either way */
     /* Optional, for measurements: a free-running up-counter. When set,
      * opened and closed hold its value at connect and close, and waited
      * the time spent polling for the peer (a byte to arrive, room to
