@@ -9,8 +9,9 @@
  * serve` on the host, so mbedTLS here talks TLS 1.2 with serve's GnuTLS,
  * verifying serve's certificate against the kit's rootCA.pem and the host
  * name of the URL. mbedTLS allocates from one static pool, as a device's
- * would (tkr_mbedtls_device.h); the figures printed at the end are the
- * pool's high-water mark, the stack's, and the bytes each way.
+ * would (tkr_mbedtls_device.h); the figures printed are the pool's
+ * high-water mark, the stack's, the bytes each way, and the instructions
+ * of the flow's phases (under -icount).
  *
  * Kit format (written by tests/e2e/test_enroll_m4.sh): "TKRKIT1\0", then
  * per file its name and its content, each NUL-terminated, then an empty
@@ -410,7 +411,6 @@ int fw_online(tkr_enroll_t *ws)
     uart_stream_init(&uart, &stream, UART_STREAM_UART0);
     stream.clock = ticks;
     ticks_start();
-    tkr_enroll_free(ws);
     tkr_enroll_init(ws);
 
     if ((echo = kit_number("uart_echo")) >= 0)
