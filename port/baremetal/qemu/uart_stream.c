@@ -129,6 +129,9 @@ static void uart_close(void *ctx)
     uart_stream_t *u = ctx;
 
     if (u != NULL && u->state == CONNECTED) {
+        /* The last byte may still wait for room in QEMU's socket: let it
+         * go before the firmware moves on (or ends QEMU with it). */
+        (void)wait_state(u, STATE_TXFULL, 0, 1000);
         u->state = CLOSED;
         u->overrun = (*reg(u, R_STATE) & STATE_OVERRUN) != 0;
         if (u->clock != NULL)
