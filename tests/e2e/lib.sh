@@ -94,22 +94,16 @@ run_unit() {
     fail "$name ran to the end" "$(printf '%s' "$out" | tail -5)"
 }
 
-# provision_localhost NAME: a project NAME whose one server is "localhost"
-# (a name the clients resolve, in its TLS certificate), provisioned into
-# $W/ws; sets P to the workspace. Returns 1 when provisioning fails.
-provision_localhost() {
-  cat > "$W/project.yml" <<YML
-api_version: 3
-name: $1
-participants:
-  - name: localhost
-    type: server
-    org: TestOrg
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
-  "$T" provision -p "$W/project.yml" -w "$W/ws" >/dev/null 2>&1 || return 1
-  P=$W/ws/$1
+# provision_local NAME [OPTION...]: ./project.yml for a project NAME with
+# one server, localhost (TestOrg, ports 8002 and 8003), provisioned into
+# ./ws with the provision OPTIONs. Sets P to the project's folder; a FAIL
+# and status 1 when provision fails.
+provision_local() {
+  local name=$1; shift
+  printf 'api_version: 3\nname: %s\nparticipants:\n  - name: localhost\n    type: server\n    org: TestOrg\n    fed_learn_port: 8002\n    admin_port: 8003\n' \
+    "$name" > project.yml
+  "$T" provision -p project.yml -w ws "$@" >/dev/null 2>&1 || { fail "provision $name"; return 1; }
+  P=$PWD/ws/$name
 }
 
 # start_serve LOG ARGS...: `tokenroll serve ARGS --listen 127.0.0.1:PORT` in

@@ -26,7 +26,7 @@ approval:
       match: {}
       action: pending
 YML
-provision_localhost powercut || { fail "provision"; exit 1; }
+provision_local powercut || exit 1
 KEY=k-$$
 start_serve serve.log --ca-path "$P" --db "sqlite:$W/svc.db" --api-key "$KEY" || exit 1
 URL=https://localhost:$SERVE_PORT

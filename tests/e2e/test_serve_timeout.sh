@@ -9,7 +9,7 @@
 need curl openssl
 cd "$W"
 
-provision_localhost stalls || { fail "provision"; exit 1; }
+provision_local stalls || exit 1
 CA=$(ls "$P"/prod_00/localhost/startup/rootCA.pem)
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev.key \
   -subj /CN=x -out dev.csr 2>/dev/null

@@ -9,7 +9,7 @@
 need openssl sqlite3
 cd "$W"
 
-provision_localhost hooks || { fail "provision"; exit 1; }
+provision_local hooks || exit 1
 
 # The receiver's own CA and certificate (localhost), trusted by serve only
 # through --webhook-ca.
