@@ -58,8 +58,10 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 TYPES = ("client", "server", "relay", "admin")
-# The roles FLARE's documents and example policies name.
-ROLES = ("project_admin", "org_admin", "lead", "member", "researcher")
+# The roles FLARE's documents, the draft's built-in policy and the example
+# policies name.
+ROLES = ("project_admin", "org_admin", "lead", "member", "researcher",
+         "clinician", "data_admin", "data_scientist")
 REQUEST_KEYS = {"token", "csr", "metadata"}
 METADATA_KEYS = {"name", "type", "org", "role"}
 

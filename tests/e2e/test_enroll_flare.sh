@@ -155,6 +155,12 @@ echo "$out" | grep -q "^Error: enrollment refused by the certificate service (HT
 [ -z "$(ls lost/startup | grep -v '^rootCA.pem$')" ] && pass "409: nothing stored, no pending key kept" ||
   fail "409 leftovers" "$(ls lost/startup)"
 
+# FLARE's TokenService minted this token for site-1 (expired since
+# January; the device's clock pinned inside it): the name comes first.
+mkdir -p lost2/startup && cp "$V/rootCA.pem" lost2/startup/
+out=$(enroll --startup lost2/startup --service "$URL" --token-file "$V/fixed_site-1.jwt" --now 1767225700 2>&1); rc=$?
+same "FLARE's own token for an enrolled name: 409 before the token's expiry (exit 1)" "$rc $(last_status)" "1 409"
+
 # ---- org and an RSA-2048 key, as FLARE's client makes them ----
 kit site-4 kit4 || fail "kit for site-4"
 out=$(enroll --startup kit4/startup --org "Hospital A" --key-type rsa 2>&1); rc=$?
@@ -261,6 +267,19 @@ out=$(enroll --startup kit7/startup --service "$URL" --token-file site-7.token 2
 same "a token another CA signed: exit 1" "$rc" 1
 echo "$out" | grep -q "^Error: enrollment refused by the certificate service (HTTP 401): Invalid token: Signature verification failed$" &&
   pass "401 bad signature: the service's message" || fail "401 signature" "$out"
+
+out=$(enroll --startup kit6/startup --service "$URL" --name hospital-7 --now 1767225700 \
+  --token-file "$V/policies/fixed_hospital_network_hospital-7.jwt" 2>&1); rc=$?
+same "a token FLARE's TokenService minted, expired by the service's clock: exit 1, 401" "$rc $(last_status)" "1 401"
+echo "$out" | grep -q "(HTTP 401): Token has expired$" && pass "FLARE's expired token: the service's message" || fail "FLARE token 401" "$out"
+
+# ---- 400: a role the service does not know ----
+mkdir -p adm2/startup && cp "$V/rootCA.pem" adm2/startup/
+out=$(enroll --startup adm2/startup --service "$URL" --token-file admin.token --type admin --role bogus 2>&1); rc=$?
+same "an invalid role: 400, exit 1" "$rc $(last_status)" "1 400"
+echo "$out" | grep -q "^Error: enrollment refused by the certificate service (HTTP 400): invalid role: 'bogus'$" &&
+  pass "400: the service's message" || fail "400 message" "$out"
+[ -z "$(ls adm2/startup | grep -v '^rootCA.pem$')" ] && pass "400: nothing stored" || fail "400 leftovers" "$(ls adm2/startup)"
 
 # ---- https, the service's certificate from FLARE's CA ----
 "$PY" -c 'import json; print(json.load(open("ca/cert.json"))["root_pri_key"], end="")' > ca/rootCA.key
