@@ -45,26 +45,17 @@ r = json.loads(sys.stdin.read()); b = json.loads(r["body"])
 print(eval(sys.argv[1]))' "$1"
 }
 
-cat > hold.yaml <<'YML'
-approval:
-  method: manual
-  rules:
-    - name: hold-everything
-      match: {}
-      action: pending
-      message: "waiting for review"
-YML
-cat > rules.yaml <<'YML'
+# Held: FLARE's own manual-approval policy. Refused: no rule but this
+# one matches bad-*, and no match is a refusal too.
+HOLD=$V/policies/manual_approval.yaml
+cat > deny.yaml <<'YML'
 approval:
   method: policy
   rules:
-    - name: no-bad-sites
-      match:
-        site_name_pattern: "bad-*"
+    - name: deny-bad
+      match: {site_name_pattern: "bad-*"}
       action: reject
-      message: "bad sites are not welcome"
-    - name: everyone-else
-      action: approve
+      message: "not on the allow list"
 YML
 
 # kit NAME DIR [token options...]: a generic kit for NAME whose token the
@@ -188,7 +179,7 @@ same "metadata of the admin: type admin, role lead" \
 pair_ok adm/startup && pass "the admin's pair verifies" || fail "admin pair" "$out"
 
 # ---- pending (202, no request_id, no Retry-After), approved while waiting ----
-kit site-2 kit2 -p hold.yaml || fail "kit for site-2"
+kit site-2 kit2 -p "$HOLD" || fail "kit for site-2"
 start=$(date +%s)
 enroll --startup kit2/startup --wait 30 >wait.out 2>&1 &
 dev=$!
@@ -197,7 +188,7 @@ same "the service holds site-2 (202)" "$(last_status)" 202
 # The same request again, on the wire: what the device is reading.
 tail -n1 fl/requests.log | "$PY" -c 'import json,sys; sys.stdout.write(json.loads(sys.stdin.read())["body"])' > held.json
 curl -s -D held.h -o held.b -H 'Content-Type: application/json' --data @held.json "$URL/api/v1/enroll"
-"$PY" -c 'import json,sys; d=json.load(open("held.b")); assert d == {"status": "pending", "message": "waiting for review"}, d' &&
+"$PY" -c 'import json,sys; d=json.load(open("held.b")); assert d == {"status": "pending", "message": "Enrollment pending admin approval"}, d' &&
   pass "202 body is {status, message}: no request_id" || fail "202 body" "$(cat held.b)"
 grep -qi '^retry-after' held.h && fail "202 has no Retry-After" "$(cat held.h)" || pass "202 has no Retry-After"
 [ -f kit2/startup/pending.key ] && same "the pending request's key is kept, mode 0600" "$(stat -c %a kit2/startup/pending.key)" 600 ||
@@ -207,7 +198,7 @@ same "approve (test route)" "$(curl -s -X POST "$URL/test/approve/site-2")" '{"n
 wait $dev; rc=$?
 took=$(( $(date +%s) - start ))
 same "the waiting device is enrolled after approval (exit 0)" "$rc" 0
-grep -q "Enrollment pending approval: waiting for review" wait.out &&
+grep -q "Enrollment pending approval: Enrollment pending admin approval" wait.out &&
   pass "the device shows the service's pending message" || fail "pending message" "$(cat wait.out)"
 pair_ok kit2/startup && pass "the approved certificate holds the pending request's key" || fail "approved pair" "$(cat wait.out)"
 [ ! -e kit2/startup/pending.key ] && pass "the pending key is gone once enrolled" || fail "pending key left"
@@ -219,18 +210,18 @@ grep -c "Enrollment pending approval" wait.out | grep -qx 2 &&
   pass "two polls while pending (2 s, then 4 s backoff)" || fail "poll count" "$(cat wait.out)"
 
 # ---- still pending at the deadline: exit 2, no request id to name ----
-kit site-3 kit3 -p hold.yaml || fail "kit for site-3"
+kit site-3 kit3 -p "$HOLD" || fail "kit for site-3"
 out=$(enroll --startup kit3/startup --wait 0 2>&1); rc=$?
 same "still pending at the deadline exits 2" "$rc" 2
 echo "$out" | grep -q "^Error: enrollment of site-3 still pending approval after 0 s$" &&
   pass "pending error without a request id" || fail "pending" "$out"
 
 # ---- 403: a policy rejection, and an admin's ----
-kit bad-1 kit5 -p rules.yaml || fail "kit for bad-1"
+kit bad-1 kit5 -p deny.yaml || fail "kit for bad-1"
 out=$(enroll --startup kit5/startup --wait 5 2>&1); rc=$?
 same "rejected by the token's policy exits 3" "$rc" 3
 same "the service answered 403" "$(last_status)" 403
-echo "$out" | grep -q "^Error: enrollment rejected by the certificate service (HTTP 403): .*bad sites are not welcome" &&
+echo "$out" | grep -q "^Error: enrollment rejected by the certificate service (HTTP 403): .*not on the allow list" &&
   pass "403: the service's reason is shown" || fail "403 reason" "$out"
 [ -z "$(ls kit5/startup | grep -E '^(client\.(crt|key)|pending\.key|enrollment\.commit)$')" ] &&
   pass "a rejected device keeps no key or certificate" || fail "rejected leftovers" "$(ls kit5/startup)"
