@@ -115,7 +115,7 @@ same "FLARE's profile: SKI, AKI and SAN only, as flare_signed_site-1.crt" "$(ext
   fail "leftovers" "$(ls $S)"
 echo "$out" | grep -q "eyJ" && fail "the token is never printed" "$out" || pass "the token is never printed"
 
-# ---- the request, byte for byte what FLARE's service reads ----
+# ---- the request: what FLARE's service reads, and how it reads it ----
 same "one request" "$(requests)" 1
 same "Content-Type is application/json" "$(last_request 'r["content_type"]')" "application/json"
 same "members are token, csr, metadata" "$(last_request 'sorted(b)')" "['csr', 'metadata', 'token']"
