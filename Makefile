@@ -43,6 +43,9 @@ ifeq ($(OPENSSL),1)
   HOST_SRC += lib/signer_openssl.c
   SSL_CFLAGS := -DTKR_WITH_OPENSSL=1
   SSL_LIBS := -lcrypto
+  # cli/tls_openssl.c hands the HTTPS handshake's signature to libcrypto
+  # through GnuTLS's external-key API.
+  TLS_LIBS := -lgnutls
 else
   B := $(B)/nossl
 endif
@@ -61,7 +64,7 @@ PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/includ
 APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli $(PQ_CFLAGS)
 # The service (lib/) calls the policy library, which calls lib/: one group.
 TKR_LIBS = -Wl,--start-group $(LIBPOL) $(LIB) $(LIBPORT) -Wl,--end-group
-LDLIBS_ALL := $(MB_LIBS) $(SSL_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread -ldl
+LDLIBS_ALL := $(MB_LIBS) $(SSL_LIBS) $(TLS_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread -ldl
 
 # Device-side library objects: what cross-m4 compiles for the MCU.
 DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
@@ -218,7 +221,7 @@ BENCH_TOOLS := $(B)/bench/loadgen $(B)/bench/floor
 $(B)/bench/loadgen: tests/bench/loadgen.c $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL) -lcurl
-FLOOR_OBJ := $(B)/obj/cli/http.o $(B)/obj/cli/util.o $(B)/obj/cli/opts.o $(B)/obj/cli/out.o
+FLOOR_OBJ := $(B)/obj/cli/http.o $(B)/obj/cli/tls_openssl.o $(B)/obj/cli/util.o $(B)/obj/cli/opts.o $(B)/obj/cli/out.o
 $(B)/bench/floor: tests/bench/floor.c $(FLOOR_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(FLOOR_OBJ) $(TKR_LIBS) $(LDLIBS_ALL)
@@ -275,6 +278,11 @@ XQ   := port/baremetal/qemu
 X_MB_OBJ := $(MB3_SRC:build/mbedtls-3.6/library/%.c=$(XB)/mbedtls/%.o)
 X_FW_OBJ := $(XB)/$(XQ)/fw_main.o $(XB)/$(XQ)/board_qemu.o $(XB)/$(XQ)/vectors.o
 X_FW := $(XB)/enroll-fw.elf
+# The same image plus the online mode (a startup kit loaded by QEMU selects
+# it) and the UART transport, for tests/e2e/test_enroll_m4.sh; apart, so
+# the test harness stays out of the budgeted image.
+X_ON_OBJ := $(XB)/$(XQ)/fw_online.o $(XB)/$(XQ)/uart_stream.o
+X_FW_ON := $(XB)/enroll-fw-online.elf
 $(XB)/$(XQ)/%.o: XLTO :=
 $(XB)/mbedtls/%.o: build/mbedtls-3.6/library/%.c port/baremetal/tkr_mbedtls_device.h build/mbedtls-3.6/.built
 	@mkdir -p $(@D)
@@ -284,9 +292,12 @@ $(XB)/mbedtls/%.o: build/mbedtls-3.6/library/%.c port/baremetal/tkr_mbedtls_devi
 $(XB)/$(XQ)/vectors.o: $(XQ)/vectors.S $(wildcard tests/vectors/device/*)
 	@mkdir -p $(@D)
 	$(XCC) -mcpu=cortex-m4 -mthumb -c $< -o $@
+X_LINK = $(XCC) -mcpu=cortex-m4 -mthumb -Os $(XLTO) -ffunction-sections -fdata-sections -nostartfiles --specs=nano.specs -T $(XQ)/mps2_an386.ld \
+	  -Wl,--gc-sections -Wl,-Map=$(@:.elf=.map) -o $@
 $(X_FW): $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ) $(XQ)/mps2_an386.ld
-	$(XCC) -mcpu=cortex-m4 -mthumb -Os $(XLTO) -ffunction-sections -fdata-sections -nostartfiles --specs=nano.specs -T $(XQ)/mps2_an386.ld \
-	  -Wl,--gc-sections -Wl,-Map=$(XB)/enroll-fw.map -o $@ $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ)
+	$(X_LINK) $(X_OBJ) $(X_FW_OBJ) $(X_MB_OBJ)
+$(X_FW_ON): $(X_OBJ) $(X_FW_OBJ) $(X_ON_OBJ) $(X_MB_OBJ) $(XQ)/mps2_an386.ld
+	$(X_LINK) $(X_OBJ) $(X_FW_OBJ) $(X_ON_OBJ) $(X_MB_OBJ)
 
 # The mbedTLS source list is read when make starts: a sub-make sees the
 # tree once build/mbedtls-3.6 exists (a fresh clone builds it first).
@@ -294,6 +305,11 @@ cross-m4: deps-quiet build/mbedtls-3.6/.built
 	@$(MAKE) --no-print-directory $(X_OBJ) $(X_FW)
 	@bash port/baremetal/size_table.sh $(X_OBJ)
 	@bash $(XQ)/image.sh $(X_FW) $(XB)/enroll-fw.map
+
+# The online image alone, for tests/e2e/test_enroll_m4.sh.
+.PHONY: cross-m4-online
+cross-m4-online: deps-quiet build/mbedtls-3.6/.built
+	@$(MAKE) --no-print-directory $(X_FW_ON)
 
 # ---- aarch64 Linux device program (static, under qemu-aarch64 in tests) ----
 #

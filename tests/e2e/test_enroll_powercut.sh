@@ -14,16 +14,6 @@ need openssl
 cd "$W"
 RUNS=${POWERCUT_RUNS:-60}
 
-cat > project.yml <<'YML'
-api_version: 3
-name: powercut
-participants:
-  - name: localhost
-    type: server
-    org: TestOrg
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
 cat > hold.yaml <<'YML'
 approval:
   method: manual
@@ -32,8 +22,7 @@ approval:
       match: {}
       action: pending
 YML
-"$T" provision -p project.yml -w ws >/dev/null 2>&1 || { fail "provision"; exit 1; }
-P=$W/ws/powercut
+provision_local powercut || exit 1
 KEY=k-$$
 start_serve serve.log --ca-path "$P" --db "sqlite:$W/svc.db" --api-key "$KEY" || exit 1
 URL=https://localhost:$SERVE_PORT

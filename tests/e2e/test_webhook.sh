@@ -8,18 +8,7 @@
 need openssl sqlite3
 cd "$W"
 
-cat > project.yml <<'YML'
-api_version: 3
-name: hooks
-participants:
-  - name: localhost
-    type: server
-    org: TestOrg
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
-"$T" provision -p project.yml -w ws >/dev/null 2>&1 || { fail "provision"; exit 1; }
-P=$W/ws/hooks
+provision_local hooks || exit 1
 
 # The receiver's own CA and certificate (localhost), trusted by serve only
 # through --webhook-ca.
