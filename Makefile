@@ -262,9 +262,11 @@ $(XB)/inc/jsmn.h:
 	ln -sf /usr/include/jsmn.h $@
 # Makefile as a prerequisite: a change of XFLAGS rebuilds the objects and
 # their .su files.
+# gcc writes no .su for an LTO object: a plain compile first leaves the
+# frames of the same machine code, then the fat object replaces it.
 $(XB)/%.o: %.c Makefile build/mbedtls-3.6/.built $(XB)/inc/jsmn.h
 	@mkdir -p $(@D)
-	$(XCC) $(XFLAGS) $(XLTO) -MMD -MP -c $< -o $@
+	$(if $(XLTO),$(XCC) $(XFLAGS) -c $< -o $@ &&) $(XCC) $(XFLAGS) $(XLTO) -MMD -MP -c $< -o $@
 
 -include $(shell find $(XB) -name '*.d' 2>/dev/null)
 
