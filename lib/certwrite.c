@@ -171,15 +171,14 @@ static int set_eku(mbedtls_x509write_cert *crt, unsigned usage)
 
 /* 16 random bytes, top bit clear: a positive 127-bit serial (RFC 5280
  * §4.1.2.2 allows up to 20 octets; CA/B asks for >= 64 random bits). */
-static int set_serial(mbedtls_x509write_cert *crt, const tkr_port_t *port)
+static int set_serial(mbedtls_x509write_cert *crt, const tkr_port_t *port,
+                      unsigned char s[16])
 {
-    unsigned char s[16];
-
-    if (tkr_port_rng((void *)port, s, sizeof(s)) != 0)
+    if (tkr_port_rng((void *)port, s, 16) != 0)
         return TKR_E_ENTROPY;
     s[0] &= 0x7F;
     s[0] |= 0x01; /* never a short or zero serial */
-    return tkr_compat_crt_set_serial(crt, s, sizeof(s)) == 0 ? 0 : TKR_E_CRYPTO;
+    return tkr_compat_crt_set_serial(crt, s, 16) == 0 ? 0 : TKR_E_CRYPTO;
 }
 
 /* The key certified: the subject's, or the signer's own for a root. */
@@ -220,7 +219,8 @@ static int set_usage(mbedtls_x509write_cert *crt, const tkr_cert_spec_t *s)
 }
 
 static int set_names_and_time(mbedtls_x509write_cert *crt,
-                              const tkr_cert_spec_t *s, tkr_diag_t *d)
+                              const tkr_cert_spec_t *s, tkr_diag_t *d,
+                              int64_t *not_after_out)
 {
     char nb[15], na[15];
     int64_t not_after = s->not_after;
@@ -240,6 +240,7 @@ static int set_names_and_time(mbedtls_x509write_cert *crt,
     if (not_after <= s->not_before)
         return tkr_diag(d, TKR_E_INVALID_ARG, "not_after",
                         "not after not_before (or the issuer's expiry)");
+    *not_after_out = not_after;
     tkr_time_x509(nb, s->not_before);
     tkr_time_x509(na, not_after);
     if ((rc = mbedtls_x509write_crt_set_validity(crt, nb, na)) != 0) {
@@ -413,7 +414,15 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
                        const tkr_cert_spec_t *s, const tkr_port_t *port,
                        tkr_diag_t *diag)
 {
-    uint8_t der[TKR_CERT_DER_MAX], cert[TKR_CERT_DER_MAX];
+    return tkr_cert_write_pem_info(out, out_size, out_len, s, port, diag, NULL);
+}
+
+int tkr_cert_write_pem_info(char *out, size_t out_size, size_t *out_len,
+                            const tkr_cert_spec_t *s, const tkr_port_t *port,
+                            tkr_diag_t *diag, tkr_cert_written_t *written)
+{
+    uint8_t der[TKR_CERT_DER_MAX], cert[TKR_CERT_DER_MAX], serial[16];
+    int64_t not_after = 0;
     mbedtls_x509write_cert crt;
     mbedtls_pk_context stand_in;
     size_t stand_in_len = 8, len = 0, olen = 0;
@@ -430,9 +439,9 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
     /* The authority key identifier is taken from the issuer key: the CA's
      * public key here, the stand-in only for writing. */
     mbedtls_x509write_crt_set_issuer_key(&crt, &s->signer->pub);
-    if ((rc = set_names_and_time(&crt, s, diag)) != 0)
+    if ((rc = set_names_and_time(&crt, s, diag, &not_after)) != 0)
         goto out;
-    if ((rc = set_serial(&crt, port)) != 0) {
+    if ((rc = set_serial(&crt, port, serial)) != 0) {
         tkr_diag(diag, rc, "serial", NULL);
         goto out;
     }
@@ -470,6 +479,13 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
                                  "-----END CERTIFICATE-----\n", cert, len,
                                  (unsigned char *)out, out_size, &olen),
         out, out_len, diag);
+    if (rc == 0 && written != NULL) {
+        memcpy(written->serial, serial, sizeof(serial));
+        written->not_after = not_after;
+        if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), cert, len,
+                       written->sha256) != 0)
+            rc = tkr_diag(diag, TKR_E_CRYPTO, "fingerprint", NULL);
+    }
 out:
     mbedtls_x509write_crt_free(&crt);
     mbedtls_pk_free(&stand_in);

@@ -208,6 +208,14 @@ static void issue(mbedtls_x509_crt *crt, tkr_issued_t *is, const char *csr_path,
     assert_int_equal(mbedtls_x509_crt_parse(crt, (const uint8_t *)pem, len + 1), 0);
     /* The certified key is the request's. */
     assert_int_equal(mbedtls_pk_get_type(&crt->pk), mbedtls_pk_get_type(&csr.pk));
+    /* The record, taken from the writer, is what the certificate says. */
+    {
+        tkr_issued_t parsed;
+        assert_int_equal(tkr_issued_describe(&parsed, (const uint8_t *)pem, len + 1), 0);
+        assert_string_equal(is->serial, parsed.serial);
+        assert_string_equal(is->fingerprint, parsed.fingerprint);
+        assert_true(is->not_after == parsed.not_after);
+    }
     mbedtls_x509_csr_free(&csr);
 }
 

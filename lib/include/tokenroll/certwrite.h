@@ -62,6 +62,21 @@ int tkr_cert_write_pem(char *out, size_t out_size, size_t *out_len,
                        const tkr_cert_spec_t *spec, const tkr_port_t *port,
                        tkr_diag_t *diag);
 
+/* What the writer knows of the certificate it has just written: its
+ * serial, its end of validity (after the clamp to the issuer's) and the
+ * SHA-256 of its DER. The issuer records them without parsing the
+ * certificate back. */
+typedef struct {
+    uint8_t serial[16];
+    int64_t not_after;
+    uint8_t sha256[32];
+} tkr_cert_written_t;
+
+/* tkr_cert_write_pem, and when written is not NULL, what it wrote. */
+int tkr_cert_write_pem_info(char *out, size_t out_size, size_t *out_len,
+                            const tkr_cert_spec_t *spec, const tkr_port_t *port,
+                            tkr_diag_t *diag, tkr_cert_written_t *written);
+
 /* "YYYYMMDDhhmmss" for t (UTC), as mbedtls_x509write_crt_set_validity wants;
  * proleptic Gregorian, no OS call. */
 void tkr_time_x509(char out[15], int64_t t);
