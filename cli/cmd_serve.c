@@ -76,8 +76,10 @@ typedef struct {
     cli_verifier_t verifier;             /* tokens' and requests' signatures */
     char ca_pem[PEM_MAX];
     /* One signer per worker (a signer serves one thread at a time):
-     * borrowed for a request, given back after it. */
+     * borrowed for a request, given back after it, with the worker state
+     * of the same index (its parsed policies and work space). */
     tkr_signer_t *signers;
+    tkr_service_worker_t *workers;
     int *idle;
     int nsigners, nidle;
     pthread_mutex_t signer_mu;
@@ -388,7 +390,8 @@ static int load_ca(serve_t *sv, const settings_t *s, const cli_args_t *a)
     sv->nsigners = (int)s->threads;
     sv->signers = calloc((size_t)sv->nsigners, sizeof(*sv->signers));
     sv->idle = calloc((size_t)sv->nsigners, sizeof(*sv->idle));
-    if (sv->signers == NULL || sv->idle == NULL)
+    sv->workers = calloc((size_t)sv->nsigners, sizeof(*sv->workers));
+    if (sv->signers == NULL || sv->idle == NULL || sv->workers == NULL)
         return cli_fail("out of memory");
     for (i = 0; i < sv->nsigners; i++) {
         if ((rc = cli_ca_key_signer(&sv->key, &sv->signers[i])) != 0)
@@ -396,6 +399,7 @@ static int load_ca(serve_t *sv, const settings_t *s, const cli_args_t *a)
         if (dir == NULL &&
             tkr_signer_check_cert(&sv->signers[i], &sv->ca.cert, cli_port()) != 0)
             return cli_fail("%s is not the key of %s", s->ca_key, s->ca_cert);
+        tkr_service_worker_init(&sv->workers[i], &sv->signers[i]);
         sv->idle[sv->nidle++] = i;
     }
     cli_ca_key_forget(&sv->key);
@@ -435,22 +439,22 @@ static int find_server_kit(const char *ws, char *cert, char *key, size_t size)
 
 /* ---- running ---- */
 
-static tkr_signer_t *borrow_signer(serve_t *sv)
+static tkr_service_worker_t *borrow_worker(serve_t *sv)
 {
-    tkr_signer_t *sg;
+    tkr_service_worker_t *wk;
 
     pthread_mutex_lock(&sv->signer_mu);
     while (sv->nidle == 0)
         pthread_cond_wait(&sv->signer_cv, &sv->signer_mu);
-    sg = &sv->signers[sv->idle[--sv->nidle]];
+    wk = &sv->workers[sv->idle[--sv->nidle]];
     pthread_mutex_unlock(&sv->signer_mu);
-    return sg;
+    return wk;
 }
 
-static void return_signer(serve_t *sv, tkr_signer_t *sg)
+static void return_worker(serve_t *sv, tkr_service_worker_t *wk)
 {
     pthread_mutex_lock(&sv->signer_mu);
-    sv->idle[sv->nidle++] = (int)(sg - sv->signers);
+    sv->idle[sv->nidle++] = (int)(wk - sv->workers);
     pthread_cond_signal(&sv->signer_cv);
     pthread_mutex_unlock(&sv->signer_mu);
 }
@@ -458,10 +462,10 @@ static void return_signer(serve_t *sv, tkr_signer_t *sg)
 static int handle(void *arg, const tkr_service_req_t *req, tkr_service_resp_t *resp)
 {
     serve_t *sv = arg;
-    tkr_signer_t *sg = borrow_signer(sv);
-    int rc = tkr_service_handle(&sv->svc, sg, req, resp);
+    tkr_service_worker_t *wk = borrow_worker(sv);
+    int rc = tkr_service_handle_worker(&sv->svc, wk, req, resp);
 
-    return_signer(sv, sg);
+    return_worker(sv, wk);
     return rc;
 }
 
@@ -825,6 +829,10 @@ int cmd_serve(int argc, char **argv)
         fclose(sv.audit);
     tkr_policy_free(&sv.policy);
     cli_verifier_free(&sv.verifier);
+    if (sv.workers != NULL)
+        for (i = 0; i < sv.nsigners; i++)
+            tkr_service_worker_free(&sv.workers[i]);
+    free(sv.workers);
     if (sv.signers != NULL)
         for (i = 0; i < sv.nsigners; i++)
             tkr_signer_free(&sv.signers[i]);

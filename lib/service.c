@@ -206,6 +206,7 @@ typedef struct {
     tkr_store_entity_t entity;
     tkr_store_pending_t pending;
     char audit[AUDIT_LINE_MAX];      /* the decision's line, for the store */
+    tkr_service_worker_t *wk;        /* NULL: nothing kept between requests */
 } enroll_ws_t;
 
 /* The token against the CA (tkr_token_verify: signature under the CA key's
@@ -658,6 +659,54 @@ static int issue_entity(const tkr_service_t *svc, tkr_signer_t *ca_key, enroll_w
     return 0;
 }
 
+/* The token's policy claim, parsed: from the worker's slots when a claim
+ * of the same bytes was parsed before, else parsed into own (and kept in
+ * the least recently used slot). Only an object is kept: a string
+ * token's bytes exclude its quotes, so a string and a number could share
+ * them. *out points at the policy to use. */
+static int token_policy(enroll_ws_t *ws, tkr_policy_t *own, const tkr_policy_t **out,
+                        tkr_diag_t *diag)
+{
+    tkr_service_worker_t *wk = ws->wk;
+    const tkr_json_t *doc = &ws->jwt.doc;
+    const tkr_json_tok_t *t = &doc->tok[ws->info.policy];
+    const char *text = doc->js + t->start;
+    size_t i, len = (size_t)(t->end - t->start), victim = 0;
+    tkr_service_policy_slot_t *slot;
+    char *copy;
+    int rc;
+
+    *out = own;
+    if (wk == NULL || tkr_json_type(doc, ws->info.policy) != TKR_JSON_OBJECT)
+        return tkr_policy_load_json(own, doc, ws->info.policy, diag);
+    wk->tick++;
+    for (i = 0; i < TKR_SERVICE_POLICY_CACHE; i++) {
+        slot = &wk->policies[i];
+        if (slot->text != NULL && slot->len == len && memcmp(slot->text, text, len) == 0) {
+            slot->used = wk->tick;
+            *out = &slot->pol;
+            return 0;
+        }
+        if (slot->used < wk->policies[victim].used)
+            victim = i;
+    }
+    if ((rc = tkr_policy_load_json(own, doc, ws->info.policy, diag)) != 0)
+        return rc;
+    if ((copy = malloc(len)) == NULL)
+        return 0; /* not kept: this request uses its own */
+    memcpy(copy, text, len);
+    slot = &wk->policies[victim];
+    free(slot->text);
+    tkr_policy_free(&slot->pol);
+    slot->text = copy;
+    slot->len = len;
+    slot->pol = *own;
+    slot->used = wk->tick;
+    tkr_policy_init(own);
+    *out = &slot->pol;
+    return 0;
+}
+
 static int request_id(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
 {
     return tkr_uuid_v4(out, port);
@@ -670,7 +719,8 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     int64_t now = tkr_port_time(svc->port);
     const tkr_json_t *doc = &ws->body.doc;
     tkr_subject_type_t type = TKR_SUBJECT_CLIENT, tok_type;
-    tkr_policy_t pol;
+    tkr_policy_t own;
+    const tkr_policy_t *pol = &own;
     tkr_policy_request_t pr;
     tkr_policy_decision_t d;
     tkr_diag_t diag;
@@ -735,7 +785,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         return fail(resp, 500, "cannot read the CSR's key");
     }
     /* 3, 4. The token's source_ips and roles, then the policy it carries. */
-    tkr_policy_init(&pol);
+    tkr_policy_init(&own);
     memset(&pr, 0, sizeof(pr));
     tkr_diag_clear(&diag);
     if (tkr_policy_request_from_token(&pr, &ws->jwt, &diag) != 0) {
@@ -743,7 +793,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         goto out;
     }
     tkr_diag_clear(&diag);
-    if (tkr_policy_load_json(&pol, &ws->jwt.doc, ws->info.policy, &diag) != 0) {
+    if (token_policy(ws, &own, &pol, &diag) != 0) {
         rc = fail(resp, 401, "invalid token: its policy is invalid: %s", diag.msg);
         goto out;
     }
@@ -751,12 +801,12 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     pr.type = type;
     pr.ip = ip;
     pr.role = ws->role[0] != '\0' ? ws->role : NULL;
-    if (tkr_policy_eval(&pol, &pr, &d) != 0) {
+    if (tkr_policy_eval(pol, &pr, &d) != 0) {
         rc = fail(resp, 400, "cannot evaluate the enrollment policy");
         goto out;
     }
-    if (type == TKR_SUBJECT_ADMIN && ws->role[0] == '\0' && pol.default_role != NULL)
-        snprintf(ws->role, sizeof(ws->role), "%s", pol.default_role);
+    if (type == TKR_SUBJECT_ADMIN && ws->role[0] == '\0' && pol->default_role != NULL)
+        snprintf(ws->role, sizeof(ws->role), "%s", pol->default_role);
     ev.name = ws->name;
     ev.type = ws->type;
     ev.org = ws->org;
@@ -768,7 +818,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     if (d.action == TKR_ACTION_REJECT) {
         audit(svc, "enroll", ws->name, ws->type, "reject", d.rule, ws->info.jti, ip, NULL);
         ev.event = "rejected";
-        notice_audit(svc, &ev, notice_targets(svc, &pol, &d, ws->pending.notify,
+        notice_audit(svc, &ev, notice_targets(svc, pol, &d, ws->pending.notify,
                                               sizeof(ws->pending.notify)));
         queue_notices(svc, ws->pending.notify, &ev, now);
         rc = fail(resp, 403, "enrollment rejected by policy (%s)%s%s", d.rule,
@@ -802,7 +852,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         p->expires = now + svc->pending_timeout;
         ev.event = "pending";
         ev.request_id = p->request_id;
-        problems = notice_targets(svc, &pol, &d, p->notify, sizeof(p->notify));
+        problems = notice_targets(svc, pol, &d, p->notify, sizeof(p->notify));
         if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "pending", d.rule,
                        ws->info.jti, ip, NULL, NULL) != 0)
             use.audit = NULL;
@@ -842,7 +892,7 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     rc = answer_cert(svc, resp, ws->cert);
 out:
     tkr_policy_request_free(&pr);
-    tkr_policy_free(&pol);
+    tkr_policy_free(&own);
     mbedtls_x509_csr_free(&csr);
     return rc;
 }
@@ -1764,23 +1814,78 @@ static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
 #undef ROUTE
 }
 
-int tkr_service_handle(const tkr_service_t *svc, tkr_signer_t *ca_key,
-                       const tkr_service_req_t *req, tkr_service_resp_t *resp)
+void tkr_service_worker_init(tkr_service_worker_t *wk, tkr_signer_t *ca_key)
 {
-    enroll_ws_t *ws;
+    size_t i;
+
+    memset(wk, 0, sizeof(*wk));
+    wk->ca_key = ca_key;
+    for (i = 0; i < TKR_SERVICE_POLICY_CACHE; i++)
+        tkr_policy_init(&wk->policies[i].pol);
+}
+
+void tkr_service_worker_free(tkr_service_worker_t *wk)
+{
+    size_t i;
+
+    if (wk == NULL)
+        return;
+    for (i = 0; i < TKR_SERVICE_POLICY_CACHE; i++) {
+        free(wk->policies[i].text);
+        tkr_policy_free(&wk->policies[i].pol);
+    }
+    free(wk->ws);
+    tkr_service_worker_init(wk, NULL);
+}
+
+/* One request in ws (zeroed here: each request starts from nothing). */
+static int handle_in(const tkr_service_t *svc, tkr_signer_t *ca_key, enroll_ws_t *ws,
+                     tkr_service_worker_t *wk, const tkr_service_req_t *req,
+                     tkr_service_resp_t *resp)
+{
     int rc;
 
-    if (svc == NULL || req == NULL || resp == NULL || req->method == NULL ||
-        req->path == NULL)
-        return TKR_E_INVALID_ARG;
-    if ((ws = calloc(1, sizeof(*ws))) == NULL)
-        return TKR_E_NO_MEMORY;
+    memset(ws, 0, sizeof(*ws));
+    ws->wk = wk;
     tkr_jwt_init(&ws->jwt);
     rc = route(svc, ca_key, req, resp, ws);
     if (rc == 0 && resp->body == NULL)
         rc = fail(resp, 500, "internal error");
     tkr_jwt_free(&ws->jwt);
     mbedtls_platform_zeroize(ws->token, sizeof(ws->token));
+    return rc;
+}
+
+static int args_ok(const tkr_service_t *svc, const tkr_service_req_t *req,
+                   const tkr_service_resp_t *resp)
+{
+    return svc != NULL && req != NULL && resp != NULL && req->method != NULL &&
+           req->path != NULL;
+}
+
+int tkr_service_handle(const tkr_service_t *svc, tkr_signer_t *ca_key,
+                       const tkr_service_req_t *req, tkr_service_resp_t *resp)
+{
+    enroll_ws_t *ws;
+    int rc;
+
+    if (!args_ok(svc, req, resp))
+        return TKR_E_INVALID_ARG;
+    if ((ws = malloc(sizeof(*ws))) == NULL)
+        return TKR_E_NO_MEMORY;
+    rc = handle_in(svc, ca_key, ws, NULL, req, resp);
     free(ws);
     return rc;
+}
+
+int tkr_service_handle_worker(const tkr_service_t *svc, tkr_service_worker_t *wk,
+                              const tkr_service_req_t *req, tkr_service_resp_t *resp)
+{
+    if (wk == NULL || !args_ok(svc, req, resp))
+        return TKR_E_INVALID_ARG;
+    /* The work space (about 100 KB) is the worker's: allocated once, not
+     * per request. */
+    if (wk->ws == NULL && (wk->ws = malloc(sizeof(enroll_ws_t))) == NULL)
+        return TKR_E_NO_MEMORY;
+    return handle_in(svc, wk->ca_key, wk->ws, wk, req, resp);
 }

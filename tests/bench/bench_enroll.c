@@ -190,9 +190,12 @@ static void bench_handler(ca_t *c, tkr_signer_t *sg, const tkr_sig_verifier_t *v
     tkr_store_t store = {&mem_store_ops, &mem};
     tkr_service_t svc;
     tkr_service_req_t req;
+    tkr_service_worker_t wk;
     double t0, t;
     long n = 0;
 
+    /* As served: a worker keeps its parsed policies and work space. */
+    tkr_service_worker_init(&wk, sg);
     memset(&svc, 0, sizeof(svc));
     svc.ca = &c->ca;
     svc.ca_pem = c->ca_pem;
@@ -219,7 +222,7 @@ static void bench_handler(ca_t *c, tkr_signer_t *sg, const tkr_sig_verifier_t *v
             mem_store_reset(&mem);
         req.body_len = strlen(body);
         tkr_service_resp_init(&resp);
-        if (tkr_service_handle(&svc, sg, &req, &resp) != 0 || resp.status != 200) {
+        if (tkr_service_handle_worker(&svc, &wk, &req, &resp) != 0 || resp.status != 200) {
             fprintf(stderr, "%s\n", resp.body ? resp.body : "");
             die("enroll handler");
         }
@@ -227,6 +230,7 @@ static void bench_handler(ca_t *c, tkr_signer_t *sg, const tkr_sig_verifier_t *v
         n++;
     } while ((t = cpu_now() - t0) < seconds);
     mem_store_reset(&mem);
+    tkr_service_worker_free(&wk);
     report(what, c->label, n, t);
 }
 

@@ -40,6 +40,8 @@ static mem_store_t mem;
 static tkr_store_t store = {&mem_store_ops, &mem};
 static tkr_service_t svc;
 static char body[16384];
+/* NULL: requests through tkr_service_handle; else through this worker. */
+static tkr_service_worker_t *worker;
 
 /* A PEM file as the inside of a JSON string. */
 static void pem_json(const char *path, char *out)
@@ -147,7 +149,10 @@ static int call(tkr_service_resp_t *resp, const char *method, const char *path,
     req.authorization = auth;
     req.client_ip = "192.0.2.1";
     tkr_service_resp_init(resp);
-    assert_int_equal(tkr_service_handle(&svc, &signer, &req, resp), 0);
+    if (worker != NULL)
+        assert_int_equal(tkr_service_handle_worker(&svc, worker, &req, resp), 0);
+    else
+        assert_int_equal(tkr_service_handle(&svc, &signer, &req, resp), 0);
     assert_non_null(resp->body);
     return resp->status;
 }
@@ -507,6 +512,43 @@ static void test_authn_jwt_issues_records_and_reports_status(void **state)
     svc.jwt = NULL;
 }
 
+/* A worker keeps parsed token policies by the claim's exact bytes:
+ * policies of one length that differ in one word (approve, pending) stay
+ * apart, and with more distinct policies than it keeps, the ones it
+ * dropped are parsed again and still decide. */
+static void test_worker_policy_cache_follows_each_token(void **state)
+{
+    enum { DISTINCT = TKR_SERVICE_POLICY_CACHE + 4 };
+    static const char *const actions[] = {"approve", "pending", "reject"};
+    static const int status[] = {200, 202, 403};
+    tkr_service_worker_t wk;
+    tkr_service_resp_t r;
+    char pol[256], tok[4096], meta[64], sub[32];
+    int pass, i, a, n = 0;
+
+    (void)state;
+    tkr_service_worker_init(&wk, &signer);
+    worker = &wk;
+    for (pass = 0; pass < 3; pass++) {
+        for (i = 0; i < DISTINCT; i++) {
+            /* Each pass gives policy i another action. */
+            a = (i + pass) % 3;
+            snprintf(pol, sizeof(pol),
+                     "{\"metadata\":{\"description\":\"p%02d\"},\"approval\":"
+                     "{\"rules\":[{\"name\":\"r\",\"action\":\"%s\"}]}}",
+                     i, actions[a]);
+            snprintf(sub, sizeof(sub), "site-%d", n);
+            snprintf(meta, sizeof(meta), "{\"name\":\"site-%d\"}", n);
+            n++;
+            mint(tok, sizeof(tok), sub, TKR_SUBJECT_CLIENT, pol);
+            assert_int_equal(enroll(&r, tok, meta), status[a]);
+            tkr_service_resp_free(&r);
+        }
+    }
+    worker = NULL;
+    tkr_service_worker_free(&wk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +561,7 @@ int main(void)
         cmocka_unit_test_setup(test_authn_jwt_issues_records_and_reports_status, reset),
         cmocka_unit_test_setup(test_retry_after_auto_approval_gets_the_same_certificate, reset),
         cmocka_unit_test_setup(test_revoke_route, reset),
+        cmocka_unit_test_setup(test_worker_policy_cache_follows_each_token, reset),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -115,4 +115,34 @@ void tkr_service_resp_free(tkr_service_resp_t *resp);
 int tkr_service_handle(const tkr_service_t *svc, tkr_signer_t *ca_key,
                        const tkr_service_req_t *req, tkr_service_resp_t *resp);
 
+/* Parsed token policies a worker keeps: tokens minted from one policy
+ * carry the same claim, and parsing it cost as much as the rest of a
+ * request but its signatures. */
+#define TKR_SERVICE_POLICY_CACHE 8
+
+typedef struct {
+    char *text;                  /* the claim's JSON text, exactly */
+    size_t len;
+    tkr_policy_t pol;            /* loaded from it, read-only */
+    unsigned long used;          /* the worker's tick at its last use */
+} tkr_service_policy_slot_t;
+
+/* What one worker thread keeps between its requests: its CA signer, the
+ * parsed policies of recent tokens (looked up by the claim's exact bytes,
+ * at most TKR_SERVICE_POLICY_CACHE, the least recently used replaced)
+ * and its request work space. One thread at a time: no locks. */
+typedef struct {
+    tkr_signer_t *ca_key;
+    tkr_service_policy_slot_t policies[TKR_SERVICE_POLICY_CACHE];
+    unsigned long tick;
+    void *ws;
+} tkr_service_worker_t;
+
+void tkr_service_worker_init(tkr_service_worker_t *wk, tkr_signer_t *ca_key);
+void tkr_service_worker_free(tkr_service_worker_t *wk);
+
+/* tkr_service_handle with a worker's signer and what it keeps. */
+int tkr_service_handle_worker(const tkr_service_t *svc, tkr_service_worker_t *wk,
+                              const tkr_service_req_t *req, tkr_service_resp_t *resp);
+
 #endif
