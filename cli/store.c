@@ -498,6 +498,52 @@ static int st_enrolled_get(void *ctx, const char *name, const char *type,
     return rc;
 }
 
+/* The latest request and the enrolled row of a name, one statement: the
+ * two lookups joined to a single row, each side empty when absent (a NULL
+ * reads as "", and neither table has an empty request_id or name). */
+typedef struct {
+    tkr_store_pending_t *p;
+    tkr_store_entity_t *e;
+    unsigned has;
+} name_row_t;
+
+static int row_name(void *arg, int ncol, const char *const *col)
+{
+    name_row_t *r = arg;
+
+    if (ncol != 1 + 15 + ENTITY_NCOL)
+        return TKR_E_IO;
+    if (col[1][0] != '\0') {
+        pending_from(r->p, col + 1);
+        r->has |= TKR_STORE_HAS_PENDING;
+    }
+    if (col[1 + 15][0] != '\0') {
+        entity_from(r->e, col + 1 + 15);
+        r->has |= TKR_STORE_HAS_ENROLLED;
+    }
+    return 0;
+}
+
+static int st_name_get(void *ctx, const char *name, const char *type,
+                       tkr_store_pending_t *pd, tkr_store_entity_t *e, unsigned *has)
+{
+    sql_store_t *s = ctx;
+    name_row_t r = {pd, e, 0};
+    const char *p[2] = {name, type};
+    void *c = acquire(s);
+    int rc = s->drv->exec(c,
+                          "SELECT * FROM (SELECT 1 AS one) o "
+                          "LEFT JOIN (SELECT " PENDING_COLS " FROM pending WHERE name = $1 "
+                          "AND type = $2 ORDER BY created DESC, request_id LIMIT 1) p ON TRUE "
+                          "LEFT JOIN (SELECT " ENTITY_COLS " FROM enrolled WHERE name = $1 "
+                          "AND type = $2) e ON TRUE",
+                          p, 2, row_name, &r);
+
+    release(s, c);
+    *has = r.has;
+    return rc;
+}
+
 static int st_enrolled_list(void *ctx, tkr_store_entity_fn fn, void *arg)
 {
     sql_store_t *s = ctx;
@@ -697,7 +743,7 @@ static const tkr_store_ops_t sql_ops = {
     st_pending_decide, st_pending_expire, st_enrolled_get, st_enrolled_list,
     st_enrolled_by_serial, st_token_uses, st_audit,
     st_notice_add, st_notice_take, st_notice_done, st_notice_retry, st_cert_add,
-    st_revoke,
+    st_revoke, st_name_get,
 };
 
 

@@ -569,9 +569,20 @@ static int known_name(const tkr_service_t *svc, enroll_ws_t *ws,
                       tkr_service_resp_t *resp, int64_t now, int *rc)
 {
     const tkr_store_t *st = svc->store;
-    int r = st->ops->pending_get(st->ctx, ws->name, ws->type, &ws->pending);
-    int approved_key = 0;
+    unsigned has = 0;
+    int r, approved_key = 0;
 
+    /* One read for both when the store has it. */
+    if (st->ops->name_get != NULL) {
+        r = st->ops->name_get(st->ctx, ws->name, ws->type, &ws->pending, &ws->entity, &has);
+        if (r != 0) {
+            *rc = fail(resp, 500, "store failure");
+            return 1;
+        }
+        r = has & TKR_STORE_HAS_PENDING ? 0 : TKR_E_NOT_FOUND;
+    } else {
+        r = st->ops->pending_get(st->ctx, ws->name, ws->type, &ws->pending);
+    }
     if (r == 0) {
         tkr_store_pending_t *p = &ws->pending;
         int same_key = strcmp(p->key_fp, ws->key_fp) == 0;
@@ -596,7 +607,10 @@ static int known_name(const tkr_service_t *svc, enroll_ws_t *ws,
         *rc = fail(resp, 500, "store failure");
         return 1;
     }
-    r = st->ops->enrolled_get(st->ctx, ws->name, ws->type, &ws->entity);
+    if (st->ops->name_get != NULL)
+        r = has & TKR_STORE_HAS_ENROLLED ? 0 : TKR_E_NOT_FOUND;
+    else
+        r = st->ops->enrolled_get(st->ctx, ws->name, ws->type, &ws->entity);
     if (r == 0) {
         if (!reissue(svc, ws, resp, &ws->entity, approved_key, rc))
             *rc = fail(resp, 409, "%s is already enrolled", ws->name);

@@ -287,6 +287,7 @@ static const tkr_store_ops_t mem_store_ops = {
     mem_enrolled_by_serial, mem_token_uses, mem_audit,
     NULL, NULL, NULL, NULL, /* no notification queue: the service queues none */
     mem_cert_add, mem_revoke,
+    NULL, /* no name_get: the service asks pending_get and enrolled_get */
 };
 
 static void mem_store_reset(mem_store_t *m)

@@ -312,6 +312,54 @@ static void test_reject_enrolls_nothing_and_frees_the_name(void **state)
     cli_store_close(&s);
 }
 
+/* name_get answers what pending_get and enrolled_get answer, in one read:
+ * nothing, the request only, and both (the latest request, the enrolled
+ * row) after an approval; a name of another type stays apart. */
+static void test_name_get_is_pending_get_and_enrolled_get(void **state)
+{
+    tkr_store_t s;
+    tkr_store_pending_t p, got, want;
+    tkr_store_entity_t e, en, want_e;
+    tkr_store_use_t use = {"jti-p", 3, NULL};
+    unsigned has = 99;
+
+    (void)state;
+    open_store(&s);
+    assert_non_null(s.ops->name_get);
+    assert_int_equal(s.ops->name_get(s.ctx, "site-9", "client", &got, &en, &has), 0);
+    assert_int_equal(has, 0);
+    pending(&p, "req-1", "site-9", "jti-p", 100, 1000);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), 0);
+    assert_int_equal(s.ops->pending_decide(s.ctx, "req-1", NULL), 0);
+    pending(&p, "req-2", "site-9", "jti-p", 200, 1000);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), 0);
+    assert_int_equal(s.ops->name_get(s.ctx, "site-9", "client", &got, &en, &has), 0);
+    assert_int_equal(has, TKR_STORE_HAS_PENDING);
+    assert_int_equal(s.ops->pending_get(s.ctx, "site-9", "client", &want), 0);
+    assert_memory_equal(&got, &want, sizeof(got));
+    assert_string_equal(got.request_id, "req-2");
+    entity(&e, "site-9", "99");
+    assert_int_equal(s.ops->pending_decide(s.ctx, "req-2", &e), 0);
+    assert_int_equal(s.ops->name_get(s.ctx, "site-9", "client", &got, &en, &has), 0);
+    assert_int_equal(has, TKR_STORE_HAS_PENDING | TKR_STORE_HAS_ENROLLED);
+    assert_int_equal(s.ops->pending_get(s.ctx, "site-9", "client", &want), 0);
+    assert_int_equal(s.ops->enrolled_get(s.ctx, "site-9", "client", &want_e), 0);
+    assert_memory_equal(&got, &want, sizeof(got));
+    assert_memory_equal(&en, &want_e, sizeof(en));
+    assert_string_equal(got.status, TKR_PENDING_APPROVED);
+    assert_string_equal(en.serial, "99");
+    assert_int_equal(s.ops->name_get(s.ctx, "site-9", "server", &got, &en, &has), 0);
+    assert_int_equal(has, 0);
+    /* Enrolled without a request. */
+    entity(&e, "site-1", "0a01");
+    assert_int_equal(s.ops->enroll(s.ctx, NULL, &e), 0);
+    assert_int_equal(s.ops->name_get(s.ctx, "site-1", "client", &got, &en, &has), 0);
+    assert_int_equal(has, TKR_STORE_HAS_ENROLLED);
+    assert_int_equal(s.ops->enrolled_get(s.ctx, "site-1", "client", &want_e), 0);
+    assert_memory_equal(&en, &want_e, sizeof(en));
+    cli_store_close(&s);
+}
+
 static void test_pending_list_and_expiry(void **state)
 {
     tkr_store_t s;
@@ -691,6 +739,7 @@ int main(void)
         cmocka_unit_test_setup(test_approve_keeps_certificate_and_enrolls_once, setup),
         cmocka_unit_test_setup(test_reject_enrolls_nothing_and_frees_the_name, setup),
         cmocka_unit_test_setup(test_pending_list_and_expiry, setup),
+        cmocka_unit_test_setup(test_name_get_is_pending_get_and_enrolled_get, setup),
         cmocka_unit_test_setup(test_audit_appends, setup),
         cmocka_unit_test_setup(test_cert_add_keeps_several_per_name_by_serial, setup),
         cmocka_unit_test_setup(test_audit_line_with_the_use, setup),

@@ -167,7 +167,16 @@ typedef struct tkr_store_ops {
      * TKR_E_NOT_FOUND when no certificate has the serial. */
     int (*revoke)(void *ctx, const char *serial, int64_t t, const char *reason,
                   const char *audit, tkr_store_entity_t *e);
+    /* pending_get and enrolled_get of one name in a single read, as an
+     * enrollment asks both: *has gets TKR_STORE_HAS_PENDING and
+     * TKR_STORE_HAS_ENROLLED for what was found (p and e are set only
+     * then). NULL: the service calls the two. */
+    int (*name_get)(void *ctx, const char *name, const char *type,
+                    tkr_store_pending_t *p, tkr_store_entity_t *e, unsigned *has);
 } tkr_store_ops_t;
+
+#define TKR_STORE_HAS_PENDING  1u
+#define TKR_STORE_HAS_ENROLLED 2u
 
 typedef struct {
     const tkr_store_ops_t *ops;
