@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <mbedtls/platform_util.h>
 
@@ -772,6 +775,18 @@ static int run(serve_t *sv, const settings_t *s)
     return 0;
 }
 
+/* glibc hands freed memory back to the kernel once 128 KB lie free at the
+ * top of a thread's heap, and the next request faults it in again, zeroed:
+ * 5 to 9 page faults per enrollment, about 0.1 ms of the service's CPU.
+ * What the workers use is bounded by their number: keep it. */
+static void keep_freed_memory(void)
+{
+#if defined(__GLIBC__)
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+#endif
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const cli_opt_t opts[] = {
@@ -798,6 +813,7 @@ int cmd_serve(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     if ((rc = settings_from_args(&s, &a)) != 0)
         return rc;
+    keep_freed_memory();
     if ((rc = settings_complete(&s)) != 0)
         return rc;
     memset(&sv, 0, sizeof(sv));
