@@ -322,12 +322,68 @@ static int insert_entity(sql_store_t *s, void *c, const tkr_store_entity_t *e,
                             e, jti);
 }
 
+/* st_enroll's transaction as one statement, for a driver with write_ctes:
+ * the use is spent, then the entity and the audit line ($13; "" is none)
+ * are inserted only from the row the spend returned. A statement is
+ * atomic: a name already enrolled fails it whole (TKR_E_CONFLICT) and
+ * spends nothing; a token without a use left inserts nothing and returns
+ * no row (TKR_E_SPENT). */
+static int enroll_one_statement(sql_store_t *s, void *c, const tkr_store_use_t *use,
+                                const tkr_store_entity_t *e)
+{
+    char na[24], cr[24], max[24];
+    const char *p[13];
+    int64_t uses = 0;
+    int rc;
+
+    if (use->max_uses < 1)
+        return TKR_E_SPENT;
+    i64_text(na, e->not_after);
+    i64_text(cr, e->created);
+    i64_text(max, use->max_uses);
+    p[0] = e->name;
+    p[1] = e->type;
+    p[2] = e->org;
+    p[3] = e->role;
+    p[4] = e->serial;
+    p[5] = e->fingerprint;
+    p[6] = na;
+    p[7] = cr;
+    p[8] = e->cert;
+    p[9] = e->key_fp;
+    p[10] = use->jti;
+    p[11] = max;
+    p[12] = use->audit != NULL ? use->audit : "";
+    rc = s->drv->exec(c,
+                      "WITH spent AS (INSERT INTO tokens (jti, uses, max_uses, first_used) "
+                      "VALUES ($11, 1, $12::bigint, $8::bigint) ON CONFLICT (jti) DO UPDATE "
+                      "SET uses = tokens.uses + 1 WHERE tokens.uses < tokens.max_uses "
+                      "RETURNING uses), "
+                      "ent AS (INSERT INTO enrolled (" ENTITY_COLS_W ", jti) SELECT $1, $2, "
+                      "$3, $4, $5, $6, $7::bigint, $8::bigint, $9, $10, $11 FROM spent "
+                      "RETURNING 1), "
+                      "aud AS (INSERT INTO audit (t, line) SELECT $8::bigint, $13 FROM ent "
+                      "WHERE $13 <> '') "
+                      "SELECT uses FROM spent",
+                      p, 13, row_int, &uses);
+    if (rc == 0 && uses == 0)
+        rc = TKR_E_SPENT;
+    return rc;
+}
+
 static int st_enroll(void *ctx, const tkr_store_use_t *use,
                      const tkr_store_entity_t *e)
 {
     sql_store_t *s = ctx;
     void *c = acquire(s);
-    int rc = run(s, c, s->drv->begin_sql);
+    int rc;
+
+    if (use != NULL && s->drv->write_ctes) {
+        rc = enroll_one_statement(s, c, use, e);
+        release(s, c);
+        return rc;
+    }
+    rc = run(s, c, s->drv->begin_sql);
 
     if (rc == 0 && use != NULL)
         rc = spend(s, c, use, e->created);

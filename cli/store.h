@@ -42,6 +42,10 @@ typedef struct {
     /* Run first in the migration transaction (PostgreSQL: an advisory
      * lock, so two nodes starting together migrate once), or NULL. */
     const char *migrate_lock_sql;
+    /* 1 when INSERTs may sit in a WITH (PostgreSQL): an enrollment's
+     * writes then go as one statement, one round trip to the server,
+     * instead of a transaction of five. */
+    int write_ctes;
 } db_driver_t;
 
 extern const db_driver_t db_sqlite;
