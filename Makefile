@@ -240,11 +240,12 @@ bench:
 
 XCC := arm-none-eabi-gcc
 XB  := build/m4
-# TKR_DIAG_TEXT=0: the device image carries codes, not English sentences
-# (tokenroll/config.h).
+# TKR_DIAG_TEXT=0: the device image carries codes, not English sentences;
+# TKR_DEVICE_LEAN=1: the device flow leaves to the service the token checks
+# it makes anyway (both in tokenroll/config.h).
 XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -fstack-usage \
           -Ilib/include -Ilib -Iport/baremetal -I$(XB)/inc -Ibuild/mbedtls-3.6/include \
-          -DMBEDTLS_CONFIG_FILE='"tkr_mbedtls_device.h"' -DTKR_DIAG_TEXT=0
+          -DMBEDTLS_CONFIG_FILE='"tkr_mbedtls_device.h"' -DTKR_DIAG_TEXT=0 -DTKR_DEVICE_LEAN=1
 X_OBJ := $(DEV_SRC:%.c=$(XB)/%.o) $(XB)/port/baremetal/port_baremetal.o
 # Each device object is compiled twice: X.o, plain machine code, for the
 # size table, the stack frames (GCC writes no -fstack-usage file for an

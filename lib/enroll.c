@@ -20,6 +20,8 @@
 #define PENDING_NAME "pending.key"
 #define ROOT_NAME "rootCA.pem"
 #define COMMIT_MAGIC "tokenroll-commit 1 "
+/* A device clock a minute off still enrolls. */
+#define PREFLIGHT_LEEWAY 60
 
 _Static_assert(TKR_ENROLL_COMMIT_MAX <= TKR_ENROLL_BODY_MAX,
                "the commit blob is built in the body buffer");
@@ -534,7 +536,9 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
                      const char **name, const char **type)
 {
     tkr_token_info_t *info = &e->info;
+#if !TKR_DEVICE_LEAN
     tkr_jwt_rules_t rules;
+#endif
     tkr_subject_type_t ours;
     tkr_diag_t d;
     size_t n;
@@ -553,14 +557,24 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
                 tkr_strerror(rc));
         return rc;
     }
-    memset(&rules, 0, sizeof(rules));
-    rules.required = TKR_CLAIM_EXP | TKR_CLAIM_SUB;
-    rules.leeway = 60; /* a device clock a minute off still enrolls */
     if (now < 0) {
         set_msg(res, TKR_E_EXPIRED, "the clock is not set: cannot check the token's expiry", "");
         return TKR_E_EXPIRED;
     }
-    if ((rc = tkr_jwt_check_claims(&e->jwt, &rules, now, NULL)) != 0) {
+#if TKR_DEVICE_LEAN
+    /* exp and iat as tkr_jwt_check_claims checks them, from the claims
+     * tkr_token_read has typed (sub is required there); the service checks
+     * the rest. */
+    rc = !info->has_exp ? TKR_E_CLAIM_MISSING
+         : info->exp <= now - PREFLIGHT_LEEWAY ? TKR_E_EXPIRED
+         : info->has_iat && info->iat > now + PREFLIGHT_LEEWAY ? TKR_E_IAT_FUTURE : 0;
+#else
+    memset(&rules, 0, sizeof(rules));
+    rules.required = TKR_CLAIM_EXP | TKR_CLAIM_SUB;
+    rules.leeway = PREFLIGHT_LEEWAY;
+    rc = tkr_jwt_check_claims(&e->jwt, &rules, now, NULL);
+#endif
+    if (rc != 0) {
         set_msg(res, rc, rc == TKR_E_EXPIRED ? "the enrollment token has expired"
                                          : "the enrollment token is not valid now: ",
                 rc == TKR_E_EXPIRED ? "" : tkr_strerror(rc));

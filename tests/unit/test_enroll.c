@@ -470,6 +470,38 @@ static void test_preflight_refuses_before_traffic(void **state)
     mem_free(&m);
 }
 
+/* The token's times with the pre-flight's minute of leeway: expired from
+ * exp + 60 on, and an iat more than a minute ahead of the clock refused;
+ * inside the leeway the service is tried (it is down here). The same in
+ * the device build (test_enroll_lean.c), which reads them from the token
+ * info instead of the general claim checker. */
+static void test_preflight_leeway(void **state)
+{
+    const int64_t iat = 1767225600, exp = iat + 7 * 86400;
+    tkr_enroll_result_t res;
+    tkr_port_t port;
+    mem_t m;
+    (void)state;
+
+    make_certs();
+    read_file("tests/vectors/flare/fixed_site-1.jwt", site1_jwt, sizeof(site1_jwt));
+    mem_port(&port, &m);
+    put(&m, "kit/rootCA.pem", ca_pem);
+    m.now = exp + 60;
+    assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_EXPIRED);
+    m.now = iat - 61;
+    assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_IAT_FUTURE);
+    assert_int_equal(m.connects, 0);
+    m.now = exp + 59;
+    assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_NET);
+    assert_true(m.connects > 0);
+    m.connects = 0;
+    m.now = iat - 60;
+    assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_NET);
+    assert_true(m.connects > 0);
+    mem_free(&m);
+}
+
 static void test_already_enrolled_sends_nothing(void **state)
 {
     tkr_enroll_result_t res;
@@ -503,6 +535,11 @@ static void test_already_enrolled_sends_nothing(void **state)
     mem_free(&m);
 }
 
+/* test_enroll_lean.c runs these too, with its own ENROLL_MORE_TESTS. */
+#ifndef ENROLL_MORE_TESTS
+#define ENROLL_MORE_TESTS
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,7 +549,9 @@ int main(void)
         cmocka_unit_test(test_commit_power_cut_at_every_step),
         cmocka_unit_test(test_commit_refuses_foreign_blob),
         cmocka_unit_test(test_preflight_refuses_before_traffic),
+        cmocka_unit_test(test_preflight_leeway),
         cmocka_unit_test(test_already_enrolled_sends_nothing),
+        ENROLL_MORE_TESTS
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
