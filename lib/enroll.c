@@ -13,6 +13,7 @@
 #include "tokenroll/enroll.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
+#include "json_int.h"
 #include "tokenroll/subject.h"
 #include "tokenroll/token.h"
 
@@ -369,43 +370,55 @@ int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
 
 /* ---- the request and the answer ---- */
 
+/* Bytes into a str_t, which counts on past its end so the caller learns
+ * the size needed; once a piece does not fit, no later one does. */
+static void s_put(void *ctx, const char *t, size_t n)
+{
+    str_t *s = ctx;
+
+    if (s->len + n < s->size)
+        memcpy(s->b + s->len, t, n);
+    s->len += n;
+}
+
+/* The request's shape is fixed, so it is written here as literal text and
+ * only the values go through the JSON escaper: the bytes tkr_jsonw would
+ * write (compact, UTF-8 kept), without its structure bookkeeping. Absent
+ * org and role are null, as FLARE's own client sends them. */
 int tkr_enroll_request_body(char *out, size_t out_size, size_t *out_len,
                             const char *token, size_t token_len,
                             const char *csr_pem, const char *name,
                             const char *type, const char *org,
                             const char *role)
 {
-    tkr_jsonw_t w;
+    static const char *const keys[] = {"{\"token\":", ",\"csr\":", ",\"metadata\":{\"name\":",
+                                       ",\"type\":", ",\"org\":", ",\"role\":"};
+    const char *v[] = {token, csr_pem, name, type, org, role};
+    str_t s;
+    size_t i;
+    int rc = 0;
 
     if (out == NULL || out_size < 2 || token == NULL || csr_pem == NULL ||
         name == NULL || type == NULL)
         return TKR_E_INVALID_ARG;
-    tkr_jsonw_init(&w, out, out_size - 1, 0);
-    tkr_jsonw_obj_begin(&w);
-    tkr_jsonw_key(&w, "token");
-    tkr_jsonw_strn(&w, token, token_len);
-    tkr_jsonw_key(&w, "csr");
-    tkr_jsonw_str(&w, csr_pem);
-    tkr_jsonw_key(&w, "metadata");
-    tkr_jsonw_obj_begin(&w);
-    tkr_jsonw_key(&w, "name");
-    tkr_jsonw_str(&w, name);
-    tkr_jsonw_key(&w, "type");
-    tkr_jsonw_str(&w, type);
-    /* Absent fields as null, as FLARE's own client sends them. */
-    tkr_jsonw_key(&w, "org");
-    if (org != NULL)
-        tkr_jsonw_str(&w, org);
-    else
-        tkr_jsonw_null(&w);
-    tkr_jsonw_key(&w, "role");
-    if (role != NULL)
-        tkr_jsonw_str(&w, role);
-    else
-        tkr_jsonw_null(&w);
-    tkr_jsonw_obj_end(&w);
-    tkr_jsonw_obj_end(&w);
-    return tkr_jsonw_finish(&w, out_len);
+    /* One byte kept back, as before: out_size - 2 bytes of text at most. */
+    s.b = out;
+    s.size = out_size - 1;
+    s.len = 0;
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && rc == 0; i++) {
+        s_put(&s, keys[i], strlen(keys[i]));
+        if (v[i] == NULL)
+            s_put(&s, "null", 4);
+        else
+            rc = tkr_json_escape(s_put, &s, v[i], i == 0 ? token_len : strlen(v[i]), 0);
+    }
+    s_put(&s, "}}", 2);
+    if (rc == 0 && s.len >= s.size)
+        rc = TKR_E_BUFFER_TOO_SMALL;
+    out[rc == 0 ? s.len : 0] = '\0';
+    if (out_len != NULL)
+        *out_len = rc == 0 || rc == TKR_E_BUFFER_TOO_SMALL ? s.len : 0;
+    return rc;
 }
 
 /* A string member into out, printable ASCII only (it goes to logs and

@@ -258,6 +258,29 @@ static void test_request_body_as_flare_client_sends_it(void **state)
                              "\"type\":\"admin\",\"org\":\"Org \\\"1\\\"\",\"role\":\"lead\"}}");
     assert_int_equal(tkr_enroll_request_body(out, 20, &n, "t", 1, "c", "n", "client", NULL, NULL),
                      TKR_E_BUFFER_TOO_SMALL);
+    /* UTF-8 kept, control characters escaped, as Python's json.dumps with
+     * ensure_ascii=False writes them. */
+    assert_int_equal(tkr_enroll_request_body(out, sizeof(out), &n, "t", 1, "c\t",
+                                             "Z\xc3\xbcrich\x01", "client", NULL, NULL), 0);
+    assert_string_equal(out, "{\"token\":\"t\",\"csr\":\"c\\t\",\"metadata\":{\"name\":"
+                             "\"Z\xc3\xbcrich\\u0001\",\"type\":\"client\",\"org\":null,"
+                             "\"role\":null}}");
+    /* The text and its NUL need the whole buffer but one byte; short of
+     * that, the size needed and an empty buffer. */
+    assert_int_equal(tkr_enroll_request_body(out, sizeof(out), &n, "t", 1, "c", "n", "client",
+                                             NULL, NULL), 0);
+    assert_int_equal(n, 86);
+    assert_int_equal(tkr_enroll_request_body(out, 88, &n, "t", 1, "c", "n", "client", NULL, NULL), 0);
+    assert_int_equal(strlen(out), 86);
+    assert_int_equal(tkr_enroll_request_body(out, 87, &n, "t", 1, "c", "n", "client", NULL, NULL),
+                     TKR_E_BUFFER_TOO_SMALL);
+    assert_int_equal(n, 86);
+    assert_string_equal(out, "");
+    /* Invalid UTF-8 in a value: refused, nothing written. */
+    assert_int_equal(tkr_enroll_request_body(out, sizeof(out), &n, "t", 1, "c", "n\xff",
+                                             "client", NULL, NULL), TKR_E_UTF8);
+    assert_int_equal(n, 0);
+    assert_string_equal(out, "");
 }
 
 static int answer(tkr_enroll_answer_t *a, int status, const char *body, char *cert, char *ca)
