@@ -50,7 +50,8 @@ static void s_add(str_t *s, const char *t)
     s->b[s->len] = '\0';
 }
 
-static void s_u(str_t *s, uint64_t v)
+/* size_t, not uint64_t: a 32-bit MCU then needs no 64-bit division. */
+static void s_u(str_t *s, size_t v)
 {
     char d[21];
     size_t i = sizeof(d) - 1;
@@ -671,24 +672,26 @@ static uint64_t mono(const tkr_port_t *port)
 static int wait_next(const tkr_port_t *port, uint64_t deadline,
                      int64_t retry_after, uint32_t *backoff_s)
 {
-    uint64_t ms = retry_after >= 0 ? (uint64_t)retry_after * 1000u
-                                   : (uint64_t)*backoff_s * 1000u;
-    uint8_t r[2] = {0, 0};
+    /* In 32 bits (the wait is at most five minutes): a 32-bit MCU then
+     * needs no 64-bit multiply or divide. */
+    uint32_t ms = retry_after > 300 ? 300000u
+                  : retry_after >= 0 ? (uint32_t)retry_after * 1000u
+                                     : *backoff_s * 1000u;
+    uint8_t r = 0;
     uint64_t now = mono(port);
 
     if (port->sleep_ms == NULL || port->mono_ms == NULL)
         return 0;
-    /* A shift, not a division: no 64-bit divide on a 32-bit MCU. */
-    if (port->entropy != NULL && port->entropy(port->ctx, r, sizeof(r)) == 0)
-        ms += ((ms / 4) * (uint64_t)((r[0] << 8) | r[1])) >> 16;
+    if (port->entropy != NULL && port->entropy(port->ctx, &r, 1) == 0)
+        ms += (ms / 4 * r) >> 8;
     if (ms > 300000u)
         ms = 300000u;
     if (now >= deadline)
         return 0;
     /* A wait that would pass the deadline ends at it, for one last try. */
     if (now + ms > deadline)
-        ms = deadline - now;
-    port->sleep_ms(port->ctx, (uint32_t)ms);
+        ms = (uint32_t)(deadline - now);
+    port->sleep_ms(port->ctx, ms);
     if (*backoff_s < 60)
         *backoff_s *= 2;
     return 1;
