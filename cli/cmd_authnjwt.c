@@ -30,11 +30,15 @@ static const char usage[] =
     "Exchange a JWT from an identity provider for a certificate: a new key\n"
     "pair, a certificate request and the token go to the certificate\n"
     "service's JWT authenticator (POST /api/v1/authn/jwt), and the key, the\n"
-    "certificate and the CA are kept in a PKCS#12 keychain (mode 0600, empty\n"
-    "password) where PVXS looks for it:\n"
+    "certificate and the CA are kept in a PKCS#12 keychain (mode 0600) where\n"
+    "PVXS looks for it:\n"
     "  client:      $EPICS_PVA_TLS_KEYCHAIN, else\n"
     "               ${XDG_CONFIG_HOME:-~/.config}/pva/1.3/client.p12\n"
     "  server, ioc: $EPICS_PVAS_TLS_KEYCHAIN, else .../pva/1.3/server.p12\n"
+    "Its password is the first line of $EPICS_PVA_TLS_KEYCHAIN_PWD_FILE\n"
+    "(servers, IOCs: $EPICS_PVAS_TLS_KEYCHAIN_PWD_FILE), as PVXS reads it;\n"
+    "empty when unset. A build without OpenSSL (OPENSSL=0) cannot write\n"
+    "PKCS#12 and stops before anything is asked of the service.\n"
     "\n"
     "  -u, --usage U     client (default), server, or ioc (both)\n"
     "  --token-file FILE the JWT (default: $EPICS_AUTH_JWT_FILE)\n"
@@ -72,6 +76,29 @@ static int keychain_path(char *out, size_t size, int server)
     if (n < 0 || (size_t)n >= size)
         return cli_fail("the keychain path is too long");
     return 0;
+}
+
+/* The keychain's password: the first line (no line end) of the file PVXS
+ * reads it from for this usage, "" when none is configured. Heap, NULL when
+ * the file cannot be read (printed). */
+static char *keychain_password(int server)
+{
+    const char *env = server ? "EPICS_PVAS_TLS_KEYCHAIN_PWD_FILE"
+                             : "EPICS_PVA_TLS_KEYCHAIN_PWD_FILE";
+    const char *f = getenv(env);
+    char *pw;
+
+    if (f == NULL || f[0] == '\0') {
+        if ((pw = strdup("")) == NULL)
+            cli_fail("out of memory");
+        return pw;
+    }
+    if ((pw = cli_read_file(f, 4096, NULL)) == NULL) {
+        cli_fail("%s %s: cannot read the keychain password: %s", env, f, cli_io_error());
+        return NULL;
+    }
+    pw[strcspn(pw, "\r\n")] = '\0';
+    return pw;
 }
 
 /* mkdir -p of path's folder, private (the keychain holds a key). */
@@ -127,7 +154,7 @@ int cmd_authnjwt(int argc, char **argv)
     const char *usage_name, *v, *service, *ca_file, *why = NULL;
     const tkr_port_t *port = cli_port();
     char path[TKR_PATH_MAX], id[TKR_AUTHJWT_CERT_ID_MAX], sub[TKR_AUTHJWT_CN_MAX];
-    char *token = NULL;
+    char *token = NULL, *password = NULL;
     const char *ca_pem;
     unsigned usage_bits;
     unsigned char *p12 = NULL;
@@ -148,6 +175,10 @@ int cmd_authnjwt(int argc, char **argv)
     if ((service = cli_get(&a, "service")) == NULL)
         return cli_usage_fail(&a, "--service URL is required");
     ca_file = cli_get(&a, "ca-cert");
+    /* Without a keychain to keep it in, a certificate would be issued for
+     * a key that is then lost: stop before the service is asked. */
+    if (cli_p12_can_write(&why) != 0)
+        return cli_fail("cannot write the keychain: %s", why);
 
     v = cli_get(&a, "token-file");
     if (v == NULL && (v = getenv("EPICS_AUTH_JWT_FILE")) != NULL && v[0] == '\0')
@@ -166,6 +197,7 @@ int cmd_authnjwt(int argc, char **argv)
         goto done_token;
     }
     if (keychain_path(path, sizeof(path), (usage_bits & TKR_CERT_SERVER) != 0) != 0 ||
+        (password = keychain_password((usage_bits & TKR_CERT_SERVER) != 0)) == NULL ||
         make_parent(path) != 0 ||
         cli_out_check(path, CLI_OUT_SECRET | CLI_OUT_FORCE) != 0) {
         rc = CLI_EXIT_FAIL;
@@ -234,7 +266,8 @@ int cmd_authnjwt(int argc, char **argv)
                       tkr_strerror(rc));
         goto done;
     }
-    if (cli_p12_make(&p12, &p12_len, ws.key_pem, ws.cert_pem, ws.ca_pem_resp, &why) != 0) {
+    if (cli_p12_make(&p12, &p12_len, ws.key_pem, ws.cert_pem, ws.ca_pem_resp, password,
+                     &why) != 0) {
         rc = cli_fail("cannot make the keychain: %s", why);
         goto done;
     }
@@ -253,6 +286,10 @@ done:
     mbedtls_x509_crt_free(&root);
     mbedtls_x509_crt_free(&issued);
 done_token:
+    if (password != NULL) {
+        mbedtls_platform_zeroize(password, strlen(password));
+        free(password);
+    }
     cli_remote_close(&ws.r);
     tkr_jwt_free(&ws.jwt);
     mbedtls_platform_zeroize(token, strlen(token));

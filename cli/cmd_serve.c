@@ -790,9 +790,10 @@ int cmd_serve(int argc, char **argv)
     pthread_mutex_init(&sv.audit_mu, NULL);
     pthread_mutex_init(&sv.signer_mu, NULL);
     pthread_cond_init(&sv.signer_cv, NULL);
-    rc = setup(&sv, &s, &a);
+    /* The JWT settings first: a mistake there leaves no database behind. */
+    rc = serve_jwt_open(&jwt, &a, cli_port(), s.cert_days * DAY);
     if (rc == 0)
-        rc = serve_jwt_open(&jwt, &a, cli_port(), s.cert_days * DAY);
+        rc = setup(&sv, &s, &a);
     if (rc == 0 && jwt != NULL) {
         sv.svc.jwt = serve_jwt_cfg(jwt);
         fprintf(stderr, "tokenroll serve: JWT authenticator on (%s)\n", serve_jwt_mode(jwt));

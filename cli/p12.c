@@ -2,10 +2,11 @@
  * host-only part; the device never writes PKCS#12).
  *
  * PVXS opens its keychain with OpenSSL's PKCS12_parse and an empty password
- * unless one is configured, so that is what is written: the private key,
- * the entity certificate and the CA chain, under OpenSSL's default PBES2
- * (AES-256-CBC, PBKDF2) with an empty password, integrity-protected by a
- * SHA-256 MAC. */
+ * unless a password file is configured (EPICS_PVA_TLS_KEYCHAIN_PWD_FILE,
+ * EPICS_PVAS_TLS_KEYCHAIN_PWD_FILE), so that is what is written: the
+ * private key, the entity certificate and the CA chain, under OpenSSL's
+ * default PBES2 (AES-256-CBC, PBKDF2) with that password, integrity-
+ * protected by a SHA-256 MAC. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,8 +27,15 @@ static void free_chain(STACK_OF(X509) *chain)
         sk_X509_pop_free(chain, X509_free);
 }
 
+int cli_p12_can_write(const char **why)
+{
+    *why = NULL;
+    return 0;
+}
+
 int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
-                 const char *cert_pem, const char *ca_pem, const char **why)
+                 const char *cert_pem, const char *ca_pem, const char *password,
+                 const char **why)
 {
     BIO *b = NULL;
     EVP_PKEY *key = NULL;
@@ -39,6 +47,8 @@ int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
 
     *out = NULL;
     *out_len = 0;
+    if (password == NULL)
+        password = "";
     *why = "cannot read the private key";
     if ((b = BIO_new_mem_buf(key_pem, -1)) == NULL ||
         (key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL)
@@ -69,7 +79,7 @@ int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
             goto done;
     }
     *why = "OpenSSL cannot make the PKCS#12 file";
-    p12 = PKCS12_create("", NULL, key, cert, chain, 0, 0, 0, 0, 0);
+    p12 = PKCS12_create(password, NULL, key, cert, chain, 0, 0, 0, 0, 0);
     if (p12 == NULL || (n = i2d_PKCS12(p12, NULL)) <= 0 ||
         (der = malloc((size_t)n)) == NULL)
         goto done;
@@ -156,15 +166,25 @@ done:
 
 #else /* built with OPENSSL=0: no PKCS#12 */
 
+#define NO_P12 "this tokenroll was built without OpenSSL (OPENSSL=0): no PKCS#12"
+
+int cli_p12_can_write(const char **why)
+{
+    *why = NO_P12;
+    return -1;
+}
+
 int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
-                 const char *cert_pem, const char *ca_pem, const char **why)
+                 const char *cert_pem, const char *ca_pem, const char *password,
+                 const char **why)
 {
     (void)key_pem;
     (void)cert_pem;
     (void)ca_pem;
+    (void)password;
     *out = NULL;
     *out_len = 0;
-    *why = "this tokenroll was built without OpenSSL (OPENSSL=0): no PKCS#12";
+    *why = NO_P12;
     return -1;
 }
 
@@ -172,7 +192,7 @@ char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char **why)
 {
     (void)der;
     (void)len;
-    *why = "this tokenroll was built without OpenSSL (OPENSSL=0): no PKCS#12";
+    *why = NO_P12;
     return NULL;
 }
 

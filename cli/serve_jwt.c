@@ -20,8 +20,9 @@
 
 /* An answer of the verifier or a JWKS larger than this is refused. */
 #define ANSWER_MAX (64 * 1024)
-/* A JWKS is fetched again for an unknown kid at most this often (s). */
-#define JWKS_MIN_INTERVAL 60
+/* A JWKS is fetched again for an unknown kid at most this often (s), by
+ * default; --jwt-jwks-refetch changes it. */
+#define JWKS_REFETCH_DEFAULT 60
 #define KEYS_MAX 16
 
 struct serve_jwt {
@@ -47,6 +48,7 @@ struct serve_jwt {
     char *jwks_text;
     tkr_jwks_t *jwks;
     int64_t jwks_at;
+    int64_t jwks_refetch;              /* seconds between two fetches, at least */
     /* Local verification is serialised: mbedTLS key contexts cache values
      * on first use, and the set may be replaced by a refresh. */
     pthread_mutex_t mu;
@@ -172,10 +174,14 @@ static uint8_t *answer_buf(serve_jwt_t *sj)
     return b;
 }
 
-/* One GET or POST to url + path; the answer lands in this thread's buffer. */
-static int fetch(serve_jwt_t *sj, const tkr_http_url_t *url, const char *path,
-                 const char *method, const char *bearer, const char *body,
-                 size_t body_len, int *status, const char **out, size_t *out_len)
+/* One GET or POST to url + path; the answer lands in this thread's buffer.
+ * A TLS failure is logged with its reason (named is the URL as configured):
+ * the client only learns that the verifier cannot be reached, the operator
+ * needs to know that its certificate is, say, for another host. */
+static int fetch(serve_jwt_t *sj, const char *named, const tkr_http_url_t *url,
+                 const char *path, const char *method, const char *bearer,
+                 const char *body, size_t body_len, int *status, const char **out,
+                 size_t *out_len)
 {
     tkr_posix_tcp_t conn;
     tkr_transport_t tcp;
@@ -205,6 +211,9 @@ static int fetch(serve_jwt_t *sj, const tkr_http_url_t *url, const char *path,
     req.body = (const uint8_t *)body;
     req.body_len = body_len;
     rc = tkr_http_request(&h, buf, ANSWER_MAX - 1, &r, &req);
+    if (rc == TKR_E_TLS)
+        fprintf(stderr, "tokenroll serve: JWT authenticator: %s: TLS: %s\n", named,
+                tkr_tls_problem(&tls));
     tkr_tls_free(&tls);
     if (rc != 0)
         return rc;
@@ -227,8 +236,8 @@ static int jwt_call(void *arg, const tkr_authjwt_call_t *c, int *status,
     if (path == NULL)
         return TKR_E_NO_MEMORY;
     snprintf(path, n, "%s%s%s", sj->verify_path, c->query[0] ? "?" : "", c->query);
-    rc = fetch(sj, &sj->verify_url, path, c->method, c->bearer, c->body, c->body_len,
-               status, body, len);
+    rc = fetch(sj, sj->trusted_uri, &sj->verify_url, path, c->method, c->bearer, c->body,
+               c->body_len, status, body, len);
     free(path);
     return rc;
 }
@@ -243,8 +252,8 @@ static int jwks_load(serve_jwt_t *sj)
 
     if (sj->jwks_url) {
         const char *body;
-        rc = fetch(sj, &sj->jwks_http, sj->jwks_path, "GET", NULL, NULL, 0, &status,
-                   &body, &n);
+        rc = fetch(sj, sj->jwks_src, &sj->jwks_http, sj->jwks_path, "GET", NULL, NULL, 0,
+                   &status, &body, &n);
         if (rc != 0)
             return rc;
         if (status != 200)
@@ -295,7 +304,7 @@ static int jwt_jwks(void *arg, int refresh, const tkr_jwks_t **set)
         *set = NULL;
         return 0;
     }
-    if (sj->jwks == NULL || (refresh && now - sj->jwks_at >= JWKS_MIN_INTERVAL)) {
+    if (sj->jwks == NULL || (refresh && now - sj->jwks_at >= sj->jwks_refetch)) {
         sj->jwks_at = now;
         (void)jwks_load(sj);   /* on failure the old set stays */
     }
@@ -328,6 +337,7 @@ int serve_jwt_open(serve_jwt_t **out, const cli_args_t *a, const tkr_port_t *por
     pthread_mutex_init(&sj->mu, NULL);
     pthread_key_create(&sj->answer_key, free);
     sj->timeout_ms = 10000;
+    sj->jwks_refetch = JWKS_REFETCH_DEFAULT;
     sj->allow_http = cli_has(a, "jwt-allow-http");
     sj->cfg.arg = sj;
     sj->cfg.rules.leeway = TKR_AUTHJWT_LEEWAY_DEFAULT;
@@ -345,6 +355,13 @@ int serve_jwt_open(serve_jwt_t **out, const cli_args_t *a, const tkr_port_t *por
             goto fail;
         }
         sj->timeout_ms = (uint32_t)n * 1000u;
+    }
+    if ((v = cli_get(a, "jwt-jwks-refetch")) != NULL) {
+        if (cli_parse_i64(v, 1, 86400, &n) != 0) {
+            cli_fail("--jwt-jwks-refetch must be 1..86400 seconds, not %s", v);
+            goto fail;
+        }
+        sj->jwks_refetch = n;
     }
     if ((v = cli_get(a, "jwt-max-days")) != NULL) {
         if (cli_parse_i64(v, 1, 3650, &n) != 0) {

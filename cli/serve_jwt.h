@@ -14,6 +14,7 @@ typedef struct serve_jwt serve_jwt_t;
 #define SERVE_JWT_OPTS                                         \
     {"jwt-key", 0, OPT_MULTI, NULL},                           \
     {"jwt-jwks", 0, OPT_VALUE, NULL},                          \
+    {"jwt-jwks-refetch", 0, OPT_VALUE, NULL},                  \
     {"jwt-trusted-uri", 0, OPT_VALUE, NULL},                   \
     {"jwt-request-format", 0, OPT_VALUE, NULL},                \
     {"jwt-request-method", 0, OPT_VALUE, NULL},                \
@@ -37,6 +38,8 @@ typedef struct serve_jwt serve_jwt_t;
     "  --jwt-use-response-code Y 200 alone means valid (EPICS_AUTH_JWT_USE_RESPONSE_CODE)\n" \
     "  --jwt-key [ALG:]PEM       verify here with this key (repeatable)\n"        \
     "  --jwt-jwks FILE|URL       verify here with this key set\n"                 \
+    "  --jwt-jwks-refetch S      read it again for an unknown kid at most every\n" \
+    "                            S seconds (default 60)\n"                       \
     "  --jwt-issuer ISS          the iss tokens must carry (required for keys)\n" \
     "  --jwt-audience AUD        an aud tokens must carry\n"                      \
     "  --jwt-leeway S            clock skew for exp/nbf (default 60)\n"           \

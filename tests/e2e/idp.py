@@ -13,8 +13,15 @@ the routes of the EPICS PVXS quick start's issuer:
   GET /default/verify?token=T[&expected_iss=I&expected_aud=A]
       {"claims":..,"header":..,"valid":true}, or {"error":..,"valid":false}
   GET /.well-known/jwks.json, GET /default/jwks
-      the public key as a JWK set
+      the public keys as a JWK set; each fetch is appended to
+      KEY_DIR/jwks.log, so the tests can count them
   GET /healthz
+
+and, not in the quick start, for the tests of the service's JWKS cache:
+
+  POST /admin/rotate  a new RSA key with kid demo-key-N (N = 2, 3, ...)
+                      signs the tokens from now on; the set publishes it
+                      next to the earlier ones. Answers {"kid": ...}.
 
 and, for the refusal tests, verifiers that misbehave:
 
@@ -26,6 +33,9 @@ and, for the refusal tests, verifiers that misbehave:
 
 The issuer is ISSUER (default http://localhost:PORT/default). The RSA key is
 KEY_DIR/idp.key when present, else generated and, with KEY_DIR, saved there.
+
+With IDP_TLS_CERT and IDP_TLS_KEY (PEM files) it serves https with that
+certificate, and the default issuer is https://localhost:PORT/default.
 Every verify request is appended to KEY_DIR/requests.log (method, query,
 Authorization header) so the tests can see what the service sent.
 """
@@ -33,6 +43,7 @@ import base64
 import json
 import os
 import sys
+import threading
 import time
 import uuid
 
@@ -43,12 +54,17 @@ from flask import Flask, Response, jsonify, request
 
 PORT = int(sys.argv[1])
 KEY_DIR = sys.argv[2] if len(sys.argv) > 2 else None
-ISSUER = os.environ.get("ISSUER", "http://localhost:%d/default" % PORT)
+TLS = (os.environ.get("IDP_TLS_CERT"), os.environ.get("IDP_TLS_KEY"))
+TLS = TLS if TLS[0] and TLS[1] else None
+ISSUER = os.environ.get("ISSUER", "%s://localhost:%d/default"
+                        % ("https" if TLS else "http", PORT))
 AUDIENCE = os.environ.get("DEFAULT_AUDIENCE", "default")
 KID = "demo-key-1"
 
 
 def load_key():
+    if KEY_DIR:
+        os.makedirs(KEY_DIR, exist_ok=True)
     path = os.path.join(KEY_DIR, "idp.key") if KEY_DIR else None
     if path and os.path.exists(path):
         with open(path, "rb") as f:
@@ -69,7 +85,9 @@ def load_key():
 
 
 KEY = load_key()
-PUB = KEY.public_key()
+# Every key published, oldest first; tokens are signed with the last one.
+KEYS = [(KID, KEY)]
+LOCK = threading.Lock()
 app = Flask(__name__)
 
 
@@ -111,8 +129,10 @@ def token():
         "exp": now + exp_secs,
         "jti": str(uuid.uuid4()),
     }
-    tok = jwt.encode(claims, KEY, algorithm="RS256",
-                     headers={"kid": KID, "typ": "JWT"})
+    with LOCK:
+        kid, key = KEYS[-1]
+    tok = jwt.encode(claims, key, algorithm="RS256",
+                     headers={"kid": kid, "typ": "JWT"})
     return Response(tok, mimetype="text/plain")
 
 
@@ -124,8 +144,11 @@ def verify():
         return jsonify(valid=False, error="missing 'token'"), 400
     aud = request.args.get("expected_aud")
     try:
+        kid = jwt.get_unverified_header(tok).get("kid")
+        with LOCK:
+            key = dict(KEYS).get(kid, KEY)
         claims = jwt.decode(
-            tok, PUB, algorithms=["RS256"],
+            tok, key.public_key(), algorithms=["RS256"],
             issuer=request.args.get("expected_iss", ISSUER),
             audience=aud if aud else None,
             options={"require": ["exp", "iat", "nbf", "iss", "sub"],
@@ -139,9 +162,26 @@ def verify():
 @app.get("/.well-known/jwks.json")
 @app.get("/default/jwks")
 def jwks():
-    nums = PUB.public_numbers()
-    return jsonify(keys=[{"kty": "RSA", "kid": KID, "alg": "RS256",
-                          "use": "sig", "n": b64u(nums.n), "e": b64u(nums.e)}])
+    if KEY_DIR:
+        with open(os.path.join(KEY_DIR, "jwks.log"), "a") as f:
+            f.write("%s\n" % request.path)
+    with LOCK:
+        keys = list(KEYS)
+    out = []
+    for kid, key in keys:
+        nums = key.public_key().public_numbers()
+        out.append({"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+                    "n": b64u(nums.n), "e": b64u(nums.e)})
+    return jsonify(keys=out)
+
+
+@app.post("/admin/rotate")
+def rotate():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with LOCK:
+        kid = "demo-key-%d" % (len(KEYS) + 1)
+        KEYS.append((kid, key))
+    return jsonify(kid=kid)
 
 
 @app.get("/odd/verify")
@@ -174,4 +214,4 @@ def slow():
 if __name__ == "__main__":
     import logging
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    app.run(host="127.0.0.1", port=PORT, threaded=True)
+    app.run(host="127.0.0.1", port=PORT, threaded=True, ssl_context=TLS)
