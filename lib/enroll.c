@@ -151,10 +151,10 @@ static int read_text(tkr_enroll_t *e, const tkr_port_t *port, const char *dir,
 }
 
 static int write_text(tkr_enroll_t *e, const tkr_port_t *port, const char *dir,
-                      const char *name, const char *text, unsigned flags)
+                      const char *name, const char *text, size_t len, unsigned flags)
 {
     return port->store_write(port->ctx, path_of(e, dir, name),
-                             (const uint8_t *)text, strlen(text), flags) == 0
+                             (const uint8_t *)text, len, flags) == 0
                ? 0 : TKR_E_IO;
 }
 
@@ -280,11 +280,12 @@ int tkr_enroll_commit(tkr_enroll_t *e, const char *dir, const char *base,
     return tkr_enroll_recover(e, dir, port);
 }
 
-/* Split a commit blob into its parts (NUL-terminating each in place). */
+/* Split a commit blob into its parts: the base name (NUL-terminated in
+ * place) and the three texts, t[k] of n[k] bytes. */
 static int split_commit(char *b, size_t len, const char **base,
-                        const char **key, const char **crt, const char **ca)
+                        const char *t[3], size_t n[3])
 {
-    size_t m = sizeof(COMMIT_MAGIC) - 1, i, start, v[3], k;
+    size_t m = sizeof(COMMIT_MAGIC) - 1, i, start, k;
     char *p;
 
     if (len < m || memcmp(b, COMMIT_MAGIC, m) != 0)
@@ -307,28 +308,22 @@ static int split_commit(char *b, size_t len, const char **base,
         start = ++i;
         while (b[i] != ' ' && b[i] != '\0')
             i++;
-        if (s_dec(b + start, i - start, &v[k]) != 0 || (k < 2 && b[i] != ' '))
+        if (s_dec(b + start, i - start, &n[k]) != 0 || (k < 2 && b[i] != ' '))
             return TKR_E_IO;
     }
     start = (size_t)(p - b) + 1;
-    if (v[0] + v[1] + v[2] != len - start)
+    if (n[0] + n[1] + n[2] != len - start)
         return TKR_E_IO;
-    /* Move the texts apart by one byte each for their terminators: the
-     * blob buffer has room (checked by the caller's size). */
-    memmove(b + start + v[0] + v[1] + 2, b + start + v[0] + v[1], v[2]);
-    b[start + v[0] + v[1] + 2 + v[2]] = '\0';
-    memmove(b + start + v[0] + 1, b + start + v[0], v[1]);
-    b[start + v[0] + 1 + v[1]] = '\0';
-    b[start + v[0]] = '\0';
-    *key = b + start;
-    *crt = b + start + v[0] + 1;
-    *ca = b + start + v[0] + v[1] + 2;
+    t[0] = b + start;
+    t[1] = t[0] + n[0];
+    t[2] = t[1] + n[1];
     return 0;
 }
 
 int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
 {
-    const char *base, *key, *crt, *ca;
+    const char *base, *t[3]; /* key, certificate, CA */
+    size_t n[3];
     char f[16];
     size_t len = 0;
     int rc;
@@ -337,12 +332,12 @@ int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
         port->store_write == NULL || port->store_remove == NULL)
         return TKR_E_INVALID_ARG;
     rc = port->store_read(port->ctx, path_of(e, dir, COMMIT_NAME), e->body,
-                          sizeof(e->body) - 3, &len);
+                          sizeof(e->body), &len);
     if (rc == TKR_E_NOT_FOUND)
         return 0;
     if (rc != 0)
         return TKR_E_IO;
-    rc = split_commit((char *)e->body, len, &base, &key, &crt, &ca);
+    rc = split_commit((char *)e->body, len, &base, t, n);
     if (rc != 0) {
         /* Not ours or damaged: the port stores atomically, so this is not
          * a torn write. Leave it for a human. */
@@ -352,12 +347,12 @@ int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
     /* Key first, certificate last: until the certificate is replaced the
      * blob is still there and this runs again. */
     file_name(f, base, ".key");
-    rc = write_text(e, port, dir, f, key, TKR_STORE_SECRET);
+    rc = write_text(e, port, dir, f, t[0], n[0], TKR_STORE_SECRET);
     if (rc == 0)
-        rc = write_text(e, port, dir, ROOT_NAME, ca, 0);
+        rc = write_text(e, port, dir, ROOT_NAME, t[2], n[2], 0);
     file_name(f, base, ".crt");
     if (rc == 0)
-        rc = write_text(e, port, dir, f, crt, 0);
+        rc = write_text(e, port, dir, f, t[1], n[1], 0);
     mbedtls_platform_zeroize(e->body, sizeof(e->body));
     if (rc != 0)
         return rc;
@@ -657,7 +652,7 @@ static int get_key(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
         return rc;
     if ((rc = tkr_key_write_pem(e->key_pem, sizeof(e->key_pem), &n, &e->key, NULL)) != 0)
         return rc;
-    return write_text(e, port, cfg->dir, PENDING_NAME, e->key_pem, TKR_STORE_SECRET);
+    return write_text(e, port, cfg->dir, PENDING_NAME, e->key_pem, n, TKR_STORE_SECRET);
 }
 
 static uint64_t mono(const tkr_port_t *port)
