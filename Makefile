@@ -43,6 +43,9 @@ ifeq ($(OPENSSL),1)
   HOST_SRC += lib/signer_openssl.c
   SSL_CFLAGS := -DTKR_WITH_OPENSSL=1
   SSL_LIBS := -lcrypto
+  # cli/tls_openssl.c hands the HTTPS handshake's signature to libcrypto
+  # through GnuTLS's external-key API.
+  TLS_LIBS := -lgnutls
 else
   B := $(B)/nossl
 endif
@@ -61,7 +64,7 @@ PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/includ
 APP_CFLAGS := $(CFLAGS_COMMON) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icli $(PQ_CFLAGS)
 # The service (lib/) calls the policy library, which calls lib/: one group.
 TKR_LIBS = -Wl,--start-group $(LIBPOL) $(LIB) $(LIBPORT) -Wl,--end-group
-LDLIBS_ALL := $(MB_LIBS) $(SSL_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread -ldl
+LDLIBS_ALL := $(MB_LIBS) $(SSL_LIBS) $(TLS_LIBS) -lyaml -lmicrohttpd -lsqlite3 -lpq -lpthread -ldl
 
 # Device-side library objects: what cross-m4 compiles for the MCU.
 DEV_SRC  := lib/error.c lib/port.c lib/b64url.c lib/utf8.c lib/json_read.c \
@@ -222,7 +225,7 @@ BENCH_TOOLS := $(B)/bench/loadgen $(B)/bench/floor
 $(B)/bench/loadgen: tests/bench/loadgen.c $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(TKR_LIBS) $(LDLIBS_ALL) -lcurl
-FLOOR_OBJ := $(B)/obj/cli/http.o $(B)/obj/cli/util.o $(B)/obj/cli/opts.o $(B)/obj/cli/out.o
+FLOOR_OBJ := $(B)/obj/cli/http.o $(B)/obj/cli/tls_openssl.o $(B)/obj/cli/util.o $(B)/obj/cli/opts.o $(B)/obj/cli/out.o
 $(B)/bench/floor: tests/bench/floor.c $(FLOOR_OBJ) $(LIBPOL) $(LIB) $(LIBPORT)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -O2 -o $@ $< $(FLOOR_OBJ) $(TKR_LIBS) $(LDLIBS_ALL)

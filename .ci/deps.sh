@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config
   libmbedtls-dev libjsmn-dev libyaml-dev libcmocka-dev
-  libmicrohttpd-dev libsqlite3-dev libpq-dev
+  libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev
   clang libclang-rt-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-system-arm

@@ -3,7 +3,9 @@
  * It only moves bytes: every request is handed, once its body is in, to a
  * handler taking the library's transport-agnostic request and response
  * (tokenroll/service.h). Limits: the body (413 beyond it), connection
- * timeouts, and a thread pool; TLS by GnuTLS inside libmicrohttpd. */
+ * timeouts, and a thread pool; TLS by GnuTLS inside libmicrohttpd, with
+ * the handshake's signature made by libcrypto on OpenSSL builds
+ * (tls_openssl.h). */
 #ifndef TKR_CLI_HTTP_H
 #define TKR_CLI_HTTP_H
 

@@ -1,5 +1,6 @@
 /* floor.c — the TLS floor: the service's HTTP server (cli/http.c, the same
- * libmicrohttpd/GnuTLS stack, thread pool and limits) with a handler that
+ * libmicrohttpd/GnuTLS stack, thread pool and limits, and the same
+ * handshake signing, through libcrypto on OpenSSL builds) with a handler that
  * only answers 200 {}. No service built on this stack can answer faster on
  * this machine, so the enrollment rate is reported as a ratio to it.
  *

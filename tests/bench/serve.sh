@@ -32,8 +32,26 @@ run() {
     "server.example.com:$2:127.0.0.1" tokens.csv "$N" "$PAR"
 }
 rate() { sed -n 's/.*errors, \([0-9]*\)\/s.*/\1/p'; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# floor_run: the floor under the same load; sets fout (its line) and floor
+# (answers/s). Each service run sits between two of them and is compared
+# with their mean, as other work on the machine drifts during a run.
+floor_run() {
+  local port fpid fline fcpu i
+  port=$(free_port)
+  "$FL" "$K/server.crt" "$K/server.key" "$port" 2>floor.log &
+  fpid=$!
+  for i in $(seq 50); do grep -q listening floor.log && break; sleep 0.1; done
+  fline=$(run "floor $kt" "$port")
+  kill -TERM "$fpid"; wait "$fpid"
+  fcpu=$(sed -n 's/^cpu: \(.*\) s/\1/p' floor.log)
+  fout="$fline (server CPU $(awk -v c="$fcpu" -v n="$N" 'BEGIN{printf "%.2f", c*1000/n}') ms/answer)"
+  floor=$(printf '%s' "$fline" | rate)
+}
 errors() { sed -n 's/.* \([0-9]*\) errors.*/\1/p'; }
 
+echo "load average before: $(load)"
 for kt in rsa ec; do
   rm -rf ws tokens.csv; mkdir ws
   "$T" provision -p "$root/tests/vectors/project/token_doc.yml" -w ws --key-type "$kt" >/dev/null 2>&1 ||
@@ -43,25 +61,23 @@ for kt in rsa ec; do
   CA=$K/rootCA.pem
   "$T" token batch -c "$P" -n "$N" --prefix dev -o tokens.csv >/dev/null 2>&1 ||
     { echo "serve.sh: token batch failed"; exit 1; }
-  port=$(free_port)
-  "$FL" "$K/server.crt" "$K/server.key" "$port" 2>floor.log &
-  fpid=$!
-  for i in $(seq 50); do grep -q listening floor.log && break; sleep 0.1; done
-  fline=$(run "floor $kt" "$port")
-  kill -TERM "$fpid"; wait "$fpid"
-  fcpu=$(sed -n 's/^cpu: \(.*\) s/\1/p' floor.log)
-  echo "$fline (server CPU $(awk -v c="$fcpu" -v n="$N" 'BEGIN{printf "%.2f", c*1000/n}') ms/answer)"
-  floor=$(printf '%s' "$fline" | rate)
+  floor_run; prev=$floor; echo "$fout"
   for db in sqlite postgresql; do
     if [ "$db" = sqlite ]; then url="sqlite:$W/bench-$kt.db"; rm -f "$W/bench-$kt.db"*
-    else url=$PG_URL; psql -qtA "$PG_URL" -c "DROP TABLE IF EXISTS tokens, enrolled, pending, audit, notices, schema_version" >/dev/null 2>&1; fi
+    else # a fresh schema, whatever tables the service has grown since
+      url=$PG_URL; psql -qtA "$PG_URL" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1
+    fi
     start_serve "serve-$kt-$db.log" --ca-path "$P" --db "$url" || { failed=1; continue; }
     line=$(run "service $kt $db" "$SERVE_PORT")
     stop_serve "$SERVE_PID"
+    floor_run
     cpu=$(sed -n 's/.*cpu while serving: \([0-9.]*\) s.*/\1/p' "serve-$kt-$db.log")
     r=$(printf '%s' "$line" | rate)
-    echo "$line, $(awk -v r="$r" -v f="$floor" 'BEGIN{printf "%.0f%%", 100*r/f}') of the floor, service CPU $(awk -v c="$cpu" -v n="$N" 'BEGIN{printf "%.2f", c*1000/n}') ms/enrollment"
+    echo "$line, $(awk -v r="$r" -v a="$prev" -v b="$floor" 'BEGIN{printf "%.0f%%", 200*r/(a+b)}') of the floor, service CPU $(awk -v c="$cpu" -v n="$N" 'BEGIN{printf "%.2f", c*1000/n}') ms/enrollment"
     [ "$(printf '%s' "$line" | errors)" = 0 ] || failed=1
+    echo "$fout"
+    prev=$floor
   done
 done
+echo "load average after: $(load)"
 exit $failed
