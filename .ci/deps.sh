@@ -13,7 +13,7 @@ PKGS=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-system-arm
   dpkg-dev bzip2 xz-utils ca-certificates
   openssl libssl-dev libp11-kit-dev softhsm2 opensc
-  curl libcurl4-openssl-dev python3 python3-jwt python3-yaml python3-flask
+  curl libcurl4-openssl-dev python3 python3-jwt python3-yaml python3-flask python3-cryptography
   sqlite3 postgresql
 )
 

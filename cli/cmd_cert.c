@@ -118,6 +118,7 @@ typedef struct {
     int have;
     char status[16];
     int64_t issued, expires;
+    int64_t revoked_at;          /* 0 unless REVOKED */
 } status_t;
 
 static int fetch_status(status_t *st, const cli_args_t *a, const char *id)
@@ -152,6 +153,9 @@ static int fetch_status(status_t *st, const cli_args_t *a, const char *id)
          (t = tkr_json_find(&doc, 0, "status_expires")) < 0 ||
          tkr_json_get_i64(&doc, &st->expires, t) != 0))
         rc = cli_fail("the certificate service's status answer is not the documented object");
+    if (rc == 0 && (t = tkr_json_find(&doc, 0, "revoked_at")) >= 0 &&
+        tkr_json_get_i64(&doc, &st->revoked_at, t) != 0)
+        st->revoked_at = 0;
     st->have = rc == 0;
     cli_remote_close(&r);
     free(buf);
@@ -160,16 +164,21 @@ static int fetch_status(status_t *st, const cli_args_t *a, const char *id)
 
 static void print_status(const details_t *d, const status_t *st)
 {
-    char issued[40], expires[40];
+    char issued[40], expires[40], revoked[40];
 
     cli_pvxs_time(issued, st->issued);
     cli_pvxs_time(expires, st->expires);
     printf("\nCertificate Status:\n" RULE_DOUBLE "\n"
            "Certificate ID: %s\n"
-           "Status        : %s\n"
-           "Status Issued : %s\n"
+           "Status        : %s\n",
+           d->id, st->status);
+    if (st->revoked_at != 0) {
+        cli_pvxs_time(revoked, st->revoked_at);
+        printf("Revoked On    : %s\n", revoked);
+    }
+    printf("Status Issued : %s\n"
            "Status Expires: %s\n" RULE_SINGLE "\n",
-           d->id, st->status, issued, expires);
+           issued, expires);
 }
 
 static int print_json(const details_t *d, const status_t *st)
@@ -206,6 +215,11 @@ static int print_json(const details_t *d, const status_t *st)
         tkr_jsonw_key(&w, "status_expires");
         cli_iso_time(iso, st->expires);
         tkr_jsonw_str(&w, iso);
+        if (st->revoked_at != 0) {
+            tkr_jsonw_key(&w, "revoked_at");
+            cli_iso_time(iso, st->revoked_at);
+            tkr_jsonw_str(&w, iso);
+        }
         tkr_jsonw_obj_end(&w);
     }
     tkr_jsonw_obj_end(&w);
@@ -267,11 +281,118 @@ static int cert_info(int argc, char **argv)
     return rc;
 }
 
+static const char revoke_usage[] =
+    "usage: tokenroll cert revoke ID [--reason R] [--json]\n"
+    "         [--cert-service URL] [--api-key KEY] [--ca-cert FILE] [-c CA_PATH]\n"
+    "\n"
+    "Revoke a certificate the certificate service issued (enrolled or from\n"
+    "the JWT authenticator). ID is its certificate id, <issuer-id>:<serial>,\n"
+    "as `cert info` and `authnjwt` print it. Revoking it again changes nothing\n"
+    "and succeeds. Afterwards the service's status route answers REVOKED.\n"
+    "\n"
+    "  --cert-service URL  the service (else NVFLARE_CERT_SERVICE_URL)\n"
+    "  --api-key KEY       its admin API key (else NVFLARE_API_KEY)\n"
+    "  --ca-cert FILE      root CA for TLS (default: the workspace's from -c or\n"
+    "                      NVFLARE_CA_PATH, else startup/rootCA.pem)\n"
+    "  --reason R          why, kept with the revocation (one line)\n"
+    "  --json              print the service's answer as JSON\n";
+
+/* Control characters from the service never reach the terminal. */
+static void printable(char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
+/* Answers are one status object: a few KiB. */
+#define REVOKE_ANSWER_MAX 16384
+
+static int cert_revoke(int argc, char **argv)
+{
+    static const cli_opt_t spec[] = {
+        {"cert-service", 0, OPT_VALUE, "cert_service"},
+        {"api-key", 0, OPT_VALUE, "api_key"},
+        {"ca-cert", 0, OPT_VALUE, "ca_cert"},
+        {"ca_path", 'c', OPT_VALUE, "ca-path"},
+        {"reason", 0, OPT_VALUE, NULL},
+        {"json", 0, OPT_FLAG, NULL},
+        {NULL, 0, 0, NULL},
+    };
+    char issuer[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX], path[160], body[1024];
+    char name[256], when[32], why[256];
+    const char *reason;
+    tkr_http_response_t resp;
+    cli_remote_t r;
+    cli_args_t a;
+    tkr_jsonw_t w;
+    tkr_json_tok_t tok[64];
+    tkr_json_t doc;
+    uint8_t *buf;
+    int64_t at = 0;
+    size_t n;
+    int rc, t;
+
+    if ((rc = cli_parse(&a, spec, revoke_usage, argc, argv)) != 0)
+        return rc < 0 ? 0 : rc;
+    if (a.npos != 1)
+        return cli_usage_fail(&a, a.npos == 0 ? "ID is required" : "one ID only");
+    if (tkr_authjwt_cert_id_parse(issuer, serial, a.pos[0]) != 0)
+        return cli_fail("certificate id \"%s\" is not <8 hex digits>:<decimal serial>",
+                        a.pos[0]);
+    reason = cli_get(&a, "reason");
+    if (reason != NULL && (strlen(reason) >= sizeof(why) || strpbrk(reason, "\r\n") != NULL))
+        return cli_fail("--reason must be one line of at most %zu bytes", sizeof(why) - 1);
+    tkr_jsonw_init(&w, body, sizeof(body) - 1, 0);
+    tkr_jsonw_obj_begin(&w);
+    if (reason != NULL) {
+        tkr_jsonw_key(&w, "reason");
+        tkr_jsonw_str(&w, reason);
+    }
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, &n) != 0)
+        return cli_fail("--reason is not UTF-8");
+    snprintf(path, sizeof(path), "/api/v1/cert/%s/revoke", a.pos[0]);
+    if ((buf = malloc(REVOKE_ANSWER_MAX)) == NULL)
+        return cli_fail("out of memory");
+    rc = cli_remote_open(&r, cli_get(&a, "cert-service"), cli_get(&a, "api-key"),
+                         cli_get(&a, "ca-cert"), cli_get(&a, "ca_path"));
+    if (rc == 0)
+        rc = cli_remote_call(&r, "POST", path, body, buf, REVOKE_ANSWER_MAX, &resp);
+    if (rc == 0 && cli_has(&a, "json"))
+        rc = cli_remote_print_json(&resp);
+    else if (rc == 0) {
+        if (tkr_json_parse(&doc, tok, 64, (const char *)resp.body, resp.body_len, NULL) != 0 ||
+            (t = tkr_json_find(&doc, 0, "name")) < 0 ||
+            tkr_json_get_str(&doc, name, sizeof(name), NULL, t) != 0 ||
+            (t = tkr_json_find(&doc, 0, "revoked_at")) < 0 ||
+            tkr_json_get_i64(&doc, &at, t) != 0) {
+            rc = cli_fail("the certificate service's answer is not the documented object");
+        } else {
+            why[0] = '\0';
+            if ((t = tkr_json_find(&doc, 0, "revocation_reason")) >= 0 &&
+                tkr_json_type(&doc, t) == TKR_JSON_STRING &&
+                tkr_json_get_str(&doc, why, sizeof(why), NULL, t) != 0)
+                why[0] = '\0';
+            printable(name);
+            printable(why);
+            cli_iso_time(when, at);
+            printf("Certificate %s (%s) revoked at %s%s%s\n", a.pos[0], name, when,
+                   why[0] ? ": " : "", why);
+        }
+    }
+    cli_remote_close(&r);
+    free(buf);
+    return rc;
+}
+
 static const char usage[] =
     "usage: tokenroll cert info FILE [--service URL] [--json]\n"
+    "       tokenroll cert revoke ID [--reason R] [--json]\n"
     "       tokenroll cert api-key\n"
     "\n"
     "  info      a certificate's or a PVXS keychain's details (and status)\n"
+    "  revoke    revoke a certificate the service issued (admin API key)\n"
     "  api-key   a new random API key for the service's admin routes\n";
 
 int cmd_cert(int argc, char **argv)
@@ -286,6 +407,8 @@ int cmd_cert(int argc, char **argv)
     }
     if (strcmp(argv[0], "info") == 0)
         return cert_info(argc - 1, argv + 1);
+    if (strcmp(argv[0], "revoke") == 0)
+        return cert_revoke(argc - 1, argv + 1);
     if (strcmp(argv[0], "api-key") == 0)
         return cmd_cert_api_key(argc - 1, argv + 1);
     fprintf(stderr, "Error: unknown cert command '%s'\n%s", argv[0], usage);

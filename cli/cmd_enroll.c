@@ -46,7 +46,7 @@ static const char enroll_usage[] =
     "  --json          print the outcome as JSON\n"
     "The service is trusted through startup/rootCA.pem only.\n"
     "Exit: 0 enrolled or already enrolled, 2 still pending at the deadline,\n"
-    "3 rejected, 4 service unreachable, 1 anything else.\n";
+    "3 rejected (HTTP 403), 4 service unreachable, 1 anything else.\n";
 
 static const cli_opt_t enroll_opts[] = {
     {"startup", 0, OPT_VALUE, NULL},
@@ -312,10 +312,16 @@ int cmd_enroll(int argc, char **argv)
                      res.request_id, res.request_id[0] ? ")" : "");
         break;
     case TKR_ENROLL_REJECTED:
-        code = EXIT_REJECTED;
-        cli_fail("enrollment rejected by the certificate service (HTTP %d): %s",
-                 res.http_status, res.message);
-        break;
+        /* 403 is the service's decision about this participant. A 401 (the
+         * token: expired by the service's clock, bad signature, spent), 409
+         * (already enrolled there) or 400 is a problem to fix, not a
+         * verdict: 1, as the same token refused here before sending is. */
+        code = res.http_status == 403 ? EXIT_REJECTED : EXIT_FAILED;
+        cli_fail("enrollment %s by the certificate service (HTTP %d): %s",
+                 code == EXIT_REJECTED ? "rejected" : "refused", res.http_status,
+                 res.message);
+        print_hint(rc, code);
+        return code;
     case TKR_ENROLL_UNREACHABLE:
         code = rc == TKR_E_NET || rc == TKR_E_TIMEOUT ? EXIT_UNREACHABLE : EXIT_FAILED;
         if (code == EXIT_UNREACHABLE)

@@ -74,20 +74,7 @@ static int parse(ctx_t *c)
 /* The answer as pretty JSON on stdout. */
 static int print_json(ctx_t *c)
 {
-    size_t size = c->resp.body_len * 3 + 64, n;
-    char *out = malloc(size);
-    tkr_jsonw_t w;
-    int rc;
-
-    if (out == NULL)
-        return cli_fail("out of memory");
-    tkr_jsonw_init(&w, out, size - 1, TKR_JSONW_PRETTY);
-    tkr_jsonw_value(&w, &c->doc, 0);
-    rc = tkr_jsonw_finish(&w, &n);
-    if (rc == 0)
-        printf("%s\n", out);
-    free(out);
-    return rc == 0 ? 0 : cli_fail("cannot print the answer: %s", tkr_strerror(rc));
+    return cli_remote_print_json(&c->resp);
 }
 
 /* A member as text for a table: strings as they are, numbers raw, null and

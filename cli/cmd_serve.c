@@ -58,8 +58,13 @@ typedef struct {
     char audit_log[TEXT];
     long cert_days;
     long threads;
+    long timeout;                        /* idle connection timeout, s */
     int insecure_http;
 } settings_t;
+
+/* A connection that sends nothing for this long is dropped (a stalled or
+ * slow client holds no worker: libmicrohttpd polls its sockets). */
+#define TIMEOUT_DEFAULT 30
 
 typedef struct {
     tkr_service_t svc;
@@ -516,7 +521,7 @@ static const char serve_usage[] =
     "                       [--listen HOST:PORT] [--db URL] [--data-dir DIR]\n"
     "                       [--api-key KEY] [--policy FILE] [--cert-days N]\n"
     "                       [--pending-timeout SECONDS] [--threads N]\n"
-    "                       [--audit-log FILE] [--insecure-http]\n"
+    "                       [--timeout SECONDS] [--audit-log FILE] [--insecure-http]\n"
     "\n"
     "Run the certificate service: enrollment tokens + CSRs in, certificates out.\n"
     "  -c, --config       FLARE's cert_service_config.yaml (flags override it)\n"
@@ -533,6 +538,8 @@ static const char serve_usage[] =
     "  --cert-days N      validity of issued certificates (default 365)\n"
     "  --pending-timeout S  seconds a pending request waits (default 604800)\n"
     "  --threads N        worker threads (default: the number of cores)\n"
+    "  --timeout S        drop a connection idle this long, in the handshake or\n"
+    "                     mid-request (default 30)\n"
     "  --audit-log FILE   also append each decision as a JSON line here\n"
     "  --insecure-http    serve plain HTTP (only behind a TLS-terminating proxy)\n"
     "  --webhook-ca FILE  roots for https:// webhooks (default: the system's)\n"
@@ -546,7 +553,7 @@ static int settings_from_args(settings_t *s, const cli_args_t *a)
 
     memset(s, 0, sizeof(*s));
     s->port = s->ca_days = s->pending_timeout = s->cleanup_interval = -1;
-    s->cert_days = s->threads = -1;
+    s->cert_days = s->threads = s->timeout = -1;
     s->audit_enabled = -1;
 #define FLAG_STR(field, name)                                                  \
     if ((v = cli_get(a, name)) != NULL)                                        \
@@ -577,6 +584,11 @@ static int settings_from_args(settings_t *s, const cli_args_t *a)
         if (cli_parse_i64(v, 1, 256, &n) != 0)
             return cli_usage_fail(a, "--threads must be 1..256, not %s", v);
         s->threads = (long)n;
+    }
+    if ((v = cli_get(a, "timeout")) != NULL) {
+        if (cli_parse_i64(v, 1, 3600, &n) != 0)
+            return cli_usage_fail(a, "--timeout must be 1..3600 seconds, not %s", v);
+        s->timeout = (long)n;
     }
     s->insecure_http = cli_has(a, "insecure-http");
     if ((v = cli_get(a, "now")) != NULL) {
@@ -710,7 +722,7 @@ static int run(serve_t *sv, const settings_t *s)
     hc.cert_pem = cert;
     hc.key_pem = key;
     hc.threads = (unsigned)s->threads;
-    hc.timeout_s = 30;
+    hc.timeout_s = (unsigned)(s->timeout > 0 ? s->timeout : TIMEOUT_DEFAULT);
     hc.body_max = TKR_SERVICE_BODY_MAX;
     hc.log = 1;
     hc.handle = handle;
@@ -765,6 +777,7 @@ int cmd_serve(int argc, char **argv)
         {"data-dir", 0, OPT_VALUE, NULL},      {"api-key", 0, OPT_VALUE, NULL},
         {"policy", 'p', OPT_VALUE, NULL},      {"cert-days", 0, OPT_VALUE, NULL},
         {"pending-timeout", 0, OPT_VALUE, NULL}, {"threads", 0, OPT_VALUE, NULL},
+        {"timeout", 0, OPT_VALUE, NULL},
         {"audit-log", 0, OPT_VALUE, NULL},     {"insecure-http", 0, OPT_FLAG, NULL},
         {"now", 0, OPT_VALUE, NULL}, {"webhook-ca", 0, OPT_VALUE, NULL},
         {"webhook-insecure-http", 0, OPT_FLAG, NULL},           CLI_CA_KEY_OPTS,

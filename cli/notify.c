@@ -32,6 +32,7 @@ static int64_t backoff(int64_t attempts)
 static int deliver(cli_notifier_t *n, const tkr_store_notice_t *nt, char *why, size_t size)
 {
     static uint8_t buf[16384];
+    static char target[TKR_HTTP_PATH_MAX];
     tkr_transport_t tcp;
     tkr_posix_tcp_t conn;
     tkr_tls_t tls;
@@ -39,10 +40,11 @@ static int deliver(cli_notifier_t *n, const tkr_store_notice_t *nt, char *why, s
     tkr_http_req_t req;
     tkr_http_response_t resp;
     tkr_http_url_t url;
-    int rc;
+    int rc = tkr_http_url_parse_target(&url, nt->url);
 
-    if (tkr_http_url_parse(&url, nt->url) != 0) {
-        snprintf(why, size, "not an http(s) URL");
+    if (rc != 0) {
+        snprintf(why, size, rc == TKR_E_TOO_LARGE ? "URL too long (host or path and query)"
+                                                  : "not an http(s) URL");
         return -1;
     }
     if (!url.tls && !n->allow_http) {
@@ -61,20 +63,12 @@ static int deliver(cli_notifier_t *n, const tkr_store_notice_t *nt, char *why, s
     memset(&req, 0, sizeof(req));
     req.method = "POST";
     req.url = &url;
-    req.path = "/";
+    /* The URL's path and query are the whole target: no prefix. */
+    memcpy(target, url.path, sizeof(target));
+    url.path[0] = '\0';
+    req.path = target;
     req.body = (const uint8_t *)nt->body;
     req.body_len = strlen(nt->body);
-    /* The URL's path is the whole target: split it so the client's
-     * prefix + path puts it back together. */
-    {
-        char *slash = strrchr(url.path, '/');
-        static char last[TKR_HTTP_PATH_MAX];
-        if (slash != NULL) {
-            snprintf(last, sizeof(last), "%s", slash);
-            *slash = '\0';
-            req.path = last;
-        }
-    }
     rc = tkr_http_request(&h, buf, sizeof(buf), &resp, &req);
     if (rc == TKR_E_TLS)
         snprintf(why, size, "TLS: %s", tkr_tls_problem(&tls));

@@ -94,6 +94,29 @@ void cli_remote_error_text(const tkr_http_response_t *resp, char *out, size_t si
             out[i] = '?';
 }
 
+int cli_remote_print_json(const tkr_http_response_t *resp)
+{
+    size_t size = resp->body_len * 3 + 64, n, ntok = resp->body_len / 2 + 16;
+    char *out = malloc(size);
+    tkr_json_tok_t *tok = malloc(ntok * sizeof(*tok));
+    tkr_json_t doc;
+    tkr_jsonw_t w;
+    int rc = TKR_E_NO_MEMORY;
+
+    if (out != NULL && tok != NULL)
+        rc = tkr_json_parse(&doc, tok, ntok, (const char *)resp->body, resp->body_len, NULL);
+    if (rc == 0) {
+        tkr_jsonw_init(&w, out, size - 1, TKR_JSONW_PRETTY);
+        tkr_jsonw_value(&w, &doc, 0);
+        rc = tkr_jsonw_finish(&w, &n);
+    }
+    if (rc == 0)
+        printf("%s\n", out);
+    free(out);
+    free(tok);
+    return rc == 0 ? 0 : cli_fail("cannot print the service's answer: %s", tkr_strerror(rc));
+}
+
 int cli_remote_open_public(cli_remote_t *r, const char *url, const char *ca_cert,
                            int insecure_http)
 {

@@ -51,6 +51,10 @@ int cli_remote_exchange(cli_remote_t *r, const char *method, const char *path,
  * characters replaced. */
 void cli_remote_error_text(const tkr_http_response_t *resp, char *out, size_t size);
 
+/* resp's JSON body, pretty, on stdout (the admin commands' --json).
+ * Prints the error; CLI_EXIT_FAIL. */
+int cli_remote_print_json(const tkr_http_response_t *resp);
+
 /* POST /api/v1/token for names[0..n) (one "name", or "names"), of type
  * type, validity_s seconds (0: the service's default), role (NULL: the
  * policy's). tokens[i] get heap copies in the order of names. Prints the

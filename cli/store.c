@@ -14,7 +14,7 @@
 #include "tokenroll/error.h"
 
 #define POOL_MAX 64
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 typedef struct {
     const db_driver_t *drv;
@@ -60,6 +60,19 @@ static const struct {
         "fingerprint TEXT NOT NULL, not_after BIGINT NOT NULL, "
         "created BIGINT NOT NULL, cert TEXT NOT NULL, status TEXT NOT NULL)"},
     {3, "CREATE INDEX certs_by_name ON certs (name, created)"},
+    /* 4: the key of each certificate (a device that lost its answer asks
+     * again with the same key and token), and revocations. Both tables
+     * carry the same columns, so that one SELECT list reads either. */
+    {4, "ALTER TABLE enrolled ADD COLUMN key_fp TEXT NOT NULL DEFAULT ''"},
+    {4, "ALTER TABLE enrolled ADD COLUMN status TEXT NOT NULL DEFAULT 'VALID'"},
+    {4, "ALTER TABLE enrolled ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0"},
+    {4, "ALTER TABLE enrolled ADD COLUMN reason TEXT NOT NULL DEFAULT ''"},
+    {4, "ALTER TABLE certs ADD COLUMN key_fp TEXT NOT NULL DEFAULT ''"},
+    {4, "ALTER TABLE certs ADD COLUMN jti TEXT NOT NULL DEFAULT ''"},
+    {4, "ALTER TABLE certs ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0"},
+    {4, "ALTER TABLE certs ADD COLUMN reason TEXT NOT NULL DEFAULT ''"},
+    /* ... and where a pending request's notices go, for a later reject. */
+    {4, "ALTER TABLE pending ADD COLUMN notify TEXT NOT NULL DEFAULT ''"},
 };
 
 /* ---- connections ---- */
@@ -130,8 +143,12 @@ static int row_found(void *arg, int ncol, const char *const *col)
     return 0;
 }
 
-#define ENTITY_COLS \
-    "name, type, org, role, serial, fingerprint, not_after, created, cert"
+/* What both certificate tables hold (enrolled, certs); a write names the
+ * first ten and the table's own. */
+#define ENTITY_COLS_W \
+    "name, type, org, role, serial, fingerprint, not_after, created, cert, key_fp"
+#define ENTITY_COLS ENTITY_COLS_W ", jti, status, revoked_at, reason"
+#define ENTITY_NCOL 14
 
 static void entity_from(tkr_store_entity_t *e, const char *const *c)
 {
@@ -145,11 +162,16 @@ static void entity_from(tkr_store_entity_t *e, const char *const *c)
     e->not_after = strtoll(c[6], NULL, 10);
     e->created = strtoll(c[7], NULL, 10);
     copy(e->cert, sizeof(e->cert), c[8]);
+    copy(e->key_fp, sizeof(e->key_fp), c[9]);
+    copy(e->jti, sizeof(e->jti), c[10]);
+    copy(e->status, sizeof(e->status), c[11]);
+    e->revoked_at = strtoll(c[12], NULL, 10);
+    copy(e->reason, sizeof(e->reason), c[13]);
 }
 
 #define PENDING_COLS \
     "request_id, name, type, org, role, jti, source_ip, key_fp, status, " \
-    "rule, created, expires, csr, cert"
+    "rule, created, expires, csr, cert, notify"
 
 static void pending_from(tkr_store_pending_t *p, const char *const *c)
 {
@@ -168,6 +190,7 @@ static void pending_from(tkr_store_pending_t *p, const char *const *c)
     p->expires = strtoll(c[11], NULL, 10);
     copy(p->csr, sizeof(p->csr), c[12]);
     copy(p->cert, sizeof(p->cert), c[13]);
+    copy(p->notify, sizeof(p->notify), c[14]);
 }
 
 /* Row callbacks that fill one struct, or call the caller's per-row fn. */
@@ -186,7 +209,7 @@ static int row_entity(void *arg, int ncol, const char *const *col)
     tkr_store_entity_t *e = r->one;
     int rc;
 
-    if (ncol != 9)
+    if (ncol != ENTITY_NCOL)
         return TKR_E_IO;
     r->found = 1;
     if (e != NULL) {
@@ -207,7 +230,7 @@ static int row_pending(void *arg, int ncol, const char *const *col)
     tkr_store_pending_t *p = r->pone;
     int rc;
 
-    if (ncol != 14)
+    if (ncol != 15)
         return TKR_E_IO;
     r->found = 1;
     if (p != NULL) {
@@ -266,11 +289,13 @@ static int spend(sql_store_t *s, void *c, const tkr_store_use_t *use, int64_t no
     return rc;
 }
 
-static int insert_entity(sql_store_t *s, void *c, const tkr_store_entity_t *e,
-                         const char *jti)
+/* e into table (enrolled or certs), with extra as its own last column
+ * (enrolled: the token id; certs: the status). */
+static int insert_entity_in(sql_store_t *s, void *c, const char *sql,
+                            const tkr_store_entity_t *e, const char *extra)
 {
     char na[24], cr[24];
-    const char *p[10];
+    const char *p[11];
 
     i64_text(na, e->not_after);
     i64_text(cr, e->created);
@@ -283,11 +308,18 @@ static int insert_entity(sql_store_t *s, void *c, const tkr_store_entity_t *e,
     p[6] = na;
     p[7] = cr;
     p[8] = e->cert;
-    p[9] = jti;
-    return s->drv->exec(c,
-                        "INSERT INTO enrolled (" ENTITY_COLS ", jti) VALUES "
-                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                        p, 10, NULL, NULL);
+    p[9] = e->key_fp;
+    p[10] = extra;
+    return s->drv->exec(c, sql, p, 11, NULL, NULL);
+}
+
+static int insert_entity(sql_store_t *s, void *c, const tkr_store_entity_t *e,
+                         const char *jti)
+{
+    return insert_entity_in(s, c,
+                            "INSERT INTO enrolled (" ENTITY_COLS_W ", jti) VALUES "
+                            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                            e, jti);
 }
 
 static int st_enroll(void *ctx, const tkr_store_use_t *use,
@@ -313,7 +345,7 @@ static int st_pending_add(void *ctx, const tkr_store_use_t *use,
 {
     sql_store_t *s = ctx;
     char cr[24], ex[24];
-    const char *p[14];
+    const char *p[15];
     void *c = acquire(s);
     int rc = run(s, c, s->drv->begin_sql);
 
@@ -335,11 +367,12 @@ static int st_pending_add(void *ctx, const tkr_store_use_t *use,
     p[11] = ex;
     p[12] = pd->csr;
     p[13] = "";
+    p[14] = pd->notify;
     if (rc == 0)
         rc = s->drv->exec(c,
                           "INSERT INTO pending (" PENDING_COLS ") VALUES ($1, $2, "
-                          "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                          p, 14, NULL, NULL);
+                          "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                          p, 15, NULL, NULL);
     if (rc == 0 && use != NULL && use->audit != NULL)
         rc = add_audit(s, c, pd->created, use->audit);
     rc = finish(s, c, rc);
@@ -477,50 +510,79 @@ static int st_enrolled_list(void *ctx, tkr_store_entity_fn fn, void *arg)
     return rc;
 }
 
-static int st_enrolled_by_serial(void *ctx, const char *serial, tkr_store_entity_t *e)
+/* The certificate with this serial, enrolled or from the JWT
+ * authenticator, on connection c. */
+static int by_serial(sql_store_t *s, void *c, const char *serial, tkr_store_entity_t *e)
 {
-    sql_store_t *s = ctx;
     rows_t r = {e, NULL, NULL, NULL, NULL, 0};
     const char *p[1] = {serial};
-    void *c = acquire(s);
     int rc = s->drv->exec(c, "SELECT " ENTITY_COLS " FROM enrolled WHERE serial = $1", p, 1,
                           row_entity, &r);
 
     if (rc == 0 && !r.found)
         rc = s->drv->exec(c, "SELECT " ENTITY_COLS " FROM certs WHERE serial = $1", p, 1,
                           row_entity, &r);
-    release(s, c);
     if (rc == 0 && !r.found)
         rc = TKR_E_NOT_FOUND;
     return rc;
 }
 
-static int st_cert_add(void *ctx, const tkr_store_entity_t *e)
+static int st_enrolled_by_serial(void *ctx, const char *serial, tkr_store_entity_t *e)
 {
     sql_store_t *s = ctx;
-    char na[24], cr[24];
-    const char *p[10];
     void *c = acquire(s);
-    int rc;
+    int rc = by_serial(s, c, serial, e);
 
-    i64_text(na, e->not_after);
-    i64_text(cr, e->created);
-    p[0] = e->name;
-    p[1] = e->type;
-    p[2] = e->org;
-    p[3] = e->role;
-    p[4] = e->serial;
-    p[5] = e->fingerprint;
-    p[6] = na;
-    p[7] = cr;
-    p[8] = e->cert;
-    p[9] = "VALID";
-    rc = s->drv->exec(c,
-                      "INSERT INTO certs (" ENTITY_COLS ", status) VALUES "
-                      "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                      p, 10, NULL, NULL);
     release(s, c);
     return rc;
+}
+
+static int st_cert_add(void *ctx, const tkr_store_entity_t *e, const char *audit)
+{
+    sql_store_t *s = ctx;
+    void *c = acquire(s);
+    int rc = run(s, c, s->drv->begin_sql);
+
+    if (rc == 0)
+        rc = insert_entity_in(s, c,
+                              "INSERT INTO certs (" ENTITY_COLS_W ", status) VALUES "
+                              "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                              e, TKR_CERT_VALID);
+    if (rc == 0 && audit != NULL)
+        rc = add_audit(s, c, e->created, audit);
+    rc = finish(s, c, rc);
+    release(s, c);
+    return rc;
+}
+
+/* Only a certificate not yet revoked changes (RETURNING tells which), so
+ * revoking twice, or on two nodes at once, keeps the first revocation. */
+static int st_revoke(void *ctx, const char *serial, int64_t t, const char *reason,
+                     const char *audit, tkr_store_entity_t *e)
+{
+#define REVOKE_IN(table)                                                        \
+    "UPDATE " table " SET status = 'REVOKED', revoked_at = $2, reason = $3 "    \
+    "WHERE serial = $1 AND status <> 'REVOKED' RETURNING serial"
+    static const char *const sql[] = {REVOKE_IN("enrolled"), REVOKE_IN("certs")};
+#undef REVOKE_IN
+    sql_store_t *s = ctx;
+    char tt[24];
+    const char *p[3] = {serial, tt, reason};
+    int found = 0;
+    size_t i;
+    void *c = acquire(s);
+    int rc = run(s, c, s->drv->begin_sql);
+
+    i64_text(tt, t);
+    for (i = 0; rc == 0 && !found && i < sizeof(sql) / sizeof(sql[0]); i++)
+        rc = s->drv->exec(c, sql[i], p, 3, row_found, &found);
+    if (rc == 0 && found && audit != NULL)
+        rc = add_audit(s, c, t, audit);
+    if (rc == 0)
+        rc = by_serial(s, c, serial, e);
+    rc = finish(s, c, rc);
+    release(s, c);
+    return rc == 0 && !found ? TKR_E_CONFLICT : rc;
 }
 
 static int st_token_uses(void *ctx, const char *jti, int64_t *uses)
@@ -635,6 +697,7 @@ static const tkr_store_ops_t sql_ops = {
     st_pending_decide, st_pending_expire, st_enrolled_get, st_enrolled_list,
     st_enrolled_by_serial, st_token_uses, st_audit,
     st_notice_add, st_notice_take, st_notice_done, st_notice_retry, st_cert_add,
+    st_revoke,
 };
 
 

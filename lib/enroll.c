@@ -21,8 +21,10 @@
 #define PENDING_NAME "pending.key"
 #define ROOT_NAME "rootCA.pem"
 #define COMMIT_MAGIC "tokenroll-commit 1 "
-/* A device clock a minute off still enrolls. */
-#define PREFLIGHT_LEEWAY 60
+/* Seconds the device clock may be behind the service's: for the token's
+ * dates, and for a certificate's notBefore (FLARE's service issues from
+ * the second it signs, without backdating). */
+#define CLOCK_LEEWAY 60
 
 _Static_assert(TKR_ENROLL_COMMIT_MAX <= TKR_ENROLL_BODY_MAX,
                "the commit blob is built in the body buffer");
@@ -225,7 +227,8 @@ int tkr_enroll_check_cert(const char *cert_pem, mbedtls_x509_crt *root,
         rc = TKR_E_CERT;
         goto out;
     }
-    if (now >= 0 && (now < crt_time(&crt.valid_from) || now >= crt_time(&crt.valid_to))) {
+    if (now >= 0 && (now + CLOCK_LEEWAY < crt_time(&crt.valid_from) ||
+                     now >= crt_time(&crt.valid_to))) {
         rc = TKR_E_CERT;
         goto out;
     }
@@ -575,12 +578,12 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
      * tkr_token_read has typed (sub is required there); the service checks
      * the rest. */
     rc = !info->has_exp ? TKR_E_CLAIM_MISSING
-         : info->exp <= now - PREFLIGHT_LEEWAY ? TKR_E_EXPIRED
-         : info->has_iat && info->iat > now + PREFLIGHT_LEEWAY ? TKR_E_IAT_FUTURE : 0;
+         : info->exp <= now - CLOCK_LEEWAY ? TKR_E_EXPIRED
+         : info->has_iat && info->iat > now + CLOCK_LEEWAY ? TKR_E_IAT_FUTURE : 0;
 #else
     memset(&rules, 0, sizeof(rules));
     rules.required = TKR_CLAIM_EXP | TKR_CLAIM_SUB;
-    rules.leeway = PREFLIGHT_LEEWAY;
+    rules.leeway = CLOCK_LEEWAY;
     rc = tkr_jwt_check_claims(&e->jwt, &rules, now, NULL);
 #endif
     if (rc != 0) {
@@ -888,7 +891,8 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
                             tkr_strerror(rc));
                     return TKR_E_CERT;
                 }
-                rc = store_answer(e, res, cfg, name, base, now, port);
+                /* Now, not at the start: an approval may have taken hours. */
+                rc = store_answer(e, res, cfg, name, base, tkr_port_time(port), port);
                 if (rc != 0) {
                     say(e, port, TKR_LOG_ERROR, "Enrollment failed: ", res->message, "");
                     return rc;

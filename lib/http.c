@@ -286,10 +286,11 @@ int tkr_http_response_parse(tkr_http_response_t *resp, int *done, uint8_t *buf,
 
 /* ---- URL ---- */
 
-int tkr_http_url_parse(tkr_http_url_t *u, const char *url)
+/* target: the URL names one resource, and its path may end in a query. */
+static int url_parse(tkr_http_url_t *u, const char *url, int target)
 {
-    const char *p, *host, *host_end, *end;
-    size_t n;
+    const char *p, *host, *host_end, *end, *query;
+    size_t n, root;
     uint64_t port;
 
     if (u == NULL || url == NULL)
@@ -313,7 +314,7 @@ int tkr_http_url_parse(tkr_http_url_t *u, const char *url)
         p = host_end + 1;
     } else {
         host = p;
-        while (*p != '\0' && *p != ':' && *p != '/')
+        while (*p != '\0' && *p != ':' && *p != '/' && *p != '?')
             p++;
         host_end = p;
     }
@@ -340,19 +341,35 @@ int tkr_http_url_parse(tkr_http_url_t *u, const char *url)
             return TKR_E_INVALID_ARG;
         u->port = (uint16_t)port;
     }
-    if (*p != '\0' && *p != '/')
+    query = target ? strchr(p, '?') : NULL;
+    if (*p != '\0' && *p != '/' && p != query)
         return TKR_E_INVALID_ARG;
     n = strlen(p);
-    while (n > 0 && p[n - 1] == '/')
+    /* A prefix loses its trailing '/'; a whole target is kept as it is,
+     * from "/" on. */
+    while (!target && n > 0 && p[n - 1] == '/')
         n--;
-    if (n >= sizeof(u->path))
+    root = target && *p != '/';
+    if (root + n >= sizeof(u->path))
         return TKR_E_TOO_LARGE;
     for (end = p; end < p + n; end++)
-        if ((unsigned char)*end <= ' ' || *end == '?' || *end == '#' ||
+        if ((unsigned char)*end <= ' ' || (*end == '?' && query == NULL) || *end == '#' ||
             (unsigned char)*end >= 0x7f)
             return TKR_E_INVALID_ARG;
-    memcpy(u->path, p, n);
+    if (root)
+        u->path[0] = '/';
+    memcpy(u->path + root, p, n);
     return 0;
+}
+
+int tkr_http_url_parse(tkr_http_url_t *u, const char *url)
+{
+    return url_parse(u, url, 0);
+}
+
+int tkr_http_url_parse_target(tkr_http_url_t *u, const char *url)
+{
+    return url_parse(u, url, 1);
 }
 
 /* ---- request head ---- */

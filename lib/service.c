@@ -168,6 +168,27 @@ static int name_ok(const char *s)
     return 1;
 }
 
+/* A revocation's or a reject's reason: optional, printable, one line. */
+static int reason_ok(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* The optional "reason" member of the request's body (parsed, or none:
+ * ntok 0) into out. 0, or -1 with the 400 answer in resp. */
+static int body_reason(const body_t *b, tkr_service_resp_t *resp, char out[TKR_STORE_REASON_MAX])
+{
+    out[0] = '\0';
+    if (b->doc.ntok > 0 &&
+        (opt_str(&b->doc, 0, "reason", out, TKR_STORE_REASON_MAX) < 0 || !reason_ok(out)))
+        return fail(resp, 400, "reason must be one line of at most %d bytes",
+                    TKR_STORE_REASON_MAX - 1), -1;
+    return 0;
+}
+
 /* ---- the token ---- */
 
 #define AUDIT_LINE_MAX 1024
@@ -222,7 +243,7 @@ static int verify_token(const tkr_service_t *svc, enroll_ws_t *ws, int64_t now,
 static int audit_line(char line[AUDIT_LINE_MAX], int64_t now, const char *event,
                       const char *name, const char *type, const char *decision,
                       const char *rule, const char *jti, const char *ip,
-                      const char *serial)
+                      const char *serial, const char *reason)
 {
     tkr_jsonw_t w;
 
@@ -254,6 +275,10 @@ static int audit_line(char line[AUDIT_LINE_MAX], int64_t now, const char *event,
         tkr_jsonw_key(&w, "serial");
         tkr_jsonw_str(&w, serial);
     }
+    if (reason != NULL && reason[0] != '\0') {
+        tkr_jsonw_key(&w, "reason");
+        tkr_jsonw_str(&w, reason);
+    }
     tkr_jsonw_obj_end(&w);
     return tkr_jsonw_finish(&w, NULL) != 0 ? -1 : 0;
 }
@@ -265,19 +290,29 @@ static void audit_hook(const tkr_service_t *svc, const char *line)
         svc->audit(svc->audit_arg, line);
 }
 
-/* A decision's audit line to the store and the host's hook. */
-static void audit(const tkr_service_t *svc, const char *event, const char *name,
-                  const char *type, const char *decision, const char *rule,
-                  const char *jti, const char *ip, const char *serial)
+/* A decision's audit line, with a reason, to the store and the host's
+ * hook. */
+static void audit_why(const tkr_service_t *svc, const char *event, const char *name,
+                      const char *type, const char *decision, const char *rule,
+                      const char *jti, const char *ip, const char *serial,
+                      const char *reason)
 {
     char line[AUDIT_LINE_MAX];
     int64_t now = tkr_port_time(svc->port);
 
-    if (audit_line(line, now, event, name, type, decision, rule, jti, ip, serial) != 0)
+    if (audit_line(line, now, event, name, type, decision, rule, jti, ip, serial,
+                   reason) != 0)
         return;
     svc->store->ops->audit(svc->store->ctx, now, line);
     if (svc->audit != NULL)
         svc->audit(svc->audit_arg, line);
+}
+
+static void audit(const tkr_service_t *svc, const char *event, const char *name,
+                  const char *type, const char *decision, const char *rule,
+                  const char *jti, const char *ip, const char *serial)
+{
+    audit_why(svc, event, name, type, decision, rule, jti, ip, serial, NULL);
 }
 
 typedef struct {
@@ -347,83 +382,184 @@ static void put_opt(tkr_jsonw_t *w, const char *key, const char *v)
         tkr_jsonw_null(w);
 }
 
+/* One event to announce. */
+typedef struct {
+    const char *event, *name, *type, *org, *role, *request_id, *rule, *message, *ip, *jti;
+} notice_ev_t;
+
 static void queue_one(const tkr_service_t *svc, tkr_store_notice_t *n, const char *url,
-                      const enroll_ws_t *ws, const char *ip)
+                      const notice_ev_t *ev)
 {
     snprintf(n->url, sizeof(n->url), "%s", url);
     if (tkr_uuid_v4(n->id, svc->port) != 0 ||
         svc->store->ops->notice_add(svc->store->ctx, n) != 0)
-        audit(svc, "notify", ws->name, ws->type, "not-queued", url, ws->info.jti, ip, NULL);
+        audit(svc, "notify", ev->name, ev->type, "not-queued", url, ev->jti, ev->ip, NULL);
 }
 
-/* Queue the pending/rejected notice for the policy's webhook and for the
- * http(s) entries of the deciding rule's notify list (e-mail addresses
- * stay in the body for the receiver: the service sends no e-mail). The
- * enrollment's answer never waits for a delivery. */
-static void queue_notices(const tkr_service_t *svc, const tkr_policy_t *pol,
-                          const tkr_policy_decision_t *d, const char *event,
-                          const enroll_ws_t *ws, const char *request_id,
-                          const char *ip, int64_t now)
+/* Where a decision's notices go, from the token's policy: the webhook
+ * (notifications.channels.webhook, ${NAME} resolved through notify_env)
+ * and the http(s) entries of the deciding rule's notify list, with the
+ * project and that whole list (e-mail addresses stay in the body for the
+ * receiver: the service sends no e-mail), as JSON {"project", "notify",
+ * "urls"}: a pending request keeps it, so that an administrator's later
+ * reject is announced to the same receivers. out is "" when nothing is to
+ * be sent. Returns the NOTICE_* problems met, for notice_audit once the
+ * decision is recorded (a request that fails leaves no line). */
+enum { NOTICE_EMAIL = 1, NOTICE_WEBHOOK = 2, NOTICE_TOO_MANY = 4 };
+
+static unsigned notice_targets(const tkr_service_t *svc, const tkr_policy_t *pol,
+                               const tkr_policy_decision_t *d, char *out, size_t size)
 {
+    unsigned problems = 0;
     const tkr_policy_rule_t *rule = NULL;
-    tkr_store_notice_t *n;
-    tkr_jsonw_t w;
     char url[TKR_STORE_URL_MAX];
+    tkr_jsonw_t w;
     size_t i, len;
 
+    out[0] = '\0';
     if (svc->notify_env == NULL || svc->store->ops->notice_add == NULL ||
         !pol->notifications_enabled)
-        return;
+        return 0;
     for (i = 0; i < pol->n_rules && rule == NULL; i++)
         if (d->rule != NULL && strcmp(pol->rules[i].name, d->rule) == 0)
             rule = &pol->rules[i];
     if (pol->email_enabled)
-        audit(svc, "notify", ws->name, ws->type, "email-unsupported", d->rule, ws->info.jti,
-              ip, NULL);
-    if ((n = calloc(1, sizeof(*n))) == NULL)
-        return;
-    n->created = now;
-    tkr_jsonw_init(&w, n->body, sizeof(n->body) - 1, 0);
+        problems |= NOTICE_EMAIL;
+    tkr_jsonw_init(&w, out, size - 1, 0);
     tkr_jsonw_obj_begin(&w);
-    tkr_jsonw_key(&w, "event");
-    tkr_jsonw_str(&w, event);
-    tkr_jsonw_key(&w, "time");
-    tkr_jsonw_i64(&w, now);
     put_opt(&w, "project", pol->project);
-    tkr_jsonw_key(&w, "name");
-    tkr_jsonw_str(&w, ws->name);
-    tkr_jsonw_key(&w, "entity_type");
-    tkr_jsonw_str(&w, ws->type);
-    put_opt(&w, "org", ws->org);
-    put_opt(&w, "role", ws->role);
-    put_opt(&w, "request_id", request_id);
-    put_opt(&w, "rule", d->rule);
-    put_opt(&w, "message", d->message);
-    put_opt(&w, "source_ip", ip);
     tkr_jsonw_key(&w, "notify");
     tkr_jsonw_arr_begin(&w);
     for (i = 0; rule != NULL && i < rule->n_notify; i++)
         tkr_jsonw_str(&w, rule->notify[i]);
     tkr_jsonw_arr_end(&w);
-    tkr_jsonw_obj_end(&w);
-    if (tkr_jsonw_finish(&w, &len) != 0) {
-        audit(svc, "notify", ws->name, ws->type, "not-queued", "body too large", ws->info.jti,
-              ip, NULL);
-        free(n);
-        return;
-    }
+    tkr_jsonw_key(&w, "urls");
+    tkr_jsonw_arr_begin(&w);
     if (pol->webhook_enabled) {
         if (tkr_policy_webhook_url(pol, svc->notify_env, url, sizeof(url), &len, NULL) == 0)
-            queue_one(svc, n, url, ws, ip);
+            tkr_jsonw_str(&w, url);
         else
-            audit(svc, "notify", ws->name, ws->type, "not-queued", "webhook url unusable",
-                  ws->info.jti, ip, NULL);
+            problems |= NOTICE_WEBHOOK;
     }
     for (i = 0; rule != NULL && i < rule->n_notify; i++)
         if (strncmp(rule->notify[i], "https://", 8) == 0 ||
             strncmp(rule->notify[i], "http://", 7) == 0)
-            queue_one(svc, n, rule->notify[i], ws, ip);
+            tkr_jsonw_str(&w, rule->notify[i]);
+    tkr_jsonw_arr_end(&w);
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, &len) != 0) {
+        problems |= NOTICE_TOO_MANY;
+        out[0] = '\0';
+    }
+    return problems;
+}
+
+/* The audit lines of notice_targets' problems. */
+static void notice_audit(const tkr_service_t *svc, const notice_ev_t *ev, unsigned problems)
+{
+    if (problems & NOTICE_EMAIL)
+        audit(svc, "notify", ev->name, ev->type, "email-unsupported", ev->rule, ev->jti,
+              ev->ip, NULL);
+    if (problems & NOTICE_WEBHOOK)
+        audit(svc, "notify", ev->name, ev->type, "not-queued", "webhook url unusable", ev->jti,
+              ev->ip, NULL);
+    if (problems & NOTICE_TOO_MANY)
+        audit(svc, "notify", ev->name, ev->type, "not-queued", "receivers too many", ev->jti,
+              ev->ip, NULL);
+}
+
+/* doc's top-level member key as it is (null when absent). */
+static void copy_member(tkr_jsonw_t *w, const tkr_json_t *doc, const char *key)
+{
+    int t = tkr_json_find(doc, 0, key);
+
+    tkr_jsonw_key(w, key);
+    if (t >= 0)
+        tkr_jsonw_value(w, doc, t);
+    else
+        tkr_jsonw_null(w);
+}
+
+/* Queue ev's notice, a JSON body, for each URL of targets
+ * (notice_targets'). The answer to the request never waits for a
+ * delivery. */
+static void queue_notices(const tkr_service_t *svc, const char *targets,
+                          const notice_ev_t *ev, int64_t now)
+{
+    enum { TARGET_TOKENS = 256 };
+    tkr_store_notice_t *n;
+    tkr_json_tok_t *tok;
+    tkr_json_t doc;
+    tkr_jsonw_t w;
+    size_t len;
+    int urls, i;
+
+    if (targets == NULL || targets[0] == '\0')
+        return;
+    n = calloc(1, sizeof(*n));
+    tok = malloc(TARGET_TOKENS * sizeof(*tok));
+    if (n == NULL || tok == NULL ||
+        tkr_json_parse(&doc, tok, TARGET_TOKENS, targets, strlen(targets), NULL) != 0 ||
+        (urls = tkr_json_find(&doc, 0, "urls")) < 0) {
+        audit(svc, "notify", ev->name, ev->type, "not-queued", "receivers unreadable", ev->jti,
+              ev->ip, NULL);
+        free(n);
+        free(tok);
+        return;
+    }
+    n->created = now;
+    tkr_jsonw_init(&w, n->body, sizeof(n->body) - 1, 0);
+    tkr_jsonw_obj_begin(&w);
+    tkr_jsonw_key(&w, "event");
+    tkr_jsonw_str(&w, ev->event);
+    tkr_jsonw_key(&w, "time");
+    tkr_jsonw_i64(&w, now);
+    copy_member(&w, &doc, "project");
+    tkr_jsonw_key(&w, "name");
+    tkr_jsonw_str(&w, ev->name);
+    tkr_jsonw_key(&w, "entity_type");
+    tkr_jsonw_str(&w, ev->type);
+    put_opt(&w, "org", ev->org);
+    put_opt(&w, "role", ev->role);
+    put_opt(&w, "request_id", ev->request_id);
+    put_opt(&w, "rule", ev->rule);
+    put_opt(&w, "message", ev->message);
+    put_opt(&w, "source_ip", ev->ip);
+    copy_member(&w, &doc, "notify");
+    tkr_jsonw_obj_end(&w);
+    if (tkr_jsonw_finish(&w, &len) != 0) {
+        audit(svc, "notify", ev->name, ev->type, "not-queued", "body too large", ev->jti,
+              ev->ip, NULL);
+    } else {
+        for (i = 0; i < tkr_json_count(&doc, urls); i++) {
+            char url[TKR_STORE_URL_MAX];
+            if (tkr_json_get_str(&doc, url, sizeof(url), NULL,
+                                 tkr_json_child(&doc, urls, i)) == 0)
+                queue_one(svc, n, url, ev);
+        }
+    }
+    free(tok);
     free(n);
+}
+
+/* The certificate already issued to this request's key, for a device that
+ * asks again because it lost the first answer (a power cut before it
+ * stored it): the enrolled certificate of the name when the same token
+ * paid for it with the same key, or when the approved request had that
+ * key (approved_key). 1 when resp is final (the certificate, or 403 when it
+ * was revoked meanwhile), else 0. */
+static int reissue(const tkr_service_t *svc, enroll_ws_t *ws, tkr_service_resp_t *resp,
+                   const tkr_store_entity_t *e, int approved_key, int *rc)
+{
+    if (!approved_key &&
+        (e->key_fp[0] == '\0' || strcmp(e->key_fp, ws->key_fp) != 0 ||
+         strcmp(e->jti, ws->info.jti) != 0))
+        return 0;
+    if (strcmp(e->status, TKR_CERT_REVOKED) == 0)
+        *rc = fail(resp, 403, "the certificate issued to %s was revoked", ws->name);
+    else
+        *rc = answer_cert(svc, resp, e->cert);
+    return 1;
 }
 
 /* The store's answer for a name that already has history. 1 when resp is
@@ -433,15 +569,14 @@ static int known_name(const tkr_service_t *svc, enroll_ws_t *ws,
 {
     const tkr_store_t *st = svc->store;
     int r = st->ops->pending_get(st->ctx, ws->name, ws->type, &ws->pending);
+    int approved_key = 0;
 
     if (r == 0) {
         tkr_store_pending_t *p = &ws->pending;
         int same_key = strcmp(p->key_fp, ws->key_fp) == 0;
         if (strcmp(p->status, TKR_PENDING_APPROVED) == 0 && same_key) {
-            *rc = answer_cert(svc, resp, p->cert);
-            return 1;
-        }
-        if (strcmp(p->status, TKR_PENDING_WAITING) == 0) {
+            approved_key = 1;
+        } else if (strcmp(p->status, TKR_PENDING_WAITING) == 0) {
             if (p->expires <= now)
                 *rc = fail(resp, 403, "enrollment request %s expired", p->request_id);
             else if (same_key)
@@ -462,11 +597,17 @@ static int known_name(const tkr_service_t *svc, enroll_ws_t *ws,
     }
     r = st->ops->enrolled_get(st->ctx, ws->name, ws->type, &ws->entity);
     if (r == 0) {
-        *rc = fail(resp, 409, "%s is already enrolled", ws->name);
+        if (!reissue(svc, ws, resp, &ws->entity, approved_key, rc))
+            *rc = fail(resp, 409, "%s is already enrolled", ws->name);
         return 1;
     }
     if (r != TKR_E_NOT_FOUND) {
         *rc = fail(resp, 500, "store failure");
+        return 1;
+    }
+    if (approved_key) {
+        /* Approved, yet not enrolled: the request's copy is all there is. */
+        *rc = answer_cert(svc, resp, ws->pending.cert);
         return 1;
     }
     return 0;
@@ -510,6 +651,7 @@ static int issue_entity(const tkr_service_t *svc, tkr_signer_t *ca_key, enroll_w
     snprintf(e->role, sizeof(e->role), "%s", ws->role);
     snprintf(e->serial, sizeof(e->serial), "%s", is.serial);
     snprintf(e->fingerprint, sizeof(e->fingerprint), "%s", is.fingerprint);
+    snprintf(e->key_fp, sizeof(e->key_fp), "%s", ws->key_fp);
     e->not_after = is.not_after;
     e->created = now;
     memcpy(e->cert, ws->cert, len + 1);
@@ -534,9 +676,12 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     tkr_diag_t diag;
     mbedtls_x509_csr csr;
     tkr_store_use_t use;
+    notice_ev_t ev;
+    unsigned problems;
     const char *ip = req->client_ip;
     int meta, rc, store_rc = 0;
 
+    memset(&ev, 0, sizeof(ev));
     if (parse_body(&ws->body, req, resp) != 0)
         return 0;
     meta = tkr_json_find(doc, 0, "metadata");
@@ -612,9 +757,20 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     }
     if (type == TKR_SUBJECT_ADMIN && ws->role[0] == '\0' && pol.default_role != NULL)
         snprintf(ws->role, sizeof(ws->role), "%s", pol.default_role);
+    ev.name = ws->name;
+    ev.type = ws->type;
+    ev.org = ws->org;
+    ev.role = ws->role;
+    ev.rule = d.rule;
+    ev.message = d.message;
+    ev.ip = ip;
+    ev.jti = ws->info.jti;
     if (d.action == TKR_ACTION_REJECT) {
         audit(svc, "enroll", ws->name, ws->type, "reject", d.rule, ws->info.jti, ip, NULL);
-        queue_notices(svc, &pol, &d, "rejected", ws, NULL, ip, now);
+        ev.event = "rejected";
+        notice_audit(svc, &ev, notice_targets(svc, &pol, &d, ws->pending.notify,
+                                              sizeof(ws->pending.notify)));
+        queue_notices(svc, ws->pending.notify, &ev, now);
         rc = fail(resp, 403, "enrollment rejected by policy (%s)%s%s", d.rule,
                   d.message ? ": " : "", d.message ? d.message : "");
         goto out;
@@ -644,8 +800,11 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         snprintf(p->csr, sizeof(p->csr), "%s", ws->csr);
         p->created = now;
         p->expires = now + svc->pending_timeout;
+        ev.event = "pending";
+        ev.request_id = p->request_id;
+        problems = notice_targets(svc, &pol, &d, p->notify, sizeof(p->notify));
         if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "pending", d.rule,
-                       ws->info.jti, ip, NULL) != 0)
+                       ws->info.jti, ip, NULL, NULL) != 0)
             use.audit = NULL;
         store_rc = svc->store->ops->pending_add(svc->store->ctx, &use, p);
         if (store_rc != 0) {
@@ -653,7 +812,8 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
             goto out;
         }
         audit_hook(svc, use.audit);
-        queue_notices(svc, &pol, &d, "pending", ws, p->request_id, ip, now);
+        notice_audit(svc, &ev, problems);
+        queue_notices(svc, p->notify, &ev, now);
         rc = answer_pending(svc, resp, p->request_id, d.message);
         goto out;
     }
@@ -662,9 +822,18 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         goto out;
     }
     if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "approve", d.rule,
-                   ws->info.jti, ip, ws->entity.serial) != 0)
+                   ws->info.jti, ip, ws->entity.serial, NULL) != 0)
         use.audit = NULL;
     store_rc = svc->store->ops->enroll(svc->store->ctx, &use, &ws->entity);
+    if (store_rc == TKR_E_SPENT || store_rc == TKR_E_CONFLICT) {
+        /* A retry that raced its own first request (the device gave up
+         * waiting and asked again): the one that won has the name, and
+         * this key gets what it got. */
+        if (svc->store->ops->enrolled_get(svc->store->ctx, ws->name, ws->type,
+                                          &ws->entity) == 0 &&
+            reissue(svc, ws, resp, &ws->entity, 0, &rc))
+            goto out;
+    }
     if (store_rc != 0) {
         rc = store_failure(resp, store_rc, ws->name);
         goto out;
@@ -770,6 +939,8 @@ static int list_enrolled_row(void *arg, const tkr_store_entity_t *e)
     tkr_jsonw_i64(w, e->not_after);
     tkr_jsonw_key(w, "enrolled_at");
     tkr_jsonw_i64(w, e->created);
+    tkr_jsonw_key(w, "status");
+    tkr_jsonw_str(w, e->status[0] != '\0' ? e->status : TKR_CERT_VALID);
     tkr_jsonw_obj_end(w);
     return 0;
 }
@@ -812,10 +983,11 @@ static int entity_type(const tkr_service_req_t *req, const tkr_json_t *doc,
     return 0;
 }
 
-/* Approve or reject the waiting request of name/type. 0 done; else an
- * HTTP status with *why. */
+/* Approve or reject (for reason, "" for none) the waiting request of
+ * name/type. 0 done; else an HTTP status with *why. A reject is announced
+ * to the receivers the request's notices went to. */
 static int decide(const tkr_service_t *svc, tkr_signer_t *ca_key,
-                  enroll_ws_t *ws, int approve, const char **why)
+                  enroll_ws_t *ws, int approve, const char *reason, const char **why)
 {
     tkr_store_pending_t *p = &ws->pending;
     int64_t now = tkr_port_time(svc->port);
@@ -842,11 +1014,19 @@ static int decide(const tkr_service_t *svc, tkr_signer_t *ca_key,
             *why = r == TKR_E_NOT_FOUND ? "no pending request" : "store failure";
             return r == TKR_E_NOT_FOUND ? 404 : 500;
         }
-        audit(svc, "reject", p->name, p->type, "reject", "admin", p->jti, NULL, NULL);
+        audit_why(svc, "reject", p->name, p->type, "reject", "admin", p->jti, NULL, NULL,
+                  reason);
+        {
+            notice_ev_t ev = {"rejected", p->name, p->type, p->org, p->role, p->request_id,
+                              "admin", reason[0] ? reason : "rejected by an administrator",
+                              p->source_ip, p->jti};
+            queue_notices(svc, p->notify, &ev, now);
+        }
         return 0;
     }
     snprintf(ws->org, sizeof(ws->org), "%s", p->org);
     snprintf(ws->role, sizeof(ws->role), "%s", p->role);
+    snprintf(ws->key_fp, sizeof(ws->key_fp), "%s", p->key_fp);
     (void)tkr_subject_type_parse(p->type, &type);
     mbedtls_x509_csr_init(&csr);
     r = tkr_csr_check_with(&csr, (const uint8_t *)p->csr, strlen(p->csr) + 1,
@@ -898,6 +1078,7 @@ typedef struct {
     tkr_signer_t *ca_key;
     enroll_ws_t *ws;
     int approve, names;
+    const char *reason;
 } batch_t;
 
 static int write_batch(tkr_jsonw_t *w, void *arg)
@@ -923,7 +1104,7 @@ static int write_batch(tkr_jsonw_t *w, void *arg)
             continue;
         }
         tkr_jsonw_str(w, b->ws->name);
-        st = decide(b->svc, b->ca_key, b->ws, b->approve, &why);
+        st = decide(b->svc, b->ca_key, b->ws, b->approve, b->reason, &why);
         if (st == 0) {
             tkr_jsonw_key(w, "status");
             tkr_jsonw_str(w, b->approve ? "approved" : "rejected");
@@ -945,11 +1126,12 @@ static int pending_route(const tkr_service_t *svc, tkr_signer_t *ca_key,
     const char *slash = strchr(rest, '/');
     int post = strcmp(req->method, "POST") == 0, approve, st, rc;
     const char *why = NULL;
+    char reason[TKR_STORE_REASON_MAX] = "";
     size_t n;
 
     /* /pending/approve_batch, /pending/reject_batch */
     if (strcmp(rest, "approve_batch") == 0 || strcmp(rest, "reject_batch") == 0) {
-        batch_t b = {svc, ca_key, ws, rest[0] == 'a', -1};
+        batch_t b = {svc, ca_key, ws, rest[0] == 'a', -1, reason};
         snprintf(resp->route, sizeof(resp->route), "/api/v1/pending/%s", rest);
         if (!post)
             return fail(resp, 405, "use POST");
@@ -963,6 +1145,8 @@ static int pending_route(const tkr_service_t *svc, tkr_signer_t *ca_key,
                         TKR_SERVICE_BATCH_MAX);
         if (entity_type(req, &ws->body.doc, ws->type) != 0)
             return fail(resp, 400, "entity_type must be client, admin, relay or server");
+        if (!b.approve && body_reason(&ws->body, resp, reason) != 0)
+            return 0;
         return respond(resp, 200, write_batch, &b);
     }
     n = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
@@ -997,7 +1181,9 @@ static int pending_route(const tkr_service_t *svc, tkr_signer_t *ca_key,
         return 0;
     if (entity_type(req, req->body_len > 0 ? &ws->body.doc : NULL, ws->type) != 0)
         return fail(resp, 400, "entity_type must be client, admin, relay or server");
-    st = decide(svc, ca_key, ws, approve, &why);
+    if (!approve && body_reason(&ws->body, resp, reason) != 0)
+        return 0;
+    st = decide(svc, ca_key, ws, approve, reason, &why);
     if (st != 0)
         return fail(resp, st, "%s: %s", ws->name, why);
     {
@@ -1241,6 +1427,11 @@ static int write_cert_status(tkr_jsonw_t *w, void *arg)
     tkr_jsonw_i64(w, c->e->not_after);
     tkr_jsonw_key(w, "enrolled_at");
     tkr_jsonw_i64(w, c->e->created);
+    if (c->e->revoked_at != 0) {
+        tkr_jsonw_key(w, "revoked_at");
+        tkr_jsonw_i64(w, c->e->revoked_at);
+        put_opt(w, "revocation_reason", c->e->reason);
+    }
     tkr_jsonw_key(w, "status_issued");
     tkr_jsonw_i64(w, c->now);
     tkr_jsonw_key(w, "status_expires");
@@ -1263,34 +1454,37 @@ static int64_t x509_epoch(const mbedtls_x509_time *t)
     return (era * 146097 + doe - 719468) * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
 }
 
-/* GET /api/v1/cert/<issuer-id>:<serial>, the id as tkr_authjwt_cert_id
- * writes it: VALID or EXPIRED (the service keeps no revocations yet, so
- * never REVOKED), with the certificate's subject and validity. */
-static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
-                       enroll_ws_t *ws, const char *rest)
+/* The serial of a certificate id <issuer-id>:<decimal serial> of this
+ * service's CA. 0, or an error response. */
+static int cert_serial(const tkr_service_t *svc, tkr_service_resp_t *resp, const char *id,
+                       char issuer[9], char serial[TKR_AUTHJWT_SERIAL_HEX_MAX])
 {
-    char id[9], want[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX];
+    char want[9];
+
+    issuer_id(svc, issuer);
+    if (tkr_authjwt_cert_id_parse(want, serial, id) != 0)
+        return fail(resp, 400, "a certificate id is <8 hex digits>:<decimal serial>"), -1;
+    if (strcmp(want, issuer) != 0)
+        return fail(resp, 404, "unknown issuer: this service's issuer id is %s", issuer), -1;
+    return 0;
+}
+
+/* The status body of the certificate in ws->entity, known by id. */
+static int answer_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
+                         enroll_ws_t *ws, const char *issuer, const char *id)
+{
     mbedtls_x509_crt crt;
     cert_status_t c;
-    int rc;
 
-    issuer_id(svc, id);
-    if (tkr_authjwt_cert_id_parse(want, serial, rest) != 0)
-        return fail(resp, 400, "a certificate id is <8 hex digits>:<decimal serial>");
-    if (strcmp(want, id) != 0)
-        return fail(resp, 404, "unknown issuer: this service's issuer id is %s", id);
-    rc = svc->store->ops->enrolled_by_serial(svc->store->ctx, serial, &ws->entity);
-    if (rc == TKR_E_NOT_FOUND)
-        return fail(resp, 404, "no certificate %s", rest);
-    if (rc != 0)
-        return fail(resp, 500, "store failure");
     set_name(resp, ws->entity.name);
     memset(&c, 0, sizeof(c));
     c.e = &ws->entity;
-    c.issuer = id;
-    c.id = rest;
+    c.issuer = issuer;
+    c.id = id;
     c.now = tkr_port_time(svc->port);
-    c.status = c.now < ws->entity.not_after ? "VALID" : "EXPIRED";
+    c.status = strcmp(ws->entity.status, TKR_CERT_REVOKED) == 0 ? "REVOKED"
+               : c.now < ws->entity.not_after                  ? "VALID"
+                                                                : "EXPIRED";
     mbedtls_x509_crt_init(&crt);
     if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)ws->entity.cert,
                                strlen(ws->entity.cert) + 1) == 0) {
@@ -1300,6 +1494,63 @@ static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
     }
     mbedtls_x509_crt_free(&crt);
     return respond(resp, 200, write_cert_status, &c);
+}
+
+/* GET /api/v1/cert/<issuer-id>:<serial>, the id as tkr_authjwt_cert_id
+ * writes it: VALID, EXPIRED or REVOKED, with the certificate's subject and
+ * validity. */
+static int cert_status(const tkr_service_t *svc, tkr_service_resp_t *resp,
+                       enroll_ws_t *ws, const char *rest)
+{
+    char issuer[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX];
+    int rc;
+
+    if (cert_serial(svc, resp, rest, issuer, serial) != 0)
+        return 0;
+    rc = svc->store->ops->enrolled_by_serial(svc->store->ctx, serial, &ws->entity);
+    if (rc == TKR_E_NOT_FOUND)
+        return fail(resp, 404, "no certificate %s", rest);
+    if (rc != 0)
+        return fail(resp, 500, "store failure");
+    return answer_status(svc, resp, ws, issuer, rest);
+}
+
+/* POST /api/v1/cert/<issuer-id>:<serial>/revoke {"reason"} (API key): any
+ * certificate the service recorded, enrolled or from the JWT authenticator.
+ * Revoking a revoked certificate answers the same 200 and keeps the first
+ * revocation's time and reason: an admin whose answer was lost may simply
+ * ask again. */
+static int cert_revoke(const tkr_service_t *svc, const tkr_service_req_t *req,
+                       tkr_service_resp_t *resp, enroll_ws_t *ws, const char *id)
+{
+    char issuer[9], serial[TKR_AUTHJWT_SERIAL_HEX_MAX];
+    char reason[TKR_STORE_REASON_MAX];
+    const char *line = ws->audit;
+    int64_t now = tkr_port_time(svc->port);
+    int rc;
+
+    ws->body.doc.ntok = 0;
+    if (req->body_len > 0 && parse_body(&ws->body, req, resp) != 0)
+        return 0;
+    if (body_reason(&ws->body, resp, reason) != 0)
+        return 0;
+    if (cert_serial(svc, resp, id, issuer, serial) != 0)
+        return 0;
+    /* Its owner, for the audit line; the revocation itself is one atomic
+     * step of the store. */
+    rc = svc->store->ops->enrolled_by_serial(svc->store->ctx, serial, &ws->entity);
+    if (rc == 0 && audit_line(ws->audit, now, "revoke", ws->entity.name, ws->entity.type,
+                              "revoked", "admin", "", req->client_ip, serial, reason) != 0)
+        line = NULL;
+    if (rc == 0)
+        rc = svc->store->ops->revoke(svc->store->ctx, serial, now, reason, line, &ws->entity);
+    if (rc == TKR_E_NOT_FOUND)
+        return fail(resp, 404, "no certificate %s", id);
+    if (rc != 0 && rc != TKR_E_CONFLICT)
+        return fail(resp, 500, "store failure");
+    if (rc == 0)
+        audit_hook(svc, line);
+    return answer_status(svc, resp, ws, issuer, id);
 }
 
 /* ---- the JWT authenticator ---- */
@@ -1322,6 +1573,7 @@ static int authn_jwt(const tkr_service_t *svc, tkr_signer_t *ca_key,
     tkr_diag_t d;
     mbedtls_x509_csr csr;
     unsigned usage = TKR_CERT_CLIENT;
+    const char *line;
     size_t len = 0;
     int rc, status;
 
@@ -1394,10 +1646,16 @@ static int authn_jwt(const tkr_service_t *svc, tkr_signer_t *ca_key,
     e->not_after = is.not_after;
     e->created = now;
     memcpy(e->cert, ws->cert, len + 1);
-    /* 4. Recorded before it is handed out: a status query finds it. */
-    if (svc->store->ops->cert_add(svc->store->ctx, e) != 0)
+    /* 4. Recorded, with its audit line in the same transaction, before it
+     * is handed out: a status query finds it, and no certificate is out
+     * without its line. */
+    line = ws->audit;
+    if (audit_line(ws->audit, now, "authn-jwt", id.cn, e->type, "issued", "", "",
+                   req->client_ip, e->serial, NULL) != 0)
+        line = NULL;
+    if (svc->store->ops->cert_add(svc->store->ctx, e, line) != 0)
         return fail(resp, 500, "store failure");
-    audit(svc, "authn-jwt", id.cn, e->type, "issued", "", "", req->client_ip, e->serial);
+    audit_hook(svc, line);
     return answer_cert(svc, resp, ws->cert);
 }
 
@@ -1415,6 +1673,20 @@ static int text(tkr_service_resp_t *resp, const char *s, const char *type)
     resp->status = 200;
     resp->content_type = type;
     return 0;
+}
+
+/* The admin routes' gate: 1 with the answer in resp when the request may
+ * not pass. */
+static int admin_refused(const tkr_service_t *svc, const tkr_service_req_t *req,
+                         tkr_service_resp_t *resp, int *rc)
+{
+    if (svc->api_key == NULL || svc->api_key[0] == '\0')
+        *rc = fail(resp, 403, "admin routes are disabled: the service has no API key");
+    else if (!authorized(svc, req))
+        *rc = fail(resp, 401, "invalid or missing API key");
+    else
+        return 0;
+    return 1;
 }
 
 static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
@@ -1444,6 +1716,20 @@ static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
         ROUTE(p);
         return post ? enroll(svc, ca_key, req, resp, ws) : fail(resp, 405, "use POST");
     }
+    if (strncmp(p, "/api/v1/cert/", 13) == 0 && strchr(p + 13, '/') != NULL) {
+        const char *slash = strchr(p + 13, '/');
+        size_t n = (size_t)(slash - (p + 13));
+        ROUTE("/api/v1/cert/<issuer-id>:<serial>/revoke");
+        if (strcmp(slash, "/revoke") != 0 || n >= sizeof(ws->name))
+            return fail(resp, 404, "no such route");
+        if (admin_refused(svc, req, resp, &rc))
+            return rc;
+        if (!post)
+            return fail(resp, 405, "use POST");
+        memcpy(ws->name, p + 13, n);
+        ws->name[n] = '\0';
+        return cert_revoke(svc, req, resp, ws, ws->name);
+    }
     if (strncmp(p, "/api/v1/cert/", 13) == 0) {
         ROUTE("/api/v1/cert/<issuer-id>:<serial>");
         return get ? cert_status(svc, resp, ws, p + 13) : fail(resp, 405, "use GET");
@@ -1455,10 +1741,8 @@ static int route(const tkr_service_t *svc, tkr_signer_t *ca_key,
     if (strcmp(p, "/api/v1/token") == 0 || strcmp(p, "/api/v1/enrolled") == 0 ||
         strcmp(p, "/api/v1/pending") == 0 || strncmp(p, "/api/v1/pending/", 16) == 0) {
         ROUTE(strncmp(p, "/api/v1/pending/", 16) == 0 ? "/api/v1/pending/<name>" : p);
-        if (svc->api_key == NULL || svc->api_key[0] == '\0')
-            return fail(resp, 403, "admin routes are disabled: the service has no API key");
-        if (!authorized(svc, req))
-            return fail(resp, 401, "invalid or missing API key");
+        if (admin_refused(svc, req, resp, &rc))
+            return rc;
         if (strcmp(p, "/api/v1/token") == 0)
             return post ? mint(svc, ca_key, req, resp, ws) : fail(resp, 405, "use POST");
         if (strcmp(p, "/api/v1/enrolled") == 0) {

@@ -142,8 +142,10 @@ int tkr_tls_setup(tkr_tls_t *tls, const tkr_transport_t *lower,
         unsigned char code = 0;
         if (mfl_code(max_frag_len, &code) != 0)
             return TKR_E_INVALID_ARG;
-        if ((rc = mbedtls_ssl_conf_max_frag_len(&tls->conf, code)) != 0)
-            goto crypto;
+        /* mbedTLS refuses a length above the smaller of its record
+         * buffers (MBEDTLS_SSL_IN/OUT_CONTENT_LEN): the caller's error. */
+        if (mbedtls_ssl_conf_max_frag_len(&tls->conf, code) != 0)
+            return TKR_E_INVALID_ARG;
         tkr_compat_ssl_max_tls12(&tls->conf);
 #else
         (void)mfl_code;

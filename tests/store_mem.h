@@ -20,7 +20,6 @@ typedef struct {
     } tok[MEM_MAX];
     size_t ntok;
     tkr_store_entity_t *ent[MEM_MAX];
-    char ent_jti[MEM_MAX][TKR_STORE_SHORT_MAX];
     size_t nent;
     tkr_store_pending_t *pend[MEM_MAX];
     size_t npend;
@@ -62,20 +61,33 @@ static int mem_find_ent(const mem_store_t *m, const char *name, const char *type
     return -1;
 }
 
-static int mem_add_ent(mem_store_t *m, const tkr_store_entity_t *e, const char *jti)
+/* A certificate by serial (enrolled ones one per name and type, unless
+ * any_name: the JWT authenticator's). */
+static int mem_put_ent(mem_store_t *m, const tkr_store_entity_t *e, const char *jti,
+                       int any_name)
 {
+    tkr_store_entity_t *n;
     size_t i;
 
-    if (mem_find_ent(m, e->name, e->type) >= 0)
+    if (!any_name && mem_find_ent(m, e->name, e->type) >= 0)
         return TKR_E_CONFLICT;
     for (i = 0; i < m->nent; i++)
         if (strcmp(m->ent[i]->serial, e->serial) == 0)
             return TKR_E_CONFLICT;
-    if (m->nent == MEM_MAX || (m->ent[m->nent] = malloc(sizeof(*e))) == NULL)
+    if (m->nent == MEM_MAX || (n = malloc(sizeof(*e))) == NULL)
         return TKR_E_IO;
-    *m->ent[m->nent] = *e;
-    snprintf(m->ent_jti[m->nent++], TKR_STORE_SHORT_MAX, "%s", jti);
+    *n = *e;
+    snprintf(n->jti, sizeof(n->jti), "%s", jti);
+    snprintf(n->status, sizeof(n->status), "%s", TKR_CERT_VALID);
+    n->revoked_at = 0;
+    n->reason[0] = '\0';
+    m->ent[m->nent++] = n;
     return 0;
+}
+
+static int mem_add_ent(mem_store_t *m, const tkr_store_entity_t *e, const char *jti)
+{
+    return mem_put_ent(m, e, jti, 0);
 }
 
 static int mem_enroll(void *ctx, const tkr_store_use_t *use, const tkr_store_entity_t *e)
@@ -234,19 +246,39 @@ static int mem_audit(void *ctx, int64_t t, const char *line)
 }
 
 /* Kept with the enrolled, without their one-per-name rule. */
-static int mem_cert_add(void *ctx, const tkr_store_entity_t *e)
+static int mem_cert_add(void *ctx, const tkr_store_entity_t *e, const char *audit)
+{
+    mem_store_t *m = ctx;
+    int rc = mem_put_ent(m, e, "", 1);
+
+    if (rc == 0 && audit != NULL)
+        m->audits++;
+    return rc;
+}
+
+static int mem_revoke(void *ctx, const char *serial, int64_t t, const char *reason,
+                      const char *audit, tkr_store_entity_t *e)
 {
     mem_store_t *m = ctx;
     size_t i;
 
-    for (i = 0; i < m->nent; i++)
-        if (strcmp(m->ent[i]->serial, e->serial) == 0)
+    for (i = 0; i < m->nent; i++) {
+        tkr_store_entity_t *x = m->ent[i];
+        if (strcmp(x->serial, serial) != 0)
+            continue;
+        if (strcmp(x->status, TKR_CERT_REVOKED) == 0) {
+            *e = *x;
             return TKR_E_CONFLICT;
-    if (m->nent == MEM_MAX || (m->ent[m->nent] = malloc(sizeof(*e))) == NULL)
-        return TKR_E_IO;
-    *m->ent[m->nent] = *e;
-    m->ent_jti[m->nent++][0] = '\0';
-    return 0;
+        }
+        snprintf(x->status, sizeof(x->status), "%s", TKR_CERT_REVOKED);
+        snprintf(x->reason, sizeof(x->reason), "%s", reason);
+        x->revoked_at = t;
+        if (audit != NULL)
+            m->audits++;
+        *e = *x;
+        return 0;
+    }
+    return TKR_E_NOT_FOUND;
 }
 
 static const tkr_store_ops_t mem_store_ops = {
@@ -254,7 +286,7 @@ static const tkr_store_ops_t mem_store_ops = {
     mem_pending_decide, mem_pending_expire, mem_enrolled_get, mem_enrolled_list,
     mem_enrolled_by_serial, mem_token_uses, mem_audit,
     NULL, NULL, NULL, NULL, /* no notification queue: the service queues none */
-    mem_cert_add,
+    mem_cert_add, mem_revoke,
 };
 
 static void mem_store_reset(mem_store_t *m)

@@ -13,7 +13,8 @@ Prints "PORT <n>" on stdout once listening. The path picks the answer:
   /big?n=N     200 with N bytes of body
   /slow        sends the head, then nothing for 5 s
   /echo        200 with the request as JSON: method, path, headers, body
-  /webhook     204; the request (JSON body) is appended to --record
+  /webhook     204; the request (JSON body) is appended to --record; with a
+               query (/webhook?...), the body gets it as member "_query"
 Anything else is 404 {"error":"not found"}.
 """
 import json
@@ -72,7 +73,11 @@ class Handler(BaseHTTPRequestHandler):
                             "headers": dict(self.headers.items()),
                             "body": data.decode("utf-8", "replace")}).encode()
             self.raw(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b))
-        elif path == "/webhook" and Handler.record:
+        elif path.split("?")[0] == "/webhook" and Handler.record:
+            if "?" in path:
+                d = json.loads(data)
+                d["_query"] = path.split("?", 1)[1]
+                data = json.dumps(d).encode()
             with open(Handler.record, "ab") as f:
                 f.write(data + b"\n")
             self.raw(b"HTTP/1.1 204 No Content\r\n\r\n")

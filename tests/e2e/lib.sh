@@ -94,6 +94,18 @@ run_unit() {
     fail "$name ran to the end" "$(printf '%s' "$out" | tail -5)"
 }
 
+# provision_local NAME [OPTION...]: ./project.yml for a project NAME with
+# one server, localhost (TestOrg, ports 8002 and 8003), provisioned into
+# ./ws with the provision OPTIONs. Sets P to the project's folder; a FAIL
+# and status 1 when provision fails.
+provision_local() {
+  local name=$1; shift
+  printf 'api_version: 3\nname: %s\nparticipants:\n  - name: localhost\n    type: server\n    org: TestOrg\n    fed_learn_port: 8002\n    admin_port: 8003\n' \
+    "$name" > project.yml
+  "$T" provision -p project.yml -w ws "$@" >/dev/null 2>&1 || { fail "provision $name"; return 1; }
+  P=$PWD/ws/$name
+}
+
 # start_serve LOG ARGS...: `tokenroll serve ARGS --listen 127.0.0.1:PORT` in
 # the background on a free port; returns once it listens (or fails). Sets
 # SERVE_PID and SERVE_PORT; the process is killed at exit.

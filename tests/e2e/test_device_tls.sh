@@ -10,18 +10,7 @@
 need openssl
 cd "$W"
 
-cat > project.yml <<'YML'
-api_version: 3
-name: device_tls
-participants:
-  - name: localhost
-    type: server
-    org: TestOrg
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
-"$T" provision -p project.yml -w ws >/dev/null 2>&1 || { fail "provision"; exit 1; }
-P=$W/ws/device_tls
+provision_local device_tls || exit 1
 CA=$(ls -d "$P"/prod_*/localhost/startup | tail -1)/rootCA.pem
 
 # The suites the device configuration lists, in OpenSSL's names.

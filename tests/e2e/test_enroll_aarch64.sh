@@ -13,18 +13,7 @@ fi
 file "$DEV" | grep -q "ARM aarch64.*statically linked" && pass "the device program is a static aarch64 executable" ||
   fail "static aarch64" "$(file "$DEV")"
 
-cat > project.yml <<'YML'
-api_version: 3
-name: arm_test
-participants:
-  - name: localhost
-    type: server
-    org: TestOrg
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
-"$T" provision -p project.yml -w ws >/dev/null 2>&1 || { fail "provision"; exit 1; }
-P=$W/ws/arm_test
+provision_local arm_test || exit 1
 start_serve serve.log --ca-path "$P" --db "sqlite:$W/svc.db" || exit 1
 "$T" token generate -s arm-1 -c "$P" -o arm-1.token >/dev/null 2>&1
 "$T" package -n arm-1 -e grpc://localhost:8002 --cert-service "https://localhost:$SERVE_PORT" \

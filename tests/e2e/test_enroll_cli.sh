@@ -7,18 +7,7 @@
 need openssl
 cd "$W"
 
-cat > project.yml <<'YML'
-api_version: 3
-name: cli_test
-participants:
-  - name: localhost
-    type: server
-    org: TestOrg
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
-"$T" provision -p project.yml -w ws >/dev/null 2>&1 || { fail "provision"; exit 1; }
-P=$W/ws/cli_test
+provision_local cli_test || exit 1
 dead=$(free_port)
 URL=https://localhost:$dead
 kit() {

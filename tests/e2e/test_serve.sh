@@ -22,6 +22,14 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev2
   -subj "/CN=x" -out dev2.csr 2>/dev/null
 openssl req -new -newkey rsa:2048 -nodes -keyout rsa.key -subj "/CN=x" -out rsa.csr 2>/dev/null
 openssl req -in "$ROOT/tests/vectors/csr/rsa2048_other_key_sig.der" -inform DER -out other.csr 2>/dev/null
+# A TLS certificate for localhost from the project's root, so that the
+# admin commands (which resolve the name themselves) reach a second serve
+# on the same store.
+(umask 077; "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_pri_key"])' "$P/state/cert.json" > root.key)
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout lh.key -subj /CN=localhost -out lh.csr 2>/dev/null
+printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' > lh.ext
+openssl x509 -req -in lh.csr -CA "$CA" -CAkey root.key -CAcreateserial -days 2 -extfile lh.ext -out lh.crt 2>/dev/null ||
+  fail "a localhost TLS certificate from the root"
 
 cat > pending.yaml <<'YML'
 approval:
@@ -109,7 +117,7 @@ suite() {
   if [ "$label" = sqlite ]; then
     same "sqlite: the database is in WAL mode" "$(DBQ 'PRAGMA journal_mode')" "wal"
   fi
-  same "$label: schema version 3" "$(DBQ 'SELECT version FROM schema_version')" "3"
+  same "$label: schema version 4" "$(DBQ 'SELECT version FROM schema_version')" "4"
 
   # ---- the happy path ----
   enroll "$(mint -s site-1)" dev.csr site-1
@@ -183,6 +191,23 @@ suite() {
   expect_code "$label: an enrolled name is 409 (after the token passed)" 409 "already enrolled"
   enroll "$(tamper "$(mint -s site-1)")" dev.csr site-1
   expect_code "$label: a bad token never learns the name is enrolled" 401 "signature"
+
+  # ---- power cut after an auto-approved enrollment: the device asks again ----
+  tpc=$(mint -s site-pc)
+  enroll "$tpc" dev.csr site-pc
+  expect_code "$label: auto-approved enrollment" 200 certificate
+  jget '["certificate"]' > site-pc.crt
+  before=$(state)
+  enroll "$tpc" dev.csr site-pc
+  expect_code "$label: the same token and key again: 200" 200 certificate
+  jget '["certificate"]' > site-pc-again.crt
+  same "$label: ... with the certificate already issued" "$(openssl x509 -in site-pc-again.crt -noout -serial)" "$(openssl x509 -in site-pc.crt -noout -serial)"
+  unchanged "the retry after an auto-approval (nothing spent, nothing signed)"
+  enroll "$tpc" dev2.csr site-pc
+  expect_code "$label: the same token with another key: 409" 409 "already enrolled"
+  enroll "$(mint -s site-pc)" dev.csr site-pc
+  expect_code "$label: another token with the same key: 409" 409 "already enrolled"
+  unchanged "the refused retries"
   t1=$(mint -s 'pat-*' -t pattern)
   enroll "$t1" dev.csr pat-1
   expect_code "$label: a pattern token enrolls a matching name" 200 certificate
@@ -260,6 +285,48 @@ suite() {
   expect_code "$label: unknown serial is 404" 404 "no certificate"
   get "/api/v1/cert/$iid:$serial"
   expect_code "$label: a hex serial is not an id: 400" 400 "decimal serial"
+
+  # ---- revocation ----
+  printf '{"reason":"key compromised"}' > revoke.json
+  post "/api/v1/cert/$iid:$dec/revoke" revoke.json -H "Authorization: Bearer wrong"
+  expect_code "$label: revoking with a wrong API key is 401" 401 "API key"
+  post "/api/v1/cert/$iid:12345/revoke" revoke.json -H "Authorization: Bearer $KEY"
+  expect_code "$label: revoking an unknown certificate is 404" 404 "no certificate"
+  get "/api/v1/cert/$iid:$dec"
+  expect_code "$label: still VALID after the refused revocations" 200 '"status":"VALID"'
+  post "/api/v1/cert/$iid:$dec/revoke" revoke.json -H "Authorization: Bearer $KEY"
+  expect_code "$label: revoke by certificate id (curl)" 200 '"status":"REVOKED".*"revocation_reason":"key compromised"'
+  at=$(jget '["revoked_at"]')
+  printf '{"reason":"second thoughts"}' > revoke2.json
+  post "/api/v1/cert/$iid:$dec/revoke" revoke2.json -H "Authorization: Bearer $KEY"
+  same "$label: revoking again is the same 200, the first revocation kept" \
+    "$CODE $(jget '["revoked_at"]') $(jget '["revocation_reason"]')" "200 $at key compromised"
+  get "/api/v1/cert/$iid:$dec"
+  expect_code "$label: the status route answers REVOKED" 200 '"status":"REVOKED".*"name":"site-1"'
+  get /api/v1/enrolled -H "Authorization: Bearer $KEY"
+  same "$label: the enrolled list marks it revoked" \
+    "$("$PY" -c 'import json; print([e["status"] for e in json.load(open("resp.json"))["enrolled"] if e["name"] in ("site-1", "srv-1")])')" "['REVOKED', 'VALID']"
+  same "$label: one audit line for the revocation" \
+    "$(DBQ "SELECT COUNT(*) FROM audit WHERE line LIKE '%\"event\":\"revoke\"%' AND line LIKE '%\"reason\":\"key compromised\"%'")" "1"
+  # the command, on the power-cut certificate, through a second node
+  start_serve "serve-$label-lh.log" --ca-path "$P" --cert lh.crt --key lh.key --db "$db" --api-key "$KEY" || return
+  pid_lh=$SERVE_PID
+  LH=https://localhost:$SERVE_PORT
+  pcid=$("$T" cert info site-pc.crt --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["certificate"]["id"])')
+  out=$("$T" cert revoke "$pcid" --cert-service "$LH" --api-key wrong --ca-cert "$CA" 2>&1); rc=$?
+  [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q "^Error: .*401\|^Error: .*API key" && pass "$label: cert revoke with a wrong key fails (401)" || fail "$label: cert revoke with a wrong key fails (401)" "$rc $out"
+  out=$("$T" cert revoke "${pcid%%:*}:99999" --cert-service "$LH" --api-key "$KEY" --ca-cert "$CA" 2>&1); rc=$?
+  [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q "^Error: .*404.*no certificate" && pass "$label: cert revoke of an unknown id fails (404)" || fail "$label: cert revoke of an unknown id fails (404)" "$rc $out"
+  out=$(NVFLARE_CERT_SERVICE_URL="$LH" NVFLARE_API_KEY="$KEY" \
+    "$T" cert revoke "$pcid" --ca-cert "$CA" --reason "device retired" 2>&1)
+  printf '%s' "$out" | grep -q "^Certificate $pcid (site-pc) revoked at .*: device retired$" && pass "$label: cert revoke (the command)" || fail "$label: cert revoke (the command)" "$out"
+  out=$("$T" cert revoke "$pcid" --cert-service "$LH" --api-key "$KEY" --ca-cert "$CA" --json 2>&1)
+  same "$label: cert revoke again --json: REVOKED, first reason" "$(printf '%s' "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["revocation_reason"])')" "REVOKED device retired"
+  out=$("$T" cert info site-pc.crt --service "$LH" --ca-cert "$CA" 2>&1)
+  printf '%s' "$out" | grep -q "^Status        : REVOKED$" && printf '%s' "$out" | grep -q "^Revoked On    : " && pass "$label: cert info --service shows REVOKED" || fail "$label: cert info --service shows REVOKED" "$out"
+  stop_serve "$pid_lh"; SERVE_PORT=$port1
+  enroll "$tpc" dev.csr site-pc
+  expect_code "$label: a revoked certificate is not handed out again" 403 "revoked"
   get /nope
   expect_code "$label: unknown route is 404 JSON" 404 '"error"'
   get /api/v1/enroll

@@ -1,25 +1,15 @@
 #!/usr/bin/env bash
 # Webhook notifications from `tokenroll serve`: a pending and a rejected
-# enrollment each reach a small HTTPS receiver as a JSON POST (the URL
-# written as ${NAME} in the policy), the device's answer does not wait for
-# them, and a notice whose receiver is down stays in the store and is
-# delivered once the receiver is back.
+# enrollment each reach a small HTTPS receiver as a JSON POST (the URL,
+# with a query string, written as ${NAME} in the policy), and so does an
+# administrator's reject of a pending request, with its reason; the
+# device's answer does not wait for them, and a notice whose receiver is
+# down stays in the store and is delivered once the receiver is back.
 . "$(dirname "$0")/lib.sh"
 need openssl sqlite3
 cd "$W"
 
-cat > project.yml <<'YML'
-api_version: 3
-name: hooks
-participants:
-  - name: localhost
-    type: server
-    org: TestOrg
-    fed_learn_port: 8002
-    admin_port: 8003
-YML
-"$T" provision -p project.yml -w ws >/dev/null 2>&1 || { fail "provision"; exit 1; }
-P=$W/ws/hooks
+provision_local hooks || exit 1
 
 # The receiver's own CA and certificate (localhost), trusted by serve only
 # through --webhook-ca.
@@ -68,8 +58,10 @@ notifications:
       url: "${HOOK_URL}"
 YML
 
-export HOOK_URL=https://localhost:$RPORT/webhook
-start_serve serve.log --ca-path "$P" --db "sqlite:$W/svc.db" --webhook-ca "$W/hca.crt" -p hooks.yaml || exit 1
+export HOOK_URL="https://localhost:$RPORT/webhook?key=k$$&via=tokenroll"
+KEY=admin-$$
+start_serve serve.log --ca-path "$P" --db "sqlite:$W/svc.db" --webhook-ca "$W/hca.crt" -p hooks.yaml \
+  --api-key "$KEY" || exit 1
 URL=https://localhost:$SERVE_PORT
 kit() {
   "$T" token generate -s "$1" -p hooks.yaml -c "$P" -o "$1.token" >/dev/null 2>&1 &&
@@ -87,12 +79,13 @@ out=$("$T" enroll --startup bad-1/startup --wait 0 2>&1); rc=$?
 same "rejected enrollment (exit 3)" "$rc" 3
 
 for _ in $(seq 50); do [ -f received.jsonl ] && [ "$(wc -l < received.jsonl)" -ge 2 ] && break; sleep 0.1; done
-"$PY" - "$W/received.jsonl" <<'PY' && pass "the receiver got one JSON POST per event, with the policy's names" || fail "webhook bodies" "$(cat received.jsonl 2>/dev/null)"
+"$PY" - "$W/received.jsonl" "key=k$$&via=tokenroll" <<'PY' && pass "the receiver got one JSON POST per event, with the policy's names, at the URL with its query" || fail "webhook bodies" "$(cat received.jsonl 2>/dev/null)"
 import json, sys
 ev = {}
 for line in open(sys.argv[1]):
     d = json.loads(line)
     ev[d["event"]] = d
+    assert d["_query"] == sys.argv[2], d
 p, r = ev["pending"], ev["rejected"]
 assert p["name"] == "site-1" and p["entity_type"] == "client" and p["rule"] == "review", p
 assert p["request_id"] and p["message"] == "waiting for review", p
@@ -101,6 +94,28 @@ assert r["name"] == "bad-1" and r["rule"] == "no-bad-sites" and r["request_id"] 
 assert r["notify"] == ["security@example.com"], r
 PY
 same "nothing left in the queue once delivered" "$(sqlite3 svc.db 'SELECT COUNT(*) FROM notices')" 0
+
+# An administrator rejects the pending request: the same receivers hear it,
+# with the reason.
+rid=$(sqlite3 svc.db "SELECT request_id FROM pending WHERE name = 'site-1'")
+out=$("$T" enrollment reject site-1 --reason "not one of ours" --cert-service "$URL" --api-key "$KEY" \
+  -c "$P" 2>&1)
+same "enrollment reject --reason" "$out" "site-1: rejected"
+for _ in $(seq 50); do [ "$(wc -l < received.jsonl)" -ge 3 ] && break; sleep 0.1; done
+"$PY" - "$W/received.jsonl" "$rid" "key=k$$&via=tokenroll" <<'PY' && pass "the admin's reject reached the receiver with its reason" || fail "admin reject notice" "$(cat received.jsonl)"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 3, lines
+d = lines[2]
+assert d["event"] == "rejected" and d["name"] == "site-1" and d["request_id"] == sys.argv[2], d
+assert d["rule"] == "admin" and d["message"] == "not one of ours", d
+assert d["notify"] == ["admin@example.com"], d
+assert d["_query"] == sys.argv[3], d
+PY
+same "the admin's reject is audited with its reason" \
+  "$(sqlite3 svc.db "SELECT COUNT(*) FROM audit WHERE line LIKE '%\"event\":\"reject\"%\"reason\":\"not one of ours\"%'")" 1
+out=$("$T" enroll --startup site-1/startup --wait 0 2>&1); rc=$?
+same "the device's retry after the admin's reject (exit 3)" "$rc" 3
 
 # The receiver down: the notice waits in the store, then arrives.
 kill "$RECV"; wait "$RECV" 2>/dev/null

@@ -350,6 +350,29 @@ static void test_check_cert(void **state)
                      TKR_E_CERT);
     assert_int_equal(tkr_enroll_check_cert(leaf_pem, &root, &key, "site-1", now - 86400, &port),
                      TKR_E_CERT);
+    {
+        /* A device clock behind the service's: a minute before notBefore
+         * is accepted (a certificate issued this second, not backdated),
+         * two minutes are not. */
+        mbedtls_x509_crt leaf;
+        struct tm tm;
+        int64_t from;
+        mbedtls_x509_crt_init(&leaf);
+        assert_int_equal(mbedtls_x509_crt_parse(&leaf, (const unsigned char *)leaf_pem,
+                                                strlen(leaf_pem) + 1), 0);
+        memset(&tm, 0, sizeof(tm));
+        tm.tm_year = leaf.valid_from.year - 1900;
+        tm.tm_mon = leaf.valid_from.mon - 1;
+        tm.tm_mday = leaf.valid_from.day;
+        tm.tm_hour = leaf.valid_from.hour;
+        tm.tm_min = leaf.valid_from.min;
+        tm.tm_sec = leaf.valid_from.sec;
+        from = (int64_t)timegm(&tm);
+        mbedtls_x509_crt_free(&leaf);
+        assert_int_equal(tkr_enroll_check_cert(leaf_pem, &root, &key, "site-1", from - 60, &port), 0);
+        assert_int_equal(tkr_enroll_check_cert(leaf_pem, &root, &key, "site-1", from - 61, &port),
+                         TKR_E_CERT);
+    }
     assert_int_equal(tkr_enroll_check_cert(expired_pem, &root, &key, "site-1", now + 2 * 86400, &port),
                      TKR_E_CERT);
     assert_int_equal(tkr_enroll_check_cert("junk", &root, &key, "site-1", now, &port), TKR_E_CERT);

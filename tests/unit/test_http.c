@@ -222,6 +222,51 @@ static void test_url_parse(void **state)
     assert_int_equal(tkr_http_url_parse(&u, longhost), TKR_E_TOO_LARGE);
 }
 
+/* A webhook's URL names one resource: its query is kept, its path is
+ * the whole target; the rest is refused as for a service URL. */
+static void test_url_parse_target(void **state)
+{
+    tkr_http_url_t u;
+    static const char *const bad[] = {
+        "ftp://h/x?q", "https://?q", "https://u@h/x?q", "https://h:0/x?q", "https://h/p#f",
+        "https://h/p?q#f", "https://h/p?a b", "https://h/p?\x7f", "https://h?q=\n",
+        "https://h:x?q",
+    };
+    size_t i;
+    char longq[300];
+    (void)state;
+
+    assert_int_equal(tkr_http_url_parse_target(&u, "https://hooks.example/in?key=K&x=/y?z"), 0);
+    assert_int_equal(u.tls, 1);
+    assert_string_equal(u.host, "hooks.example");
+    assert_int_equal(u.port, 443);
+    assert_string_equal(u.path, "/in?key=K&x=/y?z");
+    assert_int_equal(tkr_http_url_parse_target(&u, "http://127.0.0.1:9000?token=a%2Fb"), 0);
+    assert_int_equal(u.port, 9000);
+    assert_string_equal(u.path, "/?token=a%2Fb");
+    assert_int_equal(tkr_http_url_parse_target(&u, "https://[::1]:8443/hooks/"), 0);
+    assert_string_equal(u.host, "::1");
+    assert_string_equal(u.path, "/hooks/");
+    assert_int_equal(tkr_http_url_parse_target(&u, "https://h"), 0);
+    assert_string_equal(u.path, "/");
+    /* a service URL still has no query, and keeps its prefix form */
+    assert_int_equal(tkr_http_url_parse(&u, "https://h/in?key=K"), TKR_E_INVALID_ARG);
+    assert_int_equal(tkr_http_url_parse(&u, "https://h"), 0);
+    assert_string_equal(u.path, "");
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (tkr_http_url_parse_target(&u, bad[i]) == 0)
+            fail_msg("accepted %s", bad[i]);
+    /* the target fits the path buffer, "/" added or not */
+    memset(longq, 'q', sizeof(longq));
+    memcpy(longq, "https://h?", 10);
+    longq[10 + TKR_HTTP_PATH_MAX - 3] = '\0';
+    assert_int_equal(tkr_http_url_parse_target(&u, longq), 0);
+    assert_int_equal(strlen(u.path), TKR_HTTP_PATH_MAX - 1);
+    longq[10 + TKR_HTTP_PATH_MAX - 3] = 'q';
+    longq[10 + TKR_HTTP_PATH_MAX - 2] = '\0';
+    assert_int_equal(tkr_http_url_parse_target(&u, longq), TKR_E_TOO_LARGE);
+}
+
 /* ---- live peers ---- */
 
 static char dir[64];
@@ -602,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_parse_interim_and_no_body),
         cmocka_unit_test(test_parse_refuses_smuggling_and_junk),
         cmocka_unit_test(test_url_parse),
+        cmocka_unit_test(test_url_parse_target),
         cmocka_unit_test(test_live_framings_over_tls),
         cmocka_unit_test(test_live_request_bytes),
         cmocka_unit_test(test_live_plain_http_only_when_insecure),

@@ -34,17 +34,34 @@ static tkr_posix_t port_ctx = {TKR_LOG_ERROR, -1};
 static tkr_port_t port;
 static tkr_ca_t ca;
 static tkr_signer_t signer;
-static char ca_pem[4096], csr_json[4096];
+static char ca_pem[4096], csr_json[4096], csr2_json[4096];
 static tkr_policy_t policy;
 static mem_store_t mem;
 static tkr_store_t store = {&mem_store_ops, &mem};
 static tkr_service_t svc;
 static char body[16384];
 
+/* A PEM file as the inside of a JSON string. */
+static void pem_json(const char *path, char *out)
+{
+    char pem[4096];
+    size_t i, o = 0;
+
+    read_file(path, pem, sizeof(pem));
+    for (i = 0; pem[i] != '\0'; i++) {
+        if (pem[i] == '\n') {
+            out[o++] = '\\';
+            out[o++] = 'n';
+        } else {
+            out[o++] = pem[i];
+        }
+    }
+    out[o] = '\0';
+}
+
 static int setup(void **state)
 {
-    static char scratch[2 * TKR_CERTJSON_MAX], csr[4096];
-    size_t i, o = 0;
+    static char scratch[2 * TKR_CERTJSON_MAX];
 
     (void)state;
     port_ctx.fixed_now = NOW;
@@ -61,15 +78,8 @@ static int setup(void **state)
             return -1;
     }
     read_file("tests/vectors/flare/rootCA.pem", ca_pem, sizeof(ca_pem));
-    read_file("tests/vectors/csr/p256.csr", csr, sizeof(csr));
-    for (i = 0; csr[i] != '\0'; i++) {
-        if (csr[i] == '\n') {
-            csr_json[o++] = '\\';
-            csr_json[o++] = 'n';
-        } else {
-            csr_json[o++] = csr[i];
-        }
-    }
+    pem_json("tests/vectors/csr/p256.csr", csr_json);
+    pem_json("tests/vectors/csr/p384.csr", csr2_json);
     tkr_policy_init(&policy);
     if (tkr_policy_load_default(&policy) != 0)
         return -1;
@@ -142,11 +152,128 @@ static int call(tkr_service_resp_t *resp, const char *method, const char *path,
     return resp->status;
 }
 
-static int enroll(tkr_service_resp_t *resp, const char *token, const char *meta)
+static int enroll_csr(tkr_service_resp_t *resp, const char *token, const char *csr,
+                      const char *meta)
 {
     snprintf(body, sizeof(body), "{\"token\":\"%s\",\"csr\":\"%s\",\"metadata\":%s}", token,
-             csr_json, meta);
+             csr, meta);
     return call(resp, "POST", "/api/v1/enroll", NULL, body);
+}
+
+static int enroll(tkr_service_resp_t *resp, const char *token, const char *meta)
+{
+    return enroll_csr(resp, token, csr_json, meta);
+}
+
+/* The member key of a response body, as a string. */
+static void member(const tkr_service_resp_t *r, const char *key, char *out, size_t size)
+{
+    tkr_json_tok_t tok[64];
+    tkr_json_t doc;
+
+    assert_int_equal(tkr_json_parse(&doc, tok, 64, r->body, r->len, NULL), 0);
+    assert_int_equal(tkr_json_get_str(&doc, out, size, NULL, tkr_json_find(&doc, 0, key)), 0);
+}
+
+/* name enrolled (approved at once) with a fresh token (tok) and the first
+ * CSR; its certificate into cert. */
+static void enrolled(const char *name, char *tok, size_t tok_size, char *cert, size_t size)
+{
+    char meta[128];
+    tkr_service_resp_t r;
+
+    mint(tok, tok_size, name, TKR_SUBJECT_CLIENT, NULL);
+    snprintf(meta, sizeof(meta), "{\"name\":\"%s\"}", name);
+    assert_int_equal(enroll(&r, tok, meta), 200);
+    member(&r, "certificate", cert, size);
+    tkr_service_resp_free(&r);
+}
+
+/* A device whose power failed after an auto-approved enrollment, before it
+ * stored the answer, asks again with the same token and key: it gets the
+ * certificate it was issued, and nothing more is spent or signed. Another
+ * key, or another token, for the name stays a conflict. */
+static void test_retry_after_auto_approval_gets_the_same_certificate(void **state)
+{
+    char tok[4096], tok2[4096], first[4096], again[4096];
+    tkr_service_resp_t r;
+
+    (void)state;
+    enrolled("site-r", tok, sizeof(tok), first, sizeof(first));
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-r\"}"), 200);
+    member(&r, "certificate", again, sizeof(again));
+    assert_non_null(strstr(r.body, "\"ca_cert\""));
+    tkr_service_resp_free(&r);
+    assert_string_equal(again, first);
+    assert_int_equal(mem.ntok, 1);
+    assert_true(mem.tok[0].uses == 1);
+    assert_int_equal(mem.nent, 1);
+    /* another key with the same token */
+    assert_int_equal(enroll_csr(&r, tok, csr2_json, "{\"name\":\"site-r\"}"), 409);
+    tkr_service_resp_free(&r);
+    /* the same key with another token for the name */
+    mint(tok2, sizeof(tok2), "site-r", TKR_SUBJECT_CLIENT, NULL);
+    assert_int_equal(enroll(&r, tok2, "{\"name\":\"site-r\"}"), 409);
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.nent, 1);
+    assert_int_equal(mem.ntok, 1);
+}
+
+/* Revocation: the admin route by certificate id, for an enrolled
+ * certificate; the status says REVOKED; again is the same answer; the
+ * device's retry no longer gets the certificate. */
+static void test_revoke_route(void **state)
+{
+    char tok[4096], cert[4096], id[TKR_AUTHJWT_CERT_ID_MAX], path[160], t1[32];
+    tkr_service_resp_t r;
+    mbedtls_x509_crt crt;
+    size_t audits;
+
+    (void)state;
+    enrolled("site-v", tok, sizeof(tok), cert, sizeof(cert));
+    mbedtls_x509_crt_init(&crt);
+    assert_int_equal(mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert,
+                                            strlen(cert) + 1), 0);
+    assert_int_equal(tkr_authjwt_cert_id(id, sizeof(id), &crt), 0);
+    mbedtls_x509_crt_free(&crt);
+    snprintf(path, sizeof(path), "/api/v1/cert/%s/revoke", id);
+
+    assert_int_equal(call(&r, "POST", path, "Bearer wrong", "{\"reason\":\"x\"}"), 401);
+    tkr_service_resp_free(&r);
+    assert_int_equal(call(&r, "GET", path, "Bearer k", NULL), 405);
+    tkr_service_resp_free(&r);
+    assert_int_equal(call(&r, "POST", path, "Bearer k", "{\"reason\":\"a\\nb\"}"), 400);
+    tkr_service_resp_free(&r);
+    {
+        char unknown[160];
+        snprintf(unknown, sizeof(unknown), "/api/v1/cert/%.8s:12345/revoke", id);
+        assert_int_equal(call(&r, "POST", unknown, "Bearer k", NULL), 404);
+        tkr_service_resp_free(&r);
+    }
+    audits = mem.audits;
+    port_ctx.fixed_now = NOW + 10;
+    assert_int_equal(call(&r, "POST", path, "Bearer k", "{\"reason\":\"key lost\"}"), 200);
+    assert_non_null(strstr(r.body, "\"status\":\"REVOKED\""));
+    assert_non_null(strstr(r.body, "\"revocation_reason\":\"key lost\""));
+    snprintf(t1, sizeof(t1), "\"revoked_at\":%d", NOW + 10);
+    assert_non_null(strstr(r.body, t1));
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.audits, audits + 1);
+    /* again, later, another reason: the first revocation stands */
+    port_ctx.fixed_now = NOW + 20;
+    assert_int_equal(call(&r, "POST", path, "Bearer k", "{\"reason\":\"other\"}"), 200);
+    assert_non_null(strstr(r.body, t1));
+    assert_non_null(strstr(r.body, "key lost"));
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.audits, audits + 1);
+    snprintf(path, sizeof(path), "/api/v1/cert/%s", id);
+    assert_int_equal(call(&r, "GET", path, NULL, NULL), 200);
+    assert_non_null(strstr(r.body, "\"status\":\"REVOKED\""));
+    tkr_service_resp_free(&r);
+    /* the device's retry: refused now */
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-v\"}"), 403);
+    assert_non_null(strstr(r.body, "revoked"));
+    tkr_service_resp_free(&r);
 }
 
 static void test_pending_request_expires(void **state)
@@ -345,8 +472,11 @@ static void test_authn_jwt_issues_records_and_reports_status(void **state)
     tkr_service_resp_free(&r);
     assert_int_equal(mem.nent, 0);
 
-    /* vouched for: 200, the certificate from the claims, recorded */
+    /* vouched for: 200, the certificate from the claims, recorded with
+     * its audit line */
+    n = mem.audits;
     assert_int_equal(authn(&r, token, "server"), 200);
+    assert_int_equal(mem.audits, n + 1);
     assert_int_equal(tkr_json_parse(&doc, tok, 16, r.body, r.len, NULL), 0);
     assert_int_equal(tkr_json_get_str(&doc, cert, sizeof(cert), &n,
                                       tkr_json_find(&doc, 0, "certificate")), 0);
@@ -387,6 +517,8 @@ int main(void)
         cmocka_unit_test_setup(test_token_without_enrollment_claims_is_401, reset),
         cmocka_unit_test_setup(test_bad_names_and_types_are_400, reset),
         cmocka_unit_test_setup(test_authn_jwt_issues_records_and_reports_status, reset),
+        cmocka_unit_test_setup(test_retry_after_auto_approval_gets_the_same_certificate, reset),
+        cmocka_unit_test_setup(test_revoke_route, reset),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -68,6 +68,7 @@ static void entity(tkr_store_entity_t *e, const char *name, const char *serial)
     snprintf(e->org, sizeof(e->org), "org-a");
     snprintf(e->serial, sizeof(e->serial), "%s", serial);
     snprintf(e->fingerprint, sizeof(e->fingerprint), "%064d", 7);
+    snprintf(e->key_fp, sizeof(e->key_fp), "%064d", 5);
     snprintf(e->cert, sizeof(e->cert), "-----BEGIN CERTIFICATE-----\n%s\n", name);
     e->not_after = 2000000000;
     e->created = 1700000000;
@@ -85,6 +86,7 @@ static void pending(tkr_store_pending_t *p, const char *id, const char *name,
     snprintf(p->key_fp, sizeof(p->key_fp), "%064d", 3);
     snprintf(p->rule, sizeof(p->rule), "manual");
     snprintf(p->csr, sizeof(p->csr), "-----BEGIN CERTIFICATE REQUEST-----\n");
+    snprintf(p->notify, sizeof(p->notify), "{\"urls\":[\"https://hooks.example/in?k=%s\"]}", id);
     p->created = created;
     p->expires = expires;
 }
@@ -133,6 +135,11 @@ static void test_enroll_records_entity_and_spends_one_use(void **state)
     assert_string_equal(got.org, "org-a");
     assert_string_equal(got.cert, e.cert);
     assert_true(got.not_after == 2000000000);
+    /* what a device's retry is matched on: its key and its token */
+    assert_string_equal(got.key_fp, e.key_fp);
+    assert_string_equal(got.jti, "jti-1");
+    assert_string_equal(got.status, TKR_CERT_VALID);
+    assert_true(got.revoked_at == 0);
     assert_int_equal(s.ops->enrolled_get(s.ctx, "site-1", "server", &got), TKR_E_NOT_FOUND);
     memset(&got, 0, sizeof(got));
     assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "0a01", &got), 0);
@@ -152,11 +159,11 @@ static void test_cert_add_keeps_several_per_name_by_serial(void **state)
     open_store(&s);
     entity(&e, "softioc", "1a");
     snprintf(e.type, sizeof(e.type), "jwt-server");
-    assert_int_equal(s.ops->cert_add(s.ctx, &e), 0);
+    assert_int_equal(s.ops->cert_add(s.ctx, &e, NULL), 0);
     entity(&e, "softioc", "1b");
     snprintf(e.type, sizeof(e.type), "jwt-server");
-    assert_int_equal(s.ops->cert_add(s.ctx, &e), 0);
-    assert_int_equal(s.ops->cert_add(s.ctx, &e), TKR_E_CONFLICT);
+    assert_int_equal(s.ops->cert_add(s.ctx, &e, NULL), 0);
+    assert_int_equal(s.ops->cert_add(s.ctx, &e, NULL), TKR_E_CONFLICT);
     memset(&got, 0, sizeof(got));
     assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "1b", &got), 0);
     assert_string_equal(got.name, "softioc");
@@ -246,6 +253,7 @@ static void test_pending_add_get_and_one_waiting_per_name(void **state)
     assert_string_equal(got.status, TKR_PENDING_WAITING);
     assert_string_equal(got.key_fp, p.key_fp);
     assert_string_equal(got.cert, "");
+    assert_string_equal(got.notify, p.notify);
     assert_true(got.expires == 1000);
     pending(&p, "req-2", "site-9", "jti-p", 101, 1000);
     assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), TKR_E_CONFLICT);
@@ -272,6 +280,8 @@ static void test_approve_keeps_certificate_and_enrolls_once(void **state)
     assert_string_equal(got.cert, e.cert);
     assert_int_equal(s.ops->enrolled_get(s.ctx, "site-9", "client", &en), 0);
     assert_string_equal(en.serial, "99");
+    assert_string_equal(en.jti, "jti-p");
+    assert_string_equal(en.key_fp, e.key_fp);
     /* A second decision (another admin, another node) finds nothing. */
     assert_int_equal(s.ops->pending_decide(s.ctx, "req-1", NULL), TKR_E_NOT_FOUND);
     assert_int_equal(s.ops->pending_decide(s.ctx, "req-1", &e), TKR_E_NOT_FOUND);
@@ -547,6 +557,129 @@ static void test_one_use_token_wins_once_across_processes(void **state)
     cli_store_close(&s);
 }
 
+/* Revoking: enrolled and JWT-issued certificates alike, by serial, with
+ * the audit line in the same step; a second revocation changes nothing. */
+static void test_revoke_once_with_audit(void **state)
+{
+    tkr_store_t s;
+    tkr_store_entity_t e, got;
+    tkr_store_use_t use = {"jti-1", 1, NULL};
+    char lines[512];
+
+    (void)state;
+    open_store(&s);
+    entity(&e, "site-1", "0a01");
+    assert_int_equal(s.ops->enroll(s.ctx, &use, &e), 0);
+    entity(&e, "softioc", "0b01");
+    snprintf(e.type, sizeof(e.type), "jwt-server");
+    assert_int_equal(s.ops->cert_add(s.ctx, &e, NULL), 0);
+
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(s.ops->revoke(s.ctx, "0a01", 50, "key lost", "revoked 0a01", &got), 0);
+    assert_string_equal(got.name, "site-1");
+    assert_string_equal(got.status, TKR_CERT_REVOKED);
+    assert_true(got.revoked_at == 50);
+    assert_string_equal(got.reason, "key lost");
+    /* again: the first revocation stands, no second line */
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(s.ops->revoke(s.ctx, "0a01", 60, "other", "never", &got), TKR_E_CONFLICT);
+    assert_true(got.revoked_at == 50);
+    assert_string_equal(got.reason, "key lost");
+    assert_int_equal(s.ops->enrolled_get(s.ctx, "site-1", "client", &got), 0);
+    assert_string_equal(got.status, TKR_CERT_REVOKED);
+    /* the JWT authenticator's */
+    assert_int_equal(s.ops->revoke(s.ctx, "0b01", 70, "", "revoked 0b01", &got), 0);
+    assert_string_equal(got.name, "softioc");
+    assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "0b01", &got), 0);
+    assert_string_equal(got.status, TKR_CERT_REVOKED);
+    assert_string_equal(got.reason, "");
+    assert_true(got.revoked_at == 70);
+    /* unknown serial */
+    assert_int_equal(s.ops->revoke(s.ctx, "0c01", 80, "", "never", &got), TKR_E_NOT_FOUND);
+    audit_lines(lines);
+    assert_string_equal(lines, "revoked 0a01;revoked 0b01;");
+    cli_store_close(&s);
+}
+
+/* The JWT authenticator's audit line is written with its certificate, and
+ * not at all when the certificate is not recorded. */
+static void test_cert_add_audit_line_with_the_certificate(void **state)
+{
+    tkr_store_t s;
+    tkr_store_entity_t e;
+    char lines[512];
+
+    (void)state;
+    open_store(&s);
+    entity(&e, "softioc", "1a");
+    e.created = 5;
+    assert_int_equal(s.ops->cert_add(s.ctx, &e, "issued 1a"), 0);
+    e.created = 6;
+    assert_int_equal(s.ops->cert_add(s.ctx, &e, "never"), TKR_E_CONFLICT);
+    audit_lines(lines);
+    assert_string_equal(lines, "issued 1a;");
+    cli_store_close(&s);
+}
+
+/* A database a version-3 tokenroll left (its tables as it made them) is
+ * migrated: its rows read back valid, with no key, and can be revoked. */
+static void test_version_3_database_is_migrated(void **state)
+{
+    static const char *const v3[] = {
+        "CREATE TABLE schema_version (version BIGINT NOT NULL)",
+        "INSERT INTO schema_version (version) VALUES (3)",
+        "CREATE TABLE tokens (jti TEXT PRIMARY KEY, uses BIGINT NOT NULL, "
+        "max_uses BIGINT NOT NULL, first_used BIGINT NOT NULL)",
+        "CREATE TABLE enrolled (name TEXT NOT NULL, type TEXT NOT NULL, "
+        "org TEXT NOT NULL, role TEXT NOT NULL, serial TEXT NOT NULL UNIQUE, "
+        "fingerprint TEXT NOT NULL, not_after BIGINT NOT NULL, "
+        "created BIGINT NOT NULL, cert TEXT NOT NULL, jti TEXT NOT NULL, "
+        "PRIMARY KEY (name, type))",
+        "CREATE TABLE certs (name TEXT NOT NULL, type TEXT NOT NULL, "
+        "org TEXT NOT NULL, role TEXT NOT NULL, serial TEXT PRIMARY KEY, "
+        "fingerprint TEXT NOT NULL, not_after BIGINT NOT NULL, "
+        "created BIGINT NOT NULL, cert TEXT NOT NULL, status TEXT NOT NULL)",
+        "CREATE TABLE pending (request_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "type TEXT NOT NULL, org TEXT NOT NULL, role TEXT NOT NULL, "
+        "jti TEXT NOT NULL, source_ip TEXT NOT NULL, key_fp TEXT NOT NULL, "
+        "status TEXT NOT NULL, rule TEXT NOT NULL, created BIGINT NOT NULL, "
+        "expires BIGINT NOT NULL, csr TEXT NOT NULL, cert TEXT NOT NULL)",
+        "INSERT INTO pending VALUES ('req-old', 'old-2', 'client', '', '', 'jti-o', '', "
+        "'ee', 'pending', 'hold', 1, 2000000000, 'CSR', '')",
+        "INSERT INTO enrolled VALUES ('old-1', 'client', '', '', '0d01', 'ff', "
+        "2000000000, 1, 'PEM', 'jti-old')",
+        "INSERT INTO certs VALUES ('ioc', 'jwt-client', '', '', '0e01', 'ee', "
+        "2000000000, 1, 'PEM', 'VALID')",
+    };
+    const db_driver_t *drv = strncmp(db_url, "postgres", 8) == 0 ? &db_postgres : &db_sqlite;
+    const char *target = drv == &db_sqlite ? db_url + 7 : db_url;
+    tkr_store_t s;
+    tkr_store_entity_t got;
+    tkr_store_pending_t pd;
+    char err[256];
+    void *c;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(drv->connect(&c, target, err, sizeof(err)), 0);
+    for (i = 0; i < sizeof(v3) / sizeof(v3[0]); i++)
+        assert_int_equal(drv->exec(c, v3[i], NULL, 0, NULL, NULL), 0);
+    drv->disconnect(c);
+    open_store(&s);
+    assert_int_equal(s.ops->enrolled_get(s.ctx, "old-1", "client", &got), 0);
+    assert_string_equal(got.jti, "jti-old");
+    assert_string_equal(got.key_fp, "");
+    assert_string_equal(got.status, TKR_CERT_VALID);
+    assert_int_equal(s.ops->enrolled_by_serial(s.ctx, "0e01", &got), 0);
+    assert_string_equal(got.status, TKR_CERT_VALID);
+    assert_int_equal(s.ops->revoke(s.ctx, "0e01", 9, "r", NULL, &got), 0);
+    assert_string_equal(got.status, TKR_CERT_REVOKED);
+    assert_int_equal(s.ops->pending_get(s.ctx, "old-2", "client", &pd), 0);
+    assert_string_equal(pd.request_id, "req-old");
+    assert_string_equal(pd.notify, "");
+    cli_store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +699,9 @@ int main(void)
         cmocka_unit_test_setup(test_newer_schema_is_refused, setup),
         cmocka_unit_test_setup(test_unknown_url_is_refused, setup),
         cmocka_unit_test_setup(test_one_use_token_wins_once_across_processes, setup),
+        cmocka_unit_test_setup(test_revoke_once_with_audit, setup),
+        cmocka_unit_test_setup(test_cert_add_audit_line_with_the_certificate, setup),
+        cmocka_unit_test_setup(test_version_3_database_is_migrated, setup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

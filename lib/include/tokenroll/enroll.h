@@ -178,7 +178,8 @@ int tkr_enroll_parse_answer(tkr_enroll_answer_t *ans, char *cert, char *ca,
 
 /* Check an issued certificate (PEM) against root: it chains to root,
  * holds key's public half, its CN is name (not checked when name is NULL),
- * and it is valid at now (port clock; skipped when now < 0). 0, TKR_E_CERT (unparsable, does not
+ * and it is valid at now (port clock, allowed to be up to a minute before
+ * notBefore; skipped when now < 0). 0, TKR_E_CERT (unparsable, does not
  * chain, not valid now), TKR_E_KEY_MISMATCH, TKR_E_SUB (other name). */
 int tkr_enroll_check_cert(const char *cert_pem, mbedtls_x509_crt *root,
                           mbedtls_pk_context *key, const char *name,

@@ -41,6 +41,12 @@ typedef struct {
  * for anything else, TKR_E_TOO_LARGE when host or path are too long. */
 int tkr_http_url_parse(tkr_http_url_t *u, const char *url);
 
+/* Parse a URL that names one resource (a webhook's): as tkr_http_url_parse,
+ * but a query is allowed ("https://hooks.example/in?key=K") and path is the
+ * whole request target, "/" at least, query included, trailing '/' kept;
+ * send it with an empty prefix. */
+int tkr_http_url_parse_target(tkr_http_url_t *u, const char *url);
+
 /* A parsed response. body points into the caller's buffer. */
 typedef struct {
     int status;           /* 200..599 (1xx are skipped) */

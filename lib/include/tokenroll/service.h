@@ -11,9 +11,10 @@
  *   POST /api/v1/pending/<name>/approve|reject, /approve_batch, /reject_batch
  *   GET  /api/v1/enrolled                API key
  *   GET  /api/v1/ca-cert, /api/v1/ca-info, /health
- *   GET  /api/v1/cert/<issuer-id>:<serial>   VALID or EXPIRED; the id as
- *        PVXS prints it (tkr_authjwt_cert_id: the issuer's Name hashed,
- *        the serial in decimal)
+ *   GET  /api/v1/cert/<issuer-id>:<serial>   VALID, EXPIRED or REVOKED;
+ *        the id as PVXS prints it (tkr_authjwt_cert_id: the issuer's Name
+ *        hashed, the serial in decimal)
+ *   POST /api/v1/cert/<issuer-id>:<serial>/revoke   API key, {"reason"}
  *   POST /api/v1/authn/jwt               an identity provider's JWT and a
  *        CSR: the JWT authenticator (tokenroll/authjwt.h)
  *
@@ -69,8 +70,9 @@ typedef struct {
      * it; NULL: the store only. */
     void (*audit)(void *arg, const char *line);
     void *audit_arg;
-    /* Notifications: on each pending and rejected enrollment, a JSON body
-     * is queued in the store for the token policy's webhook
+    /* Notifications: on each pending and rejected enrollment (and an
+     * administrator's reject of a pending one, to the same receivers), a
+     * JSON body is queued in the store for the token policy's webhook
      * (notifications.channels.webhook, ${NAME} resolved through notify_env)
      * and for each http(s) URL in the deciding rule's notify list; a
      * sender delivers them (the service never waits for one). NULL: none

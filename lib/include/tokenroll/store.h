@@ -24,6 +24,12 @@
 #define TKR_STORE_FP_MAX 65         /* SHA-256, hex */
 #define TKR_STORE_IP_MAX 64
 #define TKR_STORE_PEM_MAX 8192      /* a certificate or CSR, PEM */
+#define TKR_STORE_REASON_MAX 256    /* a revocation's or a reject's reason */
+#define TKR_STORE_NOTIFY_MAX 4096   /* a pending request's notice receivers */
+
+/* A recorded certificate's status. */
+#define TKR_CERT_VALID   "VALID"
+#define TKR_CERT_REVOKED "REVOKED"
 
 /* One token use: the token's id and how many uses it allows, and the
  * audit line of the decision it pays for (NULL: none), written in the
@@ -35,7 +41,9 @@ typedef struct {
     const char *audit;
 } tkr_store_use_t;
 
-/* An issued certificate. */
+/* An issued certificate. The last five members are read back from the
+ * store; of them, writes take key_fp only (the token id comes from the
+ * use that pays for it). */
 typedef struct {
     char name[TKR_STORE_NAME_MAX];
     char type[TKR_STORE_SHORT_MAX];
@@ -46,6 +54,13 @@ typedef struct {
     int64_t not_after;
     int64_t created;
     char cert[TKR_STORE_PEM_MAX];       /* PEM */
+    char key_fp[TKR_STORE_FP_MAX];      /* SHA-256 of its public key (hex), so
+                                           that a device that lost the answer
+                                           gets it again; "" when unknown */
+    char jti[TKR_STORE_SHORT_MAX];      /* the enrollment token that paid */
+    char status[TKR_STORE_SHORT_MAX];   /* TKR_CERT_VALID or _REVOKED */
+    int64_t revoked_at;                 /* 0 unless revoked */
+    char reason[TKR_STORE_REASON_MAX];  /* the revocation's, or "" */
 } tkr_store_entity_t;
 
 /* Pending request states. */
@@ -69,6 +84,8 @@ typedef struct {
     int64_t expires;
     char csr[TKR_STORE_PEM_MAX];        /* PEM */
     char cert[TKR_STORE_PEM_MAX];       /* PEM once approved, else "" */
+    char notify[TKR_STORE_NOTIFY_MAX];  /* where its notices go (JSON, the
+                                           service's own), "" for nowhere */
 } tkr_store_pending_t;
 
 /* A notification waiting to be delivered: a JSON body to POST to url. */
@@ -137,10 +154,19 @@ typedef struct tkr_store_ops {
     /* Not delivered: try again at next_at, attempts counted. */
     int (*notice_retry)(void *ctx, const char *id, int64_t attempts,
                         int64_t next_at);
-    /* Record a certificate the JWT authenticator issued: no enrollment
-     * token is spent and a name may hold several (one per exchange), so
-     * it is kept by serial, with its status (VALID). */
-    int (*cert_add)(void *ctx, const tkr_store_entity_t *e);
+    /* Record a certificate the JWT authenticator issued, and its audit
+     * line (NULL: none) in the same transaction: no enrollment token is
+     * spent and a name may hold several (one per exchange), so it is kept
+     * by serial, with its status (VALID). */
+    int (*cert_add)(void *ctx, const tkr_store_entity_t *e, const char *audit);
+    /* Revoke the certificate with this serial (enrolled or issued by the
+     * JWT authenticator) at time t for reason ("" for none), and write
+     * audit (NULL: none) in the same transaction; e gets the record as it
+     * now stands. TKR_E_CONFLICT when it was revoked already (e then holds
+     * the first revocation, which stays as it was; no audit line), and
+     * TKR_E_NOT_FOUND when no certificate has the serial. */
+    int (*revoke)(void *ctx, const char *serial, int64_t t, const char *reason,
+                  const char *audit, tkr_store_entity_t *e);
 } tkr_store_ops_t;
 
 typedef struct {

@@ -43,7 +43,9 @@ void tkr_tls_init(tkr_tls_t *tls);
 
 /* Prepare a client over lower (unconnected), trusting ca_pem (PEM, one or
  * more certificates, NUL-terminated) alone. max_frag_len: 0 for the
- * default, else 512, 1024, 2048 or 4096 (TKR_E_INVALID_ARG otherwise;
+ * default, else 512, 1024, 2048 or 4096, and at most the smaller of the
+ * build's record buffers, e.g. 2048 with the device configuration
+ * (TKR_E_INVALID_ARG otherwise;
  * TKR_E_UNSUPPORTED when the build lacks the extension). TKR_E_CERT when
  * ca_pem holds no certificate, TKR_E_CRYPTO otherwise. */
 int tkr_tls_setup(tkr_tls_t *tls, const tkr_transport_t *lower,

@@ -13,7 +13,9 @@
  *      without a single connection.
  *
  * It prints the peak of mbedTLS's heap (counted through the platform
- * allocator hooks) and the stack's high-water mark. */
+ * allocator hooks) and the stack's high-water mark. Linked with
+ * fw_online.c (enroll-fw-online.elf) and given a startup kit, it enrolls
+ * online instead (fw_online.h). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 
 #include <mbedtls/platform.h>
 
+#include "fw_online.h"
 #include "qemu_board.h"
 #include "tkr_port_baremetal.h"
 #include "tokenroll/enroll.h"
@@ -121,7 +124,7 @@ static void track_free(void *q)
 
 /* ---- output ---- */
 
-static void put_u(const char *label, uint32_t v, const char *unit)
+void put_u(const char *label, uint32_t v, const char *unit)
 {
     char d[12];
     int i = 11;
@@ -136,7 +139,7 @@ static void put_u(const char *label, uint32_t v, const char *unit)
     qemu_puts(unit);
 }
 
-static int step(const char *what, int rc)
+int step(const char *what, int rc)
 {
     qemu_puts(rc == 0 ? "PASS: " : "FAIL: ");
     qemu_puts(what);
@@ -150,12 +153,15 @@ static int step(const char *what, int rc)
 
 /* ---- the flow ---- */
 
-static const tkr_bm_area_t areas[] = {
+/* The last two are the online mode's kit files (fw_online.c). */
+const tkr_bm_area_t fw_areas[FW_N_AREAS] = {
     {"client.key", 0 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
     {"client.crt", 1 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
     {"rootCA.pem", 2 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
     {"pending.key", 3 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
     {"enrollment.commit", 4 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
+    {"enrollment.json", 5 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
+    {"enrollment_token", 6 * 2 * QEMU_SECTOR, QEMU_SECTOR, QEMU_SECTOR},
 };
 
 static tkr_enroll_t ws; /* static RAM, as the header advises */
@@ -265,16 +271,27 @@ static int next_boot(void)
     return step("next boot: already enrolled from flash, no connection", rc);
 }
 
-int main(void)
+uint32_t fw_stack_used(void)
 {
     uint32_t *p;
+
+    for (p = __stack_limit; p < __stack_top && *p == PAINT; p++)
+        ;
+    return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
+}
+
+int main(void)
+{
     int rc;
+
+    if (fw_kit_present != NULL && fw_kit_present())
+        return fw_online(&ws);
 
     mbedtls_platform_set_calloc_free(track_calloc, track_free);
     memset(qemu_flash, 0xFF, sizeof(qemu_flash));
     qemu_now = RECORDED_AT + 3600;
-    bm.areas = areas;
-    bm.n_areas = sizeof(areas) / sizeof(areas[0]);
+    bm.areas = fw_areas;
+    bm.n_areas = FW_N_AREAS;
     bm.log_level = TKR_LOG_INFO;
     tkr_port_baremetal_init(&port, &bm);
     tkr_enroll_init(&ws);
@@ -289,9 +306,7 @@ int main(void)
     tkr_enroll_free(&ws);
 
     put_u("peak heap (mbedTLS): ", (uint32_t)heap_peak, " bytes\n");
-    for (p = __stack_limit; p < __stack_top && *p == PAINT; p++)
-        ;
-    put_u("stack high-water: ", (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p), " bytes\n");
+    put_u("stack high-water: ", fw_stack_used(), " bytes\n");
     put_u("static RAM of tkr_enroll_t: ", (uint32_t)sizeof(ws), " bytes\n");
     qemu_puts(rc == 0 ? "offline enrollment flow: OK\n" : "offline enrollment flow: FAILED\n");
     return rc;

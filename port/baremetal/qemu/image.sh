@@ -7,7 +7,7 @@
 # 2. Where the flash goes, from the link map's input sections (what
 #    --gc-sections kept), in four shares:
 #      tokenroll  the library's device objects (lib/*.o) and
-#                 port/baremetal/port_baremetal.o (X.lto.o), including the code the
+#                 port/baremetal/port_baremetal.o, including the code the
 #                 link-time optimiser made of them (*.ltrans.o: only those
 #                 objects are compiled with -flto, see the Makefile);
 #      mbedTLS    build/m4/mbedtls/*.o, the device configuration;
@@ -55,7 +55,7 @@ shares=$(awk '
     return v
   }
   function share(obj) {
-    if (obj ~ /build\/m4\/lib\// || obj ~ /build\/m4\/port\/baremetal\/port_baremetal(\.lto)?\.o$/ || obj ~ /\.ltrans\.o$/)
+    if (obj ~ /build\/m4\/lib\// || obj ~ /build\/m4\/port\/baremetal\/port_baremetal\.o$/ || obj ~ /\.ltrans\.o$/)
       return "tokenroll"
     if (obj ~ /build\/m4\/mbedtls\//) return "mbedTLS"
     if (obj ~ /build\/m4\/port\/baremetal\/qemu\//) return "harness"
