@@ -13,6 +13,7 @@
 #include "tokenroll/enroll.h"
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
+#include "json_int.h"
 #include "tokenroll/subject.h"
 #include "tokenroll/token.h"
 
@@ -51,7 +52,8 @@ static void s_add(str_t *s, const char *t)
     s->b[s->len] = '\0';
 }
 
-static void s_u(str_t *s, uint64_t v)
+/* size_t, not uint64_t: a 32-bit MCU then needs no 64-bit division. */
+static void s_u(str_t *s, size_t v)
 {
     char d[21];
     size_t i = sizeof(d) - 1;
@@ -151,10 +153,10 @@ static int read_text(tkr_enroll_t *e, const tkr_port_t *port, const char *dir,
 }
 
 static int write_text(tkr_enroll_t *e, const tkr_port_t *port, const char *dir,
-                      const char *name, const char *text, unsigned flags)
+                      const char *name, const char *text, size_t len, unsigned flags)
 {
     return port->store_write(port->ctx, path_of(e, dir, name),
-                             (const uint8_t *)text, strlen(text), flags) == 0
+                             (const uint8_t *)text, len, flags) == 0
                ? 0 : TKR_E_IO;
 }
 
@@ -281,11 +283,12 @@ int tkr_enroll_commit(tkr_enroll_t *e, const char *dir, const char *base,
     return tkr_enroll_recover(e, dir, port);
 }
 
-/* Split a commit blob into its parts (NUL-terminating each in place). */
+/* Split a commit blob into its parts: the base name (NUL-terminated in
+ * place) and the three texts, t[k] of n[k] bytes. */
 static int split_commit(char *b, size_t len, const char **base,
-                        const char **key, const char **crt, const char **ca)
+                        const char *t[3], size_t n[3])
 {
-    size_t m = sizeof(COMMIT_MAGIC) - 1, i, start, v[3], k;
+    size_t m = sizeof(COMMIT_MAGIC) - 1, i, start, k;
     char *p;
 
     if (len < m || memcmp(b, COMMIT_MAGIC, m) != 0)
@@ -308,28 +311,22 @@ static int split_commit(char *b, size_t len, const char **base,
         start = ++i;
         while (b[i] != ' ' && b[i] != '\0')
             i++;
-        if (s_dec(b + start, i - start, &v[k]) != 0 || (k < 2 && b[i] != ' '))
+        if (s_dec(b + start, i - start, &n[k]) != 0 || (k < 2 && b[i] != ' '))
             return TKR_E_IO;
     }
     start = (size_t)(p - b) + 1;
-    if (v[0] + v[1] + v[2] != len - start)
+    if (n[0] + n[1] + n[2] != len - start)
         return TKR_E_IO;
-    /* Move the texts apart by one byte each for their terminators: the
-     * blob buffer has room (checked by the caller's size). */
-    memmove(b + start + v[0] + v[1] + 2, b + start + v[0] + v[1], v[2]);
-    b[start + v[0] + v[1] + 2 + v[2]] = '\0';
-    memmove(b + start + v[0] + 1, b + start + v[0], v[1]);
-    b[start + v[0] + 1 + v[1]] = '\0';
-    b[start + v[0]] = '\0';
-    *key = b + start;
-    *crt = b + start + v[0] + 1;
-    *ca = b + start + v[0] + v[1] + 2;
+    t[0] = b + start;
+    t[1] = t[0] + n[0];
+    t[2] = t[1] + n[1];
     return 0;
 }
 
 int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
 {
-    const char *base, *key, *crt, *ca;
+    const char *base, *t[3]; /* key, certificate, CA */
+    size_t n[3];
     char f[16];
     size_t len = 0;
     int rc;
@@ -338,12 +335,12 @@ int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
         port->store_write == NULL || port->store_remove == NULL)
         return TKR_E_INVALID_ARG;
     rc = port->store_read(port->ctx, path_of(e, dir, COMMIT_NAME), e->body,
-                          sizeof(e->body) - 3, &len);
+                          sizeof(e->body), &len);
     if (rc == TKR_E_NOT_FOUND)
         return 0;
     if (rc != 0)
         return TKR_E_IO;
-    rc = split_commit((char *)e->body, len, &base, &key, &crt, &ca);
+    rc = split_commit((char *)e->body, len, &base, t, n);
     if (rc != 0) {
         /* Not ours or damaged: the port stores atomically, so this is not
          * a torn write. Leave it for a human. */
@@ -353,12 +350,12 @@ int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
     /* Key first, certificate last: until the certificate is replaced the
      * blob is still there and this runs again. */
     file_name(f, base, ".key");
-    rc = write_text(e, port, dir, f, key, TKR_STORE_SECRET);
+    rc = write_text(e, port, dir, f, t[0], n[0], TKR_STORE_SECRET);
     if (rc == 0)
-        rc = write_text(e, port, dir, ROOT_NAME, ca, 0);
+        rc = write_text(e, port, dir, ROOT_NAME, t[2], n[2], 0);
     file_name(f, base, ".crt");
     if (rc == 0)
-        rc = write_text(e, port, dir, f, crt, 0);
+        rc = write_text(e, port, dir, f, t[1], n[1], 0);
     mbedtls_platform_zeroize(e->body, sizeof(e->body));
     if (rc != 0)
         return rc;
@@ -372,43 +369,55 @@ int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
 
 /* ---- the request and the answer ---- */
 
+/* Bytes into a str_t, which counts on past its end so the caller learns
+ * the size needed; once a piece does not fit, no later one does. */
+static void s_put(void *ctx, const char *t, size_t n)
+{
+    str_t *s = ctx;
+
+    if (s->len + n < s->size)
+        memcpy(s->b + s->len, t, n);
+    s->len += n;
+}
+
+/* The request's shape is fixed, so it is written here as literal text and
+ * only the values go through the JSON escaper: the bytes tkr_jsonw would
+ * write (compact, UTF-8 kept), without its structure bookkeeping. Absent
+ * org and role are null, as FLARE's own client sends them. */
 int tkr_enroll_request_body(char *out, size_t out_size, size_t *out_len,
                             const char *token, size_t token_len,
                             const char *csr_pem, const char *name,
                             const char *type, const char *org,
                             const char *role)
 {
-    tkr_jsonw_t w;
+    static const char *const keys[] = {"{\"token\":", ",\"csr\":", ",\"metadata\":{\"name\":",
+                                       ",\"type\":", ",\"org\":", ",\"role\":"};
+    const char *v[] = {token, csr_pem, name, type, org, role};
+    str_t s;
+    size_t i;
+    int rc = 0;
 
     if (out == NULL || out_size < 2 || token == NULL || csr_pem == NULL ||
         name == NULL || type == NULL)
         return TKR_E_INVALID_ARG;
-    tkr_jsonw_init(&w, out, out_size - 1, 0);
-    tkr_jsonw_obj_begin(&w);
-    tkr_jsonw_key(&w, "token");
-    tkr_jsonw_strn(&w, token, token_len);
-    tkr_jsonw_key(&w, "csr");
-    tkr_jsonw_str(&w, csr_pem);
-    tkr_jsonw_key(&w, "metadata");
-    tkr_jsonw_obj_begin(&w);
-    tkr_jsonw_key(&w, "name");
-    tkr_jsonw_str(&w, name);
-    tkr_jsonw_key(&w, "type");
-    tkr_jsonw_str(&w, type);
-    /* Absent fields as null, as FLARE's own client sends them. */
-    tkr_jsonw_key(&w, "org");
-    if (org != NULL)
-        tkr_jsonw_str(&w, org);
-    else
-        tkr_jsonw_null(&w);
-    tkr_jsonw_key(&w, "role");
-    if (role != NULL)
-        tkr_jsonw_str(&w, role);
-    else
-        tkr_jsonw_null(&w);
-    tkr_jsonw_obj_end(&w);
-    tkr_jsonw_obj_end(&w);
-    return tkr_jsonw_finish(&w, out_len);
+    /* One byte kept back, as before: out_size - 2 bytes of text at most. */
+    s.b = out;
+    s.size = out_size - 1;
+    s.len = 0;
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && rc == 0; i++) {
+        s_put(&s, keys[i], strlen(keys[i]));
+        if (v[i] == NULL)
+            s_put(&s, "null", 4);
+        else
+            rc = tkr_json_escape(s_put, &s, v[i], i == 0 ? token_len : strlen(v[i]), 0);
+    }
+    s_put(&s, "}}", 2);
+    if (rc == 0 && s.len >= s.size)
+        rc = TKR_E_BUFFER_TOO_SMALL;
+    out[rc == 0 ? s.len : 0] = '\0';
+    if (out_len != NULL)
+        *out_len = rc == 0 || rc == TKR_E_BUFFER_TOO_SMALL ? s.len : 0;
+    return rc;
 }
 
 /* A string member into out, printable ASCII only (it goes to logs and
@@ -539,7 +548,9 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
                      const char **name, const char **type)
 {
     tkr_token_info_t *info = &e->info;
+#if !TKR_DEVICE_LEAN
     tkr_jwt_rules_t rules;
+#endif
     tkr_subject_type_t ours;
     tkr_diag_t d;
     size_t n;
@@ -558,14 +569,24 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
                 tkr_strerror(rc));
         return rc;
     }
-    memset(&rules, 0, sizeof(rules));
-    rules.required = TKR_CLAIM_EXP | TKR_CLAIM_SUB;
-    rules.leeway = CLOCK_LEEWAY;
     if (now < 0) {
         set_msg(res, TKR_E_EXPIRED, "the clock is not set: cannot check the token's expiry", "");
         return TKR_E_EXPIRED;
     }
-    if ((rc = tkr_jwt_check_claims(&e->jwt, &rules, now, NULL)) != 0) {
+#if TKR_DEVICE_LEAN
+    /* exp and iat as tkr_jwt_check_claims checks them, from the claims
+     * tkr_token_read has typed (sub is required there); the service checks
+     * the rest. */
+    rc = !info->has_exp ? TKR_E_CLAIM_MISSING
+         : info->exp <= now - CLOCK_LEEWAY ? TKR_E_EXPIRED
+         : info->has_iat && info->iat > now + CLOCK_LEEWAY ? TKR_E_IAT_FUTURE : 0;
+#else
+    memset(&rules, 0, sizeof(rules));
+    rules.required = TKR_CLAIM_EXP | TKR_CLAIM_SUB;
+    rules.leeway = CLOCK_LEEWAY;
+    rc = tkr_jwt_check_claims(&e->jwt, &rules, now, NULL);
+#endif
+    if (rc != 0) {
         set_msg(res, rc, rc == TKR_E_EXPIRED ? "the enrollment token has expired"
                                          : "the enrollment token is not valid now: ",
                 rc == TKR_E_EXPIRED ? "" : tkr_strerror(rc));
@@ -634,7 +655,7 @@ static int get_key(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
         return rc;
     if ((rc = tkr_key_write_pem(e->key_pem, sizeof(e->key_pem), &n, &e->key, NULL)) != 0)
         return rc;
-    return write_text(e, port, cfg->dir, PENDING_NAME, e->key_pem, TKR_STORE_SECRET);
+    return write_text(e, port, cfg->dir, PENDING_NAME, e->key_pem, n, TKR_STORE_SECRET);
 }
 
 static uint64_t mono(const tkr_port_t *port)
@@ -649,24 +670,26 @@ static uint64_t mono(const tkr_port_t *port)
 static int wait_next(const tkr_port_t *port, uint64_t deadline,
                      int64_t retry_after, uint32_t *backoff_s)
 {
-    uint64_t ms = retry_after >= 0 ? (uint64_t)retry_after * 1000u
-                                   : (uint64_t)*backoff_s * 1000u;
-    uint8_t r[2] = {0, 0};
+    /* In 32 bits (the wait is at most five minutes): a 32-bit MCU then
+     * needs no 64-bit multiply or divide. */
+    uint32_t ms = retry_after > 300 ? 300000u
+                  : retry_after >= 0 ? (uint32_t)retry_after * 1000u
+                                     : *backoff_s * 1000u;
+    uint8_t r = 0;
     uint64_t now = mono(port);
 
     if (port->sleep_ms == NULL || port->mono_ms == NULL)
         return 0;
-    /* A shift, not a division: no 64-bit divide on a 32-bit MCU. */
-    if (port->entropy != NULL && port->entropy(port->ctx, r, sizeof(r)) == 0)
-        ms += ((ms / 4) * (uint64_t)((r[0] << 8) | r[1])) >> 16;
+    if (port->entropy != NULL && port->entropy(port->ctx, &r, 1) == 0)
+        ms += (ms / 4 * r) >> 8;
     if (ms > 300000u)
         ms = 300000u;
     if (now >= deadline)
         return 0;
     /* A wait that would pass the deadline ends at it, for one last try. */
     if (now + ms > deadline)
-        ms = deadline - now;
-    port->sleep_ms(port->ctx, (uint32_t)ms);
+        ms = (uint32_t)(deadline - now);
+    port->sleep_ms(port->ctx, ms);
     if (*backoff_s < 60)
         *backoff_s *= 2;
     return 1;

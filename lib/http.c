@@ -395,7 +395,8 @@ static void puts_(out_t *o, const char *s)
     put(o, s, strlen(s));
 }
 
-static void put_u(out_t *o, uint64_t v)
+/* size_t, not uint64_t: a 32-bit MCU then needs no 64-bit division. */
+static void put_u(out_t *o, size_t v)
 {
     char d[20];
     size_t i = sizeof(d);

@@ -297,6 +297,7 @@ int tkr_token_str_array(const tkr_jwt_t *jwt, const char *name, int *out,
     return 0;
 }
 
+#if !TKR_DEVICE_LEAN
 static void policy_meta(tkr_token_info_t *info, const tkr_jwt_t *jwt)
 {
     int meta;
@@ -314,6 +315,7 @@ static void policy_meta(tkr_token_info_t *info, const tkr_jwt_t *jwt)
     if (info->policy_version < 0)
         info->policy_version = -1;
 }
+#endif
 
 int tkr_token_read(tkr_token_info_t *info, const tkr_jwt_t *jwt)
 {
@@ -337,6 +339,13 @@ int tkr_token_read(tkr_token_info_t *info, const tkr_jwt_t *jwt)
         (rc = date(jwt, "exp", &info->exp, &info->has_exp)) != 0)
         return rc;
     info->max_uses = 1;
+#if TKR_DEVICE_LEAN
+    /* The device flow reads no more; the service checks the rest. */
+    (void)t;
+    info->policy = info->roles = info->source_ips = -1;
+    info->policy_project = info->policy_version = -1;
+    return 0;
+#else
     t = tkr_jwt_claim(jwt, "max_uses");
     if (t >= 0 && (tkr_json_get_i64(&jwt->doc, &info->max_uses, t) != 0 ||
                    info->max_uses < 1))
@@ -352,4 +361,5 @@ int tkr_token_read(tkr_token_info_t *info, const tkr_jwt_t *jwt)
         return rc;
     policy_meta(info, jwt);
     return 0;
+#endif
 }

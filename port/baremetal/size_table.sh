@@ -102,9 +102,11 @@ done
 # Lines are "file:line:col:function<TAB>bytes<TAB>qualifiers".
 frames=$(cat "${su_files[@]}" | awk -F'\t' '{ n = split($1, p, ":"); printf "%d\t%s\t%s\n", $2, p[n], $3 }' | sort -t"$(printf '\t')" -k1,1nr)
 echo "largest stack frames (bytes per call; limit $STACK_LIMIT)"
-printf '%s\n' "$frames" | head -8 | awk -F'\t' '{ printf "  %6d  %-32s %s\n", $1, $2, $3 }'
-max=$(printf '%s\n' "$frames" | head -1 | cut -f1)
-maxfn=$(printf '%s\n' "$frames" | head -1 | cut -f2)
+# awk reads to the end (head would close the pipe early, and pipefail
+# would report the writer's SIGPIPE as a failure).
+printf '%s\n' "$frames" | awk -F'\t' 'NR <= 8 { printf "  %6d  %-32s %s\n", $1, $2, $3 }'
+max=$(printf '%s\n' "$frames" | awk -F'\t' 'NR == 1 { print $1 }')
+maxfn=$(printf '%s\n' "$frames" | awk -F'\t' 'NR == 1 { print $2 }')
 echo "max stack frame: $max bytes ($maxfn)"
 stack_bad=0
 if [ "$max" -gt "$STACK_LIMIT" ]; then

@@ -258,6 +258,29 @@ static void test_request_body_as_flare_client_sends_it(void **state)
                              "\"type\":\"admin\",\"org\":\"Org \\\"1\\\"\",\"role\":\"lead\"}}");
     assert_int_equal(tkr_enroll_request_body(out, 20, &n, "t", 1, "c", "n", "client", NULL, NULL),
                      TKR_E_BUFFER_TOO_SMALL);
+    /* UTF-8 kept, control characters escaped, as Python's json.dumps with
+     * ensure_ascii=False writes them. */
+    assert_int_equal(tkr_enroll_request_body(out, sizeof(out), &n, "t", 1, "c\t",
+                                             "Z\xc3\xbcrich\x01", "client", NULL, NULL), 0);
+    assert_string_equal(out, "{\"token\":\"t\",\"csr\":\"c\\t\",\"metadata\":{\"name\":"
+                             "\"Z\xc3\xbcrich\\u0001\",\"type\":\"client\",\"org\":null,"
+                             "\"role\":null}}");
+    /* The text and its NUL need the whole buffer but one byte; short of
+     * that, the size needed and an empty buffer. */
+    assert_int_equal(tkr_enroll_request_body(out, sizeof(out), &n, "t", 1, "c", "n", "client",
+                                             NULL, NULL), 0);
+    assert_int_equal(n, 86);
+    assert_int_equal(tkr_enroll_request_body(out, 88, &n, "t", 1, "c", "n", "client", NULL, NULL), 0);
+    assert_int_equal(strlen(out), 86);
+    assert_int_equal(tkr_enroll_request_body(out, 87, &n, "t", 1, "c", "n", "client", NULL, NULL),
+                     TKR_E_BUFFER_TOO_SMALL);
+    assert_int_equal(n, 86);
+    assert_string_equal(out, "");
+    /* Invalid UTF-8 in a value: refused, nothing written. */
+    assert_int_equal(tkr_enroll_request_body(out, sizeof(out), &n, "t", 1, "c", "n\xff",
+                                             "client", NULL, NULL), TKR_E_UTF8);
+    assert_int_equal(n, 0);
+    assert_string_equal(out, "");
 }
 
 static int answer(tkr_enroll_answer_t *a, int status, const char *body, char *cert, char *ca)
@@ -493,6 +516,38 @@ static void test_preflight_refuses_before_traffic(void **state)
     mem_free(&m);
 }
 
+/* The token's times with the pre-flight's minute of leeway: expired from
+ * exp + 60 on, and an iat more than a minute ahead of the clock refused;
+ * inside the leeway the service is tried (it is down here). The same in
+ * the device build (test_enroll_lean.c), which reads them from the token
+ * info instead of the general claim checker. */
+static void test_preflight_leeway(void **state)
+{
+    const int64_t iat = 1767225600, exp = iat + 7 * 86400;
+    tkr_enroll_result_t res;
+    tkr_port_t port;
+    mem_t m;
+    (void)state;
+
+    make_certs();
+    read_file("tests/vectors/flare/fixed_site-1.jwt", site1_jwt, sizeof(site1_jwt));
+    mem_port(&port, &m);
+    put(&m, "kit/rootCA.pem", ca_pem);
+    m.now = exp + 60;
+    assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_EXPIRED);
+    m.now = iat - 61;
+    assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_IAT_FUTURE);
+    assert_int_equal(m.connects, 0);
+    m.now = exp + 59;
+    assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_NET);
+    assert_true(m.connects > 0);
+    m.connects = 0;
+    m.now = iat - 60;
+    assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_NET);
+    assert_true(m.connects > 0);
+    mem_free(&m);
+}
+
 static void test_already_enrolled_sends_nothing(void **state)
 {
     tkr_enroll_result_t res;
@@ -526,6 +581,11 @@ static void test_already_enrolled_sends_nothing(void **state)
     mem_free(&m);
 }
 
+/* test_enroll_lean.c runs these too, with its own ENROLL_MORE_TESTS. */
+#ifndef ENROLL_MORE_TESTS
+#define ENROLL_MORE_TESTS
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,7 +595,9 @@ int main(void)
         cmocka_unit_test(test_commit_power_cut_at_every_step),
         cmocka_unit_test(test_commit_refuses_foreign_blob),
         cmocka_unit_test(test_preflight_refuses_before_traffic),
+        cmocka_unit_test(test_preflight_leeway),
         cmocka_unit_test(test_already_enrolled_sends_nothing),
+        ENROLL_MORE_TESTS
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

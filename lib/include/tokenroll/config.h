@@ -85,6 +85,21 @@
  * limits here, but defined in tokenroll/error.h, which the ports include
  * without the library's link-time guard. */
 
+/* ---- the flash-bound device build ----
+ *
+ * TKR_DEVICE_LEAN (default 0; 1 in `make cross-m4`) leaves out of the
+ * device flow the checks the certificate service makes anyway, keeping
+ * those issue 11 asks of the device: tkr_token_read reads only the claims
+ * the flow uses (jti, sub, iss, subject_type, iat, exp; max_uses is 1 and
+ * policy, roles, source_ips and the policy's metadata are -1, unread), and
+ * the enrollment pre-flight checks exp and iat from them instead of
+ * tkr_jwt_check_claims (nbf and aud are left to the service, which refuses
+ * such a token). It changes no struct, so the link-time guard does not
+ * spell it. */
+#ifndef TKR_DEVICE_LEAN
+#define TKR_DEVICE_LEAN 0
+#endif
+
 /* ---- host side: files, YAML, policy ---- */
 
 /* Storage needed for one CA file (cert.json with a 4096-bit RSA key). */

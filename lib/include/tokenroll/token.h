@@ -129,7 +129,9 @@ typedef struct tkr_token_info {
 /* Read a token's claims (no signature check: call tkr_jwt_verify first
  * where it matters). TKR_E_CLAIM_TYPE for claims of the wrong type (a
  * string too long for its field included), TKR_E_CLAIM_MISSING when jti
- * or sub is absent. */
+ * or sub is absent. Built with TKR_DEVICE_LEAN 1 (tokenroll/config.h) it
+ * reads jti, sub, iss, subject_type, iat and exp only: max_uses is 1 and
+ * policy, roles, source_ips and the policy's metadata are -1. */
 int tkr_token_read(tkr_token_info_t *info, const tkr_jwt_t *jwt);
 
 #endif

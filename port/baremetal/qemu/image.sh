@@ -29,7 +29,7 @@ map=${2:?usage: image.sh ELF MAP}
 XSIZE=${XSIZE:-arm-none-eabi-size}
 FLASH_LIMIT=${FLASH_LIMIT:-92160} # 90 KB
 OWN_GOAL=${OWN_GOAL:-12288}       # 12 KB
-OWN_LIMIT=${OWN_LIMIT:-20480}     # 20 KB: today's share, so it cannot grow
+OWN_LIMIT=${OWN_LIMIT:-17728}     # 17.3 KB: just above today's share, so it cannot grow
 HEAP_LIMIT=${HEAP_LIMIT:-24576}   # 24 KB
 STACK_HW_LIMIT=${STACK_HW_LIMIT:-6144} # 6 KB (size_table.sh STACK_LIMIT is per frame)
 
@@ -92,8 +92,8 @@ printf "  %-10s %8s %10s\n" "share" "flash" "static RAM"
 awk '$1 == "share" { printf "  %-10s %8d %10d\n", $2, $3, $4 }' <<<"$shares"
 echo "  (tokenroll: lib/ and port/baremetal/port_baremetal.o; harness: QEMU board, fw_main, recorded vectors)"
 echo "  tokenroll's largest functions (bytes, after LTO inlining):"
-awk '$1 == "fn" { print $2, $3, $4 }' <<<"$shares" | sort -nr | head -12 |
-  awk '{ printf "    %6d  %s %s\n", $1, $2, $3 }'
+awk '$1 == "fn" { print $2, $3, $4 }' <<<"$shares" | sort -nr |
+  awk 'NR <= 12 { printf "    %6d  %s %s\n", $1, $2, $3 }'
 
 echo
 echo "offline enrollment flow in QEMU (mps2-an386)"
