@@ -339,7 +339,7 @@ static int cert_revoke(int argc, char **argv)
         return cli_usage_fail(&a, a.npos == 0 ? "ID is required" : "one ID only");
     if (tkr_authjwt_cert_id_parse(issuer, serial, a.pos[0]) != 0)
         return cli_fail("certificate id \"%s\" is not <8 hex digits>:<decimal serial>",
-                        a.pos[0]);
+                        cli_show(a.pos[0]));
     reason = cli_get(&a, "reason");
     if (reason != NULL && (strlen(reason) >= sizeof(why) || strpbrk(reason, "\r\n") != NULL))
         return cli_fail("--reason must be one line of at most %zu bytes", sizeof(why) - 1);

@@ -320,6 +320,9 @@ suite() {
   out=$(NVFLARE_CERT_SERVICE_URL="$LH" NVFLARE_API_KEY="$KEY" \
     "$T" cert revoke "$pcid" --ca-cert "$CA" --reason "device retired" 2>&1)
   printf '%s' "$out" | grep -q "^Certificate $pcid (site-pc) revoked at .*: device retired$" && pass "$label: cert revoke (the command)" || fail "$label: cert revoke (the command)" "$out"
+  long=$(head -c 100000 /dev/zero | tr '\0' 1)
+  out=$("$T" cert revoke "${pcid%%:*}:$long" --cert-service "$LH" --api-key "$KEY" --ca-cert "$CA" 2>&1); rc=$?
+  [ "$rc" -eq 1 ] && [ "${#out}" -lt 400 ] && printf '%s' "$out" | grep -q '^Error: certificate id ".*(100009 characters).*" is not' && pass "$label: cert revoke of a 100,000-digit id: one short error line" || fail "$label: cert revoke of a 100,000-digit id: one short error line" "$rc ${out:0:300}"
   out=$("$T" cert revoke "$pcid" --cert-service "$LH" --api-key "$KEY" --ca-cert "$CA" --json 2>&1)
   same "$label: cert revoke again --json: REVOKED, first reason" "$(printf '%s' "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["revocation_reason"])')" "REVOKED device retired"
   out=$("$T" cert info site-pc.crt --service "$LH" --ca-cert "$CA" 2>&1)
