@@ -289,14 +289,11 @@ static int spend(sql_store_t *s, void *c, const tkr_store_use_t *use, int64_t no
     return rc;
 }
 
-/* e into table (enrolled or certs), with extra as its own last column
- * (enrolled: the token id; certs: the status). */
-static int insert_entity_in(sql_store_t *s, void *c, const char *sql,
-                            const tkr_store_entity_t *e, const char *extra)
+/* The ten parameters ($1..$10) of an entity row, in ENTITY_COLS_W's
+ * order; na and cr hold the two numbers as text. */
+static void entity_params(const char *p[10], char na[24], char cr[24],
+                          const tkr_store_entity_t *e)
 {
-    char na[24], cr[24];
-    const char *p[11];
-
     i64_text(na, e->not_after);
     i64_text(cr, e->created);
     p[0] = e->name;
@@ -309,6 +306,17 @@ static int insert_entity_in(sql_store_t *s, void *c, const char *sql,
     p[7] = cr;
     p[8] = e->cert;
     p[9] = e->key_fp;
+}
+
+/* e into table (enrolled or certs), with extra as its own last column
+ * (enrolled: the token id; certs: the status). */
+static int insert_entity_in(sql_store_t *s, void *c, const char *sql,
+                            const tkr_store_entity_t *e, const char *extra)
+{
+    char na[24], cr[24];
+    const char *p[11];
+
+    entity_params(p, na, cr, e);
     p[10] = extra;
     return s->drv->exec(c, sql, p, 11, NULL, NULL);
 }
@@ -338,19 +346,8 @@ static int enroll_one_statement(sql_store_t *s, void *c, const tkr_store_use_t *
 
     if (use->max_uses < 1)
         return TKR_E_SPENT;
-    i64_text(na, e->not_after);
-    i64_text(cr, e->created);
+    entity_params(p, na, cr, e);
     i64_text(max, use->max_uses);
-    p[0] = e->name;
-    p[1] = e->type;
-    p[2] = e->org;
-    p[3] = e->role;
-    p[4] = e->serial;
-    p[5] = e->fingerprint;
-    p[6] = na;
-    p[7] = cr;
-    p[8] = e->cert;
-    p[9] = e->key_fp;
     p[10] = use->jti;
     p[11] = max;
     p[12] = use->audit != NULL ? use->audit : "";
