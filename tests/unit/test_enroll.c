@@ -459,6 +459,15 @@ static void test_commit_refuses_foreign_blob(void **state)
 
 static char site1_jwt[4096];
 
+/* A kit holding only the root CA, and FLARE's site-1 token to run with. */
+static void site1_kit(tkr_port_t *port, mem_t *m)
+{
+    make_certs();
+    read_file("tests/vectors/flare/fixed_site-1.jwt", site1_jwt, sizeof(site1_jwt));
+    mem_port(port, m);
+    put(m, "kit/rootCA.pem", ca_pem);
+}
+
 static int run(mem_t *m, tkr_port_t *port, tkr_enroll_result_t *res, const char *name,
                const char *type, const char *token)
 {
@@ -487,10 +496,7 @@ static void test_preflight_refuses_before_traffic(void **state)
     mem_t m;
     (void)state;
 
-    make_certs();
-    read_file("tests/vectors/flare/fixed_site-1.jwt", site1_jwt, sizeof(site1_jwt));
-    mem_port(&port, &m);
-    put(&m, "kit/rootCA.pem", ca_pem);
+    site1_kit(&port, &m);
     /* FLARE's token: iat 1767225600, valid 7 days. */
     m.now = 1767225600 + 8 * 86400;
     assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_EXPIRED);
@@ -529,10 +535,7 @@ static void test_preflight_leeway(void **state)
     mem_t m;
     (void)state;
 
-    make_certs();
-    read_file("tests/vectors/flare/fixed_site-1.jwt", site1_jwt, sizeof(site1_jwt));
-    mem_port(&port, &m);
-    put(&m, "kit/rootCA.pem", ca_pem);
+    site1_kit(&port, &m);
     m.now = exp + 60;
     assert_int_equal(run(&m, &port, &res, NULL, NULL, site1_jwt), TKR_E_EXPIRED);
     m.now = iat - 61;
