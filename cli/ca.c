@@ -88,7 +88,8 @@ int cli_load_ca(tkr_ca_t *ca, const char *dir)
     return rc;
 }
 
-static int64_t x509_time(const mbedtls_x509_time *t)
+/* Seconds since the epoch of an X.509 time (UTC). */
+int64_t cli_x509_epoch(const struct mbedtls_x509_time *t)
 {
     struct tm tm;
 
@@ -105,7 +106,7 @@ static int64_t x509_time(const mbedtls_x509_time *t)
 int cli_check_validity(const tkr_ca_t *ca, int64_t start, int64_t validity,
                        const char *what)
 {
-    int64_t ca_end = x509_time(&ca->cert.valid_to);
+    int64_t ca_end = cli_x509_epoch(&ca->cert.valid_to);
     char iso[32];
 
     if (validity <= 0 || validity > CLI_MAX_VALIDITY)

@@ -136,6 +136,9 @@ void cli_set_now(int64_t now);
 void cli_iso_time(char out[32], int64_t t);
 /* "Sat Mar 08 15:23:21 2025 UTC", as PVXS prints dates (cmd_cert.c). */
 void cli_pvxs_time(char out[40], int64_t t);
+/* Seconds since the epoch of an X.509 time (UTC). */
+struct mbedtls_x509_time;
+int64_t cli_x509_epoch(const struct mbedtls_x509_time *t);
 
 /* Parse a decimal integer in [min, max]; 0 or -1. */
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

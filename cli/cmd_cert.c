@@ -21,21 +21,6 @@
 /* Largest certificate or keychain file read. */
 #define CERT_FILE_MAX (1024 * 1024)
 
-/* Seconds since the epoch of an X.509 time (UTC). */
-static int64_t x509_epoch(const mbedtls_x509_time *t)
-{
-    struct tm tm;
-
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = t->year - 1900;
-    tm.tm_mon = t->mon - 1;
-    tm.tm_mday = t->day;
-    tm.tm_hour = t->hour;
-    tm.tm_min = t->min;
-    tm.tm_sec = t->sec;
-    return (int64_t)timegm(&tm);
-}
-
 /* "Sat Mar 08 15:23:21 2025 UTC", as PVXS prints dates. */
 void cli_pvxs_time(char out[40], int64_t t)
 {
@@ -93,8 +78,8 @@ static int describe(details_t *d, const mbedtls_x509_crt *crt, const char *path)
     if (mbedtls_x509_dn_gets(d->subject, sizeof(d->subject), &crt->subject) < 0 ||
         mbedtls_x509_dn_gets(d->issuer, sizeof(d->issuer), &crt->issuer) < 0)
         return cli_fail("%s: the certificate's names are too long to print", path);
-    d->not_before = x509_epoch(&crt->valid_from);
-    d->not_after = x509_epoch(&crt->valid_to);
+    d->not_before = cli_x509_epoch(&crt->valid_from);
+    d->not_after = cli_x509_epoch(&crt->valid_to);
     return 0;
 }
 
