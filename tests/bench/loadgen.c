@@ -12,6 +12,7 @@
  *   (name,token with a header). Exit 1 when the run could not be made;
  *   errors (non-200 answers, transport failures) are counted, not fatal. */
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -131,7 +132,7 @@ int main(int argc, char **argv)
     const char *label, *url, *cacert, *res, *tokens;
     struct curl_slist *resolve = NULL, *hdrs = NULL;
     dev_t_ *dev;
-    double *lat, t0, t1;
+    double *lat, t0, t1, c0, c1;
     long n = 1000, par = 64, i, next = 0, done = 0, ok = 0, nlat = 0;
     char line[8192];
     FILE *f;
@@ -180,6 +181,7 @@ int main(int argc, char **argv)
     hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     m = curl_multi_init();
     t0 = now_ms();
+    { struct rusage ru; getrusage(RUSAGE_SELF, &ru); c0 = (double)ru.ru_utime.tv_sec*1e3 + (double)ru.ru_utime.tv_usec/1e3 + (double)ru.ru_stime.tv_sec*1e3 + (double)ru.ru_stime.tv_usec/1e3; }
     while (done < n) {
         CURLMsg *msg;
         int running, left;
@@ -208,14 +210,17 @@ int main(int argc, char **argv)
             curl_easy_cleanup(msg->easy_handle);
             done++;
         }
-        if (done < n)
+        if (done < n && !(next < n && next - done < par))
             curl_multi_poll(m, NULL, 0, 100, NULL);
     }
     t1 = now_ms();
+    { struct rusage ru; getrusage(RUSAGE_SELF, &ru); c1 = (double)ru.ru_utime.tv_sec*1e3 + (double)ru.ru_utime.tv_usec/1e3 + (double)ru.ru_stime.tv_sec*1e3 + (double)ru.ru_stime.tv_usec/1e3; }
+    fprintf(stderr, "loadgen cpu %.3f ms/req wall %.0f ms\n", (c1-c0)/(double)n, t1-t0);
     qsort(lat, (size_t)nlat, sizeof(*lat), cmp);
-    printf("%s: %ld requests, %ld ok, %ld errors, %.0f/s, p50 %.0f ms, p99 %.0f ms\n", label, n,
+    printf("%s: %ld requests, %ld ok, %ld errors, %.0f/s, p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", label, n,
            ok, n - ok, (double)n * 1e3 / (t1 - t0), lat[nlat / 2],
-           lat[(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1]);
+           lat[(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1], lat[nlat-1]);
+    { long k; for (k = nlat - 12; k < nlat; k++) fprintf(stderr, "%.0f ", lat[k]); fprintf(stderr, "\n"); }
     curl_multi_cleanup(m);
     curl_slist_free_all(resolve);
     curl_slist_free_all(hdrs);
