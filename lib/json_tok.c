@@ -1,26 +1,13 @@
-/* json_tok.c — the one file that includes jsmn's implementation.
+/* json_tok.c — the reader's one door to jsmn.
  *
- * jsmn is compiled here, static, with the configuration the reader needs
- * (strict, parent links), and writes straight into the caller's
- * tkr_json_tok_t array. The asserts below prove the two token layouts are
- * the same. This file hands the array to jsmn and touches a token itself
- * only through bytes, so no function accesses one object through both
- * struct types. */
-#define JSMN_PARENT_LINKS
-#define JSMN_STRICT
-#define JSMN_STATIC
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
+ * jsmn (strict, parent links: jsmn_cfg.h; its code is jsmn.c) writes
+ * straight into the caller's tkr_json_tok_t array. The asserts below
+ * prove the two token layouts are the same. This file hands the array to
+ * jsmn and touches a token itself only through bytes, so no function
+ * accesses one object through both struct types. */
+#include "jsmn_cfg.h"
+#define JSMN_HEADER
 #include <jsmn.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 #include <stddef.h>
 #include <string.h>
