@@ -160,6 +160,21 @@ static int write_text(tkr_enroll_t *e, const tkr_port_t *port, const char *dir,
                ? 0 : TKR_E_IO;
 }
 
+/* A stored PEM key into key (initialised by the caller), its text left
+ * in buf for the caller to keep or wipe. */
+static int load_key(tkr_enroll_t *e, const tkr_port_t *port, const char *dir,
+                    const char *name, char *buf, size_t size,
+                    mbedtls_pk_context *key)
+{
+    int rc = read_text(e, port, dir, name, buf, size);
+
+    if (rc == 0 && tkr_compat_pk_parse_key(key, (const unsigned char *)buf,
+                                           strlen(buf) + 1, tkr_port_rng,
+                                           (void *)port) != 0)
+        rc = TKR_E_KEY;
+    return rc;
+}
+
 static const char *base_of(const char *type)
 {
     return type != NULL && strcmp(type, "server") == 0 ? "server" : "client";
@@ -449,7 +464,7 @@ int tkr_enroll_parse_answer(tkr_enroll_answer_t *ans, char *cert, char *ca,
                             const uint8_t *body, size_t len)
 {
     tkr_json_t doc;
-    int rc, t;
+    int rc, t, i;
 
     if (ans == NULL || tok == NULL || (body == NULL && len > 0))
         return TKR_E_INVALID_ARG;
@@ -473,20 +488,17 @@ int tkr_enroll_parse_answer(tkr_enroll_answer_t *ans, char *cert, char *ca,
         return rc;
     if (cert == NULL || ca == NULL)
         return TKR_E_INVALID_ARG;
-    t = tkr_json_find(&doc, 0, "certificate");
-    if (t < 0)
-        return t;
-    if (tkr_json_type(&doc, t) != TKR_JSON_STRING)
-        return TKR_E_TYPE;
-    if ((rc = tkr_json_get_str(&doc, cert, TKR_ENROLL_PEM_MAX, NULL, t)) != 0)
-        return rc == TKR_E_BUFFER_TOO_SMALL ? TKR_E_TOO_LARGE : rc;
-    t = tkr_json_find(&doc, 0, "ca_cert");
-    if (t < 0)
-        return t;
-    if (tkr_json_type(&doc, t) != TKR_JSON_STRING)
-        return TKR_E_TYPE;
-    if ((rc = tkr_json_get_str(&doc, ca, TKR_ENROLL_PEM_MAX, NULL, t)) != 0)
-        return rc == TKR_E_BUFFER_TOO_SMALL ? TKR_E_TOO_LARGE : rc;
+    /* The two members the same way, certificate first. */
+    for (i = 0; i < 2; i++) {
+        t = tkr_json_find(&doc, 0, i == 0 ? "certificate" : "ca_cert");
+        if (t < 0)
+            return t;
+        if (tkr_json_type(&doc, t) != TKR_JSON_STRING)
+            return TKR_E_TYPE;
+        if ((rc = tkr_json_get_str(&doc, i == 0 ? cert : ca, TKR_ENROLL_PEM_MAX,
+                                   NULL, t)) != 0)
+            return rc == TKR_E_BUFFER_TOO_SMALL ? TKR_E_TOO_LARGE : rc;
+    }
     ans->certificate = cert;
     ans->ca_cert = ca;
     return 0;
@@ -529,12 +541,8 @@ static int already(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
     if (read_text(e, port, cfg->dir, f, e->cert_pem, sizeof(e->cert_pem)) != 0)
         return 0;
     file_name(f, base, ".key");
-    if (read_text(e, port, cfg->dir, f, e->key_pem, sizeof(e->key_pem)) != 0)
-        return 0;
     mbedtls_pk_init(&key);
-    rc = tkr_compat_pk_parse_key(&key, (const unsigned char *)e->key_pem,
-                                 strlen(e->key_pem) + 1, tkr_port_rng,
-                                 (void *)port);
+    rc = load_key(e, port, cfg->dir, f, e->key_pem, sizeof(e->key_pem), &key);
     mbedtls_platform_zeroize(e->key_pem, sizeof(e->key_pem));
     if (rc == 0)
         rc = tkr_enroll_check_cert(e->cert_pem, &e->root, &key, name, now, port);
@@ -552,7 +560,9 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
     tkr_jwt_rules_t rules;
 #endif
     tkr_subject_type_t ours;
+#if TKR_DIAG_TEXT
     tkr_diag_t d;
+#endif
     size_t n;
     int rc;
 
@@ -618,6 +628,7 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
         ours = info->has_type && info->type != TKR_SUBJECT_PATTERN ? info->type
                                                                    : TKR_SUBJECT_CLIENT;
     }
+#if TKR_DIAG_TEXT
     tkr_diag_clear(&d);
     if ((rc = tkr_token_admits(info, *name, ours, &d)) != 0) {
         if (rc == TKR_E_CLAIM_MISSING)
@@ -630,6 +641,13 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
             set_msg(res, rc, "the enrollment token is for another participant than ", *name);
         return rc;
     }
+#else
+    /* Without text the message is the code: no diagnostics to pick it. */
+    if ((rc = tkr_token_admits(info, *name, ours, NULL)) != 0) {
+        set_msg(res, rc, "", "");
+        return rc;
+    }
+#endif
     *type = tkr_subject_type_name(ours);
     return 0;
 }
@@ -642,10 +660,8 @@ static int get_key(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
     int rc;
 
     *reused = 0;
-    if (read_text(e, port, cfg->dir, PENDING_NAME, e->key_pem, sizeof(e->key_pem)) == 0 &&
-        tkr_compat_pk_parse_key(&e->key, (const unsigned char *)e->key_pem,
-                                strlen(e->key_pem) + 1, tkr_port_rng,
-                                (void *)port) == 0) {
+    if (load_key(e, port, cfg->dir, PENDING_NAME, e->key_pem, sizeof(e->key_pem),
+                 &e->key) == 0) {
         *reused = 1;
         return 0;
     }
