@@ -252,8 +252,13 @@ XB  := build/m4
 # it makes anyway (both in tokenroll/config.h).
 # -fno-jump-tables -fno-move-loop-invariants: 124 bytes less of tokenroll's
 # share with arm-none-eabi-gcc 12 (measured in the link map; -Oz, inlining
-# limits and -fno-ipa-cp gave nothing or more).
-XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os -fno-jump-tables -fno-move-loop-invariants \
+# limits and -fno-ipa-cp gave nothing or more); -fno-expensive-optimizations
+# -fno-caller-saves -fno-optimize-sibling-calls -fno-tree-tail-merge: 200
+# more (each measured alone and together; of about thirty -fno-* tried,
+# the others gave less than 25 bytes or more code).
+XSIZEFLAGS := -fno-jump-tables -fno-move-loop-invariants -fno-expensive-optimizations \
+          -fno-caller-saves -fno-optimize-sibling-calls -fno-tree-tail-merge
+XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os $(XSIZEFLAGS) \
           -ffunction-sections -fdata-sections -fstack-usage \
           -Ilib/include -Ilib -Iport/baremetal -I$(XB)/inc -Ibuild/mbedtls-3.6/include \
           -DMBEDTLS_CONFIG_FILE='"tkr_mbedtls_device.h"' -DTKR_DIAG_TEXT=0 -DTKR_DEVICE_LEAN=1
