@@ -341,7 +341,7 @@ static int split_commit(char *b, size_t len, const char **base,
 int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
 {
     const char *base, *t[3]; /* key, certificate, CA */
-    size_t n[3];
+    size_t n[3], k;
     char f[16];
     size_t len = 0;
     int rc;
@@ -364,13 +364,13 @@ int tkr_enroll_recover(tkr_enroll_t *e, const char *dir, const tkr_port_t *port)
     }
     /* Key first, certificate last: until the certificate is replaced the
      * blob is still there and this runs again. */
-    file_name(f, base, ".key");
-    rc = write_text(e, port, dir, f, t[0], n[0], TKR_STORE_SECRET);
-    if (rc == 0)
-        rc = write_text(e, port, dir, ROOT_NAME, t[2], n[2], 0);
-    file_name(f, base, ".crt");
-    if (rc == 0)
-        rc = write_text(e, port, dir, f, t[1], n[1], 0);
+    for (k = 0, rc = 0; k < 3 && rc == 0; k++) {
+        static const uint8_t part[3] = {0, 2, 1}; /* key, CA, certificate */
+        size_t i = part[k];
+        file_name(f, base, i == 0 ? ".key" : ".crt");
+        rc = write_text(e, port, dir, i == 2 ? ROOT_NAME : f, t[i], n[i],
+                        i == 0 ? TKR_STORE_SECRET : 0);
+    }
     mbedtls_platform_zeroize(e->body, sizeof(e->body));
     if (rc != 0)
         return rc;
@@ -550,10 +550,28 @@ static int already(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
     return rc == 0;
 }
 
-/* The token's checks before any traffic; resolves name and type. */
+/* The token, decoded once for the already-enrolled check and the
+ * pre-flight: 0, or the failure and at which stage (0 no token, 1 its
+ * encoding, 2 its claims). */
+static int read_token(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg, int *stage)
+{
+    int rc;
+
+    *stage = 0;
+    if (cfg->token == NULL || cfg->token_len == 0)
+        return TKR_E_NOT_FOUND;
+    *stage = 1;
+    if ((rc = tkr_jwt_parse(&e->jwt, cfg->token, cfg->token_len, NULL)) != 0)
+        return rc;
+    *stage = 2;
+    return tkr_token_read(&e->info, &e->jwt);
+}
+
+/* The token's checks before any traffic (read_token's verdict first);
+ * resolves name and type. */
 static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
-                     const tkr_enroll_cfg_t *cfg, int64_t now,
-                     const char **name, const char **type)
+                     const tkr_enroll_cfg_t *cfg, int64_t now, int tok_rc,
+                     int tok_stage, const char **name, const char **type)
 {
     tkr_token_info_t *info = &e->info;
 #if !TKR_DEVICE_LEAN
@@ -566,18 +584,14 @@ static int preflight(tkr_enroll_t *e, tkr_enroll_result_t *res,
     size_t n;
     int rc;
 
-    if (cfg->token == NULL || cfg->token_len == 0) {
-        set_msg(res, TKR_E_NOT_FOUND, "no enrollment token", "");
-        return TKR_E_NOT_FOUND;
-    }
-    if ((rc = tkr_jwt_parse(&e->jwt, cfg->token, cfg->token_len, NULL)) != 0) {
-        set_msg(res, rc, "the enrollment token does not decode: ", tkr_strerror(rc));
-        return rc;
-    }
-    if ((rc = tkr_token_read(info, &e->jwt)) != 0) {
-        set_msg(res, rc, "the enrollment token's claims are not a FLARE token's: ",
-                tkr_strerror(rc));
-        return rc;
+    (void)tok_stage; /* only chooses a sentence */
+    if (tok_rc != 0) {
+        set_msg(res, tok_rc,
+                tok_stage == 0   ? "no enrollment token"
+                : tok_stage == 1 ? "the enrollment token does not decode: "
+                                 : "the enrollment token's claims are not a FLARE token's: ",
+                tok_stage == 0 ? "" : tkr_strerror(tok_rc));
+        return tok_rc;
     }
     if (now < 0) {
         set_msg(res, TKR_E_EXPIRED, "the clock is not set: cannot check the token's expiry", "");
@@ -775,7 +789,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
     uint32_t backoff = 2;
     size_t body_len = 0;
     int64_t now;
-    int rc, reused = 0;
+    int rc, reused = 0, tok_rc, tok_stage;
     char f[16];
 
     if (e == NULL || res == NULL || cfg == NULL || tcp == NULL || port == NULL)
@@ -808,18 +822,14 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
      * enrolled may have lost or spent its token). */
     name = cfg->name;
     type = cfg->type;
-    if ((name == NULL || type == NULL) && cfg->token != NULL &&
-        tkr_jwt_parse(&e->jwt, cfg->token, cfg->token_len, NULL) == 0) {
-        tkr_token_info_t *info = &e->info;
-        if (tkr_token_read(info, &e->jwt) == 0 &&
-            !(info->has_type && info->type == TKR_SUBJECT_PATTERN)) {
-            if (name == NULL) {
-                memcpy(res->name, info->subject, sizeof(res->name) - 1);
-                name = res->name;
-            }
-            if (type == NULL && info->has_type)
-                type = tkr_subject_type_name(info->type);
+    tok_rc = read_token(e, cfg, &tok_stage);
+    if (tok_rc == 0 && !(e->info.has_type && e->info.type == TKR_SUBJECT_PATTERN)) {
+        if (name == NULL) {
+            memcpy(res->name, e->info.subject, sizeof(res->name) - 1);
+            name = res->name;
         }
+        if (type == NULL && e->info.has_type)
+            type = tkr_subject_type_name(e->info.type);
     }
     base = base_of(type);
     /* With no name given and no token to read it from, a certificate that
@@ -834,7 +844,7 @@ int tkr_enroll_run(tkr_enroll_t *e, tkr_enroll_result_t *res,
         return 0;
     }
 
-    if ((rc = preflight(e, res, cfg, now, &name, &type)) != 0) {
+    if ((rc = preflight(e, res, cfg, now, tok_rc, tok_stage, &name, &type)) != 0) {
         say(e, port, TKR_LOG_ERROR, "Enrollment not attempted: ", res->message, "");
         return rc;
     }
