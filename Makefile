@@ -253,11 +253,11 @@ XB  := build/m4
 # -fno-jump-tables -fno-move-loop-invariants: 124 bytes less of tokenroll's
 # share with arm-none-eabi-gcc 12 (measured in the link map; -Oz, inlining
 # limits and -fno-ipa-cp gave nothing or more); -fno-expensive-optimizations
-# -fno-caller-saves -fno-optimize-sibling-calls -fno-tree-tail-merge: 200
-# more (each measured alone and together; of about thirty -fno-* tried,
-# the others gave less than 25 bytes or more code).
+# -fno-caller-saves -fno-optimize-sibling-calls -fno-tree-tail-merge
+# -fno-tree-forwprop: 268 more (each measured alone and together; of about
+# seventy -fno-* tried, the others gave less than 25 bytes or more code).
 XSIZEFLAGS := -fno-jump-tables -fno-move-loop-invariants -fno-expensive-optimizations \
-          -fno-caller-saves -fno-optimize-sibling-calls -fno-tree-tail-merge
+          -fno-caller-saves -fno-optimize-sibling-calls -fno-tree-tail-merge -fno-tree-forwprop
 XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os $(XSIZEFLAGS) \
           -ffunction-sections -fdata-sections -fstack-usage \
           -Ilib/include -Ilib -Iport/baremetal -I$(XB)/inc -Ibuild/mbedtls-3.6/include \

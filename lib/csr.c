@@ -139,22 +139,23 @@ int tkr_x509_add_role(mbedtls_asn1_named_data **names, const char *role)
 static int set_subject(mbedtls_x509write_csr *req, const tkr_csr_subject_t *s,
                        tkr_diag_t *d)
 {
+    /* CN, O and OU take the same checks: one loop. */
+    static const char *const oid[] = {MBEDTLS_OID_AT_CN, MBEDTLS_OID_AT_ORGANIZATION,
+                                      MBEDTLS_OID_AT_ORG_UNIT};
+    static const char *const field[] = {"cn", "org", "ou"};
+    const char *v[] = {s->cn, s->org, s->ou};
     mbedtls_asn1_named_data **names = &req->TKR_PRIV(subject);
+    size_t i;
     int rc;
 
-    if ((rc = tkr_x509_add_name(names, MBEDTLS_OID_AT_CN,
-                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN), s->cn, "cn", d)) != 0)
-        return rc;
-    if (s->org != NULL &&
-        (rc = tkr_x509_add_name(names, MBEDTLS_OID_AT_ORGANIZATION,
-                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORGANIZATION), s->org,
-                       "org", d)) != 0)
-        return rc;
-    if (s->ou != NULL &&
-        (rc = tkr_x509_add_name(names, MBEDTLS_OID_AT_ORG_UNIT,
-                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORG_UNIT), s->ou, "ou",
-                       d)) != 0)
-        return rc;
+    _Static_assert(MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN) == 3 &&
+                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORGANIZATION) == 3 &&
+                       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORG_UNIT) == 3,
+                   "the three attribute OIDs are 3 bytes");
+    for (i = 0; i < 3; i++)
+        if (v[i] != NULL &&
+            (rc = tkr_x509_add_name(names, oid[i], 3, v[i], field[i], d)) != 0)
+            return rc;
     if (s->role != NULL && (rc = tkr_x509_add_role(names, s->role)) != 0)
         return tkr_diag(d, rc, "role", "mbedTLS could not store it");
     return 0;
