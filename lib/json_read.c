@@ -49,34 +49,33 @@ static int next_cp(const char *s, size_t end, size_t *i, uint32_t *cp)
     }
     if (end - *i < 2)
         return TKR_E_JSON;
-    switch (s[*i + 1]) {
-    case '"': *cp = '"'; break;
-    case '\\': *cp = '\\'; break;
-    case '/': *cp = '/'; break;
-    case 'b': *cp = '\b'; break;
-    case 'f': *cp = '\f'; break;
-    case 'n': *cp = '\n'; break;
-    case 'r': *cp = '\r'; break;
-    case 't': *cp = '\t'; break;
-    case 'u':
-        if (hex4(s, *i + 2, end, cp) != 0)
-            return TKR_E_JSON;
-        *i += 6;
-        if (*cp >= 0xDC00 && *cp <= 0xDFFF)
-            return TKR_E_UTF8;
-        if (*cp < 0xD800 || *cp > 0xDBFF)
-            return 0;
-        /* A high surrogate must be followed by an escaped low one. */
-        if (end - *i < 6 || s[*i] != '\\' || s[*i + 1] != 'u' ||
-            hex4(s, *i + 2, end, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
-            return TKR_E_UTF8;
-        *cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
-        *i += 6;
-        return 0;
-    default:
+    if (s[*i + 1] != 'u') {
+        /* The two-character escapes: each letter, then what it stands
+         * for. A table rather than a switch: less code on a device. */
+        static const char two[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+        size_t k;
+
+        for (k = 0; k + 1 < sizeof(two); k += 2)
+            if (s[*i + 1] == two[k]) {
+                *cp = (unsigned char)two[k + 1];
+                *i += 2;
+                return 0;
+            }
         return TKR_E_JSON;
     }
-    *i += 2;
+    if (hex4(s, *i + 2, end, cp) != 0)
+        return TKR_E_JSON;
+    *i += 6;
+    if (*cp >= 0xDC00 && *cp <= 0xDFFF)
+        return TKR_E_UTF8;
+    if (*cp < 0xD800 || *cp > 0xDBFF)
+        return 0;
+    /* A high surrogate must be followed by an escaped low one. */
+    if (end - *i < 6 || s[*i] != '\\' || s[*i + 1] != 'u' ||
+        hex4(s, *i + 2, end, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+        return TKR_E_UTF8;
+    *cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
+    *i += 6;
     return 0;
 }
 

@@ -139,18 +139,19 @@ static void put_u(tkr_json_put_fn emit, void *ctx, uint32_t u)
 
 void tkr_json_escape_cp(tkr_json_put_fn emit, void *ctx, uint32_t cp, int ascii)
 {
+    /* The two-character escapes: each character, then its letter after
+     * the backslash. A table rather than a switch: less code on a device. */
+    static const char two[] = "\"\"\\\\\nn\rr\tt\bb\ff";
     char enc[4];
+    size_t k;
 
-    switch (cp) {
-    case '"': emit(ctx, "\\\"", 2); return;
-    case '\\': emit(ctx, "\\\\", 2); return;
-    case '\n': emit(ctx, "\\n", 2); return;
-    case '\r': emit(ctx, "\\r", 2); return;
-    case '\t': emit(ctx, "\\t", 2); return;
-    case '\b': emit(ctx, "\\b", 2); return;
-    case '\f': emit(ctx, "\\f", 2); return;
-    default: break;
-    }
+    for (k = 0; k + 1 < sizeof(two); k += 2)
+        if (cp == (unsigned char)two[k]) {
+            enc[0] = '\\';
+            enc[1] = two[k + 1];
+            emit(ctx, enc, 2);
+            return;
+        }
     if (cp < 0x20) {
         put_u(emit, ctx, cp);
     } else if (ascii && cp >= 0x7f) {
