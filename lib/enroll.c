@@ -14,6 +14,7 @@
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
 #include "json_int.h"
+#include "utf8.h"
 #include "tokenroll/subject.h"
 #include "tokenroll/token.h"
 
@@ -50,20 +51,6 @@ static void s_add(str_t *s, const char *t)
     while (t != NULL && *t != '\0' && s->len + 1 < s->size)
         s->b[s->len++] = *t++;
     s->b[s->len] = '\0';
-}
-
-/* size_t, not uint64_t: a 32-bit MCU then needs no 64-bit division. */
-static void s_u(str_t *s, size_t v)
-{
-    char d[21];
-    size_t i = sizeof(d) - 1;
-
-    d[i] = '\0';
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    s_add(s, d + i);
 }
 
 /* Strictly: the whole of s[0..n) is decimal. */
@@ -265,6 +252,7 @@ int tkr_enroll_commit(tkr_enroll_t *e, const char *dir, const char *base,
 {
     str_t s;
     size_t kl, cl, al;
+    char d[TKR_DEC_TEXT_MAX];
     int rc;
 
     if (e == NULL || base == NULL || key_pem == NULL || cert_pem == NULL ||
@@ -281,11 +269,11 @@ int tkr_enroll_commit(tkr_enroll_t *e, const char *dir, const char *base,
     s_add(&s, COMMIT_MAGIC);
     s_add(&s, base);
     s_add(&s, " ");
-    s_u(&s, kl);
+    s_add(&s, tkr_dec_text(d, kl));
     s_add(&s, " ");
-    s_u(&s, cl);
+    s_add(&s, tkr_dec_text(d, cl));
     s_add(&s, " ");
-    s_u(&s, al);
+    s_add(&s, tkr_dec_text(d, al));
     s_add(&s, "\n");
     s_add(&s, key_pem);
     s_add(&s, cert_pem);

@@ -9,6 +9,7 @@
 
 #include "tokenroll/error.h"
 #include "tokenroll/http.h"
+#include "utf8.h"
 
 /* ---- small text helpers (no locale, no libc formatting) ---- */
 
@@ -395,19 +396,6 @@ static void puts_(out_t *o, const char *s)
     put(o, s, strlen(s));
 }
 
-/* size_t, not uint64_t: a 32-bit MCU then needs no 64-bit division. */
-static void put_u(out_t *o, size_t v)
-{
-    char d[20];
-    size_t i = sizeof(d);
-
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    put(o, d + i, sizeof(d) - i);
-}
-
 /* Header values and the path go on the wire as given: a CR or LF would
  * let them add headers of their own. */
 static int clean(const char *s)
@@ -421,6 +409,7 @@ static int clean(const char *s)
 static int write_head(out_t *o, const tkr_http_req_t *r)
 {
     const tkr_http_url_t *u = r->url;
+    char d[TKR_DEC_TEXT_MAX];
 
     if (!clean(r->method) || !clean(r->path) || !clean(r->bearer) ||
         r->path[0] != '/')
@@ -439,7 +428,7 @@ static int write_head(out_t *o, const tkr_http_req_t *r)
     }
     if (u->port != (u->tls ? 443 : 80)) {
         puts_(o, ":");
-        put_u(o, u->port);
+        puts_(o, tkr_dec_text(d, u->port));
     }
     puts_(o, "\r\nUser-Agent: tokenroll\r\nAccept: application/json\r\n"
              "Connection: close\r\n");
@@ -450,7 +439,7 @@ static int write_head(out_t *o, const tkr_http_req_t *r)
     }
     if (r->body != NULL) {
         puts_(o, "Content-Type: application/json\r\nContent-Length: ");
-        put_u(o, r->body_len);
+        puts_(o, tkr_dec_text(d, r->body_len));
         puts_(o, "\r\n");
     }
     puts_(o, "\r\n");

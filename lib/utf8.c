@@ -71,3 +71,15 @@ int tkr_hex_digit(char c)
         return c - 'A' + 10;
     return -1;
 }
+
+const char *tkr_dec_text(char buf[TKR_DEC_TEXT_MAX], size_t v)
+{
+    char *p = buf + TKR_DEC_TEXT_MAX - 1;
+
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return p;
+}

@@ -1,5 +1,6 @@
-/* utf8.h — character helpers shared by the JSON reader and writer and the
- * policy parsers: strict UTF-8 (RFC 3629) and hex digits. Internal to lib/. */
+/* utf8.h — character helpers shared by the JSON reader and writer, the
+ * policy parsers, HTTP and enrollment: strict UTF-8 (RFC 3629), hex
+ * digits, decimal text. Internal to lib/. */
 #ifndef TKR_UTF8_H
 #define TKR_UTF8_H
 
@@ -15,5 +16,11 @@ size_t tkr_utf8_encode(char out[4], uint32_t cp);
 
 /* 0..15 for a hex digit of either case, else -1. */
 int tkr_hex_digit(char c);
+
+/* v in decimal, NUL-terminated, at the end of buf; returns where it
+ * starts. size_t, not uint64_t: a 32-bit MCU then needs no 64-bit
+ * division. */
+#define TKR_DEC_TEXT_MAX 21
+const char *tkr_dec_text(char buf[TKR_DEC_TEXT_MAX], size_t v);
 
 #endif
