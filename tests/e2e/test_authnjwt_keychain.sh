@@ -66,6 +66,15 @@ PY
   printf 'wrong\n' > wrong.pwd
   expect_fail "cert info with a wrong password file: says so" "^Error: server.p12: .*the password does not open it" \
     "$T" cert info server.p12 --password-file wrong.pwd
+  head -c 5000 /dev/zero | tr '\0' p > big.pwd
+  expect_fail "cert info with a 5,000-byte password file: too large" "^Error: cannot read the password file big.pwd: file too large" \
+    "$T" cert info server.p12 --password-file big.pwd
+  expect_fail "cert info with a folder as the password file" "^Error: cannot read the password file $W: is a directory" \
+    "$T" cert info server.p12 --password-file "$W"
+  rm -f pw.fifo; mkfifo pw.fifo; (printf 'correct horse battery\n' > pw.fifo &)
+  out=$(timeout 10 "$T" cert info server.p12 --password-file pw.fifo 2>&1)
+  printf '%s\n' "$out" | grep -q "^Entity Subject : CN=softioc, O=localhost$" &&
+    pass "cert info reads the password from a FIFO" || fail "cert info reads the password from a FIFO" "$out"
   expect_fail "cert info with a missing password file: names it" "^Error: cannot read the password file $W/none.pwd: no such file" \
     "$T" cert info server.p12 --password-file "$W/none.pwd"
 
