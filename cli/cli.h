@@ -78,6 +78,11 @@ int cli_usage_fail(const cli_args_t *a, const char *fmt, ...)
 char *cli_read_file(const char *path, size_t max, size_t *len);
 const char *cli_io_error(void);
 
+/* A password file's first line, without its line end (as PVXS reads its
+ * keychain password files). Heap, NULL on failure (the reason through
+ * cli_io_error()); the caller zeroizes and frees it. */
+char *cli_read_password_file(const char *path);
+
 /* A token given as a string or as a file holding it; surrounding whitespace
  * is stripped. Returns a heap copy or NULL (message already printed). */
 char *cli_read_token(const char *arg, const char *what);

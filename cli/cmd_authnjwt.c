@@ -93,11 +93,8 @@ static char *keychain_password(int server)
             cli_fail("out of memory");
         return pw;
     }
-    if ((pw = cli_read_file(f, 4096, NULL)) == NULL) {
+    if ((pw = cli_read_password_file(f)) == NULL)
         cli_fail("%s %s: cannot read the keychain password: %s", env, f, cli_io_error());
-        return NULL;
-    }
-    pw[strcspn(pw, "\r\n")] = '\0';
     return pw;
 }
 

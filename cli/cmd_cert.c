@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <mbedtls/platform_util.h>
 #include <mbedtls/x509.h>
 #include <mbedtls/x509_crt.h>
 
@@ -32,9 +33,9 @@ void cli_pvxs_time(char out[40], int64_t t)
         snprintf(out, 40, "%lld", (long long)t);
 }
 
-/* The certificates of path: PEM, DER or a PKCS#12 keychain (empty
- * password). Prints the error. */
-static int load_certs(mbedtls_x509_crt *crt, const char *path)
+/* The certificates of path: PEM, DER or a PKCS#12 keychain (opened
+ * with password, NULL for the empty one). Prints the error. */
+static int load_certs(mbedtls_x509_crt *crt, const char *path, const char *password)
 {
     size_t len;
     char *buf = cli_read_file(path, CERT_FILE_MAX, &len), *pem;
@@ -52,7 +53,7 @@ static int load_certs(mbedtls_x509_crt *crt, const char *path)
         free(buf);
         return 0;
     }
-    pem = cli_p12_certs_pem((const unsigned char *)buf, len, &why);
+    pem = cli_p12_certs_pem((const unsigned char *)buf, len, password, &why);
     free(buf);
     if (pem == NULL)
         return cli_fail("%s: not a certificate (PEM, DER) or a PKCS#12 keychain "
@@ -215,12 +216,15 @@ static int print_json(const details_t *d, const status_t *st)
 }
 
 static const char info_usage[] =
-    "usage: tokenroll cert info FILE [--service URL [--ca-cert FILE]] [--json]\n"
+    "usage: tokenroll cert info FILE [--password-file F] [--service URL [--ca-cert FILE]]\n"
+    "         [--json]\n"
     "\n"
     "Print a certificate's details as PVXS's pvxcert -f does. FILE is a\n"
-    "certificate (PEM or DER) or a PKCS#12 keychain (empty password), whose\n"
-    "first certificate is the one described.\n"
+    "certificate (PEM or DER) or a PKCS#12 keychain, whose first certificate\n"
+    "is the one described.\n"
     "\n"
+    "  --password-file F a locked keychain's password: the first line of F\n"
+    "                    (as EPICS_PVA_TLS_KEYCHAIN_PWD_FILE); else empty\n"
     "  --service URL     also ask the certificate service for its status\n"
     "                    (GET /api/v1/cert/<id>)\n"
     "  --ca-cert FILE    the root CA the service's TLS certificate chains to\n"
@@ -234,10 +238,13 @@ static int cert_info(int argc, char **argv)
         {"service", 0, OPT_VALUE, NULL},
         {"ca-cert", 0, OPT_VALUE, NULL},
         {"insecure-http", 0, OPT_FLAG, NULL},
+        {"password-file", 0, OPT_VALUE, NULL},
         {NULL, 0, 0, NULL},
     };
     cli_args_t a;
     mbedtls_x509_crt crt;
+    const char *pwf;
+    char *pw = NULL;
     details_t d;
     status_t st;
     int rc;
@@ -247,8 +254,14 @@ static int cert_info(int argc, char **argv)
     if (a.npos != 1)
         return cli_usage_fail(&a, a.npos == 0 ? "FILE is required"
                                               : "one FILE only");
+    if ((pwf = cli_get(&a, "password-file")) != NULL && (pw = cli_read_password_file(pwf)) == NULL)
+        return cli_fail("cannot read the password file %s: %s", cli_show(pwf), cli_io_error());
     mbedtls_x509_crt_init(&crt);
-    rc = load_certs(&crt, a.pos[0]);
+    rc = load_certs(&crt, a.pos[0], pw);
+    if (pw != NULL) {
+        mbedtls_platform_zeroize(pw, strlen(pw));
+        free(pw);
+    }
     if (rc == 0)
         rc = describe(&d, &crt, a.pos[0]);
     mbedtls_x509_crt_free(&crt);

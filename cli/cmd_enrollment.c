@@ -132,7 +132,8 @@ static int print_table(ctx_t *c, const char *key, int enrolled)
         return 0;
     }
     if (enrolled)
-        printf("%-32s %-8s %-16s %-26s %s\n", "NAME", "TYPE", "ORG", "ENROLLED", "SERIAL");
+        printf("%-32s %-8s %-16s %-26s %-8s %s\n", "NAME", "TYPE", "ORG", "ENROLLED", "STATUS",
+               "SERIAL");
     else
         printf("%-32s %-8s %-16s %-26s %s\n", "NAME", "TYPE", "ORG", "SUBMITTED", "RULE");
     for (i = 0; i < n; i++) {
@@ -140,9 +141,11 @@ static int print_table(ctx_t *c, const char *key, int enrolled)
         if (o < 0 || tkr_json_type(&c->doc, o) != TKR_JSON_OBJECT)
             continue;
         time_field(c, o, enrolled ? "enrolled_at" : "created_at", t1);
-        printf("%-32s %-8s %-16s %-26s %s\n", field(c, o, "name", a, sizeof(a)),
-               field(c, o, "entity_type", b, sizeof(b)), field(c, o, "org", d, sizeof(d)),
-               t1, field(c, o, enrolled ? "serial" : "rule", e, sizeof(e)));
+        printf("%-32s %-8s %-16s %-26s ", field(c, o, "name", a, sizeof(a)),
+               field(c, o, "entity_type", b, sizeof(b)), field(c, o, "org", d, sizeof(d)), t1);
+        if (enrolled)
+            printf("%-8s ", field(c, o, "status", b, sizeof(b)));
+        printf("%s\n", field(c, o, enrolled ? "serial" : "rule", e, sizeof(e)));
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "notify.h"
+#include "remote.h"
 #include "tkr_port_posix.h"
 #include "tokenroll/error.h"
 #include "tokenroll/http.h"
@@ -33,10 +34,7 @@ static int deliver(cli_notifier_t *n, const tkr_store_notice_t *nt, char *why, s
 {
     static uint8_t buf[16384];
     static char target[TKR_HTTP_PATH_MAX];
-    tkr_transport_t tcp;
-    tkr_posix_tcp_t conn;
-    tkr_tls_t tls;
-    tkr_http_t h;
+    cli_client_t c;
     tkr_http_req_t req;
     tkr_http_response_t resp;
     tkr_http_url_t url;
@@ -51,15 +49,7 @@ static int deliver(cli_notifier_t *n, const tkr_store_notice_t *nt, char *why, s
         snprintf(why, size, "http:// webhooks need --webhook-insecure-http");
         return -1;
     }
-    tkr_posix_tcp_init(&tcp, &conn);
-    tkr_tls_init(&tls);
-    memset(&h, 0, sizeof(h));
-    h.port = cli_port();
-    h.tcp = &tcp;
-    h.tls = &tls;
-    h.ca_pem = n->ca_pem;
-    h.insecure_http = n->allow_http;
-    h.timeout_ms = 10000;
+    cli_client_init(&c, cli_port(), n->ca_pem, n->allow_http, 10000);
     memset(&req, 0, sizeof(req));
     req.method = "POST";
     req.url = &url;
@@ -69,14 +59,14 @@ static int deliver(cli_notifier_t *n, const tkr_store_notice_t *nt, char *why, s
     req.path = target;
     req.body = (const uint8_t *)nt->body;
     req.body_len = strlen(nt->body);
-    rc = tkr_http_request(&h, buf, sizeof(buf), &resp, &req);
+    rc = tkr_http_request(&c.h, buf, sizeof(buf), &resp, &req);
     if (rc == TKR_E_TLS)
-        snprintf(why, size, "TLS: %s", tkr_tls_problem(&tls));
+        snprintf(why, size, "TLS: %s", tkr_tls_problem(&c.tls));
     else if (rc != 0)
         snprintf(why, size, "%s", tkr_strerror(rc));
     else if (resp.status < 200 || resp.status > 299)
         snprintf(why, size, "HTTP %d", resp.status);
-    tkr_tls_free(&tls);
+    cli_client_free(&c);
     return rc == 0 && resp.status >= 200 && resp.status <= 299 ? 0 : -1;
 }
 

@@ -125,7 +125,8 @@ done:
     return rc;
 }
 
-char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char **why)
+char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char *password,
+                        const char **why)
 {
     const unsigned char *p = der;
     PKCS12 *p12 = NULL;
@@ -140,8 +141,10 @@ char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char **why)
     if (len > 0x7fffffff ||
         (p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL || p != der + len)
         goto done;
-    *why = "cannot open it with an empty password";
-    if (PKCS12_parse(p12, "", &key, &cert, &chain) != 1)
+    *why = password != NULL && password[0] != '\0'
+               ? "the password does not open it"
+               : "cannot open it with an empty password (a locked keychain: --password-file)";
+    if (PKCS12_parse(p12, password != NULL ? password : "", &key, &cert, &chain) != 1)
         goto done;
     *why = "it holds no certificate";
     if (cert == NULL || append_pem(&text, &tlen, cert) != 0)
@@ -188,10 +191,12 @@ int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
     return -1;
 }
 
-char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char **why)
+char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char *password,
+                        const char **why)
 {
     (void)der;
     (void)len;
+    (void)password;
     *why = NO_P12;
     return NULL;
 }

@@ -18,9 +18,11 @@ int cli_p12_make(unsigned char **out, size_t *out_len, const char *key_pem,
                  const char *cert_pem, const char *ca_pem, const char *password,
                  const char **why);
 
-/* The certificates of a PKCS#12 file with an empty password as PEM text,
- * the entity's first, then its chain (heap, NUL-terminated). NULL with *why
- * when it is not such a file. */
-char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char **why);
+/* The certificates of a PKCS#12 file as PEM text, the entity's first,
+ * then its chain (heap, NUL-terminated), opened with password (NULL or ""
+ * for the empty one). NULL with *why when it is not such a file or the
+ * password does not open it. */
+char *cli_p12_certs_pem(const unsigned char *der, size_t len, const char *password,
+                        const char **why);
 
 #endif

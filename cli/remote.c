@@ -138,26 +138,34 @@ int cli_remote_open_public(cli_remote_t *r, const char *url, const char *ca_cert
     return 0;
 }
 
+void cli_client_init(cli_client_t *c, const tkr_port_t *port, const char *ca_pem,
+                     int insecure_http, uint32_t timeout_ms)
+{
+    tkr_posix_tcp_init(&c->tcp, &c->conn);
+    tkr_tls_init(&c->tls);
+    memset(&c->h, 0, sizeof(c->h));
+    c->h.port = port;
+    c->h.tcp = &c->tcp;
+    c->h.tls = &c->tls;
+    c->h.ca_pem = ca_pem;
+    c->h.insecure_http = insecure_http;
+    c->h.timeout_ms = timeout_ms;
+}
+
+void cli_client_free(cli_client_t *c)
+{
+    tkr_tls_free(&c->tls);
+}
+
 int cli_remote_exchange(cli_remote_t *r, const char *method, const char *path,
                         const char *body, uint8_t *buf, size_t size,
                         tkr_http_response_t *resp)
 {
-    tkr_transport_t tcp;
-    tkr_posix_tcp_t conn;
-    tkr_tls_t tls;
-    tkr_http_t h;
+    cli_client_t c;
     tkr_http_req_t req;
     int rc;
 
-    tkr_posix_tcp_init(&tcp, &conn);
-    tkr_tls_init(&tls);
-    memset(&h, 0, sizeof(h));
-    h.port = cli_port();
-    h.tcp = &tcp;
-    h.tls = &tls;
-    h.ca_pem = r->ca_pem;
-    h.insecure_http = r->insecure_http;
-    h.timeout_ms = 30000;
+    cli_client_init(&c, cli_port(), r->ca_pem, r->insecure_http, 30000);
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.url = &r->url;
@@ -165,10 +173,10 @@ int cli_remote_exchange(cli_remote_t *r, const char *method, const char *path,
     req.bearer = r->api_key[0] != '\0' ? r->api_key : NULL;
     req.body = (const uint8_t *)body;
     req.body_len = body != NULL ? strlen(body) : 0;
-    rc = tkr_http_request(&h, buf, size, resp, &req);
+    rc = tkr_http_request(&c.h, buf, size, resp, &req);
     if (rc == TKR_E_TLS) {
         rc = cli_fail("cannot connect to the certificate service at %s: TLS: %s",
-                      r->url_text, tkr_tls_problem(&tls));
+                      r->url_text, tkr_tls_problem(&c.tls));
     } else if (rc == TKR_E_CERT) {
         rc = cli_fail("the root CA given for the certificate service holds no certificate");
     } else if (rc == TKR_E_NET || rc == TKR_E_TIMEOUT) {
@@ -179,7 +187,7 @@ int cli_remote_exchange(cli_remote_t *r, const char *method, const char *path,
         rc = cli_fail("the certificate service at %s gave no usable answer: %s",
                       r->url_text, tkr_strerror(rc));
     }
-    tkr_tls_free(&tls);
+    cli_client_free(&c);
     return rc;
 }
 

@@ -8,7 +8,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tkr_port_posix.h"
 #include "tokenroll/http.h"
+#include "tokenroll/tls.h"
+
+/* The library's HTTP(S) client over the POSIX port, its parts together:
+ * one per request, on the caller's stack (it must not move once set). */
+typedef struct {
+    tkr_posix_tcp_t conn;
+    tkr_transport_t tcp;
+    tkr_tls_t tls;
+    tkr_http_t h;
+} cli_client_t;
+
+/* ca_pem is the only trusted root; insecure_http admits http:// URLs. */
+void cli_client_init(cli_client_t *c, const tkr_port_t *port, const char *ca_pem,
+                     int insecure_http, uint32_t timeout_ms);
+void cli_client_free(cli_client_t *c);
 
 typedef struct {
     tkr_http_url_t url;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "remote.h"
 #include "serve_jwt.h"
 #include "tkr_port_posix.h"
 #include "tokenroll/error.h"
@@ -183,10 +184,7 @@ static int fetch(serve_jwt_t *sj, const char *named, const tkr_http_url_t *url,
                  const char *body, size_t body_len, int *status, const char **out,
                  size_t *out_len)
 {
-    tkr_posix_tcp_t conn;
-    tkr_transport_t tcp;
-    tkr_tls_t tls;
-    tkr_http_t h;
+    cli_client_t cl;
     tkr_http_req_t req;
     tkr_http_response_t r;
     uint8_t *buf = answer_buf(sj);
@@ -194,15 +192,9 @@ static int fetch(serve_jwt_t *sj, const char *named, const tkr_http_url_t *url,
 
     if (buf == NULL)
         return TKR_E_NO_MEMORY;
-    tkr_posix_tcp_init(&tcp, &conn);
-    tkr_tls_init(&tls);
-    memset(&h, 0, sizeof(h));
-    h.port = sj->port;
-    h.tcp = &tcp;
-    h.tls = url->tls ? &tls : NULL;
-    h.ca_pem = sj->tls_ca;
-    h.insecure_http = !url->tls;
-    h.timeout_ms = sj->timeout_ms;
+    cli_client_init(&cl, sj->port, sj->tls_ca, !url->tls, sj->timeout_ms);
+    if (!url->tls)
+        cl.h.tls = NULL;
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.url = url;
@@ -210,11 +202,11 @@ static int fetch(serve_jwt_t *sj, const char *named, const tkr_http_url_t *url,
     req.bearer = bearer;
     req.body = (const uint8_t *)body;
     req.body_len = body_len;
-    rc = tkr_http_request(&h, buf, ANSWER_MAX - 1, &r, &req);
+    rc = tkr_http_request(&cl.h, buf, ANSWER_MAX - 1, &r, &req);
     if (rc == TKR_E_TLS)
         fprintf(stderr, "tokenroll serve: JWT authenticator: %s: TLS: %s\n", named,
-                tkr_tls_problem(&tls));
-    tkr_tls_free(&tls);
+                tkr_tls_problem(&cl.tls));
+    cli_client_free(&cl);
     if (rc != 0)
         return rc;
     *status = r.status;

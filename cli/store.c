@@ -23,6 +23,7 @@ typedef struct {
     int nidle, nconn;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_mutex_t writer;      /* held from begin() to finish() */
 } sql_store_t;
 
 /* Each step of the schema, in order; a database at version v has run every
@@ -106,6 +107,15 @@ static int run(sql_store_t *s, void *c, const char *sql)
     return s->drv->exec(c, sql, NULL, 0, NULL, NULL);
 }
 
+/* Open a write transaction; every begin() is closed by finish(), also
+ * when it failed. */
+static int begin(sql_store_t *s, void *c)
+{
+    if (s->drv->one_writer)
+        pthread_mutex_lock(&s->writer);
+    return run(s, c, s->drv->begin_sql);
+}
+
 /* Commit when rc is 0, else roll back; returns rc (or the commit's
  * failure). */
 static int finish(sql_store_t *s, void *c, int rc)
@@ -117,6 +127,8 @@ static int finish(sql_store_t *s, void *c, int rc)
     } else {
         run(s, c, "ROLLBACK");
     }
+    if (s->drv->one_writer)
+        pthread_mutex_unlock(&s->writer);
     return rc;
 }
 
@@ -380,7 +392,7 @@ static int st_enroll(void *ctx, const tkr_store_use_t *use,
         release(s, c);
         return rc;
     }
-    rc = run(s, c, s->drv->begin_sql);
+    rc = begin(s, c);
 
     if (rc == 0 && use != NULL)
         rc = spend(s, c, use, e->created);
@@ -400,7 +412,7 @@ static int st_pending_add(void *ctx, const tkr_store_use_t *use,
     char cr[24], ex[24];
     const char *p[15];
     void *c = acquire(s);
-    int rc = run(s, c, s->drv->begin_sql);
+    int rc = begin(s, c);
 
     if (rc == 0 && use != NULL)
         rc = spend(s, c, use, pd->created);
@@ -477,7 +489,7 @@ static int st_pending_decide(void *ctx, const char *request_id,
     const char *p[3];
     int found = 0;
     void *c = acquire(s);
-    int rc = run(s, c, s->drv->begin_sql);
+    int rc = begin(s, c);
 
     p[0] = request_id;
     p[1] = e != NULL ? TKR_PENDING_APPROVED : TKR_PENDING_REJECTED;
@@ -519,7 +531,7 @@ static int st_pending_expire(void *ctx, int64_t now, int64_t *n)
     const char *p[1] = {t};
     int64_t count = 0;
     void *c = acquire(s);
-    int rc = run(s, c, s->drv->begin_sql);
+    int rc = begin(s, c);
 
     i64_text(t, now);
     if (rc == 0)
@@ -640,7 +652,7 @@ static int st_cert_add(void *ctx, const tkr_store_entity_t *e, const char *audit
 {
     sql_store_t *s = ctx;
     void *c = acquire(s);
-    int rc = run(s, c, s->drv->begin_sql);
+    int rc = begin(s, c);
 
     if (rc == 0)
         rc = insert_entity_in(s, c,
@@ -670,7 +682,7 @@ static int st_revoke(void *ctx, const char *serial, int64_t t, const char *reaso
     int found = 0;
     size_t i;
     void *c = acquire(s);
-    int rc = run(s, c, s->drv->begin_sql);
+    int rc = begin(s, c);
 
     i64_text(tt, t);
     for (i = 0; rc == 0 && !found && i < sizeof(sql) / sizeof(sql[0]); i++)
@@ -808,7 +820,7 @@ static int migrate(sql_store_t *s, void *c, char *err, size_t err_size)
     char v[24];
     const char *p[1] = {v};
     size_t i;
-    int rc = run(s, c, s->drv->begin_sql);
+    int rc = begin(s, c);
 
     if (rc == 0 && s->drv->migrate_lock_sql != NULL)
         rc = run(s, c, s->drv->migrate_lock_sql);
@@ -850,6 +862,7 @@ void cli_store_close(tkr_store_t *st)
     for (i = 0; i < s->nconn; i++)
         s->drv->disconnect(s->conn[i]);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->writer);
     pthread_cond_destroy(&s->cv);
     free(s);
     st->ctx = NULL;
@@ -893,6 +906,7 @@ int cli_store_open(tkr_store_t *st, const char *url, int conns, char *err,
         return TKR_E_INVALID_ARG;
     }
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->writer, NULL);
     pthread_cond_init(&s->cv, NULL);
     st->ctx = s;
     st->ops = &sql_ops;

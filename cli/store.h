@@ -46,6 +46,12 @@ typedef struct {
      * writes then go as one statement, one round trip to the server,
      * instead of a transaction of five. */
     int write_ctes;
+    /* 1 when the database admits one writer at a time (SQLite): this
+     * process's writers then queue on a mutex and are woken as soon as
+     * it is free, rather than in SQLite's busy handler, which sleeps a
+     * millisecond or more between tries while the core idles. The busy
+     * timeout still orders writers of other processes. */
+    int one_writer;
 } db_driver_t;
 
 extern const db_driver_t db_sqlite;

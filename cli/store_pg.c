@@ -130,5 +130,5 @@ static const char *pg_last_error(void *conn)
 
 const db_driver_t db_postgres = {
     "PostgreSQL", pg_connect, pg_disconnect, pg_exec, pg_last_error,
-    "BEGIN", "SELECT pg_advisory_xact_lock(7303823)", 1,
+    "BEGIN", "SELECT pg_advisory_xact_lock(7303823)", 1, 0,
 };

@@ -170,5 +170,5 @@ static const char *sq_last_error(void *conn)
 
 const db_driver_t db_sqlite = {
     "SQLite", sq_connect, sq_disconnect, sq_exec, sq_last_error,
-    "BEGIN IMMEDIATE", NULL, 0,
+    "BEGIN IMMEDIATE", NULL, 0, 1,
 };

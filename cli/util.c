@@ -160,6 +160,15 @@ char *cli_read_file(const char *path, size_t max, size_t *len)
     return buf;
 }
 
+char *cli_read_password_file(const char *path)
+{
+    char *pw = cli_read_file(path, 4096, NULL);
+
+    if (pw != NULL)
+        pw[strcspn(pw, "\r\n")] = '\0';
+    return pw;
+}
+
 static char *strip(char *s)
 {
     size_t n;

@@ -239,6 +239,15 @@ static int verify_token(const tkr_service_t *svc, enroll_ws_t *ws, int64_t now,
     return 0;
 }
 
+/* A member only when it has a value (audit lines leave the rest out). */
+static void put_some(tkr_jsonw_t *w, const char *key, const char *v)
+{
+    if (v != NULL && v[0] != '\0') {
+        tkr_jsonw_key(w, key);
+        tkr_jsonw_str(w, v);
+    }
+}
+
 /* One decision's audit line (JSON, no newline) into line; 0, or -1 when
  * it does not fit. */
 static int audit_line(char line[AUDIT_LINE_MAX], int64_t now, const char *event,
@@ -260,26 +269,11 @@ static int audit_line(char line[AUDIT_LINE_MAX], int64_t now, const char *event,
     tkr_jsonw_str(&w, type);
     tkr_jsonw_key(&w, "decision");
     tkr_jsonw_str(&w, decision);
-    if (rule != NULL && rule[0] != '\0') {
-        tkr_jsonw_key(&w, "rule");
-        tkr_jsonw_str(&w, rule);
-    }
-    if (jti != NULL && jti[0] != '\0') {
-        tkr_jsonw_key(&w, "jti");
-        tkr_jsonw_str(&w, jti);
-    }
-    if (ip != NULL && ip[0] != '\0') {
-        tkr_jsonw_key(&w, "ip");
-        tkr_jsonw_str(&w, ip);
-    }
-    if (serial != NULL && serial[0] != '\0') {
-        tkr_jsonw_key(&w, "serial");
-        tkr_jsonw_str(&w, serial);
-    }
-    if (reason != NULL && reason[0] != '\0') {
-        tkr_jsonw_key(&w, "reason");
-        tkr_jsonw_str(&w, reason);
-    }
+    put_some(&w, "rule", rule);
+    put_some(&w, "jti", jti);
+    put_some(&w, "ip", ip);
+    put_some(&w, "serial", serial);
+    put_some(&w, "reason", reason);
     tkr_jsonw_obj_end(&w);
     return tkr_jsonw_finish(&w, NULL) != 0 ? -1 : 0;
 }

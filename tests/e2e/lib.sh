@@ -84,10 +84,11 @@ start_postgres() {
 }
 
 # run_unit NAME BINARY [ENV=VALUE...]: run a cmocka binary, one PASS/FAIL
-# line per test, each named "NAME: test".
+# line per test, each named "NAME: test". A binary that hangs (a lock
+# never released) is stopped after 15 minutes and fails.
 run_unit() {
   local name=$1 bin=$2 out; shift 2
-  out=$(env "$@" "$bin" 2>&1)
+  out=$(timeout 900 env "$@" "$bin" 2>&1)
   printf '%s\n' "$out" | sed -n "s/^\[       OK \] \(.*\)/PASS: $name: \1/p"
   printf '%s\n' "$out" | sed -n "s/^\[  FAILED  \] \([a-z_0-9]*\)$/FAIL: $name: \1/p" | sort -u
   printf '%s\n' "$out" | grep -q '^\[  PASSED  \]' || printf '%s\n' "$out" | grep -q '^\[  FAILED  \]' ||

@@ -55,8 +55,28 @@ key, cert, cas = pkcs12.load_key_and_certificates(open("server.p12", "rb").read(
 assert key is not None and cert is not None and len(cas) == 1
 assert cert.subject.rfc4514_string() == "O=localhost,CN=softioc", cert.subject.rfc4514_string()
 PY
-  expect_fail "tokenroll cert info says the keychain needs a password" "^Error: server.p12: .*password" \
+  expect_fail "tokenroll cert info says the keychain needs a password" "^Error: server.p12: .*password.*--password-file" \
     "$T" cert info server.p12
+  out=$("$T" cert info server.p12 --password-file server.pwd 2>&1)
+  serial=$(printf '%s\n' "$out" | sed -n 's/^Certificate ID : [0-9a-f]*:\([0-9]*\)$/\1/p')
+  printf '%s\n' "$out" | grep -q "^Entity Subject : CN=softioc, O=localhost$" &&
+    [ -n "$serial" ] && "$PY" -c "import sys; sys.exit(int(sys.argv[1], 16) != $serial)" "$(openssl x509 -in server.pem -noout -serial | sed 's/^serial=//')" &&
+    pass "cert info --password-file opens the locked keychain (its certificate's serial, as openssl reads it)" ||
+    fail "cert info --password-file opens the locked keychain (its certificate's serial, as openssl reads it)" "$out"
+  printf 'wrong\n' > wrong.pwd
+  expect_fail "cert info with a wrong password file: says so" "^Error: server.p12: .*the password does not open it" \
+    "$T" cert info server.p12 --password-file wrong.pwd
+  head -c 5000 /dev/zero | tr '\0' p > big.pwd
+  expect_fail "cert info with a 5,000-byte password file: too large" "^Error: cannot read the password file big.pwd: file too large" \
+    "$T" cert info server.p12 --password-file big.pwd
+  expect_fail "cert info with a folder as the password file" "^Error: cannot read the password file $W: is a directory" \
+    "$T" cert info server.p12 --password-file "$W"
+  rm -f pw.fifo; mkfifo pw.fifo; (printf 'correct horse battery\n' > pw.fifo &)
+  out=$(timeout 10 "$T" cert info server.p12 --password-file pw.fifo 2>&1)
+  printf '%s\n' "$out" | grep -q "^Entity Subject : CN=softioc, O=localhost$" &&
+    pass "cert info reads the password from a FIFO" || fail "cert info reads the password from a FIFO" "$out"
+  expect_fail "cert info with a missing password file: names it" "^Error: cannot read the password file $W/none.pwd: no such file" \
+    "$T" cert info server.p12 --password-file "$W/none.pwd"
 
   # ---- a client's: its own variable; the server's is not for clients ----
   printf 'client pass' > client.pwd

@@ -312,6 +312,10 @@ suite() {
   start_serve "serve-$label-lh.log" --ca-path "$P" --cert lh.crt --key lh.key --db "$db" --api-key "$KEY" || return
   pid_lh=$SERVE_PID
   LH=https://localhost:$SERVE_PORT
+  out=$("$T" enrollment enrolled --cert-service "$LH" --api-key "$KEY" --ca-cert "$CA" 2>&1)
+  same "$label: enrollment enrolled shows each one's status" \
+    "$(printf '%s\n' "$out" | awk '$1 == "NAME" || $1 == "site-1" || $1 == "srv-1" {print $1, $(NF-1)}' | tr '\n' ' ')" \
+    "NAME STATUS site-1 REVOKED srv-1 VALID "
   pcid=$("$T" cert info site-pc.crt --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["certificate"]["id"])')
   out=$("$T" cert revoke "$pcid" --cert-service "$LH" --api-key wrong --ca-cert "$CA" 2>&1); rc=$?
   [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q "^Error: .*401\|^Error: .*API key" && pass "$label: cert revoke with a wrong key fails (401)" || fail "$label: cert revoke with a wrong key fails (401)" "$rc $out"

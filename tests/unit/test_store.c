@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,6 +606,73 @@ static void test_one_use_token_wins_once_across_processes(void **state)
     cli_store_close(&s);
 }
 
+/* Threads of one process share the store's connections (as serve's
+ * workers do) and race for one token's 50 uses, each also spending its
+ * own one-use tokens, so that refused writers (rolled back) and winners
+ * interleave: every write completes, no writer is left waiting, and the
+ * counts hold. */
+enum { RACE_THREADS = 4, RACE_TRIES = 25 };
+
+typedef struct {
+    tkr_store_t *s;
+    int id, won, other;
+} racer_t;
+
+static void *racer(void *arg)
+{
+    racer_t *r = arg;
+    tkr_store_use_t shared = {"jti-50", 50, NULL};
+    tkr_store_entity_t e;
+    char name[64], serial[32], jti[32];
+    int k;
+
+    for (k = 0; k < RACE_TRIES; k++) {
+        tkr_store_use_t own = {jti, 1, NULL};
+        int rc;
+        snprintf(name, sizeof(name), "site-%d-%d", r->id, k);
+        snprintf(serial, sizeof(serial), "%02x%02x", r->id + 1, k + 1);
+        entity(&e, name, serial);
+        rc = r->s->ops->enroll(r->s->ctx, &shared, &e);
+        r->won += rc == 0;
+        r->other += rc != 0 && rc != TKR_E_SPENT;
+        /* a one-use token spent twice: the second is refused */
+        snprintf(jti, sizeof(jti), "own-%d-%d", r->id, k);
+        snprintf(name, sizeof(name), "own-%d-%d", r->id, k);
+        snprintf(serial, sizeof(serial), "ff%02x%02x", r->id + 1, k + 1);
+        entity(&e, name, serial);
+        r->other += r->s->ops->enroll(r->s->ctx, &own, &e) != 0;
+        snprintf(name, sizeof(name), "again-%d-%d", r->id, k);
+        entity(&e, name, "01");
+        r->other += r->s->ops->enroll(r->s->ctx, &own, &e) != TKR_E_SPENT;
+    }
+    return NULL;
+}
+
+static void test_threads_share_the_store_and_the_uses_hold(void **state)
+{
+    tkr_store_t s;
+    pthread_t th[RACE_THREADS];
+    racer_t r[RACE_THREADS];
+    int i, won = 0, other = 0;
+
+    (void)state;
+    open_store(&s);
+    for (i = 0; i < RACE_THREADS; i++) {
+        r[i] = (racer_t){&s, i, 0, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, racer, &r[i]), 0);
+    }
+    for (i = 0; i < RACE_THREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        won += r[i].won;
+        other += r[i].other;
+    }
+    assert_int_equal(other, 0);
+    assert_int_equal(won, 50);
+    assert_int_equal(uses(&s, "jti-50"), 50);
+    assert_int_equal(enrolled_count(&s), 50 + RACE_THREADS * RACE_TRIES);
+    cli_store_close(&s);
+}
+
 /* Revoking: enrolled and JWT-issued certificates alike, by serial, with
  * the audit line in the same step; a second revocation changes nothing. */
 static void test_revoke_once_with_audit(void **state)
@@ -748,6 +816,7 @@ int main(void)
         cmocka_unit_test_setup(test_newer_schema_is_refused, setup),
         cmocka_unit_test_setup(test_unknown_url_is_refused, setup),
         cmocka_unit_test_setup(test_one_use_token_wins_once_across_processes, setup),
+        cmocka_unit_test_setup(test_threads_share_the_store_and_the_uses_hold, setup),
         cmocka_unit_test_setup(test_revoke_once_with_audit, setup),
         cmocka_unit_test_setup(test_cert_add_audit_line_with_the_certificate, setup),
         cmocka_unit_test_setup(test_version_3_database_is_migrated, setup),
