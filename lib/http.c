@@ -93,6 +93,9 @@ static int status_line(const uint8_t *b, size_t n, int *status)
 
 static int header_line(head_t *h, const uint8_t *b, size_t n)
 {
+    /* The fields we read; any other is skipped. */
+    static const char *const names[] = {"content-length", "transfer-encoding",
+                                        "retry-after"};
     size_t c = 0, v, e, k;
     uint64_t x;
 
@@ -110,7 +113,9 @@ static int header_line(head_t *h, const uint8_t *b, size_t n)
     for (k = v; k < e; k++)
         if (b[k] == 0 || b[k] == '\r' || b[k] == '\n')
             return TKR_E_HTTP;
-    if (ieq(b, c, "content-length")) {
+    for (k = 0; k < 3 && !ieq(b, c, names[k]); k++)
+        ;
+    if (k == 0) {
         if (parse_dec(b + v, e - v, &x) != 0)
             return TKR_E_HTTP;
         /* Two different lengths are a smuggling attempt (RFC 9112 §6.3). */
@@ -118,11 +123,11 @@ static int header_line(head_t *h, const uint8_t *b, size_t n)
             return TKR_E_HTTP;
         h->has_length = 1;
         h->length = x;
-    } else if (ieq(b, c, "transfer-encoding")) {
+    } else if (k == 1) {
         if (!ieq(b + v, e - v, "chunked") || h->chunked)
             return TKR_E_UNSUPPORTED;
         h->chunked = 1;
-    } else if (ieq(b, c, "retry-after")) {
+    } else if (k == 2) {
         /* delta-seconds only; an HTTP-date is rare and reads as absent. */
         if (parse_dec(b + v, e - v, &x) == 0)
             h->retry_after = (int64_t)x;

@@ -160,9 +160,12 @@ static int word_is(const char *s, size_t start, size_t end, const char *w)
 
 static int check_primitive(const char *s, size_t start, size_t end)
 {
-    if (word_is(s, start, end, "true") || word_is(s, start, end, "false") ||
-        word_is(s, start, end, "null"))
-        return 0;
+    static const char *const words[] = {"true", "false", "null"};
+    size_t k;
+
+    for (k = 0; k < 3; k++)
+        if (word_is(s, start, end, words[k]))
+            return 0;
     return check_number(s, start, end);
 }
 

@@ -325,11 +325,18 @@ int tkr_token_read(tkr_token_info_t *info, const tkr_jwt_t *jwt)
     if (info == NULL || jwt == NULL || jwt->doc.ntok == 0)
         return TKR_E_INVALID_ARG;
     memset(info, 0, sizeof(*info));
-    if ((rc = copy_str(jwt, "jti", info->jti, sizeof(info->jti), 1)) != 0 ||
-        (rc = copy_str(jwt, "sub", info->subject, sizeof(info->subject), 1)) != 0 ||
-        (rc = copy_str(jwt, "iss", info->issuer, sizeof(info->issuer), 0)) != 0 ||
-        (rc = copy_str(jwt, "subject_type", type, sizeof(type), 0)) != 0)
-        return rc;
+    {
+        /* jti and sub are required, iss and subject_type optional. */
+        static const char *const name[] = {"jti", "sub", "iss", "subject_type"};
+        char *out[] = {info->jti, info->subject, info->issuer, type};
+        const size_t size[] = {sizeof(info->jti), sizeof(info->subject),
+                               sizeof(info->issuer), sizeof(type)};
+        size_t k;
+
+        for (k = 0; k < 4; k++)
+            if ((rc = copy_str(jwt, name[k], out[k], size[k], k < 2)) != 0)
+                return rc;
+    }
     if (type[0] != '\0') {
         if (tkr_subject_type_parse(type, &info->type) != 0)
             return TKR_E_CLAIM_TYPE;

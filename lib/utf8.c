@@ -39,26 +39,17 @@ int tkr_utf8_decode(const char *s, size_t end, size_t *i, uint32_t *cp)
 
 size_t tkr_utf8_encode(char out[4], uint32_t cp)
 {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
+    /* The lead byte's marker for each length, then six bits a byte from
+     * the last one back. */
+    static const uint8_t lead[5] = {0, 0, 0xC0, 0xE0, 0xF0};
+    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, k;
+
+    for (k = n - 1; k > 0; k--) {
+        out[k] = (char)(0x80 | (cp & 0x3F));
+        cp >>= 6;
     }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    out[0] = (char)(lead[n] | cp);
+    return n;
 }
 
 int tkr_hex_digit(char c)
