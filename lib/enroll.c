@@ -452,7 +452,7 @@ int tkr_enroll_parse_answer(tkr_enroll_answer_t *ans, char *cert, char *ca,
                             const uint8_t *body, size_t len)
 {
     tkr_json_t doc;
-    int rc, t, i;
+    int rc, i;
 
     if (ans == NULL || tok == NULL || (body == NULL && len > 0))
         return TKR_E_INVALID_ARG;
@@ -477,16 +477,11 @@ int tkr_enroll_parse_answer(tkr_enroll_answer_t *ans, char *cert, char *ca,
     if (cert == NULL || ca == NULL)
         return TKR_E_INVALID_ARG;
     /* The two members the same way, certificate first. */
-    for (i = 0; i < 2; i++) {
-        t = tkr_json_find(&doc, 0, i == 0 ? "certificate" : "ca_cert");
-        if (t < 0)
-            return t;
-        if (tkr_json_type(&doc, t) != TKR_JSON_STRING)
-            return TKR_E_TYPE;
-        if ((rc = tkr_json_get_str(&doc, i == 0 ? cert : ca, TKR_ENROLL_PEM_MAX,
-                                   NULL, t)) != 0)
+    for (i = 0; i < 2; i++)
+        if ((rc = tkr_json_member_str(&doc, 0, i == 0 ? "certificate" : "ca_cert",
+                                      i == 0 ? cert : ca, TKR_ENROLL_PEM_MAX,
+                                      NULL)) != 0)
             return rc == TKR_E_BUFFER_TOO_SMALL ? TKR_E_TOO_LARGE : rc;
-    }
     ans->certificate = cert;
     ans->ca_cert = ca;
     return 0;

@@ -82,11 +82,17 @@ typedef struct {
 /* Status line "HTTP/1.x SSS reason". */
 static int status_line(const uint8_t *b, size_t n, int *status)
 {
+    int k, v = 0;
+
     if (n < 12 || memcmp(b, "HTTP/1.", 7) != 0 || (b[7] != '0' && b[7] != '1') ||
-        b[8] != ' ' || !is_digit(b[9]) || !is_digit(b[10]) ||
-        !is_digit(b[11]) || (n > 12 && b[12] != ' '))
+        b[8] != ' ' || (n > 12 && b[12] != ' '))
         return TKR_E_HTTP;
-    *status = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
+    for (k = 9; k < 12; k++) {
+        if (!is_digit(b[k]))
+            return TKR_E_HTTP;
+        v = v * 10 + (b[k] - '0');
+    }
+    *status = v;
     /* RFC 9110 §15: the classes are 1xx to 5xx. */
     return *status < 100 || *status > 599 ? TKR_E_HTTP : 0;
 }

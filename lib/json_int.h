@@ -24,6 +24,13 @@ int tkr_json_tokenize(tkr_json_tok_t *toks, unsigned max_toks, const char *js,
  * doc->tok[t].start); advances *i. 0 or TKR_E_JSON / TKR_E_UTF8. */
 int tkr_json_next_cp(const tkr_json_t *doc, int t, size_t *i, uint32_t *cp);
 
+/* Member key of object obj as a string into out (tkr_json_get_str):
+ * TKR_E_NOT_FOUND when absent (TKR_E_TYPE when obj is no object), out
+ * then empty; else tkr_json_get_str's result (TKR_E_TYPE when the value
+ * is not a string). */
+int tkr_json_member_str(const tkr_json_t *doc, int obj, const char *key,
+                        char *out, size_t size, size_t *len);
+
 /* Where escaped text goes: n bytes of s. */
 typedef void (*tkr_json_put_fn)(void *ctx, const char *s, size_t n);
 

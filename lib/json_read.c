@@ -120,34 +120,42 @@ static int same_string(const char *s, const tkr_json_tok_t *a,
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
+/* Past the run of digits at s[i]; i itself when there is none. */
+static size_t digits(const char *s, size_t i, size_t end)
+{
+    while (i < end && is_digit(s[i]))
+        i++;
+    return i;
+}
+
 static int check_number(const char *s, size_t i, size_t end)
 {
+    size_t d;
+
     if (i < end && s[i] == '-')
         i++;
     if (i >= end)
         return -1;
     if (s[i] == '0') {
         i++;                    /* no leading zeros: "01" is not a number */
-    } else if (is_digit(s[i])) {
-        while (i < end && is_digit(s[i]))
-            i++;
+    } else if ((d = digits(s, i, end)) > i) {
+        i = d;
     } else {
         return -1;
     }
     if (i < end && s[i] == '.') {
-        if (++i >= end || !is_digit(s[i]))
+        i++;
+        if ((d = digits(s, i, end)) == i)
             return -1;
-        while (i < end && is_digit(s[i]))
-            i++;
+        i = d;
     }
     if (i < end && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         if (i < end && (s[i] == '+' || s[i] == '-'))
             i++;
-        if (i >= end || !is_digit(s[i]))
+        if ((d = digits(s, i, end)) == i)
             return -1;
-        while (i < end && is_digit(s[i]))
-            i++;
+        i = d;
     }
     return i == end ? 0 : -1;
 }
@@ -525,6 +533,18 @@ int tkr_json_get_str(const tkr_json_t *doc, char *out, size_t out_size,
     if (out_len != NULL)
         *out_len = o;
     return 0;
+}
+
+int tkr_json_member_str(const tkr_json_t *doc, int obj, const char *key,
+                        char *out, size_t size, size_t *len)
+{
+    int t = tkr_json_find(doc, obj, key);
+
+    if (t >= 0)
+        return tkr_json_get_str(doc, out, size, len, t);
+    if (out != NULL && size > 0)
+        out[0] = '\0';
+    return t;
 }
 
 int tkr_json_get_i64(const tkr_json_t *doc, int64_t *v, int t)

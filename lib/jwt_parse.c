@@ -4,6 +4,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 
+#include "json_int.h"
 #include "jwt_int.h"
 #include "tokenroll/b64url.h"
 #include "tokenroll/error.h"
@@ -88,7 +89,7 @@ static int json_in_token(tkr_diag_t *d, int rc, size_t at)
 
 static int read_header(tkr_jwt_t *jwt, tkr_diag_t *d)
 {
-    int rc, t;
+    int rc;
     size_t n;
 
     rc = tkr_json_parse(&jwt->hdr, jwt->htok, TKR_JWT_HEADER_TOKENS,
@@ -102,24 +103,23 @@ static int read_header(tkr_jwt_t *jwt, tkr_diag_t *d)
         return tkr_diag(d, TKR_E_JWT_CRIT, "header.crit",
                         "no extension is understood");
 
-    t = tkr_json_find(&jwt->hdr, 0, "alg");
-    if (t < 0 || tkr_json_type(&jwt->hdr, t) != TKR_JSON_STRING)
+    rc = tkr_json_member_str(&jwt->hdr, 0, "alg", jwt->alg_name,
+                             sizeof(jwt->alg_name), &n);
+    if (rc == TKR_E_NOT_FOUND || rc == TKR_E_TYPE)
         return tkr_diag(d, TKR_E_JWT_HEADER, "header.alg",
                         "missing or not a string");
     /* By value, as every other member: "\u0045S256" is "ES256", so the
      * algorithm and the name reported for it can never disagree. A name
      * that does not unescape (too long, \u0000) is no algorithm of ours. */
-    if (tkr_json_get_str(&jwt->hdr, jwt->alg_name, sizeof(jwt->alg_name),
-                         &n, t) == 0) {
+    if (rc == 0) {
         jwt->alg = tkr_jwt_alg_from_name(jwt->alg_name, n);
     } else {
         memcpy(jwt->alg_name, "?", 2);
         jwt->alg = TKR_JWT_ALG_UNKNOWN;
     }
 
-    t = tkr_json_find(&jwt->hdr, 0, "kid");
-    if (t >= 0 && tkr_json_get_str(&jwt->hdr, jwt->kid, sizeof(jwt->kid),
-                                   NULL, t) != 0)
+    rc = tkr_json_member_str(&jwt->hdr, 0, "kid", jwt->kid, sizeof(jwt->kid), NULL);
+    if (rc != 0 && rc != TKR_E_NOT_FOUND)
         return tkr_diag(d, TKR_E_JWT_HEADER, "header.kid",
                         "not a string that fits");
     return 0;

@@ -8,6 +8,7 @@
 #include "tokenroll/json.h"
 #include "tokenroll/key.h"
 #include "tokenroll/token.h"
+#include "json_int.h"
 
 int tkr_uuid_v4(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
 {
@@ -247,17 +248,16 @@ int tkr_token_admits(const tkr_token_info_t *info, const char *name,
 
 /* ---- reading ---- */
 
+/* The claims are an object (tkr_jwt_parse checks): TKR_E_NOT_FOUND is
+ * the one way a claim can be absent. */
 static int copy_str(const tkr_jwt_t *jwt, const char *name, char *out,
                     size_t size, int required)
 {
-    int t = tkr_jwt_claim(jwt, name);
+    int rc = tkr_json_member_str(&jwt->doc, 0, name, out, size, NULL);
 
-    out[0] = '\0';
-    if (t < 0)
+    if (rc == TKR_E_NOT_FOUND)
         return required ? TKR_E_CLAIM_MISSING : 0;
-    if (tkr_json_get_str(&jwt->doc, out, size, NULL, t) != 0)
-        return TKR_E_CLAIM_TYPE;
-    return 0;
+    return rc != 0 ? TKR_E_CLAIM_TYPE : 0;
 }
 
 static int date(const tkr_jwt_t *jwt, const char *name, int64_t *v, int *has)
