@@ -177,14 +177,6 @@ static int parse_head(head_t *h, const uint8_t *b, size_t len)
 
 #define CHUNK_LINE_MAX 256
 
-static int hexval(int c)
-{
-    if (is_digit(c))
-        return c - '0';
-    c = lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Walk the chunks in b[0..len). 1: incomplete. 0: complete, *out_len the
  * decoded size; with compact set, the data is moved down to b[0]. The
  * decoded bytes never overtake the encoded ones, so moving in place is
@@ -205,7 +197,7 @@ static int chunks(uint8_t *b, size_t len, int compact, size_t *out_len)
         if (e - i > CHUNK_LINE_MAX)
             return TKR_E_HTTP;
         size = 0;
-        for (k = i; k < e && (d = hexval(b[k])) >= 0; k++) {
+        for (k = i; k < e && (d = tkr_hex_digit((char)b[k])) >= 0; k++) {
             if (size > (UINT64_MAX >> 8))
                 return TKR_E_HTTP;
             size = size * 16 + (uint64_t)d;
