@@ -535,8 +535,11 @@ static int already(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
 
 /* The token, decoded once for the already-enrolled check and the
  * pre-flight: 0, or the failure and at which stage (0 no token, 1 its
- * encoding, 2 its claims). */
-static int read_token(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg, int *stage)
+ * encoding, 2 its claims). noinline: inlined, the decoder and the claims
+ * reader swell tkr_enroll_run by more than the call costs (64 bytes of
+ * the Cortex-M4 image). */
+__attribute__((noinline)) static int read_token(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
+                                                int *stage)
 {
     int rc;
 

@@ -97,7 +97,9 @@ static int status_line(const uint8_t *b, size_t n, int *status)
     return *status < 100 || *status > 599 ? TKR_E_HTTP : 0;
 }
 
-static int header_line(head_t *h, const uint8_t *b, size_t n)
+/* One header field line. noinline: inlined into the response parser it
+ * costs the Cortex-M4 image 36 bytes more than the call. */
+__attribute__((noinline)) static int header_line(head_t *h, const uint8_t *b, size_t n)
 {
     /* The fields we read; any other is skipped. */
     static const char *const names[] = {"content-length", "transfer-encoding",
