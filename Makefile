@@ -254,10 +254,12 @@ XB  := build/m4
 # share with arm-none-eabi-gcc 12 (measured in the link map; -Oz, inlining
 # limits and -fno-ipa-cp gave nothing or more); -fno-expensive-optimizations
 # -fno-caller-saves -fno-optimize-sibling-calls -fno-tree-tail-merge
-# -fno-tree-forwprop: 268 more (each measured alone and together; of about
-# seventy -fno-* tried, the others gave less than 25 bytes or more code).
+# -fno-tree-forwprop: 268 more, -fno-if-conversion -fno-schedule-insns2 46
+# more (each measured alone and together; of about seventy -fno-* tried,
+# the others gave less than 15 bytes or more code).
 XSIZEFLAGS := -fno-jump-tables -fno-move-loop-invariants -fno-expensive-optimizations \
-          -fno-caller-saves -fno-optimize-sibling-calls -fno-tree-tail-merge -fno-tree-forwprop
+          -fno-caller-saves -fno-optimize-sibling-calls -fno-tree-tail-merge -fno-tree-forwprop \
+          -fno-if-conversion -fno-schedule-insns2
 XFLAGS := -std=c11 $(WARN) -mcpu=cortex-m4 -mthumb -Os $(XSIZEFLAGS) \
           -ffunction-sections -fdata-sections -fstack-usage \
           -Ilib/include -Ilib -Iport/baremetal -I$(XB)/inc -Ibuild/mbedtls-3.6/include \

@@ -32,7 +32,7 @@ map=${2:?usage: image.sh ELF MAP}
 XSIZE=${XSIZE:-arm-none-eabi-size}
 FLASH_LIMIT=${FLASH_LIMIT:-92160} # 90 KB
 OWN_GOAL=${OWN_GOAL:-12288}       # 12 KB
-OWN_LIMIT=${OWN_LIMIT:-16032}     # 15.7 KB: just above today's share, so it cannot grow
+OWN_LIMIT=${OWN_LIMIT:-15968}     # 15.6 KB: just above today's share, so it cannot grow
 HEAP_LIMIT=${HEAP_LIMIT:-24576}   # 24 KB
 STACK_HW_LIMIT=${STACK_HW_LIMIT:-6144} # 6 KB (size_table.sh STACK_LIMIT is per frame)
 
