@@ -6,7 +6,7 @@
  * connection with no session reuse, as devices at boot do. Prints one line:
  *
  *   <label>: N requests, OK ok, E errors, R/s, p50 X ms, p99 Y ms, max Z ms,
- *            client CPU C ms/request
+ *            client CPU C ms/request, cores idle I%
  *
  * The client's own CPU is printed because it shares the cores with the
  * server: with one thread it is what bounds the floor's rate.
@@ -129,6 +129,26 @@ static CURL *easy(const char *url, const char *cacert, struct curl_slist *resolv
     return e;
 }
 
+/* The machine's idle and total jiffies so far (/proc/stat's first line;
+ * iowait counts as idle): how much of the cores a run left unused. */
+static void cpu_jiffies(double *idle, double *total)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    int i;
+
+    *idle = *total = 0;
+    if (f == NULL)
+        return;
+    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]) == 8) {
+        for (i = 0; i < 8; i++)
+            *total += (double)v[i];
+        *idle = (double)(v[3] + v[4]);
+    }
+    fclose(f);
+}
+
 /* This process's CPU time (user and system), in ms. */
 static double cpu_ms(void)
 {
@@ -146,7 +166,7 @@ int main(int argc, char **argv)
     const char *label, *url, *cacert, *res, *tokens;
     struct curl_slist *resolve = NULL, *hdrs = NULL;
     dev_t_ *dev;
-    double *lat, t0, t1, c0, c1;
+    double *lat, t0, t1, c0, c1, i0, i1, j0, j1;
     long n = 1000, par = 64, i, next = 0, done = 0, ok = 0, nlat = 0;
     char line[8192];
     FILE *f;
@@ -196,6 +216,7 @@ int main(int argc, char **argv)
     m = curl_multi_init();
     t0 = now_ms();
     c0 = cpu_ms();
+    cpu_jiffies(&i0, &j0);
     while (done < n) {
         CURLMsg *msg;
         int running, left;
@@ -231,12 +252,13 @@ int main(int argc, char **argv)
     }
     t1 = now_ms();
     c1 = cpu_ms();
+    cpu_jiffies(&i1, &j1);
     qsort(lat, (size_t)nlat, sizeof(*lat), cmp);
     printf("%s: %ld requests, %ld ok, %ld errors, %.0f/s, p50 %.0f ms, p99 %.0f ms, max %.0f ms, "
-           "client CPU %.2f ms/request\n",
+           "client CPU %.2f ms/request, cores idle %.0f%%\n",
            label, n, ok, n - ok, (double)n * 1e3 / (t1 - t0), lat[nlat / 2],
            lat[(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1], lat[nlat - 1],
-           (c1 - c0) / (double)n);
+           (c1 - c0) / (double)n, j1 > j0 ? 100.0 * (i1 - i0) / (j1 - j0) : 0.0);
     curl_multi_cleanup(m);
     curl_slist_free_all(resolve);
     curl_slist_free_all(hdrs);
