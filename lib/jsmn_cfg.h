@@ -7,4 +7,9 @@
 #define JSMN_PARENT_LINKS
 #define JSMN_STRICT
 
+/* jsmn's two external functions under the library's prefix: a firmware
+ * that links its own jsmn, perhaps configured otherwise, keeps it. */
+#define jsmn_init tkr_jsmn_init
+#define jsmn_parse tkr_jsmn_parse
+
 #endif
