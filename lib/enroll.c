@@ -9,6 +9,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509.h>
 
+#include "cc.h"
 #include "compat.h"
 #include "tokenroll/enroll.h"
 #include "tokenroll/error.h"
@@ -163,7 +164,7 @@ static int load_key(tkr_enroll_t *e, const tkr_port_t *port, const char *dir,
 }
 
 /* noinline: inlined at each call, it costs the device image 20 bytes. */
-__attribute__((noinline)) static const char *base_of(const char *type)
+TKR_NOINLINE static const char *base_of(const char *type)
 {
     return type != NULL && strcmp(type, "server") == 0 ? "server" : "client";
 }
@@ -539,7 +540,7 @@ static int already(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
  * encoding, 2 its claims). noinline: inlined, the decoder and the claims
  * reader swell tkr_enroll_run by more than the call costs (64 bytes of
  * the Cortex-M4 image). */
-__attribute__((noinline)) static int read_token(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
+TKR_NOINLINE static int read_token(tkr_enroll_t *e, const tkr_enroll_cfg_t *cfg,
                                                 int *stage)
 {
     int rc;

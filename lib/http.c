@@ -7,6 +7,7 @@
  * scan is cheap next to TLS. Device-side: no heap, no printf family. */
 #include <string.h>
 
+#include "cc.h"
 #include "tokenroll/error.h"
 #include "tokenroll/http.h"
 #include "utf8.h"
@@ -99,7 +100,7 @@ static int status_line(const uint8_t *b, size_t n, int *status)
 
 /* One header field line. noinline: inlined into the response parser it
  * costs the Cortex-M4 image 36 bytes more than the call. */
-__attribute__((noinline)) static int header_line(head_t *h, const uint8_t *b, size_t n)
+TKR_NOINLINE static int header_line(head_t *h, const uint8_t *b, size_t n)
 {
     /* The fields we read; any other is skipped. */
     static const char *const names[] = {"content-length", "transfer-encoding",

@@ -9,6 +9,7 @@
 
 #include "tokenroll/error.h"
 #include "tokenroll/json.h"
+#include "cc.h"
 #include "json_int.h"
 #include "utf8.h"
 
@@ -97,7 +98,7 @@ static int check_string(const char *s, size_t start, size_t end, size_t *err)
 
 /* Compare two validated string bodies by value (escapes decoded).
  * noinline: 16 bytes less of the Cortex-M4 image than inlined. */
-__attribute__((noinline)) static int same_string(const char *s, const tkr_json_tok_t *a,
+TKR_NOINLINE static int same_string(const char *s, const tkr_json_tok_t *a,
                                                  const tkr_json_tok_t *b)
 {
     size_t i = (size_t)a->start, j = (size_t)b->start;
