@@ -364,9 +364,12 @@ suite() {
   for i in $(seq 1 100); do
     body "$many" dev.csr "crash-$i" > "crash-$i.json"
     [ "$i" -gt 1 ] && echo next >> crash.cfg
-    printf 'url = "https://server.example.com:%s/api/v1/enroll"\ndata-binary = "@crash-%s.json"\noutput = "crash-%s.out"\nwrite-out = "crash-%s %%{http_code}\\n"\n-H "Content-Type: application/json"\nresolve = "server.example.com:%s:127.0.0.1"\ncacert = "%s"\nsilent\n' \
+    printf 'url = "https://server.example.com:%s/api/v1/enroll"\ndata-binary = "@crash-%s.json"\noutput = "crash-%s.out"\nwrite-out = "crash-%s %%{http_code}\\n"\n-H "Content-Type: application/json"\nresolve = "server.example.com:%s:127.0.0.1"\ncacert = "%s"\nlimit-rate = "1k"\nsilent\n' \
       "$port1" "$i" "$i" "$i" "$port1" "$CA" >> crash.cfg
   done
+  # Each request sends its body at 1 KB/s (limit-rate in each block of
+  # crash.cfg: about 1.7 s a request), so the 100 take seconds whatever
+  # the machine's speed, and the kill below lands while most are in flight.
   curl --parallel --parallel-max 16 -K crash.cfg > crash.codes &
   cpid=$!
   # Kill once a few have landed, while the rest are in flight.
