@@ -275,6 +275,15 @@ static int add_audit(sql_store_t *s, void *c, int64_t t, const char *line)
 
 /* ---- operations ---- */
 
+/* One use of a token (its jti, max_uses and the time, as SQL
+ * parameters): the first use inserts its row, a later one counts while
+ * uses < max_uses; RETURNING gives no row when it is spent. The same rule
+ * alone (spend) and inside PostgreSQL's one-statement enrollment. */
+#define SPEND_SQL(JTI, MAX, NOW)                                                 \
+    "INSERT INTO tokens (jti, uses, max_uses, first_used) VALUES (" JTI ", 1, " \
+    MAX ", " NOW ") ON CONFLICT (jti) DO UPDATE SET uses = tokens.uses + 1 "    \
+    "WHERE tokens.uses < tokens.max_uses RETURNING uses"
+
 /* One use of the token: TKR_E_SPENT when none is left. */
 static int spend(sql_store_t *s, void *c, const tkr_store_use_t *use, int64_t now)
 {
@@ -291,10 +300,7 @@ static int spend(sql_store_t *s, void *c, const tkr_store_use_t *use, int64_t no
     p[1] = max;
     p[2] = t;
     rc = s->drv->exec(c,
-                      "INSERT INTO tokens (jti, uses, max_uses, first_used) "
-                      "VALUES ($1, 1, $2, $3) ON CONFLICT (jti) DO UPDATE "
-                      "SET uses = tokens.uses + 1 WHERE tokens.uses < tokens.max_uses "
-                      "RETURNING uses",
+                      SPEND_SQL("$1", "$2", "$3"),
                       p, 3, row_int, &uses);
     if (rc == 0 && uses == 0)
         rc = TKR_E_SPENT;
@@ -364,10 +370,7 @@ static int enroll_one_statement(sql_store_t *s, void *c, const tkr_store_use_t *
     p[11] = max;
     p[12] = use->audit != NULL ? use->audit : "";
     rc = s->drv->exec(c,
-                      "WITH spent AS (INSERT INTO tokens (jti, uses, max_uses, first_used) "
-                      "VALUES ($11, 1, $12::bigint, $8::bigint) ON CONFLICT (jti) DO UPDATE "
-                      "SET uses = tokens.uses + 1 WHERE tokens.uses < tokens.max_uses "
-                      "RETURNING uses), "
+                      "WITH spent AS (" SPEND_SQL("$11", "$12::bigint", "$8::bigint") "), "
                       "ent AS (INSERT INTO enrolled (" ENTITY_COLS_W ", jti) SELECT $1, $2, "
                       "$3, $4, $5, $6, $7::bigint, $8::bigint, $9, $10, $11 FROM spent "
                       "RETURNING 1), "
