@@ -13,6 +13,7 @@
 #include "tokenroll/error.h"
 #include "tokenroll/jwks.h"
 #include "tokenroll/key.h"
+#include "utf8.h"
 
 #define RSA_N_MAX 512          /* 4096-bit modulus */
 #define RSA_E_MAX 8
@@ -39,18 +40,17 @@ void tkr_jwks_free(tkr_jwks_t *set)
  * report names the key as well; a bare JWK (keys < 0) has no index. */
 static int at_key(tkr_diag_t *d, int rc, const tkr_jwks_t *set, int i)
 {
-    char pre[24];
-    size_t n = 0, len, room;
-    int div = 1;
+    char pre[5 + TKR_DEC_TEXT_MAX + 2], num[TKR_DEC_TEXT_MAX];
+    const char *digits;
+    size_t n, len, room;
 
     if (d == NULL || set->keys < 0 || i < 0)
         return rc;
+    digits = tkr_dec_text(num, (size_t)i);
+    n = strlen(digits);
     memcpy(pre, "keys[", 5);
-    n = 5;
-    while (i / div >= 10)
-        div *= 10;
-    for (; div > 0; div /= 10)
-        pre[n++] = (char)('0' + (i / div) % 10);
+    memcpy(pre + 5, digits, n);
+    n += 5;
     pre[n++] = ']';
     if (d->name[0] != '\0')
         pre[n++] = '.';

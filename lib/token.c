@@ -9,6 +9,7 @@
 #include "tokenroll/key.h"
 #include "tokenroll/token.h"
 #include "json_int.h"
+#include "utf8.h"
 
 int tkr_uuid_v4(char out[TKR_UUID_LEN + 1], const tkr_port_t *port)
 {
@@ -174,17 +175,14 @@ int tkr_token_subject_check(const char *subject, tkr_subject_type_t type,
 /* "base[i]" into out, without a formatter (device builds have none). */
 static void indexed_name(char out[32], const char *base, size_t i)
 {
-    char d[24];
-    size_t n = 0, k = strlen(base);
+    char d[TKR_DEC_TEXT_MAX];
+    const char *digits = tkr_dec_text(d, i);
+    size_t k = strlen(base), n = strlen(digits);
 
     memcpy(out, base, k);
     out[k++] = '[';
-    do {
-        d[n++] = (char)('0' + i % 10);
-        i /= 10;
-    } while (i != 0);
-    while (n > 0)
-        out[k++] = d[--n];
+    memcpy(out + k, digits, n);
+    k += n;
     out[k++] = ']';
     out[k] = '\0';
 }
