@@ -275,14 +275,14 @@ static int add_audit(sql_store_t *s, void *c, int64_t t, const char *line)
 
 /* ---- operations ---- */
 
-/* One use of a token (its jti, max_uses and the time, as SQL
- * parameters): the first use inserts its row, a later one counts while
- * uses < max_uses; RETURNING gives no row when it is spent. The same rule
- * alone (spend) and inside PostgreSQL's one-statement enrollment. */
-#define SPEND_SQL(JTI, MAX, NOW)                                                 \
-    "INSERT INTO tokens (jti, uses, max_uses, first_used) VALUES (" JTI ", 1, " \
-    MAX ", " NOW ") ON CONFLICT (jti) DO UPDATE SET uses = tokens.uses + 1 "    \
-    "WHERE tokens.uses < tokens.max_uses RETURNING uses"
+/* One use of a token, from ROW (its jti, max_uses and the time): the first
+ * use inserts its row, a later one counts while uses < max_uses;
+ * RETURNING gives no row when it is spent. The same rule alone (spend)
+ * and inside PostgreSQL's one-statement enrollment. */
+#define SPEND_SQL(ROW)                                                           \
+    "INSERT INTO tokens (jti, uses, max_uses, first_used) " ROW " ON CONFLICT " \
+    "(jti) DO UPDATE SET uses = tokens.uses + 1 WHERE tokens.uses < "           \
+    "tokens.max_uses RETURNING uses"
 
 /* One use of the token: TKR_E_SPENT when none is left. */
 static int spend(sql_store_t *s, void *c, const tkr_store_use_t *use, int64_t now)
@@ -300,7 +300,7 @@ static int spend(sql_store_t *s, void *c, const tkr_store_use_t *use, int64_t no
     p[1] = max;
     p[2] = t;
     rc = s->drv->exec(c,
-                      SPEND_SQL("$1", "$2", "$3"),
+                      SPEND_SQL("VALUES ($1, 1, $2, $3)"),
                       p, 3, row_int, &uses);
     if (rc == 0 && uses == 0)
         rc = TKR_E_SPENT;
@@ -348,17 +348,33 @@ static int insert_entity(sql_store_t *s, void *c, const tkr_store_entity_t *e,
                             e, jti);
 }
 
+/* TKR_E_CONFLICT when use->unread and the name has a request in pending,
+ * of any status: the caller has not seen that history yet. */
+static int check_unread(sql_store_t *s, void *c, const tkr_store_use_t *use,
+                        const tkr_store_entity_t *e)
+{
+    const char *p[2] = {e->name, e->type};
+    int found = 0, rc;
+
+    if (!use->unread)
+        return 0;
+    rc = s->drv->exec(c, "SELECT 1 FROM pending WHERE name = $1 AND type = $2 LIMIT 1", p, 2,
+                      row_found, &found);
+    return rc == 0 && found ? TKR_E_CONFLICT : rc;
+}
+
 /* st_enroll's transaction as one statement, for a driver with write_ctes:
- * the use is spent, then the entity and the audit line ($13; "" is none)
- * are inserted only from the row the spend returned. A statement is
- * atomic: a name already enrolled fails it whole (TKR_E_CONFLICT) and
+ * the use is spent unless the name has an unread history ($14 = '1' and
+ * a request in pending: -1), then the entity and the audit line ($13; ""
+ * is none) are inserted only from the row the spend returned. A statement
+ * is atomic: a name already enrolled fails it whole (TKR_E_CONFLICT) and
  * spends nothing; a token without a use left inserts nothing and returns
- * no row (TKR_E_SPENT). */
+ * 0 (TKR_E_SPENT). */
 static int enroll_one_statement(sql_store_t *s, void *c, const tkr_store_use_t *use,
                                 const tkr_store_entity_t *e)
 {
     char na[24], cr[24], max[24];
-    const char *p[13];
+    const char *p[14];
     int64_t uses = 0;
     int rc;
 
@@ -369,16 +385,23 @@ static int enroll_one_statement(sql_store_t *s, void *c, const tkr_store_use_t *
     p[10] = use->jti;
     p[11] = max;
     p[12] = use->audit != NULL ? use->audit : "";
+    p[13] = use->unread ? "1" : "0";
     rc = s->drv->exec(c,
-                      "WITH spent AS (" SPEND_SQL("$11", "$12::bigint", "$8::bigint") "), "
+                      "WITH hist AS (SELECT EXISTS (SELECT 1 FROM pending WHERE "
+                      "name = $1 AND type = $2 AND $14 = '1') AS h), "
+                      "spent AS (" SPEND_SQL("SELECT $11, 1, $12::bigint, $8::bigint "
+                                             "FROM hist WHERE NOT h") "), "
                       "ent AS (INSERT INTO enrolled (" ENTITY_COLS_W ", jti) SELECT $1, $2, "
                       "$3, $4, $5, $6, $7::bigint, $8::bigint, $9, $10, $11 FROM spent "
                       "RETURNING 1), "
                       "aud AS (INSERT INTO audit (t, line) SELECT $8::bigint, $13 FROM ent "
                       "WHERE $13 <> '') "
-                      "SELECT uses FROM spent",
-                      p, 13, row_int, &uses);
-    if (rc == 0 && uses == 0)
+                      "SELECT COALESCE((SELECT uses FROM spent), "
+                      "CASE WHEN (SELECT h FROM hist) THEN -1 ELSE 0 END)",
+                      p, 14, row_int, &uses);
+    if (rc == 0 && uses < 0)
+        rc = TKR_E_CONFLICT;
+    else if (rc == 0 && uses == 0)
         rc = TKR_E_SPENT;
     return rc;
 }
@@ -397,6 +420,8 @@ static int st_enroll(void *ctx, const tkr_store_use_t *use,
     }
     rc = begin(s, c);
 
+    if (rc == 0 && use != NULL)
+        rc = check_unread(s, c, use, e);
     if (rc == 0 && use != NULL)
         rc = spend(s, c, use, e->created);
     if (rc == 0)

@@ -833,15 +833,16 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
                   d.message ? ": " : "", d.message ? d.message : "");
         goto out;
     }
-    /* Only now: what the store knows about the name. */
-    if (known_name(svc, ws, resp, now, &rc))
-        goto out;
     use.jti = ws->info.jti;
     use.max_uses = ws->info.max_uses;
     /* The decision's audit line goes in with what it decided. */
     use.audit = ws->audit;
+    use.unread = 0;
     if (d.action == TKR_ACTION_PENDING) {
         tkr_store_pending_t *p = &ws->pending;
+        /* Only now: what the store knows about the name. */
+        if (known_name(svc, ws, resp, now, &rc))
+            goto out;
         memset(p, 0, sizeof(*p));
         if (request_id(p->request_id, svc->port) != 0) {
             rc = fail(resp, 500, "entropy source failed");
@@ -875,14 +876,29 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
         rc = answer_pending(svc, resp, p->request_id, d.message);
         goto out;
     }
-    if (issue_entity(svc, ca_key, ws, &csr, type, now) != 0) {
-        rc = fail(resp, 500, "signing the certificate failed");
-        goto out;
+    /* A first enrollment, the common case, is one write: the store is not
+     * read before it, and refuses when the token is spent or the name has
+     * any history. Then (only now) what the store knows about the name
+     * answers, as it would have before the signature; a name still free
+     * after all gets a new certificate, as the first one named the
+     * history unread. */
+    for (use.unread = 1;; use.unread = 0) {
+        if (issue_entity(svc, ca_key, ws, &csr, type, now) != 0) {
+            rc = fail(resp, 500, "signing the certificate failed");
+            goto out;
+        }
+        use.audit = ws->audit;
+        if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "approve", d.rule,
+                       ws->info.jti, ip, ws->entity.serial, NULL) != 0)
+            use.audit = NULL;
+        store_rc = svc->store->ops->enroll(svc->store->ctx, &use, &ws->entity);
+        if (!use.unread || (store_rc != TKR_E_SPENT && store_rc != TKR_E_CONFLICT))
+            break;
+        if (known_name(svc, ws, resp, now, &rc))
+            goto out;
+        if (store_rc == TKR_E_SPENT)
+            break;
     }
-    if (audit_line(ws->audit, now, "enroll", ws->name, ws->type, "approve", d.rule,
-                   ws->info.jti, ip, ws->entity.serial, NULL) != 0)
-        use.audit = NULL;
-    store_rc = svc->store->ops->enroll(svc->store->ctx, &use, &ws->entity);
     if (store_rc == TKR_E_SPENT || store_rc == TKR_E_CONFLICT) {
         /* A retry that raced its own first request (the device gave up
          * waiting and asked again): the one that won has the name, and

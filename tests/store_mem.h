@@ -94,9 +94,13 @@ static int mem_enroll(void *ctx, const tkr_store_use_t *use, const tkr_store_ent
 {
     mem_store_t *m = ctx;
     int rc = mem_spend(m, use, 0);
+    size_t i;
 
     if (rc == 0 && mem_find_ent(m, e->name, e->type) >= 0)
         rc = TKR_E_CONFLICT;
+    for (i = 0; rc == 0 && use != NULL && use->unread && i < m->npend; i++)
+        if (strcmp(m->pend[i]->name, e->name) == 0 && strcmp(m->pend[i]->type, e->type) == 0)
+            rc = TKR_E_CONFLICT;
     if (rc == 0)
         rc = mem_add_ent(m, e, use ? use->jti : "");
     if (rc == 0) {

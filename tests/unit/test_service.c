@@ -306,6 +306,43 @@ static void test_pending_request_expires(void **state)
     assert_int_equal(mem.nent, 0);
 }
 
+/* A token whose policy approves at once meets a name with history: the
+ * service signs before it reads the store, and the store's refusal sends
+ * it to that history. A request waiting for the name answers (202 for its
+ * own key, 409 for another) and the token stays unspent; once the request
+ * is rejected, the same token enrolls the name, and what is stored is
+ * what was answered. */
+static void test_approving_token_meets_a_waiting_request(void **state)
+{
+    static const char hold[] =
+        "{\"approval\":{\"method\":\"policy\",\"rules\":[{\"name\":\"hold\",\"action\":\"pending\"}]}}";
+    char tok[4096], fast[4096], cert[4096];
+    tkr_service_resp_t r;
+
+    (void)state;
+    mint(tok, sizeof(tok), "site-h", TKR_SUBJECT_CLIENT, hold);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-h\"}"), 202);
+    tkr_service_resp_free(&r);
+    mint(fast, sizeof(fast), "site-h", TKR_SUBJECT_CLIENT, NULL);
+    assert_int_equal(enroll(&r, fast, "{\"name\":\"site-h\"}"), 202);
+    tkr_service_resp_free(&r);
+    assert_int_equal(enroll_csr(&r, fast, csr2_json, "{\"name\":\"site-h\"}"), 409);
+    assert_non_null(strstr(r.body, "already pending"));
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.nent, 0);
+    assert_int_equal(call(&r, "POST", "/api/v1/pending/site-h/reject", "Bearer k", NULL), 200);
+    tkr_service_resp_free(&r);
+    assert_int_equal(enroll_csr(&r, fast, csr2_json, "{\"name\":\"site-h\"}"), 200);
+    member(&r, "certificate", cert, sizeof(cert));
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.nent, 1);
+    assert_string_equal(mem.ent[0]->cert, cert);
+    assert_int_equal(enroll_csr(&r, fast, csr2_json, "{\"name\":\"site-h\"}"), 200);
+    member(&r, "certificate", cert, sizeof(cert));
+    tkr_service_resp_free(&r);
+    assert_string_equal(mem.ent[0]->cert, cert);
+}
+
 static void test_admin_routes_closed_without_api_key(void **state)
 {
     tkr_service_resp_t r;
@@ -553,6 +590,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_pending_request_expires, reset),
+        cmocka_unit_test_setup(test_approving_token_meets_a_waiting_request, reset),
         cmocka_unit_test_setup(test_admin_routes_closed_without_api_key, reset),
         cmocka_unit_test_setup(test_user_alias_takes_policy_default_role, reset),
         cmocka_unit_test_setup(test_null_metadata_fields_and_default_type, reset),

@@ -124,7 +124,7 @@ static void test_enroll_records_entity_and_spends_one_use(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e, got;
-    tkr_store_use_t use = {"jti-1", 1, NULL};
+    tkr_store_use_t use = {"jti-1", 1, NULL, 0};
 
     (void)state;
     open_store(&s);
@@ -183,7 +183,7 @@ static void test_spent_token_records_nothing(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e;
-    tkr_store_use_t use = {"jti-1", 1, NULL};
+    tkr_store_use_t use = {"jti-1", 1, NULL, 0};
 
     (void)state;
     open_store(&s);
@@ -201,7 +201,7 @@ static void test_max_uses_three_grants_exactly_three(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e;
-    tkr_store_use_t use = {"jti-3", 3, NULL};
+    tkr_store_use_t use = {"jti-3", 3, NULL, 0};
     char name[32], serial[32];
     int i, ok = 0;
 
@@ -223,7 +223,7 @@ static void test_enrolled_name_conflicts_without_spending(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e;
-    tkr_store_use_t a = {"jti-a", 1, NULL}, b = {"jti-b", 1, NULL};
+    tkr_store_use_t a = {"jti-a", 1, NULL, 0}, b = {"jti-b", 1, NULL, 0};
 
     (void)state;
     open_store(&s);
@@ -242,7 +242,7 @@ static void test_pending_add_get_and_one_waiting_per_name(void **state)
 {
     tkr_store_t s;
     tkr_store_pending_t p, got;
-    tkr_store_use_t use = {"jti-p", 2, NULL};
+    tkr_store_use_t use = {"jti-p", 2, NULL, 0};
 
     (void)state;
     open_store(&s);
@@ -268,7 +268,7 @@ static void test_approve_keeps_certificate_and_enrolls_once(void **state)
     tkr_store_t s;
     tkr_store_pending_t p, got;
     tkr_store_entity_t e, en;
-    tkr_store_use_t use = {"jti-p", 1, NULL};
+    tkr_store_use_t use = {"jti-p", 1, NULL, 0};
 
     (void)state;
     open_store(&s);
@@ -295,7 +295,7 @@ static void test_reject_enrolls_nothing_and_frees_the_name(void **state)
 {
     tkr_store_t s;
     tkr_store_pending_t p, got;
-    tkr_store_use_t use = {"jti-p", 2, NULL};
+    tkr_store_use_t use = {"jti-p", 2, NULL, 0};
 
     (void)state;
     open_store(&s);
@@ -321,7 +321,7 @@ static void test_name_get_is_pending_get_and_enrolled_get(void **state)
     tkr_store_t s;
     tkr_store_pending_t p, got, want;
     tkr_store_entity_t e, en, want_e;
-    tkr_store_use_t use = {"jti-p", 3, NULL};
+    tkr_store_use_t use = {"jti-p", 3, NULL, 0};
     unsigned has = 99;
 
     (void)state;
@@ -365,7 +365,7 @@ static void test_pending_list_and_expiry(void **state)
 {
     tkr_store_t s;
     tkr_store_pending_t p, got;
-    tkr_store_use_t use = {"jti-p", 5, NULL};
+    tkr_store_use_t use = {"jti-p", 5, NULL, 0};
     int64_t n = -1;
     int count = 0;
 
@@ -412,6 +412,46 @@ static void audit_lines(char out[512])
     drv->disconnect(c);
 }
 
+/* An enrollment that has not read the name's history (unread) is refused
+ * while the name has any request in pending, waiting or decided, and
+ * spends nothing, writes no audit line; another name, and the same name
+ * once the history is read (unread 0), enroll. */
+static void test_unread_enroll_refused_for_a_name_with_history(void **state)
+{
+    tkr_store_t s;
+    tkr_store_pending_t p;
+    tkr_store_entity_t e;
+    tkr_store_use_t use = {"jti-p", 1, NULL, 0};
+    tkr_store_use_t blind = {"jti-e", 3, "approve site-9", 1};
+    char lines[512];
+
+    (void)state;
+    open_store(&s);
+    pending(&p, "req-1", "site-9", "jti-p", 100, 1000);
+    assert_int_equal(s.ops->pending_add(s.ctx, &use, &p), 0);
+    entity(&e, "site-9", "91");
+    assert_int_equal(s.ops->enroll(s.ctx, &blind, &e), TKR_E_CONFLICT);
+    assert_int_equal(s.ops->pending_decide(s.ctx, "req-1", NULL), 0);
+    assert_int_equal(s.ops->enroll(s.ctx, &blind, &e), TKR_E_CONFLICT);
+    assert_int_equal(uses(&s, "jti-e"), 0);
+    assert_int_equal(enrolled_count(&s), 0);
+    audit_lines(lines);
+    assert_string_equal(lines, "");
+    /* The same name under another type has no history. */
+    snprintf(e.type, sizeof(e.type), "server");
+    assert_int_equal(s.ops->enroll(s.ctx, &blind, &e), 0);
+    entity(&e, "site-8", "81");
+    assert_int_equal(s.ops->enroll(s.ctx, &blind, &e), 0);
+    blind.unread = 0;
+    entity(&e, "site-9", "92");
+    assert_int_equal(s.ops->enroll(s.ctx, &blind, &e), 0);
+    assert_int_equal(uses(&s, "jti-e"), 3);
+    assert_int_equal(enrolled_count(&s), 3);
+    audit_lines(lines);
+    assert_string_equal(lines, "approve site-9;approve site-9;approve site-9;");
+    cli_store_close(&s);
+}
+
 static void test_audit_appends(void **state)
 {
     tkr_store_t s;
@@ -433,8 +473,8 @@ static void test_audit_line_with_the_use(void **state)
     tkr_store_t s;
     tkr_store_entity_t e;
     tkr_store_pending_t p;
-    tkr_store_use_t use = {"jti-1", 1, "enrolled site-1"};
-    tkr_store_use_t two = {"jti-2", 1, "pending site-2"};
+    tkr_store_use_t use = {"jti-1", 1, "enrolled site-1", 0};
+    tkr_store_use_t two = {"jti-2", 1, "pending site-2", 0};
     char lines[512];
 
     (void)state;
@@ -508,7 +548,7 @@ static void test_reopen_keeps_data_and_schema(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e;
-    tkr_store_use_t use = {"jti-1", 1, NULL};
+    tkr_store_use_t use = {"jti-1", 1, NULL, 0};
 
     (void)state;
     open_store(&s);
@@ -572,7 +612,7 @@ static void test_one_use_token_wins_once_across_processes(void **state)
         if (pid[i] == 0) {
             tkr_store_t c;
             tkr_store_entity_t e;
-            tkr_store_use_t use = {"jti-race", 1, NULL};
+            tkr_store_use_t use = {"jti-race", 1, NULL, 0};
             char err[256], name[64], serial[32];
             int k, won = 0;
             if (cli_store_open(&c, db_url, 2, err, sizeof(err)) != 0)
@@ -621,13 +661,13 @@ typedef struct {
 static void *racer(void *arg)
 {
     racer_t *r = arg;
-    tkr_store_use_t shared = {"jti-50", 50, NULL};
+    tkr_store_use_t shared = {"jti-50", 50, NULL, 0};
     tkr_store_entity_t e;
     char name[64], serial[32], jti[32];
     int k;
 
     for (k = 0; k < RACE_TRIES; k++) {
-        tkr_store_use_t own = {jti, 1, NULL};
+        tkr_store_use_t own = {jti, 1, NULL, 0};
         int rc;
         snprintf(name, sizeof(name), "site-%d-%d", r->id, k);
         snprintf(serial, sizeof(serial), "%02x%02x", r->id + 1, k + 1);
@@ -679,7 +719,7 @@ static void test_revoke_once_with_audit(void **state)
 {
     tkr_store_t s;
     tkr_store_entity_t e, got;
-    tkr_store_use_t use = {"jti-1", 1, NULL};
+    tkr_store_use_t use = {"jti-1", 1, NULL, 0};
     char lines[512];
 
     (void)state;
@@ -807,6 +847,7 @@ int main(void)
         cmocka_unit_test_setup(test_approve_keeps_certificate_and_enrolls_once, setup),
         cmocka_unit_test_setup(test_reject_enrolls_nothing_and_frees_the_name, setup),
         cmocka_unit_test_setup(test_pending_list_and_expiry, setup),
+        cmocka_unit_test_setup(test_unread_enroll_refused_for_a_name_with_history, setup),
         cmocka_unit_test_setup(test_name_get_is_pending_get_and_enrolled_get, setup),
         cmocka_unit_test_setup(test_audit_appends, setup),
         cmocka_unit_test_setup(test_cert_add_keeps_several_per_name_by_serial, setup),

@@ -34,11 +34,16 @@
 /* One token use: the token's id and how many uses it allows, and the
  * audit line of the decision it pays for (NULL: none), written in the
  * same transaction: one commit per enrollment, and no decision without
- * its line. */
+ * its line. unread is 1 when the caller enrolls without having read the
+ * name's history: enroll then also refuses (TKR_E_CONFLICT, nothing
+ * spent) a name with any request in pending, whatever its status, so
+ * that the caller reads that history and decides. A first enrollment,
+ * the common case, is then one write and no read. */
 typedef struct {
     const char *jti;
     int64_t max_uses;
     const char *audit;
+    int unread;
 } tkr_store_use_t;
 
 /* An issued certificate. The last five members are read back from the
