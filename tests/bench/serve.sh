@@ -51,14 +51,12 @@ floor_run() {
   floor=$(printf '%s' "$fline" | rate)
 }
 errors() { sed -n 's/.* \([0-9]*\) errors.*/\1/p'; }
-# sig_ms: one RSA-2048 signature's time (ms) by OpenSSL at this moment, the
-# yardstick for the CPU figures: this machine's speed drifts by tens of
-# per cent with its neighbours' load, and most of an RSA enrollment's CPU
-# is two such signatures (the TLS handshake's and the certificate's).
-sig_ms() {
-  openssl speed -seconds 1 rsa2048 2>/dev/null |
-    awk '/^rsa 2048 bits/{printf "%.3f", $4 * 1000; exit}'
-}
+# ccpu: the load generator's own CPU per request (ms) in a line. The
+# machine's speed drifts by tens of per cent with its neighbours' load,
+# and unevenly (OpenSSL's RSA signature slows less than a handshake's
+# system calls and allocation); the generator, busy on the same cores with
+# the same kind of work at the same moment, is the yardstick.
+ccpu() { sed -n 's/.*client CPU \([0-9.]*\) ms.*/\1/p'; }
 
 echo "load average before: $(load)"
 for kt in rsa ec; do
@@ -77,19 +75,17 @@ for kt in rsa ec; do
       else # a fresh schema, whatever tables the service has grown since
         url=$PG_URL; psql -qtA "$PG_URL" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1
       fi
-      s0=$(sig_ms)
       start_serve "serve-$kt-$db.log" --ca-path "$P" --db "$url" || { failed=1; continue; }
       line=$(run "service $kt $db" "$SERVE_PORT")
       stop_serve "$SERVE_PID"
-      sig=$(awk -v a="$s0" -v b="$(sig_ms)" 'BEGIN{printf "%.3f", (a + b) / 2}')
       floor_run
       cpu=$(sed -n 's/.*cpu while serving: \([0-9.]*\) s.*/\1/p' "serve-$kt-$db.log")
       r=$(printf '%s' "$line" | rate)
       share=$(awk -v r="$r" -v a="$prev" -v b="$floor" 'BEGIN{printf "%.0f", 200*r/(a+b)}')
       ms=$(awk -v c="$cpu" -v n="$N" 'BEGIN{printf "%.2f", c*1000/n}')
-      nsig=$(awk -v m="$ms" -v s="$sig" 'BEGIN{printf "%.2f", m / s}')
-      echo "$line, $share% of the floor, service CPU $ms ms/enrollment = $nsig RSA-2048 signatures of $sig ms (OpenSSL, just before and after)"
-      echo "$share $ms $nsig" >> "runs-$kt-$db"
+      rel=$(printf '%s' "$line" | ccpu | awk -v m="$ms" '{printf "%.2f", m / $1}')
+      echo "$line, $share% of the floor, service CPU $ms ms/enrollment ($rel x the generator's)"
+      echo "$share $ms $rel" >> "runs-$kt-$db"
       [ "$(printf '%s' "$line" | errors)" = 0 ] || failed=1
       echo "$fout"
       prev=$floor
@@ -102,7 +98,7 @@ med() { sort -n -k"$1,$1" "$2" | awk -v c="$1" '{a[NR]=$c} END{print a[int((NR+1
 for kt in rsa ec; do
   for db in sqlite postgresql; do
     [ -s "runs-$kt-$db" ] || continue
-    echo "median of $ROUNDS, $kt $db: $(med 1 "runs-$kt-$db")% of the floor, service CPU $(med 2 "runs-$kt-$db") ms/enrollment = $(med 3 "runs-$kt-$db") RSA-2048 signatures"
+    echo "median of $ROUNDS, $kt $db: $(med 1 "runs-$kt-$db")% of the floor, service CPU $(med 2 "runs-$kt-$db") ms/enrollment ($(med 3 "runs-$kt-$db") x the generator's)"
   done
 done
 echo "load average after: $(load)"
