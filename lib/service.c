@@ -156,16 +156,24 @@ static int opt_str(const tkr_json_t *doc, int obj, const char *key, char *out,
 
 /* A name a certificate may carry: 1..64 bytes (X.520's bound for a CN),
  * printable, no '/'. */
-static int name_ok(const char *s)
+/* 1 when s has 1 to 64 bytes (X.520's bound for a CN or an O, which the
+ * certificate will carry) and no control character, nor a '/' unless
+ * slash is 1. */
+static int printable_ok(const char *s, int slash)
 {
     size_t i, n = strlen(s);
 
     if (n == 0 || n > 64)
         return 0;
     for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '/')
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || (s[i] == '/' && !slash))
             return 0;
     return 1;
+}
+
+static int name_ok(const char *s)
+{
+    return printable_ok(s, 0);
 }
 
 /* A revocation's or a reject's reason: optional, printable, one line. */
@@ -752,12 +760,14 @@ static int enroll(const tkr_service_t *svc, tkr_signer_t *ca_key,
     if (opt_str(doc, 0, "csr", ws->csr, sizeof(ws->csr)) != 1)
         return fail(resp, 400, "csr is required (PEM, at most %d bytes)", TKR_ISSUE_CSR_MAX);
     if (opt_str(doc, meta, "name", ws->name, sizeof(ws->name)) != 1 || !name_ok(ws->name))
-        return fail(resp, 400, "metadata.name is required (1-255 printable characters)");
+        return fail(resp, 400, "metadata.name is required (1-64 printable characters, no '/')");
     set_name(resp, ws->name);
     if (opt_str(doc, meta, "type", ws->type, sizeof(ws->type)) < 0 ||
         opt_str(doc, meta, "org", ws->org, sizeof(ws->org)) < 0 ||
         opt_str(doc, meta, "role", ws->role, sizeof(ws->role)) < 0)
         return fail(resp, 400, "metadata.type, org and role must be strings or null");
+    if (ws->org[0] != '\0' && !printable_ok(ws->org, 1))
+        return fail(resp, 400, "metadata.org must be at most 64 printable characters");
     if (ws->type[0] != '\0' &&
         (tkr_subject_type_parse(ws->type, &type) != 0 || type == TKR_SUBJECT_PATTERN))
         return fail(resp, 400, "metadata.type must be client, admin, relay or server");

@@ -422,9 +422,25 @@ static void test_bad_names_and_types_are_400(void **state)
     tkr_service_resp_free(&r);
     assert_int_equal(enroll(&r, tok, "{\"name\":\"site-1\",\"org\":7}"), 400);
     tkr_service_resp_free(&r);
+    /* An O of 65 bytes (X.520 allows 64) or with a control character is
+     * the request's fault, said before the token is looked at: not a
+     * failed signature (500). */
+    /* 65 bytes */
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-1\",\"org\":\"o,123456789012345678901234567890123456789012345678901234567890123\"}"), 400);
+    assert_non_null(strstr(r.body, "metadata.org must be at most 64"));
+    tkr_service_resp_free(&r);
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-1\",\"org\":\"a\\nb\"}"), 400);
+    tkr_service_resp_free(&r);
+    assert_int_equal(enroll(&r, "x", "{\"name\":\"site-1\",\"org\":\"ACME, Inc./Lab 7\"}"), 401);
+    tkr_service_resp_free(&r);
     assert_int_equal(enroll(&r, tok, "[]"), 400);
     tkr_service_resp_free(&r);
     assert_int_equal(mem.ntok, 0);
+    /* 64 bytes, a comma and a slash: the certificate's O as given. */
+    assert_int_equal(enroll(&r, tok, "{\"name\":\"site-1\",\"org\":\"o,/1234567890123456789012345678901234567890123456789012345678901\"}"), 200);
+    tkr_service_resp_free(&r);
+    assert_int_equal(mem.nent, 1);
+    assert_string_equal(mem.ent[0]->org, "o,/1234567890123456789012345678901234567890123456789012345678901");
 }
 
 /* ---- the JWT authenticator's route, with a verifier of our own ---- */
