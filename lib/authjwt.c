@@ -724,7 +724,8 @@ static int iss_host(char *out, size_t size, const char *iss)
         }
     }
     n = (size_t)(end - h);
-    if (n == 0 || n >= size)
+    /* The host becomes the certificate's O, of at most 64 bytes (X.520). */
+    if (n == 0 || n >= size || n > 64)
         return TKR_E_ISS;
     for (i = 0; i < n; i++)
         if (!host_char(h[i]) && !(v6 && h[i] == ':'))
@@ -811,7 +812,7 @@ int tkr_authjwt_check_claims(tkr_authjwt_identity_t *id, const tkr_jwt_t *jwt,
         return TKR_E_ISS;
     }
     if (iss_host(id->org, sizeof(id->org), iss) != 0) {
-        say(diag, "iss", "the token's iss has no host name");
+        say(diag, "iss", "the token's iss has no host name of 1 to 64 bytes");
         return TKR_E_ISS;
     }
     t = tkr_jwt_claim(jwt, "sub");

@@ -935,10 +935,12 @@ static void test_org_is_the_host_of_iss(void **state)
         {"http://[::1]:8080/default", "::1"},
         {"http://127.0.0.1/default", "127.0.0.1"},
         {"idp.example", "idp.example"},
+        {"https://idp-01234567890123456789012345678901234567890123456789012345.org/r", "idp-01234567890123456789012345678901234567890123456789012345.org"},
     };
     static const char *const bad[] = {
         "urn:example:issuer", "http:///default", "://host/x", "http://[::1/x",
         "http://ho st/x", "1http://host/", "http://host,O=x/", "http://@/",
+        "https://idp-012345678901234567890123456789012345678901234567890123456.org/r", /* over the 64 bytes of an O */
     };
     tkr_authjwt_rules_t r = seed_rules();
     tkr_authjwt_identity_t id;
