@@ -348,8 +348,13 @@ static int insert_entity(sql_store_t *s, void *c, const tkr_store_entity_t *e,
                             e, jti);
 }
 
-/* TKR_E_CONFLICT when use->unread and the name has a request in pending,
- * of any status: the caller has not seen that history yet. */
+/* Any request in pending for the name ($1) and type ($2), whatever its
+ * status: the history an unread enrollment must not pass. One text for
+ * SQLite's check and PostgreSQL's one-statement enrollment. */
+#define HISTORY_SQL "SELECT 1 FROM pending WHERE name = $1 AND type = $2"
+
+/* TKR_E_CONFLICT when use->unread and the name has that history: the
+ * caller has not seen it yet. */
 static int check_unread(sql_store_t *s, void *c, const tkr_store_use_t *use,
                         const tkr_store_entity_t *e)
 {
@@ -358,8 +363,7 @@ static int check_unread(sql_store_t *s, void *c, const tkr_store_use_t *use,
 
     if (!use->unread)
         return 0;
-    rc = s->drv->exec(c, "SELECT 1 FROM pending WHERE name = $1 AND type = $2 LIMIT 1", p, 2,
-                      row_found, &found);
+    rc = s->drv->exec(c, HISTORY_SQL " LIMIT 1", p, 2, row_found, &found);
     return rc == 0 && found ? TKR_E_CONFLICT : rc;
 }
 
@@ -387,8 +391,7 @@ static int enroll_one_statement(sql_store_t *s, void *c, const tkr_store_use_t *
     p[12] = use->audit != NULL ? use->audit : "";
     p[13] = use->unread ? "1" : "0";
     rc = s->drv->exec(c,
-                      "WITH hist AS (SELECT EXISTS (SELECT 1 FROM pending WHERE "
-                      "name = $1 AND type = $2 AND $14 = '1') AS h), "
+                      "WITH hist AS (SELECT EXISTS (" HISTORY_SQL " AND $14 = '1') AS h), "
                       "spent AS (" SPEND_SQL("SELECT $11, 1, $12::bigint, $8::bigint "
                                              "FROM hist WHERE NOT h") "), "
                       "ent AS (INSERT INTO enrolled (" ENTITY_COLS_W ", jti) SELECT $1, $2, "

@@ -154,8 +154,6 @@ static int opt_str(const tkr_json_t *doc, int obj, const char *key, char *out,
     return 1;
 }
 
-/* A name a certificate may carry: 1..64 bytes (X.520's bound for a CN),
- * printable, no '/'. */
 /* 1 when s has 1 to 64 bytes (X.520's bound for a CN or an O, which the
  * certificate will carry) and no control character, nor a '/' unless
  * slash is 1. */
@@ -171,6 +169,7 @@ static int printable_ok(const char *s, int slash)
     return 1;
 }
 
+/* A name a certificate may carry: printable, no '/'. */
 static int name_ok(const char *s)
 {
     return printable_ok(s, 0);

@@ -90,17 +90,26 @@ static int mem_add_ent(mem_store_t *m, const tkr_store_entity_t *e, const char *
     return mem_put_ent(m, e, jti, 0);
 }
 
+/* 1 when name and type have a request with status (NULL: any status). */
+static int mem_has_pend(const mem_store_t *m, const char *name, const char *type,
+                        const char *status)
+{
+    size_t i;
+    for (i = 0; i < m->npend; i++)
+        if (strcmp(m->pend[i]->name, name) == 0 && strcmp(m->pend[i]->type, type) == 0 &&
+            (status == NULL || strcmp(m->pend[i]->status, status) == 0))
+            return 1;
+    return 0;
+}
+
 static int mem_enroll(void *ctx, const tkr_store_use_t *use, const tkr_store_entity_t *e)
 {
     mem_store_t *m = ctx;
     int rc = mem_spend(m, use, 0);
-    size_t i;
 
-    if (rc == 0 && mem_find_ent(m, e->name, e->type) >= 0)
+    if (rc == 0 && (mem_find_ent(m, e->name, e->type) >= 0 ||
+                    (use != NULL && use->unread && mem_has_pend(m, e->name, e->type, NULL))))
         rc = TKR_E_CONFLICT;
-    for (i = 0; rc == 0 && use != NULL && use->unread && i < m->npend; i++)
-        if (strcmp(m->pend[i]->name, e->name) == 0 && strcmp(m->pend[i]->type, e->type) == 0)
-            rc = TKR_E_CONFLICT;
     if (rc == 0)
         rc = mem_add_ent(m, e, use ? use->jti : "");
     if (rc == 0) {
@@ -114,13 +123,10 @@ static int mem_enroll(void *ctx, const tkr_store_use_t *use, const tkr_store_ent
 static int mem_pending_add(void *ctx, const tkr_store_use_t *use, const tkr_store_pending_t *p)
 {
     mem_store_t *m = ctx;
-    size_t i;
     int rc = mem_spend(m, use, 0);
 
-    for (i = 0; rc == 0 && i < m->npend; i++)
-        if (strcmp(m->pend[i]->name, p->name) == 0 && strcmp(m->pend[i]->type, p->type) == 0 &&
-            strcmp(m->pend[i]->status, TKR_PENDING_WAITING) == 0)
-            rc = TKR_E_CONFLICT;
+    if (rc == 0 && mem_has_pend(m, p->name, p->type, TKR_PENDING_WAITING))
+        rc = TKR_E_CONFLICT;
     if (rc == 0 && (m->npend == MEM_MAX || (m->pend[m->npend] = malloc(sizeof(*p))) == NULL))
         rc = TKR_E_IO;
     if (rc != 0)
